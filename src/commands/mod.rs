@@ -1,0 +1,3 @@
+//! One module per subcommand; each takes a validated config and does the whole job.
+
+pub mod stock;

@@ -1,0 +1,88 @@
+//! Validated settings for each command. The CLI builds these once; everything downstream
+//! trusts them. They are saved beside the results (`run.json`) so every run says how to
+//! reproduce it.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::bail_input;
+use crate::data::LoadOptions;
+use crate::device::DeviceChoice;
+use crate::model::ModelKind;
+use crate::train::TrainConfig;
+
+/// Settings of `lstm-stock stock`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StockConfig {
+    pub csv: PathBuf,
+    #[serde(skip)]
+    pub load: LoadOptions,
+    pub model: ModelKind,
+    pub window: usize,
+    pub hidden: i64,
+    pub layers: i64,
+    pub dropout: f64,
+    pub val_frac: f64,
+    pub test_frac: f64,
+    pub train: TrainConfig,
+    pub seed: u64,
+    pub device: DeviceChoice,
+    /// libtorch intra-op threads; `None` keeps libtorch's default (one per core).
+    pub threads: Option<usize>,
+    pub out: PathBuf,
+}
+
+impl StockConfig {
+    /// Cross-flag checks, each naming its flag.
+    pub fn validate(&self) -> Result<()> {
+        let t = &self.train;
+        if self.window == 0 {
+            bail_input!("--window 0: must be at least 1 day");
+        }
+        if self.hidden < 1 {
+            bail_input!("--hidden {}: must be at least 1", self.hidden);
+        }
+        if self.layers < 1 {
+            bail_input!("--layers {}: must be at least 1", self.layers);
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            bail_input!("--dropout {}: must be in [0, 1)", self.dropout);
+        }
+        if t.epochs == 0 {
+            bail_input!("--epochs 0: must be at least 1");
+        }
+        if t.batch == 0 {
+            bail_input!("--batch 0: must be at least 1");
+        }
+        if !(t.lr.is_finite() && t.lr > 0.0) {
+            bail_input!("--lr {}: must be a positive number such as 0.001", t.lr);
+        }
+        if !(t.clip.is_finite() && t.clip > 0.0) {
+            bail_input!("--clip {}: must be a positive number such as 1.0", t.clip);
+        }
+        if t.patience == 0 {
+            bail_input!("--patience 0: must be at least 1 epoch");
+        }
+        for (flag, v) in [
+            ("--val-frac", self.val_frac),
+            ("--test-frac", self.test_frac),
+        ] {
+            if !(v > 0.0 && v < 1.0) {
+                bail_input!("{flag} {v}: must be between 0 and 1, for example 0.15");
+            }
+        }
+        if self.val_frac + self.test_frac >= 0.9 {
+            bail_input!(
+                "--val-frac {} with --test-frac {}: leave at least 10% of the rows for training",
+                self.val_frac,
+                self.test_frac
+            );
+        }
+        if self.threads == Some(0) {
+            bail_input!("--threads 0: must be at least 1");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! Chronological train / validation / test split.
+//!
+//! Rows are never shuffled across the split: the model is trained on the past, early-stopped
+//! on the near future and judged on the far future. A sample belongs to the part that holds
+//! its *target* day; its input window may reach back into the previous part, whose prices
+//! are known on the day the forecast is made.
+
+use std::ops::Range;
+
+use anyhow::Result;
+
+use crate::bail_input;
+
+/// Row boundaries: train `0..train_end`, validation `train_end..val_end`, test `val_end..len`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Split {
+    pub train_end: usize,
+    pub val_end: usize,
+    pub len: usize,
+}
+
+impl Split {
+    /// Splits `len` rows with the given validation and test fractions (train gets the rest),
+    /// checking that every part has at least one target day after the first `window` rows.
+    pub fn new(
+        len: usize,
+        val_frac: f64,
+        test_frac: f64,
+        window: usize,
+        source: &str,
+    ) -> Result<Self> {
+        let train_frac = 1.0 - val_frac - test_frac;
+        let train_end = (train_frac * len as f64).floor() as usize;
+        let val_end = ((train_frac + val_frac) * len as f64).floor() as usize;
+        let split = Split {
+            train_end,
+            val_end,
+            len,
+        };
+        if train_end <= window || val_end <= train_end || len <= val_end {
+            // smallest length that leaves each part at least one target day
+            let need = (1..)
+                .map(|n| (n, Self::new_unchecked(n, train_frac, val_frac)))
+                .find(|(_, s)| s.train_end > window && s.val_end > s.train_end && s.len > s.val_end)
+                .map(|(n, _)| n)
+                .unwrap_or(usize::MAX);
+            bail_input!(
+                "{source}: {len} usable rows are too few for --window {window} with a {:.0}/{:.0}/{:.0} train/validation/test split: need at least {need} rows; use a longer file or a smaller --window",
+                train_frac * 100.0,
+                val_frac * 100.0,
+                test_frac * 100.0
+            );
+        }
+        Ok(split)
+    }
+
+    fn new_unchecked(len: usize, train_frac: f64, val_frac: f64) -> Self {
+        Split {
+            train_end: (train_frac * len as f64).floor() as usize,
+            val_end: ((train_frac + val_frac) * len as f64).floor() as usize,
+            len,
+        }
+    }
+
+    /// Target rows of the training samples (the first `window` rows only serve as inputs).
+    pub fn train_targets(&self, window: usize) -> Range<usize> {
+        window..self.train_end
+    }
+
+    pub fn val_targets(&self) -> Range<usize> {
+        self.train_end..self.val_end
+    }
+
+    pub fn test_targets(&self) -> Range<usize> {
+        self.val_end..self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_ordered_and_cover_every_row() {
+        let s = Split::new(1260, 0.15, 0.15, 60, "x").unwrap();
+        assert_eq!((s.train_end, s.val_end, s.len), (882, 1071, 1260));
+        assert_eq!(s.train_targets(60), 60..882);
+        assert_eq!(s.val_targets().end, s.test_targets().start);
+    }
+
+    #[test]
+    fn too_few_rows_say_how_many_are_needed() {
+        let e = format!("{:#}", Split::new(70, 0.15, 0.15, 60, "x.csv").unwrap_err());
+        assert!(
+            e.contains("x.csv: 70 usable rows are too few for --window 60"),
+            "{e}"
+        );
+        assert!(e.contains("need at least 88 rows"), "{e}");
+        // and that length really is enough
+        assert!(Split::new(88, 0.15, 0.15, 60, "x").is_ok());
+        assert!(Split::new(87, 0.15, 0.15, 60, "x").is_err());
+    }
+}

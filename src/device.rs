@@ -1,0 +1,34 @@
+//! Choosing where tensors live: `--device auto|cpu|cuda`, decided at run time so one binary
+//! serves CPU-only and GPU machines.
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use tch::Device;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceChoice {
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+/// The device for `choice`: `auto` takes the first CUDA GPU when libtorch sees one.
+pub fn resolve(choice: DeviceChoice) -> Result<Device> {
+    match choice {
+        DeviceChoice::Cpu => Ok(Device::Cpu),
+        DeviceChoice::Auto => Ok(Device::cuda_if_available()),
+        DeviceChoice::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+        DeviceChoice::Cuda => crate::bail_input!(
+            "--device cuda: libtorch sees no CUDA GPU on this machine; use --device cpu (or auto)"
+        ),
+    }
+}
+
+/// A short name for reports: `cpu` or `cuda:0`.
+pub fn name(device: Device) -> String {
+    match device {
+        Device::Cuda(i) => format!("cuda:{i}"),
+        _ => "cpu".to_string(),
+    }
+}

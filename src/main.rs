@@ -1,0 +1,12 @@
+//! Thin entry point: parse, run, print the error chain on one line, exit with a code that
+//! says whose problem it was (2: bad input, 1: anything else).
+
+use clap::Parser;
+
+fn main() {
+    let cli = lstm_stock::cli::Cli::parse();
+    if let Err(err) = lstm_stock::cli::run(cli) {
+        eprintln!("error: {err:#}");
+        std::process::exit(lstm_stock::error::exit_code(&err));
+    }
+}

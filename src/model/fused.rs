@@ -1,0 +1,166 @@
+//! LSTM / GRU on libtorch's fused kernels (oneDNN on CPU, cuDNN on CUDA) with a linear head.
+//!
+//! We call `Tensor::lstm` / `Tensor::gru` ourselves instead of using `tch::nn::lstm` for two
+//! reasons: the `train` flag (inter-layer dropout) is chosen per call, so evaluation runs
+//! without dropout; and the weights start as PyTorch's `nn.LSTM` does, `U(-1/sqrt(H), 1/sqrt(H))`
+//! for weights *and* biases, so our runs are comparable with PyTorch scripts.
+
+use tch::{nn, nn::Module, Device, Kind, Tensor};
+
+use super::{ModelConfig, ModelKind};
+
+/// A stack of recurrent layers with PyTorch's parameter names (`weight_ih_l0`, `bias_hh_l1`, ...).
+#[derive(Debug)]
+pub struct Recurrent {
+    cfg: ModelConfig,
+    /// Per layer: w_ih `[G*H, in]`, w_hh `[G*H, H]`, b_ih `[G*H]`, b_hh `[G*H]`.
+    flat: Vec<Tensor>,
+}
+
+impl Recurrent {
+    pub fn new(p: &nn::Path, cfg: ModelConfig) -> Self {
+        let (h, g) = (cfg.hidden, cfg.kind.gates() * cfg.hidden);
+        let k = 1.0 / (h as f64).sqrt();
+        let init = nn::Init::Uniform { lo: -k, up: k };
+        let mut flat = Vec::new();
+        for l in 0..cfg.layers {
+            let input = if l == 0 { cfg.input } else { h };
+            flat.push(p.var(&format!("weight_ih_l{l}"), &[g, input], init));
+            flat.push(p.var(&format!("weight_hh_l{l}"), &[g, h], init));
+            flat.push(p.var(&format!("bias_ih_l{l}"), &[g], init));
+            flat.push(p.var(&format!("bias_hh_l{l}"), &[g], init));
+        }
+        if p.device().is_cuda() && tch::Cuda::cudnn_is_available() {
+            // Packs the weights into one cuDNN buffer (the parameters become views of it), as
+            // PyTorch's flatten_parameters() does; otherwise cuDNN copies them on every call.
+            let mode = match cfg.kind {
+                ModelKind::Lstm => 2,
+                ModelKind::Gru => 3,
+            };
+            let _ = Tensor::internal_cudnn_rnn_flatten_weight(
+                &flat, 4, cfg.input, mode, h, 0, cfg.layers, true, false,
+            );
+        }
+        Recurrent { cfg, flat }
+    }
+
+    /// `[batch, seq, input]` -> outputs of the last layer at every step, `[batch, seq, hidden]`.
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
+        let c = &self.cfg;
+        let h0 = Tensor::zeros([c.layers, xs.size()[0], c.hidden], (xs.kind(), xs.device()));
+        let dropout = if train { c.dropout } else { 0.0 };
+        match c.kind {
+            ModelKind::Lstm => {
+                xs.lstm(
+                    &[&h0, &h0],
+                    &self.flat.iter().collect::<Vec<_>>(),
+                    true,
+                    c.layers,
+                    dropout,
+                    train,
+                    false,
+                    true,
+                )
+                .0
+            }
+            ModelKind::Gru => {
+                xs.gru(&h0, &self.flat, true, c.layers, dropout, train, false, true)
+                    .0
+            }
+        }
+    }
+}
+
+/// Recurrent stack plus `Linear(hidden -> 1)` on the last time step.
+#[derive(Debug)]
+pub struct Net {
+    pub cfg: ModelConfig,
+    rnn: Recurrent,
+    head: nn::Linear,
+}
+
+impl Net {
+    /// Builds the network's variables under `p/rnn` and `p/head`.
+    pub fn new(p: &nn::Path, cfg: ModelConfig) -> Self {
+        let rnn = Recurrent::new(&(p / "rnn"), cfg);
+        let head = nn::linear(p / "head", cfg.hidden, 1, Default::default());
+        Net { cfg, rnn, head }
+    }
+
+    /// `[batch, seq, input]` -> `[batch, 1]`.
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
+        let out = self.rnn.forward(xs, train);
+        self.head.forward(&out.select(1, -1))
+    }
+
+    /// Predictions for many samples without building a graph, in chunks to bound memory.
+    pub fn predict(&self, xs: &Tensor) -> Vec<f32> {
+        tch::no_grad(|| {
+            let parts: Vec<Tensor> = xs
+                .split(4096, 0)
+                .iter()
+                .map(|x| self.forward(x, false))
+                .collect();
+            let all = Tensor::cat(&parts, 0)
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Float);
+            Vec::<f32>::try_from(all.view([-1])).expect("prediction tensor to vec")
+        })
+    }
+
+    /// Number of trainable scalars.
+    pub fn param_count(vs: &nn::VarStore) -> i64 {
+        vs.trainable_variables()
+            .iter()
+            .map(|t| t.numel() as i64)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_and_parameter_counts_match_pytorch() {
+        let _rng = crate::test_support::torch_rng();
+        // PyTorch: nn.LSTM(1, 64, 2) + nn.Linear(64, 1) has 50,497 parameters (WORKLOAD.md).
+        for (kind, params) in [(ModelKind::Lstm, 50_497), (ModelKind::Gru, 37_889)] {
+            for batch in [1, 7] {
+                let vs = nn::VarStore::new(Device::Cpu);
+                let cfg = ModelConfig {
+                    kind,
+                    input: 1,
+                    hidden: 64,
+                    layers: 2,
+                    dropout: 0.2,
+                };
+                let net = Net::new(&vs.root(), cfg);
+                assert_eq!(Net::param_count(&vs), params);
+                let x = Tensor::randn([batch, 12, 1], (Kind::Float, Device::Cpu));
+                let y = net.forward(&x, false);
+                assert_eq!(y.size(), vec![batch, 1]);
+                assert!(y.isfinite().all().int64_value(&[]) == 1);
+                // no dropout at inference: two evaluations agree exactly
+                assert!(net.forward(&x, false).equal(&y));
+            }
+        }
+    }
+
+    #[test]
+    fn biases_are_not_zero_at_start() {
+        let _rng = crate::test_support::torch_rng();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = ModelConfig {
+            kind: ModelKind::Gru,
+            input: 1,
+            hidden: 16,
+            layers: 1,
+            dropout: 0.0,
+        };
+        let _net = Net::new(&vs.root(), cfg);
+        let b = &vs.variables()["rnn.bias_ih_l0"];
+        assert!(b.abs().max().double_value(&[]) > 0.0);
+        assert!(b.abs().max().double_value(&[]) <= 0.25);
+    }
+}

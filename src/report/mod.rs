@@ -1,0 +1,4 @@
+//! What a run leaves behind: PNG charts, JSON and CSV files, each written atomically.
+
+pub mod files;
+pub mod plots;

@@ -1,0 +1,299 @@
+//! PNG charts drawn with plotters.
+//!
+//! Text uses DejaVu Sans compiled into the binary (the `ab_glyph` backend), so the charts render
+//! the same on machines without fontconfig or system fonts.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Result};
+use chrono::NaiveDate;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::files::{commit, tmp_path};
+
+const FONT: &str = "sans-serif";
+static FONT_ONCE: Once = Once::new();
+
+fn ensure_font() {
+    FONT_ONCE.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+        // The font is compiled in and known to be valid; failing here is a build defect.
+        plotters::style::register_font(FONT, FontStyle::Normal, bytes)
+            .unwrap_or_else(|_| panic!("embedded DejaVuSans.ttf is not a valid font"));
+    });
+}
+
+/// Draws with `draw` onto a `size` PNG at `path`, atomically.
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
+) -> Result<()> {
+    ensure_font();
+    let tmp = tmp_path(path);
+    {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        draw(&root)?;
+        root.present().map_err(plot_err)?;
+    }
+    commit(&tmp, path)
+}
+
+fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing chart: {e:?}")
+}
+
+/// Lower and upper bounds of finite values with 5 % padding.
+fn bounds<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    (lo - pad, hi + pad)
+}
+
+fn points<'a>(
+    dates: &'a [NaiveDate],
+    values: &'a [f64],
+) -> impl Iterator<Item = (NaiveDate, f64)> + 'a {
+    dates.iter().copied().zip(values.iter().copied())
+}
+
+fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+}
+
+/// Colours used for the same meaning in every chart.
+pub const ACTUAL: RGBColor = RGBColor(20, 20, 20);
+pub const MODEL: RGBColor = RGBColor(214, 39, 40);
+pub const NAIVE: RGBColor = RGBColor(120, 120, 120);
+const VAL_SHADE: RGBColor = RGBColor(255, 165, 0);
+const TEST_SHADE: RGBColor = RGBColor(31, 119, 180);
+
+/// Everything `prediction.png` shows.
+pub struct PredictionChart<'a> {
+    pub title: String,
+    pub y_label: String,
+    pub model_label: String,
+    /// Whole history.
+    pub dates: &'a [NaiveDate],
+    pub actual: &'a [f64],
+    /// First day of the validation part and of the test part.
+    pub val_start: NaiveDate,
+    pub test_start: NaiveDate,
+    /// Test period.
+    pub test_dates: &'a [NaiveDate],
+    pub test_actual: &'a [f64],
+    pub test_pred: &'a [f64],
+    pub test_naive: &'a [f64],
+}
+
+/// Two panels: the whole history with the split boundaries shaded, and the test period with
+/// actual, predicted and naive prices.
+pub fn prediction_png(path: &Path, c: &PredictionChart) -> Result<()> {
+    render(path, (1400, 1000), |root| {
+        let (top, bottom) = root.split_vertically(420);
+        history_panel(&top, c)?;
+        test_panel(&bottom, c)
+    })
+}
+
+fn history_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
+    let (lo, hi) = bounds(c.actual.iter().chain(c.test_pred));
+    let (first, last) = (c.dates[0], *c.dates.last().expect("non-empty history"));
+    let mut ch = ChartBuilder::on(area)
+        .caption(format!("{} - full history", c.title), (FONT, 24))
+        .margin(12)
+        .margin_right(40)
+        .x_label_area_size(36)
+        .y_label_area_size(80)
+        .build_cartesian_2d(first..last, lo..hi)
+        .map_err(plot_err)?;
+    ch.configure_mesh()
+        .y_desc(&c.y_label)
+        .x_label_formatter(&|d| d.format("%Y-%m").to_string())
+        .x_labels(10)
+        .label_style((FONT, 15))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(plot_err)?;
+    ch.draw_series([Rectangle::new(
+        [(c.val_start, lo), (c.test_start, hi)],
+        VAL_SHADE.mix(0.15).filled(),
+    )])
+    .map_err(plot_err)?
+    .label("validation part")
+    .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], VAL_SHADE.mix(0.4).filled()));
+    ch.draw_series([Rectangle::new(
+        [(c.test_start, lo), (last, hi)],
+        TEST_SHADE.mix(0.12).filled(),
+    )])
+    .map_err(plot_err)?
+    .label("test part")
+    .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], TEST_SHADE.mix(0.4).filled()));
+    ch.draw_series(LineSeries::new(
+        points(c.dates, c.actual),
+        ACTUAL.stroke_width(1),
+    ))
+    .map_err(plot_err)?
+    .label("actual")
+    .legend(legend_line(ACTUAL));
+    ch.draw_series(LineSeries::new(
+        points(c.test_dates, c.test_pred),
+        MODEL.stroke_width(1),
+    ))
+    .map_err(plot_err)?
+    .label(c.model_label.as_str())
+    .legend(legend_line(MODEL));
+    ch.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(plot_err)
+}
+
+fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
+    let (lo, hi) = bounds(c.test_actual.iter().chain(c.test_pred).chain(c.test_naive));
+    let (first, last) = (
+        c.test_dates[0],
+        *c.test_dates.last().expect("non-empty test"),
+    );
+    let mut ch = ChartBuilder::on(area)
+        .caption(
+            format!("{} - test period, one day ahead", c.title),
+            (FONT, 24),
+        )
+        .margin(12)
+        .margin_right(40)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(first..last, lo..hi)
+        .map_err(plot_err)?;
+    ch.configure_mesh()
+        .y_desc(&c.y_label)
+        .x_desc("date")
+        .x_label_formatter(&|d| d.format("%Y-%m-%d").to_string())
+        .x_labels(8)
+        .label_style((FONT, 15))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(plot_err)?;
+    let series: [(&str, &[f64], RGBColor, u32); 3] = [
+        ("actual", c.test_actual, ACTUAL, 2),
+        ("naive (tomorrow = today)", c.test_naive, NAIVE, 1),
+        (c.model_label.as_str(), c.test_pred, MODEL, 2),
+    ];
+    for (label, values, color, width) in series {
+        ch.draw_series(LineSeries::new(
+            points(c.test_dates, values),
+            color.stroke_width(width),
+        ))
+        .map_err(plot_err)?
+        .label(label)
+        .legend(legend_line(color));
+    }
+    ch.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(plot_err)
+}
+
+/// Training and validation loss per epoch on a log scale, with the kept epoch marked.
+pub fn loss_png(
+    path: &Path,
+    title: &str,
+    train: &[f64],
+    val: &[f64],
+    best_epoch: usize,
+) -> Result<()> {
+    render(path, (1000, 600), |root| {
+        let positive = || {
+            train
+                .iter()
+                .chain(val)
+                .copied()
+                .filter(|v| v.is_finite() && *v > 0.0)
+        };
+        let lo = positive().fold(f64::INFINITY, f64::min);
+        let hi = positive().fold(0.0, f64::max);
+        let (lo, hi) = if lo.is_finite() {
+            (lo * 0.8, (hi * 1.25).max(lo * 2.0))
+        } else {
+            (1e-6, 1.0)
+        };
+        let n = train.len().max(2) as f64;
+        let mut ch = ChartBuilder::on(root)
+            .caption(title, (FONT, 24))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(1.0..n, (lo..hi).log_scale())
+            .map_err(plot_err)?;
+        ch.configure_mesh()
+            .x_desc("epoch")
+            .y_desc("MSE (scaled target, log scale)")
+            .label_style((FONT, 15))
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.1e}"))
+            .draw()
+            .map_err(plot_err)?;
+        let epochs = |v: &[f64]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, &l)| ((i + 1) as f64, l))
+                .collect::<Vec<_>>()
+        };
+        ch.draw_series(LineSeries::new(epochs(train), MODEL.stroke_width(2)))
+            .map_err(plot_err)?
+            .label("train")
+            .legend(legend_line(MODEL));
+        ch.draw_series(LineSeries::new(epochs(val), TEST_SHADE.stroke_width(2)))
+            .map_err(plot_err)?
+            .label("validation")
+            .legend(legend_line(TEST_SHADE));
+        let b = best_epoch as f64;
+        ch.draw_series(DashedLineSeries::new(
+            [(b, lo * 1.01), (b, hi / 1.01)],
+            8,
+            5,
+            ACTUAL.stroke_width(2),
+        ))
+        .map_err(plot_err)?
+        .label(format!("kept weights (epoch {best_epoch})"))
+        .legend(legend_line(ACTUAL));
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_err)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_pad_and_ignore_non_finite() {
+        let (lo, hi) = bounds([1.0, f64::NAN, 3.0].iter());
+        assert!((lo - 0.9).abs() < 1e-12 && (hi - 3.1).abs() < 1e-12);
+        assert_eq!(bounds([].iter()), (0.0, 1.0));
+        let (lo, hi) = bounds([2.0].iter());
+        assert!(lo < 2.0 && hi > 2.0);
+    }
+}

@@ -1,0 +1,5 @@
+//! The one integration test binary (each test binary links libtorch, so one keeps
+//! `cargo test` fast). `cli` runs the real executable; `learning` trains through the library.
+
+mod cli;
+mod learning;
