@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::commands::bench::BenchConfig;
 use crate::config::StockConfig;
 use crate::data::LoadOptions;
 use crate::device::DeviceChoice;
@@ -29,6 +30,11 @@ pub enum Command {
         after_help = "Example:\n  lstm-stock stock data/AAPL.csv --model gru --epochs 50 --out output/aapl-gru"
     )]
     Stock(StockArgs),
+    /// Time the standard workload (bench/WORKLOAD.md) and print the peers' JSON keys
+    #[command(
+        after_help = "Example:\n  lstm-stock bench --csv data/AAPL.csv --model gru --epochs 20 --threads 2 --json"
+    )]
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -104,6 +110,57 @@ pub struct StockArgs {
     pub out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Price CSV (uses Date and Close)
+    #[arg(long)]
+    pub csv: PathBuf,
+    #[arg(long, value_enum, default_value = "lstm")]
+    pub model: ModelArg,
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub hidden: i64,
+    #[arg(long, default_value_t = 60)]
+    pub window: usize,
+    #[arg(long, default_value_t = 2)]
+    pub layers: i64,
+    /// Mini-batch size
+    #[arg(long, alias = "batch-size", default_value_t = 64)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// CPU threads for libtorch
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+    /// Print one JSON line instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl From<BenchArgs> for BenchConfig {
+    fn from(a: BenchArgs) -> Self {
+        BenchConfig {
+            csv: a.csv,
+            model: a.model.into(),
+            epochs: a.epochs,
+            hidden: a.hidden,
+            window: a.window,
+            layers: a.layers,
+            batch: a.batch,
+            lr: a.lr,
+            seed: a.seed,
+            threads: a.threads,
+            device: a.device.into(),
+            json: a.json,
+        }
+    }
+}
+
 impl From<ModelArg> for ModelKind {
     fn from(m: ModelArg) -> Self {
         match m {
@@ -165,5 +222,6 @@ impl StockArgs {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Stock(args) => crate::commands::stock::run(&args.into_config()).map(|_| ()),
+        Command::Bench(args) => crate::commands::bench::run(&args.into()),
     }
 }

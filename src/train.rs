@@ -74,21 +74,9 @@ pub fn fit(
     let bar = progress_bar(cfg.epochs as u64, label);
     let mut hist = History::default();
     let mut best = (f64::INFINITY, snapshot(vs));
-    let n = train.len();
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
-        let mut sum = Tensor::zeros([], (Kind::Float, train.x.device()));
-        let perm = Tensor::randperm(n, (Kind::Int64, train.x.device()));
-        for idx in perm.split(cfg.batch as i64, 0) {
-            let (xb, yb) = (train.x.index_select(0, &idx), train.y.index_select(0, &idx));
-            let loss = net.forward(&xb, true).mse_loss(&yb, Reduction::Mean);
-            opt.zero_grad();
-            loss.backward();
-            opt.clip_grad_norm(cfg.clip);
-            opt.step();
-            sum += loss.detach() * idx.size()[0];
-        }
-        let train_loss = sum.double_value(&[]) / n as f64;
+        let train_loss = train_epoch(net, &mut opt, train, cfg.batch, Some(cfg.clip));
         let val_loss = loss_of(net, val);
         check_finite(train_loss, val_loss, epoch, cfg)?;
         hist.epoch_seconds.push(start.elapsed().as_secs_f64());
@@ -117,6 +105,34 @@ pub fn fit(
     bar.finish_and_clear();
     restore(vs, &best.1);
     Ok(hist)
+}
+
+/// One pass over `s` in shuffled mini-batches of `batch`; returns the mean training loss.
+///
+/// The per-batch losses are summed on the device and read back once, so the loop never
+/// waits for the device between steps.
+pub fn train_epoch(
+    net: &Net,
+    opt: &mut nn::Optimizer,
+    s: &Samples,
+    batch: usize,
+    clip: Option<f64>,
+) -> f64 {
+    let n = s.len();
+    let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
+    let perm = Tensor::randperm(n, (Kind::Int64, s.x.device()));
+    for idx in perm.split(batch as i64, 0) {
+        let (xb, yb) = (s.x.index_select(0, &idx), s.y.index_select(0, &idx));
+        let loss = net.forward(&xb, true).mse_loss(&yb, Reduction::Mean);
+        opt.zero_grad();
+        loss.backward();
+        if let Some(max) = clip {
+            opt.clip_grad_norm(max);
+        }
+        opt.step();
+        sum += loss.detach() * idx.size()[0];
+    }
+    sum.double_value(&[]) / n as f64
 }
 
 /// Mean squared error over all samples, without dropout or a graph.

@@ -1,3 +1,4 @@
 //! One module per subcommand; each takes a validated config and does the whole job.
 
+pub mod bench;
 pub mod stock;

@@ -1,0 +1,233 @@
+//! `lstm-stock bench`: the standard workload of `bench/WORKLOAD.md`, timed exactly as the
+//! PyTorch and Keras peers time it, printing one JSON line with the same keys.
+//!
+//! Differences from `stock` are deliberate and come from the workload: an 80/20 split with no
+//! validation part, no early stopping, no gradient clipping, a fixed number of epochs.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use serde_json::json;
+use tch::{nn, nn::OptimizerConfig};
+
+use crate::data::window::make_windows;
+use crate::data::{load_prices, LoadOptions, MinMaxScaler};
+use crate::device::DeviceChoice;
+use crate::model::{ModelConfig, ModelKind, Net};
+use crate::train::{train_epoch, Samples};
+
+/// Settings of one benchmark run (flags named as the peers name them).
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub csv: PathBuf,
+    pub model: ModelKind,
+    pub epochs: usize,
+    pub hidden: i64,
+    pub window: usize,
+    pub layers: i64,
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub threads: usize,
+    pub device: DeviceChoice,
+    pub json: bool,
+}
+
+/// Matmul FLOPs of one training epoch, as `bench_common.rnn_flops_per_epoch` counts them:
+/// per step, sample and layer `2 * G * (in + H) * H`, times 3 for forward plus backward.
+pub fn flops_per_epoch(
+    kind: ModelKind,
+    samples: usize,
+    window: usize,
+    hidden: i64,
+    layers: i64,
+) -> f64 {
+    let per_step: i64 = (0..layers)
+        .map(|l| {
+            let input = if l == 0 { 1 } else { hidden };
+            2 * kind.gates() * (input + hidden) * hidden
+        })
+        .sum();
+    3.0 * per_step as f64 * window as f64 * samples as f64
+}
+
+pub fn run(cfg: &BenchConfig) -> Result<()> {
+    if cfg.threads == 0 || cfg.epochs == 0 || cfg.batch == 0 || cfg.window == 0 {
+        crate::bail_input!("--threads, --epochs, --batch and --window must be at least 1");
+    }
+    tch::set_num_threads(cfg.threads as i32);
+    let device = crate::device::resolve(cfg.device)?;
+    let series = load_prices(
+        &cfg.csv,
+        &LoadOptions {
+            date_col: None,
+            target_col: Some("Close".into()),
+        },
+    )?;
+    let n = series.len();
+    let n_train = (0.8 * n as f64).floor() as usize;
+    if n_train <= cfg.window {
+        crate::bail_input!(
+            "{}: train part ({n_train} rows) not longer than --window {}",
+            series.source,
+            cfg.window
+        );
+    }
+    let scaler = MinMaxScaler::fit(&series.values[..n_train]);
+    let s: Vec<f32> = series
+        .values
+        .iter()
+        .map(|&v| scaler.transform(v) as f32)
+        .collect();
+    let (x, y) = make_windows(&s, cfg.window, cfg.window..n_train);
+    let (tx, _) = make_windows(&s, cfg.window, n_train..n);
+    let train = Samples::new(&x, &y, cfg.window, 1, device);
+    let test_x = Samples::new(&tx, &vec![0.0; n - n_train], cfg.window, 1, device).x;
+
+    tch::manual_seed(cfg.seed as i64);
+    let vs = nn::VarStore::new(device);
+    let net = Net::new(
+        &vs.root(),
+        ModelConfig {
+            kind: cfg.model,
+            input: 1,
+            hidden: cfg.hidden,
+            layers: cfg.layers,
+            dropout: 0.0,
+        },
+    );
+    let mut opt = nn::Adam::default().build(&vs, cfg.lr)?;
+    let setup_s = process_age_s();
+
+    let t_train = Instant::now();
+    let mut epoch_s = Vec::with_capacity(cfg.epochs);
+    let mut last_loss = f64::NAN;
+    for _ in 0..cfg.epochs {
+        let t0 = Instant::now();
+        last_loss = train_epoch(&net, &mut opt, &train, cfg.batch, None);
+        epoch_s.push(t0.elapsed().as_secs_f64());
+    }
+    let train_s = t_train.elapsed().as_secs_f64();
+
+    let pred = net.predict(&test_x);
+    let actual = &series.values[n_train..];
+    let sq = |p: f64, a: f64| (p - a) * (p - a);
+    let test_rmse = (pred
+        .iter()
+        .zip(actual)
+        .map(|(&p, &a)| sq(scaler.inverse(p as f64), a))
+        .sum::<f64>()
+        / actual.len() as f64)
+        .sqrt();
+    let naive_rmse = ((n_train..n)
+        .map(|i| sq(series.values[i - 1], series.values[i]))
+        .sum::<f64>()
+        / actual.len() as f64)
+        .sqrt();
+
+    let flops = flops_per_epoch(
+        cfg.model,
+        train.len() as usize,
+        cfg.window,
+        cfg.hidden,
+        cfg.layers,
+    );
+    let med = median(&epoch_s);
+    let round = |v: f64, d: i32| (v * 10f64.powi(d)).round() / 10f64.powi(d);
+    let res = json!({
+        "peer": "rust",
+        "framework": format!("lstm-stock {} (tch {}, libtorch {})", env!("CARGO_PKG_VERSION"), super::stock::TCH_VERSION, env!("LIBTORCH_VERSION")),
+        "model": cfg.model,
+        "dataset": cfg.csv.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        "device": crate::device::name(device),
+        "n_rows": n,
+        "n_train_samples": train.len(),
+        "n_test_samples": n - n_train,
+        "window": cfg.window,
+        "hidden": cfg.hidden,
+        "layers": cfg.layers,
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch,
+        "lr": cfg.lr,
+        "seed": cfg.seed,
+        "threads": tch::get_num_threads(),
+        "params": Net::param_count(&vs),
+        "setup_s": round(setup_s, 4),
+        "train_s": round(train_s, 4),
+        "epoch_s": epoch_s.iter().map(|&e| round(e, 4)).collect::<Vec<_>>(),
+        "epoch_s_first": round(epoch_s[0], 4),
+        "epoch_s_median": round(med, 4),
+        "epoch_s_min": round(epoch_s.iter().cloned().fold(f64::INFINITY, f64::min), 4),
+        "final_train_mse_scaled": last_loss,
+        "test_rmse": round(test_rmse, 4),
+        "naive_rmse": round(naive_rmse, 4),
+        "flops_per_epoch": flops,
+        "achieved_gflops_median_epoch": round(flops / med / 1e9, 2),
+        "process_s": round(process_age_s(), 3),
+        "cpu_s": round(cpu_s(), 3),
+    });
+    if cfg.json {
+        println!("{res}");
+    } else if let Some(map) = res.as_object() {
+        for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "epoch_s") {
+            println!("{k:>30}: {v}");
+        }
+    }
+    Ok(())
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}
+
+/// Seconds since this process was started (Linux `/proc`), like the peers' `process_age_s`.
+fn process_age_s() -> f64 {
+    let read = || -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let after = stat.rsplit_once(')')?.1;
+        let start_ticks: f64 = after.split_whitespace().nth(19)?.parse().ok()?;
+        let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        Some(uptime - start_ticks / hz)
+    };
+    read().unwrap_or(f64::NAN)
+}
+
+/// User plus system CPU seconds of this process.
+fn cpu_s() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return f64::NAN;
+    }
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 * 1e-6;
+    t(ru.ru_utime) + t(ru.ru_stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flops_match_the_workload_table() {
+        // WORKLOAD.md: small LSTM 16.86 GFLOP/epoch, large GRU 336.68.
+        assert!((flops_per_epoch(ModelKind::Lstm, 948, 60, 64, 2) / 1e9 - 16.86).abs() < 0.01);
+        assert!((flops_per_epoch(ModelKind::Gru, 6326, 60, 128, 2) / 1e9 - 336.68).abs() < 0.01);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}
