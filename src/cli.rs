@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::bench::BenchConfig;
 use crate::config::StockConfig;
-use crate::data::LoadOptions;
+use crate::data::features::parse_list;
+use crate::data::{Feature, LoadOptions, TargetKind};
 use crate::device::DeviceChoice;
 use crate::model::ModelKind;
 use crate::train::TrainConfig;
@@ -44,6 +45,13 @@ pub enum ModelArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TargetArg {
+    Price,
+    Return,
+    LogReturn,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum DeviceArg {
     Auto,
     Cpu,
@@ -52,11 +60,18 @@ pub enum DeviceArg {
 
 #[derive(Debug, Args)]
 pub struct StockArgs {
-    /// Daily price CSV with a date column and a Close column (Yahoo Finance layout works as is)
-    pub csv: PathBuf,
+    /// Daily price CSV files (or folders of them) with a date column and a price column
+    #[arg(required = true)]
+    pub csv: Vec<PathBuf>,
     /// Recurrent cell
     #[arg(long, value_enum, default_value = "lstm")]
     pub model: ModelArg,
+    /// What the network learns; forecasts are always turned back into prices
+    #[arg(long, value_enum, default_value = "price")]
+    pub target: TargetArg,
+    /// Extra inputs, comma-separated: open, high, low, close, adj_close, volume, log_return, hl_range, log_volume
+    #[arg(long, default_value = "")]
+    pub features: String,
     /// Days of history in each input window
     #[arg(long, default_value_t = 60)]
     pub window: usize,
@@ -105,7 +120,10 @@ pub struct StockArgs {
     /// Price column to forecast (default: "Close"; e.g. "Adj Close")
     #[arg(long)]
     pub target_col: Option<String>,
-    /// Output folder [default: output/<file stem>-<model>]
+    /// Date format when detection cannot decide (chrono syntax, e.g. %d/%m/%Y)
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// Output folder [default: output/<file stem>-<model>; with several files, output/ holding one folder per file]
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -180,23 +198,80 @@ impl From<DeviceArg> for DeviceChoice {
     }
 }
 
+impl From<TargetArg> for TargetKind {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Price => TargetKind::Price,
+            TargetArg::Return => TargetKind::Return,
+            TargetArg::LogReturn => TargetKind::LogReturn,
+        }
+    }
+}
+
+/// What `stock` was asked to do: one file, or several with a summary folder.
+pub enum StockPlan {
+    One(Box<StockConfig>),
+    Many {
+        jobs: Vec<StockConfig>,
+        summary_dir: PathBuf,
+    },
+}
+
 impl StockArgs {
-    pub fn into_config(self) -> StockConfig {
+    /// Expands folders into their `.csv` files and builds one config per file.
+    pub fn into_plan(self) -> anyhow::Result<StockPlan> {
+        let mut files = Vec::new();
+        for p in &self.csv {
+            if p.is_dir() {
+                let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+                    .collect();
+                if found.is_empty() {
+                    crate::bail_input!("{}: is a directory with no .csv files; give price files or a folder of them", p.display());
+                }
+                found.sort();
+                files.extend(found);
+            } else {
+                files.push(p.clone());
+            }
+        }
+        let features = parse_list(&self.features)?;
+        let single = files.len() == 1 && !self.csv[0].is_dir();
+        let root = self.out.clone().unwrap_or_else(|| PathBuf::from("output"));
         let model = ModelKind::from(self.model);
-        let out = self.out.unwrap_or_else(|| {
-            let stem = self
-                .csv
+        let cfg_for = |csv: PathBuf| {
+            let stem = csv
                 .file_stem()
                 .map_or("data".into(), |s| s.to_string_lossy().into_owned());
-            PathBuf::from("output").join(format!("{stem}-{model}"))
-        });
+            let out = match (&self.out, single) {
+                (Some(o), true) => o.clone(),
+                _ => root.join(format!("{stem}-{model}")),
+            };
+            self.config(csv, features.clone(), out)
+        };
+        if single {
+            return Ok(StockPlan::One(Box::new(cfg_for(files.remove(0)))));
+        }
+        let jobs = files.into_iter().map(cfg_for).collect();
+        Ok(StockPlan::Many {
+            jobs,
+            summary_dir: root,
+        })
+    }
+
+    fn config(&self, csv: PathBuf, features: Vec<Feature>, out: PathBuf) -> StockConfig {
         StockConfig {
             load: LoadOptions {
-                date_col: self.date_col,
-                target_col: self.target_col,
+                date_col: self.date_col.clone(),
+                target_col: self.target_col.clone(),
+                date_format: self.date_format.clone(),
+                columns: vec![],
             },
-            csv: self.csv,
-            model,
+            csv,
+            model: self.model.into(),
+            target: self.target.into(),
+            features,
             window: self.window,
             hidden: self.hidden,
             layers: self.layers,
@@ -221,7 +296,12 @@ impl StockArgs {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Stock(args) => crate::commands::stock::run(&args.into_config()).map(|_| ()),
+        Command::Stock(args) => match args.into_plan()? {
+            StockPlan::One(cfg) => crate::commands::stock::run(&cfg).map(|_| ()),
+            StockPlan::Many { jobs, summary_dir } => {
+                crate::commands::stock::run_many(&jobs, &summary_dir)
+            }
+        },
         Command::Bench(args) => crate::commands::bench::run(&args.into()),
     }
 }

@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::bail_input;
-use crate::data::LoadOptions;
+use crate::data::{Feature, InputSpec, LoadOptions, TargetKind};
 use crate::device::DeviceChoice;
 use crate::model::ModelKind;
 use crate::train::TrainConfig;
@@ -20,6 +20,10 @@ pub struct StockConfig {
     #[serde(skip)]
     pub load: LoadOptions,
     pub model: ModelKind,
+    /// What the network learns (forecasts are always turned back into prices).
+    pub target: TargetKind,
+    /// Extra input channels beside the target series.
+    pub features: Vec<Feature>,
     pub window: usize,
     pub hidden: i64,
     pub layers: i64,
@@ -35,6 +39,14 @@ pub struct StockConfig {
 }
 
 impl StockConfig {
+    pub fn input_spec(&self) -> InputSpec {
+        InputSpec {
+            target: self.target,
+            features: self.features.clone(),
+            window: self.window,
+        }
+    }
+
     /// Cross-flag checks, each naming its flag.
     pub fn validate(&self) -> Result<()> {
         let t = &self.train;

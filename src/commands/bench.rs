@@ -61,8 +61,8 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     let series = load_prices(
         &cfg.csv,
         &LoadOptions {
-            date_col: None,
             target_col: Some("Close".into()),
+            ..Default::default()
         },
     )?;
     let n = series.len();

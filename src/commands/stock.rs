@@ -10,8 +10,8 @@ use serde_json::json;
 use tch::{nn, Device};
 
 use crate::config::StockConfig;
-use crate::data::window::make_windows;
-use crate::data::{load_prices, MinMaxScaler, PriceSeries, Split};
+use crate::data::features::raw_columns;
+use crate::data::{load_prices, Dataset, PriceSeries, Split};
 use crate::eval::metrics::up_share;
 use crate::eval::{naive_forecast, skill, Metrics};
 use crate::model::{ModelConfig, Net};
@@ -20,36 +20,6 @@ use crate::train::{self, History, Samples};
 
 /// The tch crate version this build uses (Cargo.toml pins it to the libtorch in `.venv`).
 pub const TCH_VERSION: &str = "0.24";
-
-/// Training tensors and the scaler that produced them.
-struct Prepared {
-    scaler: MinMaxScaler,
-    train: Samples,
-    val: Samples,
-    test: Samples,
-}
-
-impl Prepared {
-    /// Scales with a scaler fitted on the training rows only, then windows each part.
-    fn new(series: &PriceSeries, split: &Split, window: usize, device: Device) -> Self {
-        let scaler = MinMaxScaler::fit(&series.values[..split.train_end]);
-        let scaled: Vec<f32> = series
-            .values
-            .iter()
-            .map(|&v| scaler.transform(v) as f32)
-            .collect();
-        let part = |targets| {
-            let (x, y) = make_windows(&scaled, window, targets);
-            Samples::new(&x, &y, window, 1, device)
-        };
-        Prepared {
-            scaler,
-            train: part(split.train_targets(window)),
-            val: part(split.val_targets()),
-            test: part(split.test_targets()),
-        }
-    }
-}
 
 /// Forecasts and scores on the test part, in price units.
 pub struct Evaluation {
@@ -64,23 +34,15 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    fn new(
-        series: &PriceSeries,
-        split: &Split,
-        scaler: &MinMaxScaler,
-        predicted_scaled: &[f32],
-    ) -> Self {
-        let targets = split.test_targets();
-        let actual = series.values[targets.clone()].to_vec();
-        let naive = naive_forecast(&series.values, targets.clone());
-        let predicted: Vec<f64> = predicted_scaled
-            .iter()
-            .map(|&p| scaler.inverse(p as f64))
-            .collect();
+    fn new(series: &PriceSeries, data: &Dataset, predicted_scaled: &[f32]) -> Self {
+        let rows = data.test.rows.clone();
+        let actual = series.values[rows.clone()].to_vec();
+        let naive = naive_forecast(&series.values, rows.clone());
+        let predicted = data.to_prices(&series.values, rows.clone(), predicted_scaled);
         let model = Metrics::compute(&predicted, &actual, &naive);
         let baseline = Metrics::compute(&naive, &actual, &naive);
         Evaluation {
-            dates: series.dates[targets].to_vec(),
+            dates: series.dates[rows].to_vec(),
             skill: skill(model.rmse, baseline.rmse),
             up_share: up_share(&actual, &naive),
             actual,
@@ -96,34 +58,72 @@ impl Evaluation {
 pub struct StockOutcome {
     pub eval: Evaluation,
     pub history: History,
+    pub rows: usize,
 }
 
-/// Runs the whole job described by `cfg`. Input problems are found before anything is
-/// trained or written.
-pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
-    let started = Instant::now();
+/// A checked job: the data is loaded, split and windowed; nothing is trained or written yet.
+pub struct Job {
+    pub cfg: StockConfig,
+    pub series: PriceSeries,
+    pub split: Split,
+    pub data: Dataset,
+    pub device: Device,
+}
+
+/// Loads and checks everything a run needs, so that bad input fails before any work.
+pub fn prepare(cfg: &StockConfig) -> Result<Job> {
     cfg.validate()?;
-    let series = load_prices(&cfg.csv, &cfg.load)?;
+    let mut load = cfg.load.clone();
+    load.columns = raw_columns(&cfg.features);
+    let series = load_prices(&cfg.csv, &load)?;
+    let spec = cfg.input_spec();
     let split = Split::new(
         series.len(),
         cfg.val_frac,
         cfg.test_frac,
-        cfg.window,
+        spec.window,
+        spec.offset(),
         &series.source,
     )?;
+    let data = Dataset::build(&series, &split, &spec)?;
     files::check_out_dir(&cfg.out)?;
     let device = crate::device::resolve(cfg.device)?;
+    Ok(Job {
+        cfg: cfg.clone(),
+        series,
+        split,
+        data,
+        device,
+    })
+}
+
+/// Runs the whole job described by `cfg`.
+pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
+    execute(&prepare(cfg)?)
+}
+
+/// Trains, evaluates and writes the outputs of a prepared job.
+pub fn execute(job: &Job) -> Result<StockOutcome> {
+    let started = Instant::now();
+    let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
     if let Some(t) = cfg.threads {
         tch::set_num_threads(t as i32);
     }
-    describe(&series, &split);
-
-    let data = Prepared::new(&series, &split, cfg.window, device);
+    describe(job);
+    let channels = data.spec.channels();
+    let samples = |w: &crate::data::dataset::Windows| {
+        Samples::new(&w.x, &w.y, cfg.window, channels, job.device)
+    };
+    let (train, val, test) = (
+        samples(&data.train),
+        samples(&data.val),
+        samples(&data.test),
+    );
     tch::manual_seed(cfg.seed as i64);
-    let vs = nn::VarStore::new(device);
+    let vs = nn::VarStore::new(job.device);
     let model_cfg = ModelConfig {
         kind: cfg.model,
-        input: 1,
+        input: channels as i64,
         hidden: cfg.hidden,
         layers: cfg.layers,
         dropout: cfg.dropout,
@@ -135,29 +135,18 @@ pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
         cfg.layers,
         cfg.hidden,
         Net::param_count(&vs),
-        crate::device::name(device),
+        crate::device::name(job.device),
         cfg.train.epochs,
-        data.train.len()
+        train.len()
     );
-    let history = train::fit(
-        &net,
-        &vs,
-        &data.train,
-        &data.val,
-        &cfg.train,
-        cfg.model.name(),
-    )?;
+    let history = train::fit(&net, &vs, &train, &val, &cfg.train, cfg.model.name())?;
     report_training(&history);
 
-    let eval = Evaluation::new(&series, &split, &data.scaler, &net.predict(&data.test.x));
-    print_table(cfg, &series, &eval);
+    let eval = Evaluation::new(series, data, &net.predict(&test.x));
+    print_table(cfg, series, &eval);
     let run_info = RunInfo {
-        cfg,
-        series: &series,
-        split: &split,
-        scaler: &data.scaler,
+        job,
         history: &history,
-        device,
         params: Net::param_count(&vs),
     };
     write_outputs(&run_info, &eval, started)?;
@@ -165,27 +154,79 @@ pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
         "wrote prediction.png, loss.png, predictions.csv, metrics.json, run.json to {}",
         cfg.out.display()
     );
-    Ok(StockOutcome { eval, history })
+    Ok(StockOutcome {
+        eval,
+        history,
+        rows: series.len(),
+    })
 }
 
-fn describe(series: &PriceSeries, split: &Split) {
-    let d = &series.dates;
+/// Several files: every one is loaded and checked first, then each is trained in turn, then
+/// a summary table is printed and written to `summary_dir/summary.csv`.
+pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
+    files::check_out_dir(summary_dir)?;
+    let jobs = cfgs.iter().map(prepare).collect::<Result<Vec<_>>>()?;
+    let mut rows = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        println!("\n== [{}/{}] {}", i + 1, jobs.len(), job.cfg.csv.display());
+        let o = execute(job)?;
+        rows.push((job.cfg.csv.display().to_string(), o));
+    }
+    let mut csv = String::from("file,rows,model_rmse,naive_rmse,skill\n");
     println!(
-        "{}: {} rows, {} .. {}, date column \"{}\", target column \"{}\"{}",
-        series.source,
-        series.len(),
-        d[0],
-        d[d.len() - 1],
-        series.date_col,
+        "\n{:<40} {:>7} {:>12} {:>12} {:>8}",
+        "file", "rows", "model RMSE", "naive RMSE", "skill"
+    );
+    for (file, o) in &rows {
+        let skill = o.eval.skill.map_or("n/a".into(), |s| format!("{s:+.3}"));
+        println!(
+            "{file:<40} {:>7} {:>12.4} {:>12.4} {skill:>8}",
+            o.rows, o.eval.model.rmse, o.eval.baseline.rmse
+        );
+        let skill_csv = o.eval.skill.map_or(String::new(), |s| format!("{s:.6}"));
+        csv += &format!(
+            "{},{},{:.6},{:.6},{skill_csv}\n",
+            csv_field(file),
+            o.rows,
+            o.eval.model.rmse,
+            o.eval.baseline.rmse
+        );
+    }
+    files::write_atomic(&summary_dir.join("summary.csv"), csv.as_bytes())?;
+    println!("wrote {}", summary_dir.join("summary.csv").display());
+    Ok(())
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn describe(job: &Job) {
+    let (series, split, spec) = (&job.series, &job.split, &job.data.spec);
+    let d = &series.dates;
+    println!("{}", series.summary());
+    let feats: Vec<String> = spec
+        .features
+        .iter()
+        .map(|f| format!("{f:?}").to_lowercase())
+        .collect();
+    println!(
+        "model learns: {} of \"{}\"{}; forecasts are turned back into prices for every figure",
+        spec.target.name(),
         series.target_col,
-        if series.dropped > 0 {
-            format!(", {} rows with a missing price dropped", series.dropped)
-        } else {
+        if feats.is_empty() {
             String::new()
+        } else {
+            format!(", extra inputs: {}", feats.join(", "))
         }
     );
     println!(
-        "split by date: train {} rows (to {}), validation {} rows, test {} rows (from {}); scaler fitted on train only",
+        "split by date: train {} rows (to {}), validation {} rows, test {} rows (from {}); scalers fitted on train only",
         split.train_end,
         d[split.train_end - 1],
         split.val_end - split.train_end,
@@ -250,35 +291,32 @@ fn print_table(cfg: &StockConfig, series: &PriceSeries, e: &Evaluation) {
 
 /// The facts `run.json` records.
 struct RunInfo<'a> {
-    cfg: &'a StockConfig,
-    series: &'a PriceSeries,
-    split: &'a Split,
-    scaler: &'a MinMaxScaler,
+    job: &'a Job,
     history: &'a History,
-    device: Device,
     params: i64,
 }
 
 fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
-    let out = &r.cfg.out;
+    let (cfg, series, split) = (&r.job.cfg, &r.job.series, &r.job.split);
+    let out = &cfg.out;
     std::fs::create_dir_all(out).map_err(|err| {
         crate::error::input_error(format!(
             "--out {}: cannot create folder: {err}",
             out.display()
         ))
     })?;
-    let d = &r.series.dates;
-    let label = format!("{} forecast", r.cfg.model.name().to_uppercase());
+    let d = &series.dates;
+    let label = format!("{} forecast", cfg.model.name().to_uppercase());
     plots::prediction_png(
         &out.join("prediction.png"),
         &plots::PredictionChart {
-            title: format!("{} {}", stem(&r.cfg.csv), r.series.target_col),
-            y_label: format!("{} (price)", r.series.target_col),
+            title: format!("{} {}", stem(&cfg.csv), series.target_col),
+            y_label: format!("{} (price)", series.target_col),
             model_label: label,
             dates: d,
-            actual: &r.series.values,
-            val_start: d[r.split.train_end],
-            test_start: d[r.split.val_end],
+            actual: &series.values,
+            val_start: d[split.train_end],
+            test_start: d[split.val_end],
             test_dates: &e.dates,
             test_actual: &e.actual,
             test_pred: &e.predicted,
@@ -288,8 +326,8 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
     let h = r.history;
     let title = format!(
         "{} {} training loss",
-        stem(&r.cfg.csv),
-        r.cfg.model.name().to_uppercase()
+        stem(&cfg.csv),
+        cfg.model.name().to_uppercase()
     );
     plots::loss_png(
         &out.join("loss.png"),
@@ -321,13 +359,15 @@ fn predictions_csv(e: &Evaluation) -> String {
 }
 
 fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
+    let (cfg, series) = (&r.job.cfg, &r.job.series);
     json!({
         "model": e.model,
         "naive": e.baseline,
         "skill": e.skill,
         "always_up_directional_accuracy": e.up_share,
-        "model_name": r.cfg.model,
-        "target_column": r.series.target_col,
+        "model_name": cfg.model,
+        "target": r.job.data.spec.target,
+        "target_column": series.target_col,
         "test_days": e.dates.len(),
         "test_start": e.dates[0].to_string(),
         "test_end": e.dates[e.dates.len() - 1].to_string(),
@@ -336,30 +376,34 @@ fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
 }
 
 fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
-    let d = &r.series.dates;
+    let (cfg, series, split) = (&r.job.cfg, &r.job.series, &r.job.split);
+    let d = &series.dates;
     let h = r.history;
     Ok(json!({
         "command": "stock",
-        "settings": r.cfg,
-        "seed": r.cfg.seed,
+        "settings": cfg,
+        "seed": cfg.seed,
         "input": {
-            "path": r.cfg.csv,
-            "sha256": files::sha256_file(&r.cfg.csv)?,
-            "rows": r.series.len(),
-            "dropped_rows": r.series.dropped,
+            "path": cfg.csv,
+            "sha256": files::sha256_file(&cfg.csv)?,
+            "rows": series.len(),
+            "dropped_rows": series.dropped,
             "first_date": d[0].to_string(),
             "last_date": d[d.len() - 1].to_string(),
-            "date_column": r.series.date_col,
-            "target_column": r.series.target_col,
+            "date_column": series.date_col,
+            "target_column": series.target_col,
         },
         "split": {
-            "train_rows": r.split.train_end,
-            "validation_rows": r.split.val_end - r.split.train_end,
-            "test_rows": r.split.len - r.split.val_end,
-            "validation_start": d[r.split.train_end].to_string(),
-            "test_start": d[r.split.val_end].to_string(),
+            "train_rows": split.train_end,
+            "validation_rows": split.val_end - split.train_end,
+            "test_rows": split.len - split.val_end,
+            "validation_start": d[split.train_end].to_string(),
+            "test_start": d[split.val_end].to_string(),
         },
-        "scaler": r.scaler,
+        "input_spec": r.job.data.spec,
+        "scalers": r.job.data.scalers,
+        "date_format": series.date_format,
+        "separator": series.separator,
         "parameters": r.params,
         "training": {
             "epochs_run": h.train_loss.len(),
@@ -372,7 +416,7 @@ fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
             "tch": TCH_VERSION,
             "libtorch": env!("LIBTORCH_VERSION"),
         },
-        "device": crate::device::name(r.device),
+        "device": crate::device::name(r.job.device),
         "threads": tch::get_num_threads(),
         "wall_seconds": started.elapsed().as_secs_f64(),
     }))

@@ -1,35 +1,88 @@
 //! Reading a daily price file into a [`PriceSeries`].
 //!
-//! polars does the CSV tokenising (quoting, separators, ragged lines); every column is read as
-//! text and converted here, so that each bad value can be reported with its line number and
-//! column instead of polars' generic schema errors.
+//! polars does the CSV tokenising (quoting, separators); every column is read as text and
+//! converted here, so that each bad value is reported with its line number and column, and so
+//! that export formats (`$188.59`, `05/11/2018`, newest row first) load without options.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
+use polars::prelude::{CsvParseOptions, CsvReadOptions, DataFrame, SerReader};
+use serde::{Deserialize, Serialize};
 
+use super::format::{self, is_missing, normalize_name, parse_number};
 use crate::bail_input;
+use crate::error::input_error;
+
+/// Raw price-file columns that features can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawColumn {
+    Open,
+    High,
+    Low,
+    Close,
+    AdjClose,
+    Volume,
+}
+
+impl RawColumn {
+    /// The name users write in `--features`.
+    pub fn label(self) -> &'static str {
+        match self {
+            RawColumn::Open => "open",
+            RawColumn::High => "high",
+            RawColumn::Low => "low",
+            RawColumn::Close => "close",
+            RawColumn::AdjClose => "adj_close",
+            RawColumn::Volume => "volume",
+        }
+    }
+
+    /// Normalised header names that mean this column, in order of preference.
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            RawColumn::Open => &["open"],
+            RawColumn::High => &["high"],
+            RawColumn::Low => &["low"],
+            RawColumn::Close => &["close", "close/last", "last", "price"],
+            RawColumn::AdjClose => &["adjclose", "adjustedclose"],
+            RawColumn::Volume => &["volume", "vol"],
+        }
+    }
+}
 
 /// Which columns to use. `None` means "detect".
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub date_col: Option<String>,
     pub target_col: Option<String>,
+    /// A chrono format such as `%d/%m/%Y`.
+    pub date_format: Option<String>,
+    /// Further columns to load (for input features); rows missing any of them are dropped.
+    pub columns: Vec<RawColumn>,
 }
 
-/// One price per trading day, sorted by date, no gaps invented.
+/// One price per trading day, sorted by date, no days invented.
 #[derive(Debug, Clone)]
 pub struct PriceSeries {
     /// The file name as the user gave it, for messages.
     pub source: String,
     pub dates: Vec<NaiveDate>,
+    /// The target price column.
     pub values: Vec<f64>,
+    /// The columns asked for in [`LoadOptions::columns`], aligned with `dates`.
+    pub columns: Vec<(RawColumn, Vec<f64>)>,
+    /// The line each row came from, as a text editor counts lines.
+    pub lines: Vec<usize>,
     pub date_col: String,
     pub target_col: String,
-    /// Rows dropped because the price was missing (`null`, empty, `NaN`).
+    /// The date format used, e.g. `YYYY-MM-DD` or the user's `--date-format`.
+    pub date_format: String,
+    pub separator: &'static str,
+    /// Rows dropped because a value they need was missing (`null`, empty, `NaN`).
     pub dropped: usize,
 }
 
@@ -41,15 +94,34 @@ impl PriceSeries {
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
+
+    /// The loaded values of `col` (the target if it is the target column's kind and not loaded).
+    pub fn column(&self, col: RawColumn) -> Option<&[f64]> {
+        self.columns
+            .iter()
+            .find(|(c, _)| *c == col)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// One line that says what was loaded and how.
+    pub fn summary(&self) -> String {
+        let d = &self.dates;
+        format!(
+            "{}: {} rows, {} .. {}, date column \"{}\" ({}), target column \"{}\", {} separated, {} rows dropped for missing values",
+            self.source,
+            self.len(),
+            d[0],
+            d[d.len() - 1],
+            self.date_col,
+            self.date_format,
+            self.target_col,
+            self.separator,
+            self.dropped
+        )
+    }
 }
 
-/// Column names tried, in order, when the user names no date column.
-const DATE_NAMES: &[&str] = &["date", "datetime", "timestamp", "time"];
-/// Column names tried, in order, when the user names no price column. `Close` rather than
-/// `Adj Close`: it is what the reference peers use, and Yahoo's `Close` is already split-adjusted.
-const TARGET_NAMES: &[&str] = &["close", "close/last", "price", "adj close", "adj_close"];
-/// Cell texts that mean "no value on this day".
-const MISSING: &[&str] = &["", "null", "nan", "na", "n/a", "-"];
+const DATE_NAMES: &[&str] = &["date", "datetime", "timestamp", "time", "day"];
 
 /// Reads `path` and parses it with [`parse_prices`]. Only this function touches the disk.
 pub fn load_prices(path: &Path, opts: &LoadOptions) -> Result<PriceSeries> {
@@ -70,16 +142,38 @@ pub fn load_prices(path: &Path, opts: &LoadOptions) -> Result<PriceSeries> {
 /// Parses CSV bytes into a sorted [`PriceSeries`]. `source` names the file in messages.
 pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<PriceSeries> {
     let text = check_text(bytes, source)?;
-    if text.trim().is_empty() {
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if header.is_empty() {
         bail_input!("{source}: the file is empty; expected a header line such as Date,Open,High,Low,Close,Volume");
     }
-    let df = read_frame(text, source)?;
+    let sep = format::sniff_separator(header);
+    let lines = scan_records(text, sep, source)?;
+    if lines.is_empty() {
+        bail_input!("{source}: has a header but no data rows");
+    }
+    // polars reads a blank line as a row; our line numbers skip them, so drop them for polars
+    let cleaned: String;
+    let text = if text.lines().any(|l| l.trim().is_empty()) {
+        cleaned = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        cleaned.as_str()
+    } else {
+        text
+    };
+    let df = read_frame(text, sep, source)?;
     let names: Vec<String> = df
         .get_column_names()
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let date_col = pick_column(
+    if df.height() != lines.len() {
+        // polars and our scan disagree on what a record is: trust neither line numbers
+        bail_input!("{source}: could not split the file into rows consistently; check its quoting");
+    }
+    let date_col = pick(
         &names,
         opts.date_col.as_deref(),
         DATE_NAMES,
@@ -87,88 +181,172 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         "date",
         "--date-col",
     )?;
-    let target_col = pick_column(
+    // Close first; a file with only an adjusted close still has a price to forecast
+    let usual_prices: Vec<&str> = RawColumn::Close
+        .names()
+        .iter()
+        .chain(RawColumn::AdjClose.names())
+        .copied()
+        .collect();
+    let target_col = pick(
         &names,
         opts.target_col.as_deref(),
-        TARGET_NAMES,
+        &usual_prices,
         source,
         "price",
         "--target-col",
     )?;
-    if df.height() == 0 {
-        bail_input!("{source}: has a header but no data rows");
+    let mut extra = Vec::new();
+    for &col in &opts.columns {
+        let name = pick(&names, None, col.names(), source, "", "").map_err(|_| {
+            input_error(format!(
+                "{source}: --features needs an \"{}\" column and there is none; columns found: {}; drop the features that use it",
+                col.label(),
+                names.join(", ")
+            ))
+        })?;
+        extra.push((col, name));
     }
-    let dates = text_column(&df, &date_col)?;
-    let prices = text_column(&df, &target_col)?;
 
-    let mut rows: Vec<(NaiveDate, f64, usize)> = Vec::with_capacity(dates.len());
+    let dates = text_column(&df, &date_col)?;
+    let (date_fmt, date_label) = date_format(opts, &dates, &date_col, source)?;
+    let target = text_column(&df, &target_col)?;
+    let extra_text: Vec<Vec<Option<&str>>> = extra
+        .iter()
+        .map(|(_, n)| text_column(&df, n))
+        .collect::<Result<_>>()?;
+
+    let mut rows: Vec<Row> = Vec::with_capacity(lines.len());
     let mut dropped = 0;
-    for (i, (d, p)) in dates.iter().zip(&prices).enumerate() {
-        let line = i + 2; // line 1 is the header
-        let p = p.unwrap_or("").trim();
-        if MISSING.contains(&p.to_ascii_lowercase().as_str()) {
-            dropped += 1;
-            continue;
+    'rows: for (i, &line) in lines.iter().enumerate() {
+        let mut values = Vec::with_capacity(1 + extra.len());
+        for (name, col) in std::iter::once((&target_col, &target))
+            .chain(extra.iter().map(|(_, n)| n).zip(&extra_text))
+        {
+            let cell = col[i].unwrap_or("");
+            if is_missing(cell) {
+                dropped += 1;
+                continue 'rows;
+            }
+            let Some(v) = parse_number(cell) else {
+                bail_input!("{source}:{line}: column \"{name}\": \"{}\" is not a number; fix or delete the line", cell.trim())
+            };
+            values.push(v);
         }
-        let value: f64 = match p.parse() {
-            Ok(v) if f64::is_finite(v) => v,
-            _ => bail_input!("{source}:{line}: column \"{target_col}\": \"{p}\" is not a number; fix or delete the line"),
+        let d = dates[i].unwrap_or("").trim();
+        let Some(date) = format::parse_date_with(d, &date_fmt) else {
+            bail_input!("{source}:{line}: column \"{date_col}\": \"{d}\" is not a date in the format {date_label}; fix the line or give --date-format")
         };
-        let d = d.unwrap_or("").trim();
-        let Some(date) = parse_date(d) else {
-            bail_input!("{source}:{line}: column \"{date_col}\": \"{d}\" is not a date (expected YYYY-MM-DD)")
-        };
-        rows.push((date, value, line));
+        rows.push(Row { date, line, values });
     }
     if rows.is_empty() {
-        bail_input!(
-            "{source}: column \"{target_col}\" has no values ({dropped} rows, all missing)"
-        );
+        bail_input!("{source}: no row has all the values needed ({dropped} rows, all with a missing value in \"{target_col}\" or a feature column)");
     }
-    rows.sort_by_key(|r| r.0); // stable: equal dates keep file order, reported below
+    rows.sort_by_key(|r| r.date); // stable: equal dates keep file order, reported below
     reject_duplicates(&rows, source)?;
     Ok(PriceSeries {
         source: source.to_string(),
-        dates: rows.iter().map(|r| r.0).collect(),
-        values: rows.iter().map(|r| r.1).collect(),
+        dates: rows.iter().map(|r| r.date).collect(),
+        values: rows.iter().map(|r| r.values[0]).collect(),
+        columns: extra
+            .iter()
+            .enumerate()
+            .map(|(k, (c, _))| (*c, rows.iter().map(|r| r.values[k + 1]).collect()))
+            .collect(),
+        lines: rows.iter().map(|r| r.line).collect(),
         date_col,
         target_col,
+        date_format: date_label,
+        separator: format::separator_name(sep),
         dropped,
     })
 }
 
+struct Row {
+    date: NaiveDate,
+    line: usize,
+    values: Vec<f64>,
+}
+
 fn check_text<'a>(bytes: &'a [u8], source: &str) -> Result<&'a str> {
+    let line_of = |end: usize| bytes[..end].iter().filter(|&&b| b == b'\n').count() + 1;
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        bail_input!(
+            "{source}:{}: binary content (a NUL byte); expected a text CSV file",
+            line_of(at)
+        );
+    }
     match std::str::from_utf8(bytes) {
-        Ok(t) if !t.contains('\0') => Ok(t),
-        Ok(t) => {
-            let line = t[..t.find('\0').unwrap_or(0)].lines().count().max(1);
-            bail_input!("{source}:{line}: binary content (a NUL byte); expected a text CSV file")
-        }
-        Err(e) => {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            bail_input!("{source}:{line}: not UTF-8 text; save the file as UTF-8 CSV")
-        }
+        Ok(t) => Ok(t.strip_prefix('\u{feff}').unwrap_or(t)),
+        Err(e) => bail_input!(
+            "{source}:{}: not UTF-8 text; save the file as UTF-8 CSV",
+            line_of(e.valid_up_to())
+        ),
     }
 }
 
-fn read_frame(text: &str, source: &str) -> Result<DataFrame> {
+/// Line numbers of the data records (quote-aware, blank lines skipped), checking that every
+/// record has as many fields as the header.
+fn scan_records(text: &str, sep: u8, source: &str) -> Result<Vec<usize>> {
+    let mut lines = Vec::new();
+    let (mut line, mut start_line, mut fields, mut quoted, mut empty) =
+        (1usize, 1usize, 1usize, false, true);
+    let mut header_fields = None;
+    let mut finish = |start_line: usize, fields: usize, empty: bool| -> Result<()> {
+        if empty {
+            return Ok(());
+        }
+        match header_fields {
+            None => header_fields = Some(fields),
+            Some(h) if h != fields => bail_input!(
+                "{source}:{start_line}: {fields} fields, but the header has {h}; fix or delete the line (is a number written with the separator inside it, unquoted?)"
+            ),
+            Some(_) => lines.push(start_line),
+        }
+        Ok(())
+    };
+    for b in text.bytes() {
+        match b {
+            b'"' => {
+                quoted = !quoted;
+                empty = false;
+            }
+            b'\n' if !quoted => {
+                finish(start_line, fields, empty)?;
+                line += 1;
+                (start_line, fields, empty) = (line, 1, true);
+            }
+            b'\n' => line += 1,
+            b'\r' => {}
+            _ if b == sep && !quoted => {
+                fields += 1;
+                empty = false;
+            }
+            b' ' | b'\t' => {}
+            _ => empty = false,
+        }
+    }
+    finish(start_line, fields, empty)?;
+    Ok(lines)
+}
+
+fn read_frame(text: &str, sep: u8, source: &str) -> Result<DataFrame> {
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0)) // every column as text: we convert with line numbers
+        .with_parse_options(CsvParseOptions::default().with_separator(sep))
         .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
         .finish()
         .map_err(|e| {
             let msg = e.to_string().lines().next().unwrap_or("").to_string();
-            crate::error::input_error(format!("{source}: not a readable CSV file ({msg}); check the separator and that every line has the same number of fields"))
+            input_error(format!(
+                "{source}: not a readable CSV file ({msg}); check the separator and the quoting"
+            ))
         })
 }
 
-/// Finds a column by the user's name or by a list of usual names, case-insensitively.
-fn pick_column(
+/// Finds a column by the user's name or by a list of usual names, ignoring case, spaces and `_`.
+fn pick(
     names: &[String],
     wanted: Option<&str>,
     usual: &[&str],
@@ -179,134 +357,83 @@ fn pick_column(
     let find = |w: &str| {
         names
             .iter()
-            .find(|n| n.trim().eq_ignore_ascii_case(w))
+            .find(|n| normalize_name(n) == normalize_name(w))
             .cloned()
     };
-    if let Some(w) = wanted {
-        return find(w).ok_or_else(|| {
-            crate::error::input_error(format!(
-                "{source}: {flag} \"{w}\": no such column; columns found: {}",
-                names.join(", ")
-            ))
-        });
-    }
-    usual.iter().find_map(|u| find(u)).ok_or_else(|| {
-        crate::error::input_error(format!(
-            "{source}: no {what} column; columns found: {}; name one with {flag}",
+    let found = match wanted {
+        Some(w) => find(w).ok_or_else(|| format!("{flag} \"{w}\": no such column")),
+        None => usual
+            .iter()
+            .find_map(|u| find(u))
+            .ok_or_else(|| format!("no {what} column")),
+    };
+    found.map_err(|why| {
+        let hint = if wanted.is_none() {
+            format!("; name one with {flag}")
+        } else {
+            String::new()
+        };
+        input_error(format!(
+            "{source}: {why}; columns found: {}{hint}",
             names.join(", ")
         ))
     })
 }
 
 fn text_column<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
-    let col = df.column(name).with_context(|| format!("column {name}"))?;
+    let col = df
+        .column(name)
+        .map_err(|e| anyhow::anyhow!("column {name}: {e}"))?;
     let ca = col
         .str()
-        .with_context(|| format!("column {name} is not text"))?;
+        .map_err(|e| anyhow::anyhow!("column {name} is not text: {e}"))?;
     Ok(ca.iter().collect())
 }
 
-/// ISO dates, optionally followed by a time part (`2013-05-13 00:00:00`, `2013-05-13T00:00:00Z`).
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let head = s.get(..10).unwrap_or(s);
-    let rest = &s[head.len()..];
-    if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('T')) {
-        return None;
+/// The user's `--date-format`, or one detected from the first 500 date cells.
+fn date_format(
+    opts: &LoadOptions,
+    dates: &[Option<&str>],
+    col: &str,
+    source: &str,
+) -> Result<(String, String)> {
+    if let Some(f) = &opts.date_format {
+        return Ok((f.clone(), f.clone()));
     }
-    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+    let sample: Vec<&str> = dates
+        .iter()
+        .flatten()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .take(500)
+        .collect();
+    match format::detect_date_format(&sample) {
+        Ok((f, label)) => Ok((f.to_string(), label.to_string())),
+        Err(why) => {
+            let first = sample.first().copied().unwrap_or("");
+            bail_input!("{source}: column \"{col}\": cannot tell the date format ({why}; first value \"{first}\"); give it with --date-format, e.g. --date-format %d/%m/%Y")
+        }
+    }
 }
 
-fn reject_duplicates(rows: &[(NaiveDate, f64, usize)], source: &str) -> Result<()> {
+fn reject_duplicates(rows: &[Row], source: &str) -> Result<()> {
     let dups: Vec<String> = rows
         .windows(2)
-        .filter(|w| w[0].0 == w[1].0)
-        .map(|w| format!("{} (lines {} and {})", w[0].0, w[0].2, w[1].2))
+        .filter(|w| w[0].date == w[1].date)
+        .map(|w| format!("{} (lines {} and {})", w[0].date, w[0].line, w[1].line))
         .collect();
     if !dups.is_empty() {
-        let shown: Vec<_> = dups.iter().take(3).cloned().collect();
+        let shown = dups.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
         let more = if dups.len() > 3 {
             format!(" and {} more", dups.len() - 3)
         } else {
             String::new()
         };
-        bail_input!(
-            "{source}: duplicate dates {}{more}; keep one row per trading day",
-            shown.join(", ")
-        );
+        bail_input!("{source}: duplicate dates {shown}{more}; keep one row per trading day");
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<PriceSeries> {
-        parse_prices(text.as_bytes(), "t.csv", &LoadOptions::default())
-    }
-
-    fn err(text: &str) -> String {
-        format!("{:#}", parse(text).unwrap_err())
-    }
-
-    #[test]
-    fn yahoo_rows_are_sorted_and_nulls_dropped() {
-        let s = parse(
-            "Date,Open,High,Low,Close,Adj Close,Volume\n\
-             2020-01-03,1,1,1,11.5,1,1\n\
-             2020-01-02,1,1,1,10.0,1,1\n\
-             2020-01-06,null,null,null,null,null,null\n\
-             2020-01-07,1,1,1,12.25,1,1\n",
-        )
-        .unwrap();
-        assert_eq!(s.values, vec![10.0, 11.5, 12.25]);
-        assert_eq!(s.dates[0], NaiveDate::from_ymd_opt(2020, 1, 2).unwrap());
-        assert_eq!(
-            (s.date_col.as_str(), s.target_col.as_str(), s.dropped),
-            ("Date", "Close", 1)
-        );
-    }
-
-    #[test]
-    fn bad_inputs_name_the_line_and_column() {
-        assert!(err("").contains("empty"));
-        assert!(err("Date,Close\n").contains("no data rows"));
-        assert!(
-            err("Day,Close\n2020-01-02,1\n").contains("no date column; columns found: Day, Close")
-        );
-        assert!(err("Date,Open\n2020-01-02,1\n").contains("no price column"));
-        assert!(err("Date,Close\n2020-01-02,1\n2020-01-03,abc\n")
-            .contains("t.csv:3: column \"Close\": \"abc\" is not a number"));
-        assert!(err("Date,Close\n2020-01-02,1\nyesterday,2\n").contains("t.csv:3: column \"Date\""));
-        assert!(err("Date,Close\n2020-01-02,1\n2020-01-02,2\n")
-            .contains("duplicate dates 2020-01-02 (lines 2 and 3)"));
-        assert!(err("Date,Close\n2020-01-02,null\n").contains("no values"));
-    }
-
-    #[test]
-    fn binary_and_non_utf8_content_is_refused() {
-        let e = parse_prices(
-            b"Date,Close\n2020-01-02,\xff\n",
-            "b.csv",
-            &LoadOptions::default(),
-        )
-        .unwrap_err();
-        assert!(format!("{e:#}").contains("b.csv:2: not UTF-8"));
-        let e = parse_prices(b"Date,Close\n\0\0", "b.csv", &LoadOptions::default()).unwrap_err();
-        assert!(format!("{e:#}").contains("binary"));
-    }
-
-    #[test]
-    fn dates_with_a_time_part_parse() {
-        assert_eq!(
-            parse_date("2013-05-13 00:00:00"),
-            NaiveDate::from_ymd_opt(2013, 5, 13)
-        );
-        assert_eq!(
-            parse_date("2013-05-13"),
-            NaiveDate::from_ymd_opt(2013, 5, 13)
-        );
-        assert_eq!(parse_date("2013-05-1x"), None);
-        assert_eq!(parse_date("2013-05-13x"), None);
-    }
-}
+#[path = "load_tests.rs"]
+mod tests;

@@ -1,12 +1,20 @@
-//! From a price file to training tensors' raw material: loading, splitting, scaling, windowing.
+//! From a price file to model-ready windows: loading, splitting, target transforms, features,
+//! scaling, windowing.
 //!
 //! Everything here works on plain slices; tensors appear only in `model` and `train`.
 
+pub mod dataset;
+pub mod features;
+pub mod format;
 pub mod load;
 pub mod scale;
 pub mod split;
+pub mod target;
 pub mod window;
 
-pub use load::{load_prices, LoadOptions, PriceSeries};
+pub use dataset::{Dataset, InputSpec};
+pub use features::Feature;
+pub use load::{load_prices, LoadOptions, PriceSeries, RawColumn};
 pub use scale::MinMaxScaler;
 pub use split::Split;
+pub use target::TargetKind;

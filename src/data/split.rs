@@ -21,14 +21,17 @@ pub struct Split {
 
 impl Split {
     /// Splits `len` rows with the given validation and test fractions (train gets the rest),
-    /// checking that every part has at least one target day after the first `window` rows.
+    /// checking that every part has at least one target day after the first `window + offset`
+    /// rows (`offset`: leading rows without a value, such as the first row's return).
     pub fn new(
         len: usize,
         val_frac: f64,
         test_frac: f64,
         window: usize,
+        offset: usize,
         source: &str,
     ) -> Result<Self> {
+        let lookback = window + offset;
         let train_frac = 1.0 - val_frac - test_frac;
         let train_end = (train_frac * len as f64).floor() as usize;
         let val_end = ((train_frac + val_frac) * len as f64).floor() as usize;
@@ -37,11 +40,13 @@ impl Split {
             val_end,
             len,
         };
-        if train_end <= window || val_end <= train_end || len <= val_end {
+        if train_end <= lookback || val_end <= train_end || len <= val_end {
             // smallest length that leaves each part at least one target day
             let need = (1..)
                 .map(|n| (n, Self::new_unchecked(n, train_frac, val_frac)))
-                .find(|(_, s)| s.train_end > window && s.val_end > s.train_end && s.len > s.val_end)
+                .find(|(_, s)| {
+                    s.train_end > lookback && s.val_end > s.train_end && s.len > s.val_end
+                })
                 .map(|(n, _)| n)
                 .unwrap_or(usize::MAX);
             bail_input!(
@@ -82,7 +87,7 @@ mod tests {
 
     #[test]
     fn parts_are_ordered_and_cover_every_row() {
-        let s = Split::new(1260, 0.15, 0.15, 60, "x").unwrap();
+        let s = Split::new(1260, 0.15, 0.15, 60, 0, "x").unwrap();
         assert_eq!((s.train_end, s.val_end, s.len), (882, 1071, 1260));
         assert_eq!(s.train_targets(60), 60..882);
         assert_eq!(s.val_targets().end, s.test_targets().start);
@@ -90,14 +95,21 @@ mod tests {
 
     #[test]
     fn too_few_rows_say_how_many_are_needed() {
-        let e = format!("{:#}", Split::new(70, 0.15, 0.15, 60, "x.csv").unwrap_err());
+        let e = format!(
+            "{:#}",
+            Split::new(70, 0.15, 0.15, 60, 0, "x.csv").unwrap_err()
+        );
         assert!(
             e.contains("x.csv: 70 usable rows are too few for --window 60"),
             "{e}"
         );
         assert!(e.contains("need at least 88 rows"), "{e}");
         // and that length really is enough
-        assert!(Split::new(88, 0.15, 0.15, 60, "x").is_ok());
-        assert!(Split::new(87, 0.15, 0.15, 60, "x").is_err());
+        assert!(Split::new(88, 0.15, 0.15, 60, 0, "x").is_ok());
+        assert!(Split::new(87, 0.15, 0.15, 60, 0, "x").is_err());
+        assert!(
+            Split::new(88, 0.15, 0.15, 60, 1, "x").is_err(),
+            "a return needs one row more"
+        );
     }
 }

@@ -1,24 +1,37 @@
-//! Sliding windows: the `window` values before a target day are the input for that day.
+//! Sliding windows: the `window` rows before a target day are the input for that day.
 
 use std::ops::Range;
 
-/// Samples for the target rows `targets`: inputs flattened row-major as `[n, window]`
-/// (`series[t - window..t]` for each target `t`) and the targets `series[t]`.
+/// Samples for the target rows `targets` of a row-major `[rows, features]` matrix:
+/// inputs flattened as `[n, window, features]` (rows `t - window..t` for each target `t`)
+/// and the targets `target[t]`.
 ///
 /// Panics if a target has fewer than `window` rows before it; [`crate::data::Split`] rules
 /// that out for user data.
-pub fn make_windows(series: &[f32], window: usize, targets: Range<usize>) -> (Vec<f32>, Vec<f32>) {
+pub fn make_windows_multi(
+    matrix: &[f32],
+    features: usize,
+    target: &[f32],
+    window: usize,
+    targets: Range<usize>,
+) -> (Vec<f32>, Vec<f32>) {
     assert!(
-        targets.start >= window && targets.end <= series.len(),
+        targets.start >= window && targets.end <= target.len(),
         "window out of range"
     );
-    let mut xs = Vec::with_capacity(targets.len() * window);
+    assert_eq!(matrix.len(), target.len() * features, "matrix shape");
+    let mut xs = Vec::with_capacity(targets.len() * window * features);
     let mut ys = Vec::with_capacity(targets.len());
     for t in targets {
-        xs.extend_from_slice(&series[t - window..t]);
-        ys.push(series[t]);
+        xs.extend_from_slice(&matrix[(t - window) * features..t * features]);
+        ys.push(target[t]);
     }
     (xs, ys)
+}
+
+/// [`make_windows_multi`] for one series that is both input and target.
+pub fn make_windows(series: &[f32], window: usize, targets: Range<usize>) -> (Vec<f32>, Vec<f32>) {
+    make_windows_multi(series, 1, series, window, targets)
 }
 
 #[cfg(test)]
@@ -35,6 +48,16 @@ mod tests {
         assert_eq!(y[0], 3.0);
         assert_eq!(&x[18..], &[6.0, 7.0, 8.0]);
         assert_eq!(y[6], 9.0);
+    }
+
+    #[test]
+    fn several_features_stay_together_per_day() {
+        // rows: (0, 10), (1, 11), (2, 12), (3, 13)
+        let m = [0.0, 10.0, 1.0, 11.0, 2.0, 12.0, 3.0, 13.0];
+        let target = [100.0, 101.0, 102.0, 103.0];
+        let (x, y) = make_windows_multi(&m, 2, &target, 2, 2..4);
+        assert_eq!(x, vec![0.0, 10.0, 1.0, 11.0, 1.0, 11.0, 2.0, 12.0]);
+        assert_eq!(y, vec![102.0, 103.0]);
     }
 
     #[test]

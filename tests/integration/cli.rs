@@ -36,7 +36,7 @@ const FAST: &[&str] = &[
 #[test]
 fn stock_writes_every_output_file() {
     let out = scratch("stock").join("run");
-    let csv = fixture("small.csv");
+    let csv = fixture("yahoo.csv");
     let mut args = vec![
         "stock",
         csv.to_str().unwrap(),
@@ -53,7 +53,7 @@ fn stock_writes_every_output_file() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("target column \"Close\""), "{stdout}");
     assert!(
-        stdout.contains("1 rows with a missing price dropped"),
+        stdout.contains("1 rows dropped for missing values"),
         "{stdout}"
     );
     assert!(stdout.contains("naive (tomorrow = today)"), "{stdout}");
@@ -114,7 +114,7 @@ fn stock_writes_every_output_file() {
 #[test]
 fn same_seed_gives_the_same_forecast() {
     let dir = scratch("seed");
-    let csv = fixture("small.csv");
+    let csv = fixture("yahoo.csv");
     let mut outputs = vec![];
     for name in ["a", "b"] {
         let out = dir.join(name);
@@ -160,50 +160,179 @@ fn assert_bad_input(args: &[&str], expect: &str) {
     assert!(!out.exists(), "output folder created on bad input");
 }
 
-fn write_csv(name: &str, text: &str) -> PathBuf {
-    let p = scratch(name).join(format!("{name}.csv"));
-    std::fs::write(&p, text).unwrap();
-    p
+#[test]
+fn bad_input_gives_one_clear_line_and_no_files() {
+    let f = |name: &str| fixture(name).to_str().unwrap().to_string();
+    let cases: &[(&[&str], &str)] = &[
+        (&["no/such/file.csv"], "no/such/file.csv: no such file"),
+        (
+            &["tests/fixtures/../../src"],
+            "is a directory with no .csv files",
+        ),
+        (&[&f("err_empty.csv")], "err_empty.csv: the file is empty"),
+        (
+            &[&f("err_header_only.csv")],
+            "has a header but no data rows",
+        ),
+        (
+            &[&f("err_no_date.csv")],
+            "no date column; columns found: Day2, Close; name one with --date-col",
+        ),
+        (
+            &[&f("err_no_price.csv")],
+            "no price column; columns found: Date, Open, Volume; name one with --target-col",
+        ),
+        (
+            &[&f("err_bad_number.csv")],
+            "err_bad_number.csv:58: column \"Close\": \"n.a.x\" is not a number",
+        ),
+        (
+            &[&f("err_bad_date.csv")],
+            "err_bad_date.csv:100: column \"Date\": \"2019-02-30\" is not a date",
+        ),
+        (
+            &[&f("err_ragged.csv")],
+            "err_ragged.csv:121: 3 fields, but the header has 2",
+        ),
+        (
+            &[&f("err_short.csv")],
+            "14 usable rows are too few for --window 10",
+        ),
+        (
+            &[&f("err_all_null.csv")],
+            "no row has all the values needed",
+        ),
+        (
+            &[&f("err_duplicates.csv")],
+            "duplicate dates 2019-10-07 (lines 201 and 202)",
+        ),
+        (
+            &[&f("err_nonpositive.csv"), "--target", "return"],
+            "err_nonpositive.csv:151: column \"Close\": price 0 is not positive",
+        ),
+        (&[&f("err_binary.csv")], "err_binary.csv:2: binary content"),
+        (&[&f("err_latin1.csv")], "err_latin1.csv:6: not UTF-8"),
+        (&[&f("yahoo.csv"), "--lr", "0"], "--lr 0"),
+        (
+            &[&f("yahoo.csv"), "--target-col", "Last"],
+            "--target-col \"Last\": no such column",
+        ),
+        (
+            &[&f("yahoo.csv"), "--features", "volume,moon"],
+            "unknown feature \"moon\"",
+        ),
+        (
+            &[&f("stooq.csv"), "--features", "adj_close"],
+            "--features needs an \"adj_close\" column and there is none",
+        ),
+        (
+            &[&f("yahoo.csv"), &f("err_ragged.csv")],
+            "err_ragged.csv:121",
+        ),
+    ];
+    for (args, expect) in cases {
+        let mut all = vec!["stock"];
+        all.extend_from_slice(args);
+        assert_bad_input(&all, expect);
+    }
+    if !tch::Cuda::is_available() {
+        assert_bad_input(
+            &["stock", &f("yahoo.csv"), "--device", "cuda"],
+            "--device cuda",
+        );
+    }
+}
+
+/// The `actual` column of predictions.csv after a 1-epoch run on `name`.
+fn actual_prices(name: &str, extra: &[&str]) -> String {
+    let out = scratch(&format!("fmt-{name}")).join("run");
+    let csv = fixture(name);
+    let mut args = vec![
+        "stock",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ];
+    args.extend_from_slice(FAST);
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
+    let text = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    text.lines()
+        .map(|l| l.split(',').take(2).collect::<Vec<_>>().join(",") + "\n")
+        .collect()
 }
 
 #[test]
-fn bad_input_gives_one_clear_line_and_no_files() {
-    assert_bad_input(
-        &["stock", "no/such/file.csv"],
-        "no/such/file.csv: no such file",
+fn every_format_loads_the_same_days_and_prices() {
+    let reference = actual_prices("stooq.csv", &[]);
+    assert_eq!(reference.lines().count(), 46);
+    for name in [
+        "yahoo.csv",
+        "kaggle.csv",
+        "nasdaq.csv",
+        "snake_case.csv",
+        "semicolon.csv",
+        "tab.csv",
+        "thousands.csv",
+        "shuffled.csv",
+    ] {
+        assert_eq!(
+            actual_prices(name, &[]),
+            reference,
+            "{name} differs from stooq.csv"
+        );
+    }
+}
+
+#[test]
+fn returns_features_and_several_files() {
+    let dir = scratch("multi");
+    let (a, b) = (fixture("yahoo.csv"), fixture("nasdaq.csv"));
+    let mut args = vec![
+        "stock",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(FAST);
+    args.extend_from_slice(&[
+        "--device",
+        "cpu",
+        "--target",
+        "log-return",
+        "--features",
+        "log_volume,hl_range,log_return",
+    ]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("model learns: log-return"), "{stdout}");
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines[0], "file,rows,model_rmse,naive_rmse,skill");
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[1].contains("yahoo.csv,300,") && lines[2].contains("nasdaq.csv,300,"),
+        "{summary}"
     );
-    let dir = scratch("dir");
-    assert_bad_input(&["stock", dir.to_str().unwrap()], "is a directory");
-    let p = write_csv("nodate", "Day,Close\n2020-01-01,1\n");
-    assert_bad_input(
-        &["stock", p.to_str().unwrap()],
-        "no date column; columns found: Day, Close",
-    );
-    let p = write_csv("noclose", "Date,Open\n2020-01-01,1\n");
-    assert_bad_input(&["stock", p.to_str().unwrap()], "no price column");
-    let p = write_csv("word", "Date,Close\n2020-01-01,1\n2020-01-02,one\n");
-    assert_bad_input(
-        &["stock", p.to_str().unwrap()],
-        "word.csv:3: column \"Close\": \"one\" is not a number",
-    );
-    let short: String = std::iter::once("Date,Close\n".to_string())
-        .chain((1..=14).map(|d| format!("2020-01-{d:02},{d}\n")))
-        .collect();
-    let p = write_csv("short", &short);
-    assert_bad_input(
-        &["stock", p.to_str().unwrap()],
-        "14 usable rows are too few for --window 10",
-    );
-    let csv = fixture("small.csv");
-    assert_bad_input(&["stock", csv.to_str().unwrap(), "--lr", "0"], "--lr 0");
-    assert_bad_input(
-        &["stock", csv.to_str().unwrap(), "--target-col", "Last"],
-        "--target-col \"Last\": no such column",
-    );
-    if !tch::Cuda::is_available() {
-        assert_bad_input(
-            &["stock", csv.to_str().unwrap(), "--device", "cuda"],
-            "--device cuda",
+    for sub in ["yahoo-lstm", "nasdaq-lstm"] {
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(sub).join("metrics.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(m["target"], "log-return");
+        // forecasts were turned back into prices: errors are in price units, near naive's
+        let (model, naive) = (
+            m["model"]["rmse"].as_f64().unwrap(),
+            m["naive"]["rmse"].as_f64().unwrap(),
+        );
+        assert!(
+            model > 0.0 && model < 5.0 * naive,
+            "{sub}: {model} vs {naive}"
         );
     }
 }

@@ -1,0 +1,172 @@
+//! From a loaded series to model-ready windows: target transform, features, scalers fitted on
+//! training rows only, and the windows of each part of the split. Plain vectors; the training
+//! code turns them into tensors.
+
+use std::ops::Range;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use super::features::Feature;
+use super::target::TargetKind;
+use super::window::make_windows_multi;
+use super::{MinMaxScaler, PriceSeries, Split};
+
+/// What the model sees and predicts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    pub target: TargetKind,
+    /// Extra input channels after the target series itself.
+    pub features: Vec<Feature>,
+    pub window: usize,
+}
+
+impl InputSpec {
+    /// Leading rows with no value in some channel.
+    pub fn offset(&self) -> usize {
+        self.features
+            .iter()
+            .map(|f| f.offset())
+            .chain([self.target.offset()])
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Rows a target day needs before it: the window plus the leading rows without a value.
+    pub fn lookback(&self) -> usize {
+        self.window + self.offset()
+    }
+
+    /// Input channels per day: the target series, then the features.
+    pub fn channels(&self) -> usize {
+        1 + self.features.len()
+    }
+}
+
+/// Windows of one part: inputs `[n, window, channels]` flattened, scaled targets `[n]`.
+#[derive(Debug, Clone)]
+pub struct Windows {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    /// The rows whose values are the targets.
+    pub rows: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub spec: InputSpec,
+    /// One per channel; `scalers[0]` scales the target series.
+    pub scalers: Vec<MinMaxScaler>,
+    pub train: Windows,
+    pub val: Windows,
+    pub test: Windows,
+}
+
+impl Dataset {
+    /// Builds every channel, fits each scaler on the training rows only, and windows each part.
+    pub fn build(series: &PriceSeries, split: &Split, spec: &InputSpec) -> Result<Self> {
+        spec.target.check(series)?;
+        let offset = spec.offset();
+        let mut raw = vec![spec.target.transform(&series.values)];
+        for f in &spec.features {
+            raw.push(f.compute(series)?);
+        }
+        let scalers: Vec<MinMaxScaler> = raw
+            .iter()
+            .map(|c| MinMaxScaler::fit(&c[offset..split.train_end]))
+            .collect();
+        let scaled: Vec<Vec<f32>> = raw
+            .iter()
+            .zip(&scalers)
+            .map(|(c, s)| {
+                c.iter()
+                    .map(|&v| {
+                        if v.is_finite() {
+                            s.transform(v) as f32
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let n = series.len();
+        let channels = spec.channels();
+        let matrix: Vec<f32> = (0..n * channels)
+            .map(|i| scaled[i % channels][i / channels])
+            .collect();
+        let part = |rows: Range<usize>| {
+            let (x, y) =
+                make_windows_multi(&matrix, channels, &scaled[0], spec.window, rows.clone());
+            Windows { x, y, rows }
+        };
+        Ok(Dataset {
+            spec: spec.clone(),
+            train: part(spec.lookback()..split.train_end),
+            val: part(split.val_targets()),
+            test: part(split.test_targets()),
+            scalers,
+        })
+    }
+
+    /// Prices implied by scaled forecasts for `rows`, using each previous day's actual price.
+    pub fn to_prices(&self, prices: &[f64], rows: Range<usize>, scaled: &[f32]) -> Vec<f64> {
+        rows.zip(scaled)
+            .map(|(t, &p)| {
+                self.spec
+                    .target
+                    .to_price(self.scalers[0].inverse(p as f64), prices[t - 1])
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::load::{parse_prices, LoadOptions};
+
+    fn series(n: usize) -> PriceSeries {
+        let opts = LoadOptions {
+            columns: vec![crate::data::RawColumn::Close],
+            ..Default::default()
+        };
+        let text: String = std::iter::once("Date,Close\n".to_string())
+            .chain((0..n).map(|i| {
+                format!(
+                    "2020-01-{:02},{}\n",
+                    i + 1,
+                    100.0 + i as f64 * (1.0 + (i % 3) as f64)
+                )
+            }))
+            .collect();
+        parse_prices(text.as_bytes(), "d.csv", &opts).unwrap()
+    }
+
+    #[test]
+    fn returns_start_one_row_later_and_map_back_to_prices() {
+        let s = series(30);
+        let spec = InputSpec {
+            target: TargetKind::Return,
+            features: vec![Feature::LogReturn],
+            window: 4,
+        };
+        let split = Split::new(s.len(), 0.2, 0.2, spec.window, spec.offset(), "d").unwrap();
+        let d = Dataset::build(&s, &split, &spec).unwrap();
+        assert_eq!(d.train.rows, 5..split.train_end);
+        assert_eq!(d.train.x.len(), d.train.rows.len() * 4 * 2);
+        // scalers are fitted on the training rows only (from the first row with a value)
+        let r = TargetKind::Return.transform(&s.values);
+        assert_eq!(d.scalers[0], MinMaxScaler::fit(&r[1..split.train_end]));
+        assert!(d.train.y.iter().all(|&v| (-1e-6..=1.0 + 1e-6).contains(&v)));
+        // feeding the true scaled targets back gives the true prices
+        let back = d.to_prices(&s.values, d.test.rows.clone(), &d.test.y);
+        for (t, p) in d.test.rows.clone().zip(back) {
+            assert!(
+                (p - s.values[t]).abs() < 1e-3,
+                "row {t}: {p} vs {}",
+                s.values[t]
+            );
+        }
+    }
+}
