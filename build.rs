@@ -24,8 +24,7 @@ fn main() {
         .ok()
         .and_then(|t| {
             t.lines().find_map(|l| {
-                l.strip_prefix("__version__ = ")
-                    .map(|v| v.trim_matches(['\'', '"']).to_string())
+                l.strip_prefix("__version__ = ").map(|v| v.trim_matches(['\'', '"']).to_string())
             })
         })
         .unwrap_or_else(|| "unknown".into());

@@ -31,6 +31,11 @@ pub enum Command {
         after_help = "Example:\n  lstm-stock stock data/AAPL.csv --model gru --epochs 50 --out output/aapl-gru"
     )]
     Stock(StockArgs),
+    /// Load, validate and window a price file without training; report what was found and timings
+    #[command(
+        after_help = "Example:\n  lstm-stock inspect data/MSFT.csv --target log-return --features log_volume"
+    )]
+    Inspect(StockArgs),
     /// Time the standard workload (bench/WORKLOAD.md) and print the peers' JSON keys
     #[command(
         after_help = "Example:\n  lstm-stock bench --csv data/AAPL.csv --model gru --epochs 20 --threads 2 --json"
@@ -211,10 +216,7 @@ impl From<TargetArg> for TargetKind {
 /// What `stock` was asked to do: one file, or several with a summary folder.
 pub enum StockPlan {
     One(Box<StockConfig>),
-    Many {
-        jobs: Vec<StockConfig>,
-        summary_dir: PathBuf,
-    },
+    Many { jobs: Vec<StockConfig>, summary_dir: PathBuf },
 }
 
 impl StockArgs {
@@ -228,7 +230,10 @@ impl StockArgs {
                     .filter(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
                     .collect();
                 if found.is_empty() {
-                    crate::bail_input!("{}: is a directory with no .csv files; give price files or a folder of them", p.display());
+                    crate::bail_input!(
+                        "{}: is a directory with no .csv files; give price files or a folder of them",
+                        p.display()
+                    );
                 }
                 found.sort();
                 files.extend(found);
@@ -241,9 +246,7 @@ impl StockArgs {
         let root = self.out.clone().unwrap_or_else(|| PathBuf::from("output"));
         let model = ModelKind::from(self.model);
         let cfg_for = |csv: PathBuf| {
-            let stem = csv
-                .file_stem()
-                .map_or("data".into(), |s| s.to_string_lossy().into_owned());
+            let stem = csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
             let out = match (&self.out, single) {
                 (Some(o), true) => o.clone(),
                 _ => root.join(format!("{stem}-{model}")),
@@ -254,10 +257,7 @@ impl StockArgs {
             return Ok(StockPlan::One(Box::new(cfg_for(files.remove(0)))));
         }
         let jobs = files.into_iter().map(cfg_for).collect();
-        Ok(StockPlan::Many {
-            jobs,
-            summary_dir: root,
-        })
+        Ok(StockPlan::Many { jobs, summary_dir: root })
     }
 
     fn config(&self, csv: PathBuf, features: Vec<Feature>, out: PathBuf) -> StockConfig {
@@ -298,9 +298,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Stock(args) => match args.into_plan()? {
             StockPlan::One(cfg) => crate::commands::stock::run(&cfg).map(|_| ()),
-            StockPlan::Many { jobs, summary_dir } => {
-                crate::commands::stock::run_many(&jobs, &summary_dir)
-            }
+            StockPlan::Many { jobs, summary_dir } => crate::commands::stock::run_many(&jobs, &summary_dir),
+        },
+        Command::Inspect(args) => match args.into_plan()? {
+            StockPlan::One(cfg) => crate::commands::inspect::run(&cfg),
+            StockPlan::Many { jobs, .. } => jobs.iter().try_for_each(crate::commands::inspect::run),
         },
         Command::Bench(args) => crate::commands::bench::run(&args.into()),
     }

@@ -40,11 +40,7 @@ pub struct StockConfig {
 
 impl StockConfig {
     pub fn input_spec(&self) -> InputSpec {
-        InputSpec {
-            target: self.target,
-            features: self.features.clone(),
-            window: self.window,
-        }
+        InputSpec { target: self.target, features: self.features.clone(), window: self.window }
     }
 
     /// Cross-flag checks, each naming its flag.
@@ -77,10 +73,7 @@ impl StockConfig {
         if t.patience == 0 {
             bail_input!("--patience 0: must be at least 1 epoch");
         }
-        for (flag, v) in [
-            ("--val-frac", self.val_frac),
-            ("--test-frac", self.test_frac),
-        ] {
+        for (flag, v) in [("--val-frac", self.val_frac), ("--test-frac", self.test_frac)] {
             if !(v > 0.0 && v < 1.0) {
                 bail_input!("{flag} {v}: must be between 0 and 1, for example 0.15");
             }

@@ -52,9 +52,7 @@ mod tests {
 
     #[test]
     fn input_errors_keep_their_exit_code_under_context() {
-        let err = Err::<(), _>(input_error("bad column"))
-            .context("loading data/x.csv")
-            .unwrap_err();
+        let err = Err::<(), _>(input_error("bad column")).context("loading data/x.csv").unwrap_err();
         assert_eq!(exit_code(&err), EXIT_BAD_INPUT);
         assert_eq!(format!("{err:#}"), "loading data/x.csv: bad column");
         assert_eq!(exit_code(&anyhow::anyhow!("disk full")), EXIT_FAILURE);

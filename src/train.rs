@@ -32,9 +32,7 @@ impl Samples {
     /// From flattened row-major windows (`xs.len() == n * window * features`).
     pub fn new(xs: &[f32], ys: &[f32], window: usize, features: usize, device: Device) -> Self {
         let n = ys.len() as i64;
-        let x = Tensor::from_slice(xs)
-            .view([n, window as i64, features as i64])
-            .to_device(device);
+        let x = Tensor::from_slice(xs).view([n, window as i64, features as i64]).to_device(device);
         let y = Tensor::from_slice(ys).view([n, 1]).to_device(device);
         Samples { x, y }
     }
@@ -87,15 +85,9 @@ pub fn fit(
             hist.best_epoch = epoch;
         }
         bar.set_position(epoch as u64);
-        bar.set_message(format!(
-            "train {train_loss:.5}  val {val_loss:.5}  best epoch {}",
-            hist.best_epoch
-        ));
+        bar.set_message(format!("train {train_loss:.5}  val {val_loss:.5}  best epoch {}", hist.best_epoch));
         if bar.is_hidden() && (epoch % 10 == 0 || epoch == 1) {
-            eprintln!(
-                "{label}: epoch {epoch}/{}  train {train_loss:.5}  val {val_loss:.5}",
-                cfg.epochs
-            );
+            eprintln!("{label}: epoch {epoch}/{}  train {train_loss:.5}  val {val_loss:.5}", cfg.epochs);
         }
         if epoch - hist.best_epoch >= cfg.patience {
             hist.stopped_early = true;
@@ -111,13 +103,7 @@ pub fn fit(
 ///
 /// The per-batch losses are summed on the device and read back once, so the loop never
 /// waits for the device between steps.
-pub fn train_epoch(
-    net: &Net,
-    opt: &mut nn::Optimizer,
-    s: &Samples,
-    batch: usize,
-    clip: Option<f64>,
-) -> f64 {
+pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize, clip: Option<f64>) -> f64 {
     let n = s.len();
     let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
     let perm = Tensor::randperm(n, (Kind::Int64, s.x.device()));
@@ -137,11 +123,7 @@ pub fn train_epoch(
 
 /// Mean squared error over all samples, without dropout or a graph.
 pub fn loss_of(net: &Net, s: &Samples) -> f64 {
-    tch::no_grad(|| {
-        net.forward(&s.x, false)
-            .mse_loss(&s.y, Reduction::Mean)
-            .double_value(&[])
-    })
+    tch::no_grad(|| net.forward(&s.x, false).mse_loss(&s.y, Reduction::Mean).double_value(&[]))
 }
 
 fn check_finite(train: f64, val: f64, epoch: usize, cfg: &TrainConfig) -> Result<()> {
@@ -158,12 +140,7 @@ fn check_finite(train: f64, val: f64, epoch: usize, cfg: &TrainConfig) -> Result
 }
 
 fn snapshot(vs: &nn::VarStore) -> Vec<Tensor> {
-    tch::no_grad(|| {
-        vs.trainable_variables()
-            .iter()
-            .map(|t| t.detach().copy())
-            .collect()
-    })
+    tch::no_grad(|| vs.trainable_variables().iter().map(|t| t.detach().copy()).collect())
 }
 
 fn restore(vs: &nn::VarStore, saved: &[Tensor]) {
@@ -192,9 +169,7 @@ mod tests {
 
     fn tiny(seed: i64) -> (History, Vec<f32>) {
         tch::manual_seed(seed);
-        let s: Vec<f32> = (0..80)
-            .map(|i| (i as f32 * 0.3).sin() * 0.5 + 0.5)
-            .collect();
+        let s: Vec<f32> = (0..80).map(|i| (i as f32 * 0.3).sin() * 0.5 + 0.5).collect();
         let (x, y) = crate::data::window::make_windows(&s, 8, 8..60);
         let (vx, vy) = crate::data::window::make_windows(&s, 8, 60..80);
         let train = Samples::new(&x, &y, 8, 1, Device::Cpu);
@@ -202,21 +177,9 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let net = Net::new(
             &vs.root(),
-            ModelConfig {
-                kind: ModelKind::Lstm,
-                input: 1,
-                hidden: 8,
-                layers: 1,
-                dropout: 0.0,
-            },
+            ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: 8, layers: 1, dropout: 0.0 },
         );
-        let cfg = TrainConfig {
-            epochs: 5,
-            batch: 16,
-            lr: 1e-2,
-            clip: 1.0,
-            patience: 100,
-        };
+        let cfg = TrainConfig { epochs: 5, batch: 16, lr: 1e-2, clip: 1.0, patience: 100 };
         let h = fit(&net, &vs, &train, &val, &cfg, "t").unwrap();
         (h, net.predict(&val.x))
     }
@@ -237,18 +200,9 @@ mod tests {
 
     #[test]
     fn divergence_is_an_error_that_says_what_to_try() {
-        let cfg = TrainConfig {
-            epochs: 1,
-            batch: 1,
-            lr: 0.5,
-            clip: 2.0,
-            patience: 1,
-        };
+        let cfg = TrainConfig { epochs: 1, batch: 1, lr: 0.5, clip: 2.0, patience: 1 };
         let e = format!("{:#}", check_finite(f64::NAN, 1.0, 3, &cfg).unwrap_err());
-        assert!(
-            e.contains("epoch 3") && e.contains("--lr (now 0.5)") && e.contains("--clip (now 2)"),
-            "{e}"
-        );
+        assert!(e.contains("epoch 3") && e.contains("--lr (now 0.5)") && e.contains("--clip (now 2)"), "{e}");
         assert!(check_finite(0.1, 0.2, 1, &cfg).is_ok());
         assert!(check_finite(1e7, 0.2, 1, &cfg).is_err());
     }

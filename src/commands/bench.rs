@@ -36,13 +36,7 @@ pub struct BenchConfig {
 
 /// Matmul FLOPs of one training epoch, as `bench_common.rnn_flops_per_epoch` counts them:
 /// per step, sample and layer `2 * G * (in + H) * H`, times 3 for forward plus backward.
-pub fn flops_per_epoch(
-    kind: ModelKind,
-    samples: usize,
-    window: usize,
-    hidden: i64,
-    layers: i64,
-) -> f64 {
+pub fn flops_per_epoch(kind: ModelKind, samples: usize, window: usize, hidden: i64, layers: i64) -> f64 {
     let per_step: i64 = (0..layers)
         .map(|l| {
             let input = if l == 0 { 1 } else { hidden };
@@ -58,13 +52,8 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     }
     tch::set_num_threads(cfg.threads as i32);
     let device = crate::device::resolve(cfg.device)?;
-    let series = load_prices(
-        &cfg.csv,
-        &LoadOptions {
-            target_col: Some("Close".into()),
-            ..Default::default()
-        },
-    )?;
+    let series =
+        load_prices(&cfg.csv, &LoadOptions { target_col: Some("Close".into()), ..Default::default() })?;
     let n = series.len();
     let n_train = (0.8 * n as f64).floor() as usize;
     if n_train <= cfg.window {
@@ -75,11 +64,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         );
     }
     let scaler = MinMaxScaler::fit(&series.values[..n_train]);
-    let s: Vec<f32> = series
-        .values
-        .iter()
-        .map(|&v| scaler.transform(v) as f32)
-        .collect();
+    let s: Vec<f32> = series.values.iter().map(|&v| scaler.transform(v) as f32).collect();
     let (x, y) = make_windows(&s, cfg.window, cfg.window..n_train);
     let (tx, _) = make_windows(&s, cfg.window, n_train..n);
     let train = Samples::new(&x, &y, cfg.window, 1, device);
@@ -89,13 +74,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     let vs = nn::VarStore::new(device);
     let net = Net::new(
         &vs.root(),
-        ModelConfig {
-            kind: cfg.model,
-            input: 1,
-            hidden: cfg.hidden,
-            layers: cfg.layers,
-            dropout: 0.0,
-        },
+        ModelConfig { kind: cfg.model, input: 1, hidden: cfg.hidden, layers: cfg.layers, dropout: 0.0 },
     );
     let mut opt = nn::Adam::default().build(&vs, cfg.lr)?;
     let setup_s = process_age_s();
@@ -113,26 +92,14 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     let pred = net.predict(&test_x);
     let actual = &series.values[n_train..];
     let sq = |p: f64, a: f64| (p - a) * (p - a);
-    let test_rmse = (pred
-        .iter()
-        .zip(actual)
-        .map(|(&p, &a)| sq(scaler.inverse(p as f64), a))
-        .sum::<f64>()
+    let test_rmse = (pred.iter().zip(actual).map(|(&p, &a)| sq(scaler.inverse(p as f64), a)).sum::<f64>()
         / actual.len() as f64)
         .sqrt();
-    let naive_rmse = ((n_train..n)
-        .map(|i| sq(series.values[i - 1], series.values[i]))
-        .sum::<f64>()
+    let naive_rmse = ((n_train..n).map(|i| sq(series.values[i - 1], series.values[i])).sum::<f64>()
         / actual.len() as f64)
         .sqrt();
 
-    let flops = flops_per_epoch(
-        cfg.model,
-        train.len() as usize,
-        cfg.window,
-        cfg.hidden,
-        cfg.layers,
-    );
+    let flops = flops_per_epoch(cfg.model, train.len() as usize, cfg.window, cfg.hidden, cfg.layers);
     let med = median(&epoch_s);
     let round = |v: f64, d: i32| (v * 10f64.powi(d)).round() / 10f64.powi(d);
     let res = json!({
@@ -194,12 +161,8 @@ fn process_age_s() -> f64 {
         let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
         let after = stat.rsplit_once(')')?.1;
         let start_ticks: f64 = after.split_whitespace().nth(19)?.parse().ok()?;
-        let uptime: f64 = std::fs::read_to_string("/proc/uptime")
-            .ok()?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()?;
+        let uptime: f64 =
+            std::fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()?;
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
         Some(uptime - start_ticks / hz)

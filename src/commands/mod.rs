@@ -1,4 +1,5 @@
 //! One module per subcommand; each takes a validated config and does the whole job.
 
 pub mod bench;
+pub mod inspect;
 pub mod stock;

@@ -77,24 +77,12 @@ pub fn prepare(cfg: &StockConfig) -> Result<Job> {
     load.columns = raw_columns(&cfg.features);
     let series = load_prices(&cfg.csv, &load)?;
     let spec = cfg.input_spec();
-    let split = Split::new(
-        series.len(),
-        cfg.val_frac,
-        cfg.test_frac,
-        spec.window,
-        spec.offset(),
-        &series.source,
-    )?;
+    let split =
+        Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
     let data = Dataset::build(&series, &split, &spec)?;
     files::check_out_dir(&cfg.out)?;
     let device = crate::device::resolve(cfg.device)?;
-    Ok(Job {
-        cfg: cfg.clone(),
-        series,
-        split,
-        data,
-        device,
-    })
+    Ok(Job { cfg: cfg.clone(), series, split, data, device })
 }
 
 /// Runs the whole job described by `cfg`.
@@ -111,14 +99,9 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     }
     describe(job);
     let channels = data.spec.channels();
-    let samples = |w: &crate::data::dataset::Windows| {
-        Samples::new(&w.x, &w.y, cfg.window, channels, job.device)
-    };
-    let (train, val, test) = (
-        samples(&data.train),
-        samples(&data.val),
-        samples(&data.test),
-    );
+    let samples =
+        |w: &crate::data::dataset::Windows| Samples::new(&w.x, &w.y, cfg.window, channels, job.device);
+    let (train, val, test) = (samples(&data.train), samples(&data.val), samples(&data.test));
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(job.device);
     let model_cfg = ModelConfig {
@@ -144,21 +127,13 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
 
     let eval = Evaluation::new(series, data, &net.predict(&test.x));
     print_table(cfg, series, &eval);
-    let run_info = RunInfo {
-        job,
-        history: &history,
-        params: Net::param_count(&vs),
-    };
+    let run_info = RunInfo { job, history: &history, params: Net::param_count(&vs) };
     write_outputs(&run_info, &eval, started)?;
     println!(
         "wrote prediction.png, loss.png, predictions.csv, metrics.json, run.json to {}",
         cfg.out.display()
     );
-    Ok(StockOutcome {
-        eval,
-        history,
-        rows: series.len(),
-    })
+    Ok(StockOutcome { eval, history, rows: series.len() })
 }
 
 /// Several files: every one is loaded and checked first, then each is trained in turn, then
@@ -173,10 +148,7 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
         rows.push((job.cfg.csv.display().to_string(), o));
     }
     let mut csv = String::from("file,rows,model_rmse,naive_rmse,skill\n");
-    println!(
-        "\n{:<40} {:>7} {:>12} {:>12} {:>8}",
-        "file", "rows", "model RMSE", "naive RMSE", "skill"
-    );
+    println!("\n{:<40} {:>7} {:>12} {:>12} {:>8}", "file", "rows", "model RMSE", "naive RMSE", "skill");
     for (file, o) in &rows {
         let skill = o.eval.skill.map_or("n/a".into(), |s| format!("{s:+.3}"));
         println!(
@@ -210,20 +182,12 @@ fn describe(job: &Job) {
     let (series, split, spec) = (&job.series, &job.split, &job.data.spec);
     let d = &series.dates;
     println!("{}", series.summary());
-    let feats: Vec<String> = spec
-        .features
-        .iter()
-        .map(|f| format!("{f:?}").to_lowercase())
-        .collect();
+    let feats: Vec<String> = spec.features.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
     println!(
         "model learns: {} of \"{}\"{}; forecasts are turned back into prices for every figure",
         spec.target.name(),
         series.target_col,
-        if feats.is_empty() {
-            String::new()
-        } else {
-            format!(", extra inputs: {}", feats.join(", "))
-        }
+        if feats.is_empty() { String::new() } else { format!(", extra inputs: {}", feats.join(", ")) }
     );
     println!(
         "split by date: train {} rows (to {}), validation {} rows, test {} rows (from {}); scalers fitted on train only",
@@ -258,29 +222,20 @@ fn print_table(cfg: &StockConfig, series: &PriceSeries, e: &Evaluation) {
         e.dates.len(),
         series.target_col
     );
-    println!(
-        "{:<26} {:>10} {:>10} {:>8} {:>10}",
-        "forecast", "RMSE", "MAE", "MAPE", "direction"
-    );
+    println!("{:<26} {:>10} {:>10} {:>8} {:>10}", "forecast", "RMSE", "MAE", "MAPE", "direction");
     let row = |name: &str, m: &Metrics| {
         let mape = m.mape.map_or("n/a".into(), |v| format!("{v:.2}%"));
-        println!(
-            "{name:<26} {:>10.4} {:>10.4} {mape:>8} {:>10}",
-            m.rmse,
-            m.mae,
-            pct(m.directional_accuracy)
-        );
+        println!("{name:<26} {:>10.4} {:>10.4} {mape:>8} {:>10}", m.rmse, m.mae, pct(m.directional_accuracy));
     };
     row(cfg.model.name(), &e.model);
     row("naive (tomorrow = today)", &e.baseline);
     match e.skill {
-        Some(s) if s > 0.0 => println!(
-            "skill vs naive: {s:+.3} (the model's RMSE is {:.1}% below naive)",
-            s * 100.0
-        ),
-        Some(s) => println!(
-            "skill vs naive: {s:+.3} (the model does NOT beat tomorrow = today on these days)"
-        ),
+        Some(s) if s > 0.0 => {
+            println!("skill vs naive: {s:+.3} (the model's RMSE is {:.1}% below naive)", s * 100.0)
+        }
+        Some(s) => {
+            println!("skill vs naive: {s:+.3} (the model does NOT beat tomorrow = today on these days)")
+        }
         None => println!("skill vs naive: n/a (naive is exact on these days)"),
     }
     println!(
@@ -300,10 +255,7 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
     let (cfg, series, split) = (&r.job.cfg, &r.job.series, &r.job.split);
     let out = &cfg.out;
     std::fs::create_dir_all(out).map_err(|err| {
-        crate::error::input_error(format!(
-            "--out {}: cannot create folder: {err}",
-            out.display()
-        ))
+        crate::error::input_error(format!("--out {}: cannot create folder: {err}", out.display()))
     })?;
     let d = &series.dates;
     let label = format!("{} forecast", cfg.model.name().to_uppercase());
@@ -324,18 +276,8 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
         },
     )?;
     let h = r.history;
-    let title = format!(
-        "{} {} training loss",
-        stem(&cfg.csv),
-        cfg.model.name().to_uppercase()
-    );
-    plots::loss_png(
-        &out.join("loss.png"),
-        &title,
-        &h.train_loss,
-        &h.val_loss,
-        h.best_epoch,
-    )?;
+    let title = format!("{} {} training loss", stem(&cfg.csv), cfg.model.name().to_uppercase());
+    plots::loss_png(&out.join("loss.png"), &title, &h.train_loss, &h.val_loss, h.best_epoch)?;
     files::write_atomic(&out.join("predictions.csv"), predictions_csv(e).as_bytes())?;
     files::write_json(&out.join("metrics.json"), &metrics_json(r, e))?;
     files::write_json(&out.join("run.json"), &run_json(r, started)?)?;
@@ -343,17 +285,13 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem()
-        .map_or("data".into(), |s| s.to_string_lossy().into_owned())
+    p.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned())
 }
 
 fn predictions_csv(e: &Evaluation) -> String {
     let mut s = String::from("date,actual,predicted,naive\n");
     for i in 0..e.dates.len() {
-        s += &format!(
-            "{},{:.6},{:.6},{:.6}\n",
-            e.dates[i], e.actual[i], e.predicted[i], e.naive[i]
-        );
+        s += &format!("{},{:.6},{:.6},{:.6}\n", e.dates[i], e.actual[i], e.predicted[i], e.naive[i]);
     }
     s
 }

@@ -24,12 +24,7 @@ pub struct InputSpec {
 impl InputSpec {
     /// Leading rows with no value in some channel.
     pub fn offset(&self) -> usize {
-        self.features
-            .iter()
-            .map(|f| f.offset())
-            .chain([self.target.offset()])
-            .max()
-            .unwrap_or(0)
+        self.features.iter().map(|f| f.offset()).chain([self.target.offset()]).max().unwrap_or(0)
     }
 
     /// Rows a target day needs before it: the window plus the leading rows without a value.
@@ -71,33 +66,20 @@ impl Dataset {
         for f in &spec.features {
             raw.push(f.compute(series)?);
         }
-        let scalers: Vec<MinMaxScaler> = raw
-            .iter()
-            .map(|c| MinMaxScaler::fit(&c[offset..split.train_end]))
-            .collect();
+        let scalers: Vec<MinMaxScaler> =
+            raw.iter().map(|c| MinMaxScaler::fit(&c[offset..split.train_end])).collect();
         let scaled: Vec<Vec<f32>> = raw
             .iter()
             .zip(&scalers)
             .map(|(c, s)| {
-                c.iter()
-                    .map(|&v| {
-                        if v.is_finite() {
-                            s.transform(v) as f32
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect()
+                c.iter().map(|&v| if v.is_finite() { s.transform(v) as f32 } else { 0.0 }).collect()
             })
             .collect();
         let n = series.len();
         let channels = spec.channels();
-        let matrix: Vec<f32> = (0..n * channels)
-            .map(|i| scaled[i % channels][i / channels])
-            .collect();
+        let matrix: Vec<f32> = (0..n * channels).map(|i| scaled[i % channels][i / channels]).collect();
         let part = |rows: Range<usize>| {
-            let (x, y) =
-                make_windows_multi(&matrix, channels, &scaled[0], spec.window, rows.clone());
+            let (x, y) = make_windows_multi(&matrix, channels, &scaled[0], spec.window, rows.clone());
             Windows { x, y, rows }
         };
         Ok(Dataset {
@@ -112,11 +94,7 @@ impl Dataset {
     /// Prices implied by scaled forecasts for `rows`, using each previous day's actual price.
     pub fn to_prices(&self, prices: &[f64], rows: Range<usize>, scaled: &[f32]) -> Vec<f64> {
         rows.zip(scaled)
-            .map(|(t, &p)| {
-                self.spec
-                    .target
-                    .to_price(self.scalers[0].inverse(p as f64), prices[t - 1])
-            })
+            .map(|(t, &p)| self.spec.target.to_price(self.scalers[0].inverse(p as f64), prices[t - 1]))
             .collect()
     }
 }
@@ -127,18 +105,12 @@ mod tests {
     use crate::data::load::{parse_prices, LoadOptions};
 
     fn series(n: usize) -> PriceSeries {
-        let opts = LoadOptions {
-            columns: vec![crate::data::RawColumn::Close],
-            ..Default::default()
-        };
+        let opts = LoadOptions { columns: vec![crate::data::RawColumn::Close], ..Default::default() };
         let text: String = std::iter::once("Date,Close\n".to_string())
-            .chain((0..n).map(|i| {
-                format!(
-                    "2020-01-{:02},{}\n",
-                    i + 1,
-                    100.0 + i as f64 * (1.0 + (i % 3) as f64)
-                )
-            }))
+            .chain(
+                (0..n)
+                    .map(|i| format!("2020-01-{:02},{}\n", i + 1, 100.0 + i as f64 * (1.0 + (i % 3) as f64))),
+            )
             .collect();
         parse_prices(text.as_bytes(), "d.csv", &opts).unwrap()
     }
@@ -146,11 +118,7 @@ mod tests {
     #[test]
     fn returns_start_one_row_later_and_map_back_to_prices() {
         let s = series(30);
-        let spec = InputSpec {
-            target: TargetKind::Return,
-            features: vec![Feature::LogReturn],
-            window: 4,
-        };
+        let spec = InputSpec { target: TargetKind::Return, features: vec![Feature::LogReturn], window: 4 };
         let split = Split::new(s.len(), 0.2, 0.2, spec.window, spec.offset(), "d").unwrap();
         let d = Dataset::build(&s, &split, &spec).unwrap();
         assert_eq!(d.train.rows, 5..split.train_end);
@@ -162,11 +130,7 @@ mod tests {
         // feeding the true scaled targets back gives the true prices
         let back = d.to_prices(&s.values, d.test.rows.clone(), &d.test.y);
         for (t, p) in d.test.rows.clone().zip(back) {
-            assert!(
-                (p - s.values[t]).abs() < 1e-3,
-                "row {t}: {p} vs {}",
-                s.values[t]
-            );
+            assert!((p - s.values[t]).abs() < 1e-3, "row {t}: {p} vs {}", s.values[t]);
         }
     }
 }

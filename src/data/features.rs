@@ -29,31 +29,24 @@ pub enum Feature {
     LogVolume,
 }
 
-pub const FEATURE_NAMES: &str =
-    "open, high, low, close, adj_close, volume, log_return, hl_range, log_volume";
+pub const FEATURE_NAMES: &str = "open, high, low, close, adj_close, volume, log_return, hl_range, log_volume";
 
 impl FromStr for Feature {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Ok(
-            match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-                "open" => Feature::Open,
-                "high" => Feature::High,
-                "low" => Feature::Low,
-                "close" => Feature::Close,
-                "adj_close" | "adjclose" => Feature::AdjClose,
-                "volume" => Feature::Volume,
-                "log_return" => Feature::LogReturn,
-                "hl_range" => Feature::HlRange,
-                "log_volume" => Feature::LogVolume,
-                other => {
-                    return Err(format!(
-                        "unknown feature \"{other}\"; choose from {FEATURE_NAMES}"
-                    ))
-                }
-            },
-        )
+        Ok(match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "open" => Feature::Open,
+            "high" => Feature::High,
+            "low" => Feature::Low,
+            "close" => Feature::Close,
+            "adj_close" | "adjclose" => Feature::AdjClose,
+            "volume" => Feature::Volume,
+            "log_return" => Feature::LogReturn,
+            "hl_range" => Feature::HlRange,
+            "log_volume" => Feature::LogVolume,
+            other => return Err(format!("unknown feature \"{other}\"; choose from {FEATURE_NAMES}")),
+        })
     }
 }
 
@@ -101,28 +94,14 @@ impl Feature {
             | Feature::Volume => col(self.needs()[0]).to_vec(),
             Feature::LogReturn => {
                 let c = positive(RawColumn::Close, "close")?;
-                (0..c.len())
-                    .map(|t| {
-                        if t == 0 {
-                            f64::NAN
-                        } else {
-                            (c[t] / c[t - 1]).ln()
-                        }
-                    })
-                    .collect()
+                (0..c.len()).map(|t| if t == 0 { f64::NAN } else { (c[t] / c[t - 1]).ln() }).collect()
             }
             Feature::HlRange => {
-                let (h, l, c) = (
-                    col(RawColumn::High),
-                    col(RawColumn::Low),
-                    positive(RawColumn::Close, "close")?,
-                );
+                let (h, l, c) =
+                    (col(RawColumn::High), col(RawColumn::Low), positive(RawColumn::Close, "close")?);
                 (0..c.len()).map(|t| (h[t] - l[t]) / c[t]).collect()
             }
-            Feature::LogVolume => col(RawColumn::Volume)
-                .iter()
-                .map(|v| v.max(0.0).ln_1p())
-                .collect(),
+            Feature::LogVolume => col(RawColumn::Volume).iter().map(|v| v.max(0.0).ln_1p()).collect(),
         })
     }
 }
@@ -131,9 +110,8 @@ impl Feature {
 pub fn parse_list(s: &str) -> Result<Vec<Feature>> {
     let mut out = Vec::new();
     for part in s.split(',').filter(|p| !p.trim().is_empty()) {
-        let f: Feature = part
-            .parse()
-            .map_err(|e: String| crate::error::input_error(format!("--features: {e}")))?;
+        let f: Feature =
+            part.parse().map_err(|e: String| crate::error::input_error(format!("--features: {e}")))?;
         if !out.contains(&f) {
             out.push(f);
         }
@@ -160,14 +138,8 @@ mod tests {
     #[test]
     fn derived_features_by_hand() {
         let feats = parse_list("log_return, hl_range,log-volume,hl_range").unwrap();
-        assert_eq!(
-            feats,
-            vec![Feature::LogReturn, Feature::HlRange, Feature::LogVolume]
-        );
-        let opts = LoadOptions {
-            columns: raw_columns(&feats),
-            ..Default::default()
-        };
+        assert_eq!(feats, vec![Feature::LogReturn, Feature::HlRange, Feature::LogVolume]);
+        let opts = LoadOptions { columns: raw_columns(&feats), ..Default::default() };
         let s = parse_prices(
             b"Date,High,Low,Close,Volume\n2020-01-02,11,9,10,0\n2020-01-03,12,10,11,99\n",
             "f.csv",
@@ -177,11 +149,7 @@ mod tests {
         let lr = Feature::LogReturn.compute(&s).unwrap();
         assert!(lr[0].is_nan() && (lr[1] - (11.0f64 / 10.0).ln()).abs() < 1e-12);
         assert_eq!(Feature::HlRange.compute(&s).unwrap(), vec![0.2, 2.0 / 11.0]);
-        assert_eq!(
-            Feature::LogVolume.compute(&s).unwrap(),
-            vec![0.0, 100f64.ln()]
-        );
-        assert!(format!("{:#}", parse_list("close,foo").unwrap_err())
-            .contains("unknown feature \"foo\""));
+        assert_eq!(Feature::LogVolume.compute(&s).unwrap(), vec![0.0, 100f64.ln()]);
+        assert!(format!("{:#}", parse_list("close,foo").unwrap_err()).contains("unknown feature \"foo\""));
     }
 }

@@ -19,14 +19,26 @@ pub fn sniff_separator(header: &str) -> u8 {
             }
         }
     }
-    let best = (0..SEPARATORS.len())
-        .max_by_key(|&i| (counts[i], usize::MAX - i))
-        .unwrap_or(0);
+    let best = (0..SEPARATORS.len()).max_by_key(|&i| (counts[i], usize::MAX - i)).unwrap_or(0);
     if counts[best] == 0 {
         b','
     } else {
         SEPARATORS[best]
     }
+}
+
+/// Header names split at `sep` (outside quotes), trimmed and unquoted.
+pub fn split_header(header: &str, sep: u8) -> Vec<String> {
+    let mut names = vec![String::new()];
+    let mut quoted = false;
+    for c in header.trim_end_matches('\r').chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c as u32 == sep as u32 && !quoted => names.push(String::new()),
+            c => names.last_mut().expect("non-empty").push(c),
+        }
+    }
+    names.iter().map(|n| n.trim().to_string()).collect()
 }
 
 /// A readable name for a separator, for the summary line.
@@ -54,9 +66,7 @@ pub fn normalize_name(name: &str) -> String {
 pub fn is_missing(s: &str) -> bool {
     let s = s.trim();
     s.is_empty()
-        || ["null", "nan", "na", "n/a", "-", "none", "#n/a"]
-            .iter()
-            .any(|m| s.eq_ignore_ascii_case(m))
+        || ["null", "nan", "na", "n/a", "-", "none", "#n/a"].iter().any(|m| s.eq_ignore_ascii_case(m))
 }
 
 /// Parses a number as exports write it: currency signs, thousands separators, decimal comma.
@@ -64,11 +74,8 @@ pub fn is_missing(s: &str) -> bool {
 /// `1,234.50` and `1.234,50` both mean 1234.5; a lone comma is a thousands separator when it is
 /// followed by groups of exactly three digits (`1,234`), otherwise a decimal comma (`188,59`).
 pub fn parse_number(s: &str) -> Option<f64> {
-    let mut t: String = s
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, '$' | '€' | '£' | ' ' | '\'' | '_'))
-        .collect();
+    let mut t: String =
+        s.trim().chars().filter(|c| !matches!(c, '$' | '€' | '£' | ' ' | '\'' | '_')).collect();
     let (comma, dot) = (t.rfind(','), t.rfind('.'));
     match (comma, dot) {
         (Some(c), Some(d)) if c > d => t = t.replace('.', "").replace(',', "."),
@@ -114,14 +121,27 @@ fn date_token(s: &str) -> &str {
     s.split('T').next().unwrap_or(s).trim()
 }
 
+/// `YYYY-MM-DD` without chrono's general format machinery: the common case, kept fast.
+fn parse_iso(tok: &str) -> Option<NaiveDate> {
+    let b = tok.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + (d - b'0') as u32))
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
 /// Parses one date cell with a chrono format string.
 pub fn parse_date_with(s: &str, fmt: &str) -> Option<NaiveDate> {
     let tok = date_token(s);
+    if fmt == "%Y-%m-%d" {
+        return parse_iso(tok);
+    }
     NaiveDate::parse_from_str(tok, fmt).ok().or_else(|| {
         // a time part in a non-ISO layout: "05/11/2018 16:00"
-        tok.split(' ')
-            .next()
-            .and_then(|d| NaiveDate::parse_from_str(d, fmt).ok())
+        tok.split(' ').next().and_then(|d| NaiveDate::parse_from_str(d, fmt).ok())
     })
 }
 
@@ -131,23 +151,14 @@ pub fn parse_date_with(s: &str, fmt: &str) -> Option<NaiveDate> {
 pub fn detect_date_format(samples: &[&str]) -> Result<(&'static str, &'static str), String> {
     let counts: Vec<usize> = DATE_FORMATS
         .iter()
-        .map(|(f, _)| {
-            samples
-                .iter()
-                .filter(|s| parse_date_with(s, f).is_some())
-                .count()
-        })
+        .map(|(f, _)| samples.iter().filter(|s| parse_date_with(s, f).is_some()).count())
         .collect();
     let best = counts.iter().copied().max().unwrap_or(0);
     if best == 0 {
         return Err("no known date format fits".into());
     }
-    let fits: Vec<_> = DATE_FORMATS
-        .iter()
-        .zip(&counts)
-        .filter(|(_, &c)| c == best)
-        .map(|(f, _)| *f)
-        .collect();
+    let fits: Vec<_> =
+        DATE_FORMATS.iter().zip(&counts).filter(|(_, &c)| c == best).map(|(f, _)| *f).collect();
     let us = fits.iter().any(|f| f.1 == "MM/DD/YYYY");
     let eu = fits.iter().any(|f| f.1 == "DD/MM/YYYY");
     if us && eu {
@@ -193,41 +204,30 @@ mod tests {
 
     #[test]
     fn date_formats_are_detected() {
-        assert_eq!(
-            detect_date_format(&["2013-05-13", "2013-05-14 00:00:00"])
-                .unwrap()
-                .1,
-            "YYYY-MM-DD"
-        );
-        assert_eq!(
-            detect_date_format(&["2013-05-13T00:00:00Z"]).unwrap().1,
-            "YYYY-MM-DD"
-        );
-        assert_eq!(
-            detect_date_format(&["05/11/2018", "05/10/2018", "04/30/2018"])
-                .unwrap()
-                .1,
-            "MM/DD/YYYY"
-        );
-        assert_eq!(
-            detect_date_format(&["30/04/2018", "01/05/2018"]).unwrap().1,
-            "DD/MM/YYYY"
-        );
+        assert_eq!(detect_date_format(&["2013-05-13", "2013-05-14 00:00:00"]).unwrap().1, "YYYY-MM-DD");
+        assert_eq!(detect_date_format(&["2013-05-13T00:00:00Z"]).unwrap().1, "YYYY-MM-DD");
+        assert_eq!(detect_date_format(&["05/11/2018", "05/10/2018", "04/30/2018"]).unwrap().1, "MM/DD/YYYY");
+        assert_eq!(detect_date_format(&["30/04/2018", "01/05/2018"]).unwrap().1, "DD/MM/YYYY");
         assert_eq!(detect_date_format(&["13.05.2013"]).unwrap().1, "DD.MM.YYYY");
         assert_eq!(detect_date_format(&["20130513"]).unwrap().1, "YYYYMMDD");
-        assert!(detect_date_format(&["05/11/2018", "05/10/2018"])
-            .unwrap_err()
-            .contains("both"));
+        assert!(detect_date_format(&["05/11/2018", "05/10/2018"]).unwrap_err().contains("both"));
         assert!(detect_date_format(&["yesterday"]).is_err());
         // one bad cell does not change the format; it is reported by line later
-        assert_eq!(
-            detect_date_format(&["2013-05-13", "2013-13-45"]).unwrap().1,
-            "YYYY-MM-DD"
-        );
-        assert_eq!(
-            parse_date_with("05/11/2018 16:00", "%m/%d/%Y"),
-            NaiveDate::from_ymd_opt(2018, 5, 11)
-        );
+        assert_eq!(detect_date_format(&["2013-05-13", "2013-13-45"]).unwrap().1, "YYYY-MM-DD");
+        assert_eq!(parse_date_with("05/11/2018 16:00", "%m/%d/%Y"), NaiveDate::from_ymd_opt(2018, 5, 11));
+    }
+
+    #[test]
+    fn headers_split_outside_quotes() {
+        assert_eq!(split_header("Date, \"Adj, Close\" ,Volume\r", b','), vec!["Date", "Adj, Close", "Volume"]);
+        assert_eq!(split_header("a;b", b';'), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn iso_fast_path_agrees_with_chrono() {
+        for s in ["2013-05-13", "2020-02-29", "2019-02-29", "2013-13-01", "2013-5-13", "abcd-ef-gh", "0999-01-01"] {
+            assert_eq!(parse_iso(s), NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|_| s.len() == 10), "{s}");
+        }
     }
 
     #[test]

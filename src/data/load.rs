@@ -5,6 +5,7 @@
 //! that export formats (`$188.59`, `05/11/2018`, newest row first) load without options.
 
 use std::io::Cursor;
+use std::sync::Arc;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -97,10 +98,7 @@ impl PriceSeries {
 
     /// The loaded values of `col` (the target if it is the target column's kind and not loaded).
     pub fn column(&self, col: RawColumn) -> Option<&[f64]> {
-        self.columns
-            .iter()
-            .find(|(c, _)| *c == col)
-            .map(|(_, v)| v.as_slice())
+        self.columns.iter().find(|(c, _)| *c == col).map(|(_, v)| v.as_slice())
     }
 
     /// One line that says what was loaded and how.
@@ -132,7 +130,9 @@ pub fn load_prices(path: &Path, opts: &LoadOptions) -> Result<PriceSeries> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            bail_input!("{source}: no such file; check the path (shipped examples: data/AAPL.csv, data/MSFT.csv)")
+            bail_input!(
+                "{source}: no such file; check the path (shipped examples: data/AAPL.csv, data/MSFT.csv)"
+            )
         }
         Err(e) => return Err(e).with_context(|| format!("{source}: cannot read")),
     };
@@ -147,154 +147,187 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         bail_input!("{source}: the file is empty; expected a header line such as Date,Open,High,Low,Close,Volume");
     }
     let sep = format::sniff_separator(header);
-    let lines = scan_records(text, sep, source)?;
-    if lines.is_empty() {
+    let names = format::split_header(header, sep);
+    let scan = scan_records(text, sep, source)?;
+    if scan.lines.is_empty() {
         bail_input!("{source}: has a header but no data rows");
     }
+    let cols = pick_columns(&names, opts, source)?;
+
     // polars reads a blank line as a row; our line numbers skip them, so drop them for polars
     let cleaned: String;
-    let text = if text.lines().any(|l| l.trim().is_empty()) {
-        cleaned = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join("\n");
+    let text = if scan.blank_lines {
+        cleaned = text.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n");
         cleaned.as_str()
     } else {
         text
     };
-    let df = read_frame(text, sep, source)?;
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if df.height() != lines.len() {
-        // polars and our scan disagree on what a record is: trust neither line numbers
+    let mut wanted: Vec<usize> = cols.iter().map(|c| c.index).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let df = read_frame(text, sep, &wanted, source)?;
+    if df.height() != scan.lines.len() {
+        // polars and our scan disagree on what a record is: trust neither's line numbers
         bail_input!("{source}: could not split the file into rows consistently; check its quoting");
     }
-    let date_col = pick(
-        &names,
-        opts.date_col.as_deref(),
-        DATE_NAMES,
-        source,
-        "date",
-        "--date-col",
-    )?;
-    // Close first; a file with only an adjusted close still has a price to forecast
-    let usual_prices: Vec<&str> = RawColumn::Close
-        .names()
+    let cell_columns: Vec<Vec<Option<&str>>> = cols
         .iter()
-        .chain(RawColumn::AdjClose.names())
-        .copied()
-        .collect();
-    let target_col = pick(
-        &names,
-        opts.target_col.as_deref(),
-        &usual_prices,
-        source,
-        "price",
-        "--target-col",
-    )?;
-    let mut extra = Vec::new();
+        .map(|c| text_column(&df, wanted.binary_search(&c.index).expect("projected")))
+        .collect::<Result<_>>()?;
+    let (date_fmt, date_label) = date_format(opts, &cell_columns[0], &cols[0].name, source)?;
+    let rows = convert_rows(&cols, &cell_columns, &scan.lines, &date_fmt, &date_label, source)?;
+    if rows.dates.is_empty() {
+        bail_input!(
+            "{source}: no row has all the values needed ({} rows, all with a missing value in \"{}\" or a feature column)",
+            rows.dropped,
+            cols[1].name
+        );
+    }
+    rows.into_series(source, &cols, opts, date_label, format::separator_name(sep))
+}
+
+/// A column to read: its position in the file and its header name.
+struct ColumnPick {
+    index: usize,
+    name: String,
+}
+
+/// Date column, target column, then one per [`LoadOptions::columns`], in that order.
+fn pick_columns(names: &[String], opts: &LoadOptions, source: &str) -> Result<Vec<ColumnPick>> {
+    let date = pick(names, opts.date_col.as_deref(), DATE_NAMES, source, "date", "--date-col")?;
+    // Close first; a file with only an adjusted close still has a price to forecast
+    let usual: Vec<&str> = RawColumn::Close.names().iter().chain(RawColumn::AdjClose.names()).copied().collect();
+    let target = pick(names, opts.target_col.as_deref(), &usual, source, "price", "--target-col")?;
+    let mut cols = vec![date, target];
     for &col in &opts.columns {
-        let name = pick(&names, None, col.names(), source, "", "").map_err(|_| {
+        cols.push(pick(names, None, col.names(), source, "", "").map_err(|_| {
             input_error(format!(
                 "{source}: --features needs an \"{}\" column and there is none; columns found: {}; drop the features that use it",
                 col.label(),
                 names.join(", ")
             ))
-        })?;
-        extra.push((col, name));
+        })?);
     }
-
-    let dates = text_column(&df, &date_col)?;
-    let (date_fmt, date_label) = date_format(opts, &dates, &date_col, source)?;
-    let target = text_column(&df, &target_col)?;
-    let extra_text: Vec<Vec<Option<&str>>> = extra
-        .iter()
-        .map(|(_, n)| text_column(&df, n))
-        .collect::<Result<_>>()?;
-
-    let mut rows: Vec<Row> = Vec::with_capacity(lines.len());
-    let mut dropped = 0;
-    'rows: for (i, &line) in lines.iter().enumerate() {
-        let mut values = Vec::with_capacity(1 + extra.len());
-        for (name, col) in std::iter::once((&target_col, &target))
-            .chain(extra.iter().map(|(_, n)| n).zip(&extra_text))
-        {
-            let cell = col[i].unwrap_or("");
-            if is_missing(cell) {
-                dropped += 1;
-                continue 'rows;
-            }
-            let Some(v) = parse_number(cell) else {
-                bail_input!("{source}:{line}: column \"{name}\": \"{}\" is not a number; fix or delete the line", cell.trim())
-            };
-            values.push(v);
-        }
-        let d = dates[i].unwrap_or("").trim();
-        let Some(date) = format::parse_date_with(d, &date_fmt) else {
-            bail_input!("{source}:{line}: column \"{date_col}\": \"{d}\" is not a date in the format {date_label}; fix the line or give --date-format")
-        };
-        rows.push(Row { date, line, values });
-    }
-    if rows.is_empty() {
-        bail_input!("{source}: no row has all the values needed ({dropped} rows, all with a missing value in \"{target_col}\" or a feature column)");
-    }
-    rows.sort_by_key(|r| r.date); // stable: equal dates keep file order, reported below
-    reject_duplicates(&rows, source)?;
-    Ok(PriceSeries {
-        source: source.to_string(),
-        dates: rows.iter().map(|r| r.date).collect(),
-        values: rows.iter().map(|r| r.values[0]).collect(),
-        columns: extra
-            .iter()
-            .enumerate()
-            .map(|(k, (c, _))| (*c, rows.iter().map(|r| r.values[k + 1]).collect()))
-            .collect(),
-        lines: rows.iter().map(|r| r.line).collect(),
-        date_col,
-        target_col,
-        date_format: date_label,
-        separator: format::separator_name(sep),
-        dropped,
-    })
+    Ok(cols)
 }
 
-struct Row {
-    date: NaiveDate,
-    line: usize,
-    values: Vec<f64>,
+/// Converted rows in file order, before sorting.
+struct Rows {
+    dates: Vec<NaiveDate>,
+    lines: Vec<usize>,
+    /// One vector per value column (target first, then the extra columns).
+    values: Vec<Vec<f64>>,
+    dropped: usize,
+}
+
+fn convert_rows(
+    cols: &[ColumnPick],
+    cells: &[Vec<Option<&str>>],
+    lines: &[usize],
+    date_fmt: &str,
+    date_label: &str,
+    source: &str,
+) -> Result<Rows> {
+    let n_values = cols.len() - 1;
+    let mut rows = Rows {
+        dates: Vec::with_capacity(lines.len()),
+        lines: Vec::with_capacity(lines.len()),
+        values: vec![Vec::with_capacity(lines.len()); n_values],
+        dropped: 0,
+    };
+    let mut row_values = vec![0.0; n_values];
+    'rows: for (i, &line) in lines.iter().enumerate() {
+        for (k, v) in row_values.iter_mut().enumerate() {
+            let cell = cells[k + 1][i].unwrap_or("");
+            *v = match cell.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => x,
+                _ if is_missing(cell) => {
+                    rows.dropped += 1;
+                    continue 'rows;
+                }
+                _ => match parse_number(cell) {
+                    Some(x) => x,
+                    None => bail_input!(
+                        "{source}:{line}: column \"{}\": \"{}\" is not a number; fix or delete the line",
+                        cols[k + 1].name,
+                        cell.trim()
+                    ),
+                },
+            };
+        }
+        let d = cells[0][i].unwrap_or("").trim();
+        let Some(date) = format::parse_date_with(d, date_fmt) else {
+            bail_input!(
+                "{source}:{line}: column \"{}\": \"{d}\" is not a date in the format {date_label}; fix the line or give --date-format",
+                cols[0].name
+            )
+        };
+        rows.dates.push(date);
+        rows.lines.push(line);
+        for (col, &v) in rows.values.iter_mut().zip(&row_values) {
+            col.push(v);
+        }
+    }
+    Ok(rows)
+}
+
+impl Rows {
+    /// Sorts by date (stably: equal dates keep file order, and are then refused by name).
+    fn into_series(
+        self,
+        source: &str,
+        cols: &[ColumnPick],
+        opts: &LoadOptions,
+        date_format: String,
+        separator: &'static str,
+    ) -> Result<PriceSeries> {
+        let mut order: Vec<usize> = (0..self.dates.len()).collect();
+        if !self.dates.windows(2).all(|w| w[0] <= w[1]) {
+            order.sort_by_key(|&i| self.dates[i]);
+        }
+        let dates: Vec<NaiveDate> = order.iter().map(|&i| self.dates[i]).collect();
+        let lines: Vec<usize> = order.iter().map(|&i| self.lines[i]).collect();
+        reject_duplicates(&dates, &lines, source)?;
+        let mut values = self.values.into_iter().map(|v| order.iter().map(|&i| v[i]).collect::<Vec<f64>>());
+        let target = values.next().expect("target column");
+        Ok(PriceSeries {
+            source: source.to_string(),
+            dates,
+            values: target,
+            columns: opts.columns.iter().copied().zip(values).collect(),
+            lines,
+            date_col: cols[0].name.clone(),
+            target_col: cols[1].name.clone(),
+            date_format,
+            separator,
+            dropped: self.dropped,
+        })
+    }
 }
 
 fn check_text<'a>(bytes: &'a [u8], source: &str) -> Result<&'a str> {
     let line_of = |end: usize| bytes[..end].iter().filter(|&&b| b == b'\n').count() + 1;
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        bail_input!(
-            "{source}:{}: binary content (a NUL byte); expected a text CSV file",
-            line_of(at)
-        );
+        bail_input!("{source}:{}: binary content (a NUL byte); expected a text CSV file", line_of(at));
     }
     match std::str::from_utf8(bytes) {
         Ok(t) => Ok(t.strip_prefix('\u{feff}').unwrap_or(t)),
-        Err(e) => bail_input!(
-            "{source}:{}: not UTF-8 text; save the file as UTF-8 CSV",
-            line_of(e.valid_up_to())
-        ),
+        Err(e) => {
+            bail_input!("{source}:{}: not UTF-8 text; save the file as UTF-8 CSV", line_of(e.valid_up_to()))
+        }
     }
 }
 
 /// Line numbers of the data records (quote-aware, blank lines skipped), checking that every
-/// record has as many fields as the header.
-fn scan_records(text: &str, sep: u8, source: &str) -> Result<Vec<usize>> {
+/// record has as many fields as the header. The closure returns whether the record was blank.
+fn scan_records(text: &str, sep: u8, source: &str) -> Result<Scan> {
     let mut lines = Vec::new();
-    let (mut line, mut start_line, mut fields, mut quoted, mut empty) =
-        (1usize, 1usize, 1usize, false, true);
+    let mut blank_lines = false;
+    let (mut line, mut start_line, mut fields, mut quoted, mut empty) = (1usize, 1usize, 1usize, false, true);
     let mut header_fields = None;
-    let mut finish = |start_line: usize, fields: usize, empty: bool| -> Result<()> {
+    let mut finish = |start_line: usize, fields: usize, empty: bool| -> Result<bool> {
         if empty {
-            return Ok(());
+            return Ok(true);
         }
         match header_fields {
             None => header_fields = Some(fields),
@@ -303,7 +336,7 @@ fn scan_records(text: &str, sep: u8, source: &str) -> Result<Vec<usize>> {
             ),
             Some(_) => lines.push(start_line),
         }
-        Ok(())
+        Ok(false)
     };
     for b in text.bytes() {
         match b {
@@ -312,7 +345,7 @@ fn scan_records(text: &str, sep: u8, source: &str) -> Result<Vec<usize>> {
                 empty = false;
             }
             b'\n' if !quoted => {
-                finish(start_line, fields, empty)?;
+                blank_lines |= finish(start_line, fields, empty)?;
                 line += 1;
                 (start_line, fields, empty) = (line, 1, true);
             }
@@ -327,21 +360,28 @@ fn scan_records(text: &str, sep: u8, source: &str) -> Result<Vec<usize>> {
         }
     }
     finish(start_line, fields, empty)?;
-    Ok(lines)
+    Ok(Scan { lines, blank_lines })
 }
 
-fn read_frame(text: &str, sep: u8, source: &str) -> Result<DataFrame> {
+/// What [`scan_records`] found.
+struct Scan {
+    /// The line number of each data record.
+    lines: Vec<usize>,
+    /// Whether blank lines stand between records (polars would read them as rows).
+    blank_lines: bool,
+}
+
+fn read_frame(text: &str, sep: u8, columns: &[usize], source: &str) -> Result<DataFrame> {
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0)) // every column as text: we convert with line numbers
+        .with_projection(Some(Arc::new(columns.to_vec())))
         .with_parse_options(CsvParseOptions::default().with_separator(sep))
         .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
         .finish()
         .map_err(|e| {
             let msg = e.to_string().lines().next().unwrap_or("").to_string();
-            input_error(format!(
-                "{source}: not a readable CSV file ({msg}); check the separator and the quoting"
-            ))
+            input_error(format!("{source}: not a readable CSV file ({msg}); check the separator and the quoting"))
         })
 }
 
@@ -353,40 +393,25 @@ fn pick(
     source: &str,
     what: &str,
     flag: &str,
-) -> Result<String> {
+) -> Result<ColumnPick> {
     let find = |w: &str| {
-        names
-            .iter()
-            .find(|n| normalize_name(n) == normalize_name(w))
-            .cloned()
+        let w = normalize_name(w);
+        names.iter().position(|n| normalize_name(n) == w).map(|index| ColumnPick { index, name: names[index].clone() })
     };
     let found = match wanted {
         Some(w) => find(w).ok_or_else(|| format!("{flag} \"{w}\": no such column")),
-        None => usual
-            .iter()
-            .find_map(|u| find(u))
-            .ok_or_else(|| format!("no {what} column")),
+        None => usual.iter().find_map(|u| find(u)).ok_or_else(|| format!("no {what} column")),
     };
     found.map_err(|why| {
-        let hint = if wanted.is_none() {
-            format!("; name one with {flag}")
-        } else {
-            String::new()
-        };
-        input_error(format!(
-            "{source}: {why}; columns found: {}{hint}",
-            names.join(", ")
-        ))
+        let hint = if wanted.is_none() { format!("; name one with {flag}") } else { String::new() };
+        input_error(format!("{source}: {why}; columns found: {}{hint}", names.join(", ")))
     })
 }
 
-fn text_column<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
-    let col = df
-        .column(name)
-        .map_err(|e| anyhow::anyhow!("column {name}: {e}"))?;
-    let ca = col
-        .str()
-        .map_err(|e| anyhow::anyhow!("column {name} is not text: {e}"))?;
+/// The cells of the frame's column at `position`.
+fn text_column(df: &DataFrame, position: usize) -> Result<Vec<Option<&str>>> {
+    let col = &df.columns()[position];
+    let ca = col.str().map_err(|e| anyhow::anyhow!("column {} is not text: {e}", col.name()))?;
     Ok(ca.iter().collect())
 }
 
@@ -400,13 +425,8 @@ fn date_format(
     if let Some(f) = &opts.date_format {
         return Ok((f.clone(), f.clone()));
     }
-    let sample: Vec<&str> = dates
-        .iter()
-        .flatten()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .take(500)
-        .collect();
+    let sample: Vec<&str> =
+        dates.iter().flatten().map(|s| s.trim()).filter(|s| !s.is_empty()).take(500).collect();
     match format::detect_date_format(&sample) {
         Ok((f, label)) => Ok((f.to_string(), label.to_string())),
         Err(why) => {
@@ -416,19 +436,14 @@ fn date_format(
     }
 }
 
-fn reject_duplicates(rows: &[Row], source: &str) -> Result<()> {
-    let dups: Vec<String> = rows
-        .windows(2)
-        .filter(|w| w[0].date == w[1].date)
-        .map(|w| format!("{} (lines {} and {})", w[0].date, w[0].line, w[1].line))
+fn reject_duplicates(dates: &[NaiveDate], lines: &[usize], source: &str) -> Result<()> {
+    let dups: Vec<String> = (1..dates.len())
+        .filter(|&i| dates[i - 1] == dates[i])
+        .map(|i| format!("{} (lines {} and {})", dates[i], lines[i - 1], lines[i]))
         .collect();
     if !dups.is_empty() {
         let shown = dups.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-        let more = if dups.len() > 3 {
-            format!(" and {} more", dups.len() - 3)
-        } else {
-            String::new()
-        };
+        let more = if dups.len() > 3 { format!(" and {} more", dups.len() - 3) } else { String::new() };
         bail_input!("{source}: duplicate dates {shown}{more}; keep one row per trading day");
     }
     Ok(())

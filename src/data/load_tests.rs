@@ -23,10 +23,7 @@ fn yahoo_rows_are_sorted_and_nulls_dropped() {
     assert_eq!(s.values, vec![10.0, 11.5, 12.25]);
     assert_eq!(s.dates[0], NaiveDate::from_ymd_opt(2020, 1, 2).unwrap());
     assert_eq!(s.lines, vec![3, 2, 5]);
-    assert_eq!(
-        (s.date_col.as_str(), s.target_col.as_str(), s.dropped),
-        ("Date", "Close", 1)
-    );
+    assert_eq!((s.date_col.as_str(), s.target_col.as_str(), s.dropped), ("Date", "Close", 1));
     assert_eq!(s.separator, "comma");
 }
 
@@ -46,20 +43,14 @@ fn nasdaq_export_loads_newest_first_with_dollars() {
 
 #[test]
 fn semicolons_snake_case_times_and_thousands() {
-    let opts = LoadOptions {
-        columns: vec![RawColumn::AdjClose, RawColumn::Volume],
-        ..Default::default()
-    };
+    let opts = LoadOptions { columns: vec![RawColumn::AdjClose, RawColumn::Volume], ..Default::default() };
     let text = "date;open;close;adj_close;volume\n\
                 2013-05-14 00:00:00;1;1.234,50;1.200,00;1.000.000\n\
                 2013-05-13 00:00:00;1;1.230,00;1.190,00;2.000.000\n";
     let s = parse_prices(text.as_bytes(), "t.csv", &opts).unwrap();
     assert_eq!(s.values, vec![1230.0, 1234.5]);
     assert_eq!(s.column(RawColumn::AdjClose).unwrap(), &[1190.0, 1200.0]);
-    assert_eq!(
-        s.column(RawColumn::Volume).unwrap(),
-        &[2_000_000.0, 1_000_000.0]
-    );
+    assert_eq!(s.column(RawColumn::Volume).unwrap(), &[2_000_000.0, 1_000_000.0]);
     assert_eq!(s.separator, "semicolon");
 }
 
@@ -67,27 +58,22 @@ fn semicolons_snake_case_times_and_thousands() {
 fn tabs_and_quoted_thousands() {
     let s = parse("Date\tClose\n2020-01-02\t\"1,234.5\"\n\n2020-01-03\t1,240.25\n").unwrap();
     assert_eq!(s.values, vec![1234.5, 1240.25]);
-    assert_eq!(
-        s.lines,
-        vec![2, 4],
-        "blank lines are skipped but still counted"
-    );
+    assert_eq!(s.lines, vec![2, 4], "blank lines are skipped but still counted");
 }
 
 #[test]
 fn bad_inputs_name_the_line_and_column() {
     assert!(err("").contains("empty"));
     assert!(err("Date,Close\n").contains("no data rows"));
-    assert!(
-        err("Day2,Close\n2020-01-02,1\n").contains("no date column; columns found: Day2, Close")
-    );
+    assert!(err("Day2,Close\n2020-01-02,1\n").contains("no date column; columns found: Day2, Close"));
     assert!(err("Date,Open\n2020-01-02,1\n").contains("no price column"));
     assert!(err("Date,Close\n2020-01-02,1\n2020-01-03,abc\n")
         .contains("t.csv:3: column \"Close\": \"abc\" is not a number"));
     assert!(err("Date,Close\n2020-01-02,1\n2020-13-45,2\n")
         .contains("t.csv:3: column \"Date\": \"2020-13-45\" is not a date"));
-    assert!(err("Date,Close\n2020-01-02,1\n2020-01-03,2,3\n")
-        .contains("t.csv:3: 3 fields, but the header has 2"));
+    assert!(
+        err("Date,Close\n2020-01-02,1\n2020-01-03,2,3\n").contains("t.csv:3: 3 fields, but the header has 2")
+    );
     assert!(err("Date,Close\n2020-01-02,1\n2020-01-02,2\n")
         .contains("duplicate dates 2020-01-02 (lines 2 and 3)"));
     assert!(err("Date,Close\n2020-01-02,null\n").contains("no row has all the values"));
@@ -96,12 +82,7 @@ fn bad_inputs_name_the_line_and_column() {
 
 #[test]
 fn binary_and_non_utf8_content_is_refused() {
-    let e = parse_prices(
-        b"Date,Close\n2020-01-02,\xff\n",
-        "b.csv",
-        &LoadOptions::default(),
-    )
-    .unwrap_err();
+    let e = parse_prices(b"Date,Close\n2020-01-02,\xff\n", "b.csv", &LoadOptions::default()).unwrap_err();
     assert!(format!("{e:#}").contains("b.csv:2: not UTF-8"));
     let e = parse_prices(b"Date,Close\n\0\0", "b.csv", &LoadOptions::default()).unwrap_err();
     assert!(format!("{e:#}").contains("b.csv:2: binary"));
@@ -115,12 +96,7 @@ fn user_overrides_win() {
         date_format: Some("%d/%m/%Y".into()),
         columns: vec![],
     };
-    let s = parse_prices(
-        b"when,Close,Adj Close\n01/02/2020,5,4\n02/02/2020,6,5\n",
-        "t.csv",
-        &opts,
-    )
-    .unwrap();
+    let s = parse_prices(b"when,Close,Adj Close\n01/02/2020,5,4\n02/02/2020,6,5\n", "t.csv", &opts).unwrap();
     assert_eq!(s.values, vec![4.0, 5.0]);
     assert_eq!(s.dates[1], NaiveDate::from_ymd_opt(2020, 2, 2).unwrap());
 }

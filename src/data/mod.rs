@@ -7,6 +7,8 @@ pub mod dataset;
 pub mod features;
 pub mod format;
 pub mod load;
+#[cfg(test)]
+mod proptests;
 pub mod scale;
 pub mod split;
 pub mod target;

@@ -14,11 +14,8 @@ pub struct MinMaxScaler {
 impl MinMaxScaler {
     /// Fits on `train` (the training rows). An empty slice gives the identity scaler.
     pub fn fit(train: &[f64]) -> Self {
-        let (min, max) = train
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+        let (min, max) =
+            train.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         if train.is_empty() {
             return MinMaxScaler { min: 0.0, max: 1.0 };
         }

@@ -35,18 +35,12 @@ impl Split {
         let train_frac = 1.0 - val_frac - test_frac;
         let train_end = (train_frac * len as f64).floor() as usize;
         let val_end = ((train_frac + val_frac) * len as f64).floor() as usize;
-        let split = Split {
-            train_end,
-            val_end,
-            len,
-        };
+        let split = Split { train_end, val_end, len };
         if train_end <= lookback || val_end <= train_end || len <= val_end {
             // smallest length that leaves each part at least one target day
             let need = (1..)
                 .map(|n| (n, Self::new_unchecked(n, train_frac, val_frac)))
-                .find(|(_, s)| {
-                    s.train_end > lookback && s.val_end > s.train_end && s.len > s.val_end
-                })
+                .find(|(_, s)| s.train_end > lookback && s.val_end > s.train_end && s.len > s.val_end)
                 .map(|(n, _)| n)
                 .unwrap_or(usize::MAX);
             bail_input!(
@@ -95,21 +89,12 @@ mod tests {
 
     #[test]
     fn too_few_rows_say_how_many_are_needed() {
-        let e = format!(
-            "{:#}",
-            Split::new(70, 0.15, 0.15, 60, 0, "x.csv").unwrap_err()
-        );
-        assert!(
-            e.contains("x.csv: 70 usable rows are too few for --window 60"),
-            "{e}"
-        );
+        let e = format!("{:#}", Split::new(70, 0.15, 0.15, 60, 0, "x.csv").unwrap_err());
+        assert!(e.contains("x.csv: 70 usable rows are too few for --window 60"), "{e}");
         assert!(e.contains("need at least 88 rows"), "{e}");
         // and that length really is enough
         assert!(Split::new(88, 0.15, 0.15, 60, 0, "x").is_ok());
         assert!(Split::new(87, 0.15, 0.15, 60, 0, "x").is_err());
-        assert!(
-            Split::new(88, 0.15, 0.15, 60, 1, "x").is_err(),
-            "a return needs one row more"
-        );
+        assert!(Split::new(88, 0.15, 0.15, 60, 1, "x").is_err(), "a return needs one row more");
     }
 }

@@ -88,10 +88,7 @@ mod tests {
             let y = kind.transform(&p);
             assert_eq!(y.len(), 3);
             for t in kind.offset().max(1)..3 {
-                assert!(
-                    (kind.to_price(y[t], p[t - 1]) - p[t]).abs() < 1e-9,
-                    "{kind:?} t={t}"
-                );
+                assert!((kind.to_price(y[t], p[t - 1]) - p[t]).abs() < 1e-9, "{kind:?} t={t}");
             }
         }
         let r = TargetKind::Return.transform(&p);

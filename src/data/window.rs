@@ -15,10 +15,7 @@ pub fn make_windows_multi(
     window: usize,
     targets: Range<usize>,
 ) -> (Vec<f32>, Vec<f32>) {
-    assert!(
-        targets.start >= window && targets.end <= target.len(),
-        "window out of range"
-    );
+    assert!(targets.start >= window && targets.end <= target.len(), "window out of range");
     assert_eq!(matrix.len(), target.len() * features, "matrix shape");
     let mut xs = Vec::with_capacity(targets.len() * window * features);
     let mut ys = Vec::with_capacity(targets.len());

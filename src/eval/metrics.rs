@@ -26,10 +26,7 @@ impl Metrics {
     /// Panics if the slices differ in length or are empty: that is a bug, not user input.
     pub fn compute(pred: &[f64], actual: &[f64], prev: &[f64]) -> Self {
         assert!(!actual.is_empty(), "metrics of an empty forecast");
-        assert!(
-            pred.len() == actual.len() && prev.len() == actual.len(),
-            "length mismatch"
-        );
+        assert!(pred.len() == actual.len() && prev.len() == actual.len(), "length mismatch");
         let n = actual.len() as f64;
         let errs = pred.iter().zip(actual).map(|(p, a)| p - a);
         let rmse = (errs.clone().map(|e| e * e).sum::<f64>() / n).sqrt();
@@ -37,25 +34,11 @@ impl Metrics {
         let mape = if actual.contains(&0.0) {
             None
         } else {
-            Some(
-                100.0
-                    * pred
-                        .iter()
-                        .zip(actual)
-                        .map(|(p, a)| ((a - p) / a).abs())
-                        .sum::<f64>()
-                    / n,
-            )
+            Some(100.0 * pred.iter().zip(actual).map(|(p, a)| ((a - p) / a).abs()).sum::<f64>() / n)
         };
-        let hits = (0..actual.len())
-            .filter(|&i| sign(pred[i] - prev[i]) == sign(actual[i] - prev[i]))
-            .count();
-        Metrics {
-            rmse,
-            mae,
-            mape,
-            directional_accuracy: Some(hits as f64 / n),
-        }
+        let hits =
+            (0..actual.len()).filter(|&i| sign(pred[i] - prev[i]) == sign(actual[i] - prev[i])).count();
+        Metrics { rmse, mae, mape, directional_accuracy: Some(hits as f64 / n) }
     }
 }
 
@@ -93,11 +76,8 @@ mod tests {
     //   moves actual +, +, -, 0; predicted +, +, +, - -> hits 2 of 4 = 0.5
     #[test]
     fn metrics_match_hand_computed_values() {
-        let m = Metrics::compute(
-            &[11.0, 11.0, 13.0, 10.0],
-            &[10.0, 12.0, 11.0, 11.0],
-            &[9.0, 10.0, 12.0, 11.0],
-        );
+        let m =
+            Metrics::compute(&[11.0, 11.0, 13.0, 10.0], &[10.0, 12.0, 11.0, 11.0], &[9.0, 10.0, 12.0, 11.0]);
         assert!((m.rmse - 1.322_875_655_532_295_4).abs() < 1e-12);
         assert_eq!(m.mae, 1.25);
         let mape = 100.0 * (0.1 + 1.0 / 12.0 + 2.0 / 11.0 + 1.0 / 11.0) / 4.0;
@@ -109,16 +89,10 @@ mod tests {
     #[test]
     fn degenerate_cases_are_defined() {
         let m = Metrics::compute(&[1.0], &[0.0], &[0.0]);
-        assert_eq!(
-            m.mape, None,
-            "MAPE with a zero price is undefined, not infinite"
-        );
+        assert_eq!(m.mape, None, "MAPE with a zero price is undefined, not infinite");
         assert_eq!(m.directional_accuracy, Some(0.0));
         let perfect = Metrics::compute(&[2.0, 3.0], &[2.0, 3.0], &[1.0, 2.0]);
-        assert_eq!(
-            (perfect.rmse, perfect.mae, perfect.directional_accuracy),
-            (0.0, 0.0, Some(1.0))
-        );
+        assert_eq!((perfect.rmse, perfect.mae, perfect.directional_accuracy), (0.0, 0.0, Some(1.0)));
         assert_eq!(skill(1.0, 0.0), None);
         assert_eq!(skill(1.0, 2.0), Some(0.5));
         assert_eq!(skill(3.0, 2.0), Some(-0.5));

@@ -13,9 +13,6 @@ pub fn naive_forecast(prices: &[f64], targets: std::ops::Range<usize>) -> Vec<f6
 mod tests {
     #[test]
     fn naive_repeats_the_previous_day() {
-        assert_eq!(
-            super::naive_forecast(&[1.0, 2.0, 4.0, 8.0], 2..4),
-            vec![2.0, 4.0]
-        );
+        assert_eq!(super::naive_forecast(&[1.0, 2.0, 4.0, 8.0], 2..4), vec![2.0, 4.0]);
     }
 }

@@ -63,10 +63,7 @@ impl Recurrent {
                 )
                 .0
             }
-            ModelKind::Gru => {
-                xs.gru(&h0, &self.flat, true, c.layers, dropout, train, false, true)
-                    .0
-            }
+            ModelKind::Gru => xs.gru(&h0, &self.flat, true, c.layers, dropout, train, false, true).0,
         }
     }
 }
@@ -96,24 +93,15 @@ impl Net {
     /// Predictions for many samples without building a graph, in chunks to bound memory.
     pub fn predict(&self, xs: &Tensor) -> Vec<f32> {
         tch::no_grad(|| {
-            let parts: Vec<Tensor> = xs
-                .split(4096, 0)
-                .iter()
-                .map(|x| self.forward(x, false))
-                .collect();
-            let all = Tensor::cat(&parts, 0)
-                .to_device(Device::Cpu)
-                .to_kind(Kind::Float);
+            let parts: Vec<Tensor> = xs.split(4096, 0).iter().map(|x| self.forward(x, false)).collect();
+            let all = Tensor::cat(&parts, 0).to_device(Device::Cpu).to_kind(Kind::Float);
             Vec::<f32>::try_from(all.view([-1])).expect("prediction tensor to vec")
         })
     }
 
     /// Number of trainable scalars.
     pub fn param_count(vs: &nn::VarStore) -> i64 {
-        vs.trainable_variables()
-            .iter()
-            .map(|t| t.numel() as i64)
-            .sum()
+        vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
     }
 }
 
@@ -128,13 +116,7 @@ mod tests {
         for (kind, params) in [(ModelKind::Lstm, 50_497), (ModelKind::Gru, 37_889)] {
             for batch in [1, 7] {
                 let vs = nn::VarStore::new(Device::Cpu);
-                let cfg = ModelConfig {
-                    kind,
-                    input: 1,
-                    hidden: 64,
-                    layers: 2,
-                    dropout: 0.2,
-                };
+                let cfg = ModelConfig { kind, input: 1, hidden: 64, layers: 2, dropout: 0.2 };
                 let net = Net::new(&vs.root(), cfg);
                 assert_eq!(Net::param_count(&vs), params);
                 let x = Tensor::randn([batch, 12, 1], (Kind::Float, Device::Cpu));
@@ -151,13 +133,7 @@ mod tests {
     fn biases_are_not_zero_at_start() {
         let _rng = crate::test_support::torch_rng();
         let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ModelConfig {
-            kind: ModelKind::Gru,
-            input: 1,
-            hidden: 16,
-            layers: 1,
-            dropout: 0.0,
-        };
+        let cfg = ModelConfig { kind: ModelKind::Gru, input: 1, hidden: 16, layers: 1, dropout: 0.0 };
         let _net = Net::new(&vs.root(), cfg);
         let b = &vs.variables()["rnn.bias_ih_l0"];
         assert!(b.abs().max().double_value(&[]) > 0.0);

@@ -21,8 +21,7 @@ pub fn tmp_path(path: &Path) -> PathBuf {
 
 /// Moves a finished temporary file into place.
 pub fn commit(tmp: &Path, path: &Path) -> Result<()> {
-    std::fs::rename(tmp, path)
-        .with_context(|| format!("{}: cannot move into place", path.display()))
+    std::fs::rename(tmp, path).with_context(|| format!("{}: cannot move into place", path.display()))
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -41,8 +40,7 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 
 /// Lowercase hex SHA-256 of a file's bytes, recorded so a result can be traced to its input.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut f = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -52,20 +50,13 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Checks, before any work, that `dir` can become an output folder (it may already exist).
 pub fn check_out_dir(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
-        crate::bail_input!(
-            "--out {}: exists and is not a folder; choose another --out",
-            dir.display()
-        );
+        crate::bail_input!("--out {}: exists and is not a folder; choose another --out", dir.display());
     }
     Ok(())
 }
@@ -76,14 +67,8 @@ mod tests {
 
     #[test]
     fn temporary_names_keep_the_extension() {
-        assert_eq!(
-            tmp_path(Path::new("o/prediction.png")),
-            PathBuf::from("o/.prediction.tmp.png")
-        );
-        assert_eq!(
-            tmp_path(Path::new("o/README")),
-            PathBuf::from("o/.README.tmp")
-        );
+        assert_eq!(tmp_path(Path::new("o/prediction.png")), PathBuf::from("o/.prediction.tmp.png"));
+        assert_eq!(tmp_path(Path::new("o/README")), PathBuf::from("o/.README.tmp"));
     }
 
     #[test]

@@ -50,9 +50,7 @@ fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 fn bounds<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -60,10 +58,7 @@ fn bounds<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-fn points<'a>(
-    dates: &'a [NaiveDate],
-    values: &'a [f64],
-) -> impl Iterator<Item = (NaiveDate, f64)> + 'a {
+fn points<'a>(dates: &'a [NaiveDate], values: &'a [f64]) -> impl Iterator<Item = (NaiveDate, f64)> + 'a {
     dates.iter().copied().zip(values.iter().copied())
 }
 
@@ -125,34 +120,22 @@ fn history_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) 
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(plot_err)?;
-    ch.draw_series([Rectangle::new(
-        [(c.val_start, lo), (c.test_start, hi)],
-        VAL_SHADE.mix(0.15).filled(),
-    )])
-    .map_err(plot_err)?
-    .label("validation part")
-    .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], VAL_SHADE.mix(0.4).filled()));
-    ch.draw_series([Rectangle::new(
-        [(c.test_start, lo), (last, hi)],
-        TEST_SHADE.mix(0.12).filled(),
-    )])
-    .map_err(plot_err)?
-    .label("test part")
-    .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], TEST_SHADE.mix(0.4).filled()));
-    ch.draw_series(LineSeries::new(
-        points(c.dates, c.actual),
-        ACTUAL.stroke_width(1),
-    ))
-    .map_err(plot_err)?
-    .label("actual")
-    .legend(legend_line(ACTUAL));
-    ch.draw_series(LineSeries::new(
-        points(c.test_dates, c.test_pred),
-        MODEL.stroke_width(1),
-    ))
-    .map_err(plot_err)?
-    .label(c.model_label.as_str())
-    .legend(legend_line(MODEL));
+    ch.draw_series([Rectangle::new([(c.val_start, lo), (c.test_start, hi)], VAL_SHADE.mix(0.15).filled())])
+        .map_err(plot_err)?
+        .label("validation part")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], VAL_SHADE.mix(0.4).filled()));
+    ch.draw_series([Rectangle::new([(c.test_start, lo), (last, hi)], TEST_SHADE.mix(0.12).filled())])
+        .map_err(plot_err)?
+        .label("test part")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], TEST_SHADE.mix(0.4).filled()));
+    ch.draw_series(LineSeries::new(points(c.dates, c.actual), ACTUAL.stroke_width(1)))
+        .map_err(plot_err)?
+        .label("actual")
+        .legend(legend_line(ACTUAL));
+    ch.draw_series(LineSeries::new(points(c.test_dates, c.test_pred), MODEL.stroke_width(1)))
+        .map_err(plot_err)?
+        .label(c.model_label.as_str())
+        .legend(legend_line(MODEL));
     ch.configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
         .label_font((FONT, 15))
@@ -164,15 +147,9 @@ fn history_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) 
 
 fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
     let (lo, hi) = bounds(c.test_actual.iter().chain(c.test_pred).chain(c.test_naive));
-    let (first, last) = (
-        c.test_dates[0],
-        *c.test_dates.last().expect("non-empty test"),
-    );
+    let (first, last) = (c.test_dates[0], *c.test_dates.last().expect("non-empty test"));
     let mut ch = ChartBuilder::on(area)
-        .caption(
-            format!("{} - test period, one day ahead", c.title),
-            (FONT, 24),
-        )
+        .caption(format!("{} - test period, one day ahead", c.title), (FONT, 24))
         .margin(12)
         .margin_right(40)
         .x_label_area_size(40)
@@ -194,13 +171,10 @@ fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> 
         (c.model_label.as_str(), c.test_pred, MODEL, 2),
     ];
     for (label, values, color, width) in series {
-        ch.draw_series(LineSeries::new(
-            points(c.test_dates, values),
-            color.stroke_width(width),
-        ))
-        .map_err(plot_err)?
-        .label(label)
-        .legend(legend_line(color));
+        ch.draw_series(LineSeries::new(points(c.test_dates, values), color.stroke_width(width)))
+            .map_err(plot_err)?
+            .label(label)
+            .legend(legend_line(color));
     }
     ch.configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -212,28 +186,12 @@ fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> 
 }
 
 /// Training and validation loss per epoch on a log scale, with the kept epoch marked.
-pub fn loss_png(
-    path: &Path,
-    title: &str,
-    train: &[f64],
-    val: &[f64],
-    best_epoch: usize,
-) -> Result<()> {
+pub fn loss_png(path: &Path, title: &str, train: &[f64], val: &[f64], best_epoch: usize) -> Result<()> {
     render(path, (1000, 600), |root| {
-        let positive = || {
-            train
-                .iter()
-                .chain(val)
-                .copied()
-                .filter(|v| v.is_finite() && *v > 0.0)
-        };
+        let positive = || train.iter().chain(val).copied().filter(|v| v.is_finite() && *v > 0.0);
         let lo = positive().fold(f64::INFINITY, f64::min);
         let hi = positive().fold(0.0, f64::max);
-        let (lo, hi) = if lo.is_finite() {
-            (lo * 0.8, (hi * 1.25).max(lo * 2.0))
-        } else {
-            (1e-6, 1.0)
-        };
+        let (lo, hi) = if lo.is_finite() { (lo * 0.8, (hi * 1.25).max(lo * 2.0)) } else { (1e-6, 1.0) };
         let n = train.len().max(2) as f64;
         let mut ch = ChartBuilder::on(root)
             .caption(title, (FONT, 24))
@@ -250,12 +208,7 @@ pub fn loss_png(
             .y_label_formatter(&|y| format!("{y:.1e}"))
             .draw()
             .map_err(plot_err)?;
-        let epochs = |v: &[f64]| {
-            v.iter()
-                .enumerate()
-                .map(|(i, &l)| ((i + 1) as f64, l))
-                .collect::<Vec<_>>()
-        };
+        let epochs = |v: &[f64]| v.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l)).collect::<Vec<_>>();
         ch.draw_series(LineSeries::new(epochs(train), MODEL.stroke_width(2)))
             .map_err(plot_err)?
             .label("train")
@@ -265,15 +218,10 @@ pub fn loss_png(
             .label("validation")
             .legend(legend_line(TEST_SHADE));
         let b = best_epoch as f64;
-        ch.draw_series(DashedLineSeries::new(
-            [(b, lo * 1.01), (b, hi / 1.01)],
-            8,
-            5,
-            ACTUAL.stroke_width(2),
-        ))
-        .map_err(plot_err)?
-        .label(format!("kept weights (epoch {best_epoch})"))
-        .legend(legend_line(ACTUAL));
+        ch.draw_series(DashedLineSeries::new([(b, lo * 1.01), (b, hi / 1.01)], 8, 5, ACTUAL.stroke_width(2)))
+            .map_err(plot_err)?
+            .label(format!("kept weights (epoch {best_epoch})"))
+            .legend(legend_line(ACTUAL));
         ch.configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
             .label_font((FONT, 15))

@@ -8,9 +8,7 @@ fn bin() -> Command {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 /// A fresh, empty temporary folder for one test.
@@ -29,9 +27,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-const FAST: &[&str] = &[
-    "--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1",
-];
+const FAST: &[&str] = &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1"];
 
 #[test]
 fn stock_writes_every_output_file() {
@@ -52,10 +48,7 @@ fn stock_writes_every_output_file() {
     assert!(o.status.success(), "stderr: {}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("target column \"Close\""), "{stdout}");
-    assert!(
-        stdout.contains("1 rows dropped for missing values"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("1 rows dropped for missing values"), "{stdout}");
     assert!(stdout.contains("naive (tomorrow = today)"), "{stdout}");
 
     for png in ["prediction.png", "loss.png"] {
@@ -68,27 +61,17 @@ fn stock_writes_every_output_file() {
     let lines: Vec<&str> = csv_out.lines().collect();
     assert_eq!(lines[0], "date,actual,predicted,naive");
     assert_eq!(lines.len(), 1 + 45);
-    let last: Vec<f64> = lines[45]
-        .split(',')
-        .skip(1)
-        .map(|v| v.parse().unwrap())
-        .collect();
+    let last: Vec<f64> = lines[45].split(',').skip(1).map(|v| v.parse().unwrap()).collect();
     assert!(last.iter().all(|v| v.is_finite() && *v > 50.0));
 
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     for part in ["model", "naive"] {
         for key in ["rmse", "mae", "mape", "directional_accuracy"] {
-            assert!(
-                metrics[part][key].is_number(),
-                "metrics.{part}.{key}: {metrics}"
-            );
+            assert!(metrics[part][key].is_number(), "metrics.{part}.{key}: {metrics}");
         }
     }
-    let (m, n) = (
-        metrics["model"]["rmse"].as_f64().unwrap(),
-        metrics["naive"]["rmse"].as_f64().unwrap(),
-    );
+    let (m, n) = (metrics["model"]["rmse"].as_f64().unwrap(), metrics["naive"]["rmse"].as_f64().unwrap());
     assert!((metrics["skill"].as_f64().unwrap() - (1.0 - m / n)).abs() < 1e-12);
 
     let run_json: serde_json::Value =
@@ -97,10 +80,7 @@ fn stock_writes_every_output_file() {
     assert_eq!(run_json["device"], "cpu");
     assert_eq!(run_json["settings"]["model"], "gru");
     assert_eq!(run_json["input"]["sha256"].as_str().unwrap().len(), 64);
-    assert!(run_json["versions"]["libtorch"]
-        .as_str()
-        .unwrap()
-        .starts_with("2.11.0"));
+    assert!(run_json["versions"]["libtorch"].as_str().unwrap().starts_with("2.11.0"));
     assert!(run_json["wall_seconds"].as_f64().unwrap() > 0.0);
     // nothing half-written left behind
     let leftovers: Vec<_> = std::fs::read_dir(&out)
@@ -148,15 +128,9 @@ fn assert_bad_input(args: &[&str], expect: &str) {
     let o = run(&all);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "args {args:?}: {err}");
-    assert!(
-        err.starts_with("error: ") && err.trim_end().lines().count() == 1,
-        "not one error line: {err}"
-    );
+    assert!(err.starts_with("error: ") && err.trim_end().lines().count() == 1, "not one error line: {err}");
     assert!(err.contains(expect), "expected {expect:?} in {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{err}"
-    );
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
     assert!(!out.exists(), "output folder created on bad input");
 }
 
@@ -165,47 +139,20 @@ fn bad_input_gives_one_clear_line_and_no_files() {
     let f = |name: &str| fixture(name).to_str().unwrap().to_string();
     let cases: &[(&[&str], &str)] = &[
         (&["no/such/file.csv"], "no/such/file.csv: no such file"),
-        (
-            &["tests/fixtures/../../src"],
-            "is a directory with no .csv files",
-        ),
+        (&["tests/fixtures/../../src"], "is a directory with no .csv files"),
         (&[&f("err_empty.csv")], "err_empty.csv: the file is empty"),
-        (
-            &[&f("err_header_only.csv")],
-            "has a header but no data rows",
-        ),
-        (
-            &[&f("err_no_date.csv")],
-            "no date column; columns found: Day2, Close; name one with --date-col",
-        ),
+        (&[&f("err_header_only.csv")], "has a header but no data rows"),
+        (&[&f("err_no_date.csv")], "no date column; columns found: Day2, Close; name one with --date-col"),
         (
             &[&f("err_no_price.csv")],
             "no price column; columns found: Date, Open, Volume; name one with --target-col",
         ),
-        (
-            &[&f("err_bad_number.csv")],
-            "err_bad_number.csv:58: column \"Close\": \"n.a.x\" is not a number",
-        ),
-        (
-            &[&f("err_bad_date.csv")],
-            "err_bad_date.csv:100: column \"Date\": \"2019-02-30\" is not a date",
-        ),
-        (
-            &[&f("err_ragged.csv")],
-            "err_ragged.csv:121: 3 fields, but the header has 2",
-        ),
-        (
-            &[&f("err_short.csv")],
-            "14 usable rows are too few for --window 10",
-        ),
-        (
-            &[&f("err_all_null.csv")],
-            "no row has all the values needed",
-        ),
-        (
-            &[&f("err_duplicates.csv")],
-            "duplicate dates 2019-10-07 (lines 201 and 202)",
-        ),
+        (&[&f("err_bad_number.csv")], "err_bad_number.csv:58: column \"Close\": \"n.a.x\" is not a number"),
+        (&[&f("err_bad_date.csv")], "err_bad_date.csv:100: column \"Date\": \"2019-02-30\" is not a date"),
+        (&[&f("err_ragged.csv")], "err_ragged.csv:121: 3 fields, but the header has 2"),
+        (&[&f("err_short.csv")], "14 usable rows are too few for --window 10"),
+        (&[&f("err_all_null.csv")], "no row has all the values needed"),
+        (&[&f("err_duplicates.csv")], "duplicate dates 2019-10-07 (lines 201 and 202)"),
         (
             &[&f("err_nonpositive.csv"), "--target", "return"],
             "err_nonpositive.csv:151: column \"Close\": price 0 is not positive",
@@ -213,22 +160,13 @@ fn bad_input_gives_one_clear_line_and_no_files() {
         (&[&f("err_binary.csv")], "err_binary.csv:2: binary content"),
         (&[&f("err_latin1.csv")], "err_latin1.csv:6: not UTF-8"),
         (&[&f("yahoo.csv"), "--lr", "0"], "--lr 0"),
-        (
-            &[&f("yahoo.csv"), "--target-col", "Last"],
-            "--target-col \"Last\": no such column",
-        ),
-        (
-            &[&f("yahoo.csv"), "--features", "volume,moon"],
-            "unknown feature \"moon\"",
-        ),
+        (&[&f("yahoo.csv"), "--target-col", "Last"], "--target-col \"Last\": no such column"),
+        (&[&f("yahoo.csv"), "--features", "volume,moon"], "unknown feature \"moon\""),
         (
             &[&f("stooq.csv"), "--features", "adj_close"],
             "--features needs an \"adj_close\" column and there is none",
         ),
-        (
-            &[&f("yahoo.csv"), &f("err_ragged.csv")],
-            "err_ragged.csv:121",
-        ),
+        (&[&f("yahoo.csv"), &f("err_ragged.csv")], "err_ragged.csv:121"),
     ];
     for (args, expect) in cases {
         let mut all = vec!["stock"];
@@ -236,10 +174,7 @@ fn bad_input_gives_one_clear_line_and_no_files() {
         assert_bad_input(&all, expect);
     }
     if !tch::Cuda::is_available() {
-        assert_bad_input(
-            &["stock", &f("yahoo.csv"), "--device", "cuda"],
-            "--device cuda",
-        );
+        assert_bad_input(&["stock", &f("yahoo.csv"), "--device", "cuda"], "--device cuda");
     }
 }
 
@@ -247,22 +182,13 @@ fn bad_input_gives_one_clear_line_and_no_files() {
 fn actual_prices(name: &str, extra: &[&str]) -> String {
     let out = scratch(&format!("fmt-{name}")).join("run");
     let csv = fixture(name);
-    let mut args = vec![
-        "stock",
-        csv.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ];
+    let mut args = vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
     args.extend_from_slice(FAST);
     args.extend_from_slice(extra);
     let o = run(&args);
     assert!(o.status.success(), "{name}: {}", stderr(&o));
     let text = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
-    text.lines()
-        .map(|l| l.split(',').take(2).collect::<Vec<_>>().join(",") + "\n")
-        .collect()
+    text.lines().map(|l| l.split(',').take(2).collect::<Vec<_>>().join(",") + "\n").collect()
 }
 
 #[test]
@@ -279,11 +205,7 @@ fn every_format_loads_the_same_days_and_prices() {
         "thousands.csv",
         "shuffled.csv",
     ] {
-        assert_eq!(
-            actual_prices(name, &[]),
-            reference,
-            "{name} differs from stooq.csv"
-        );
+        assert_eq!(actual_prices(name, &[]), reference, "{name} differs from stooq.csv");
     }
 }
 
@@ -291,13 +213,7 @@ fn every_format_loads_the_same_days_and_prices() {
 fn returns_features_and_several_files() {
     let dir = scratch("multi");
     let (a, b) = (fixture("yahoo.csv"), fixture("nasdaq.csv"));
-    let mut args = vec![
-        "stock",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-        "--out",
-        dir.to_str().unwrap(),
-    ];
+    let mut args = vec!["stock", a.to_str().unwrap(), b.to_str().unwrap(), "--out", dir.to_str().unwrap()];
     args.extend_from_slice(FAST);
     args.extend_from_slice(&[
         "--device",
@@ -315,25 +231,15 @@ fn returns_features_and_several_files() {
     let lines: Vec<&str> = summary.lines().collect();
     assert_eq!(lines[0], "file,rows,model_rmse,naive_rmse,skill");
     assert_eq!(lines.len(), 3);
-    assert!(
-        lines[1].contains("yahoo.csv,300,") && lines[2].contains("nasdaq.csv,300,"),
-        "{summary}"
-    );
+    assert!(lines[1].contains("yahoo.csv,300,") && lines[2].contains("nasdaq.csv,300,"), "{summary}");
     for sub in ["yahoo-lstm", "nasdaq-lstm"] {
-        let m: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join(sub).join("metrics.json")).unwrap(),
-        )
-        .unwrap();
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(sub).join("metrics.json")).unwrap())
+                .unwrap();
         assert_eq!(m["target"], "log-return");
         // forecasts were turned back into prices: errors are in price units, near naive's
-        let (model, naive) = (
-            m["model"]["rmse"].as_f64().unwrap(),
-            m["naive"]["rmse"].as_f64().unwrap(),
-        );
-        assert!(
-            model > 0.0 && model < 5.0 * naive,
-            "{sub}: {model} vs {naive}"
-        );
+        let (model, naive) = (m["model"]["rmse"].as_f64().unwrap(), m["naive"]["rmse"].as_f64().unwrap());
+        assert!(model > 0.0 && model < 5.0 * naive, "{sub}: {model} vs {naive}");
     }
 }
 

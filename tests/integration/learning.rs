@@ -18,45 +18,20 @@ static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn sine_rmse(kind: ModelKind) -> (f64, f64) {
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(1);
-    let s: Vec<f32> = (0..600)
-        .map(|t| 0.5 + 0.4 * (2.0 * std::f32::consts::PI * t as f32 / 25.0).sin())
-        .collect();
+    let s: Vec<f32> =
+        (0..600).map(|t| 0.5 + 0.4 * (2.0 * std::f32::consts::PI * t as f32 / 25.0).sin()).collect();
     let (x, y) = make_windows(&s, 20, 20..420);
     let (vx, vy) = make_windows(&s, 20, 420..600);
     let train = Samples::new(&x, &y, 20, 1, Device::Cpu);
     let test = Samples::new(&vx, &vy, 20, 1, Device::Cpu);
     let vs = nn::VarStore::new(Device::Cpu);
-    let net = Net::new(
-        &vs.root(),
-        ModelConfig {
-            kind,
-            input: 1,
-            hidden: 24,
-            layers: 1,
-            dropout: 0.0,
-        },
-    );
-    let cfg = TrainConfig {
-        epochs: 60,
-        batch: 32,
-        lr: 1e-2,
-        clip: 1.0,
-        patience: 60,
-    };
+    let net = Net::new(&vs.root(), ModelConfig { kind, input: 1, hidden: 24, layers: 1, dropout: 0.0 });
+    let cfg = TrainConfig { epochs: 60, batch: 32, lr: 1e-2, clip: 1.0, patience: 60 };
     fit(&net, &vs, &train, &test, &cfg, kind.name()).unwrap();
     let pred = net.predict(&test.x);
-    let rmse = (pred
-        .iter()
-        .zip(&vy)
-        .map(|(p, a)| ((p - a) as f64).powi(2))
-        .sum::<f64>()
-        / vy.len() as f64)
-        .sqrt();
-    let naive = (vx
-        .chunks(20)
-        .zip(&vy)
-        .map(|(w, a)| ((w[19] - a) as f64).powi(2))
-        .sum::<f64>()
+    let rmse =
+        (pred.iter().zip(&vy).map(|(p, a)| ((p - a) as f64).powi(2)).sum::<f64>() / vy.len() as f64).sqrt();
+    let naive = (vx.chunks(20).zip(&vy).map(|(w, a)| ((w[19] - a) as f64).powi(2)).sum::<f64>()
         / vy.len() as f64)
         .sqrt();
     (rmse, naive)
