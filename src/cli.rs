@@ -36,6 +36,14 @@ pub enum Command {
         after_help = "Example:\n  lstm-stock inspect data/MSFT.csv --target log-return --features log_volume"
     )]
     Inspect(StockArgs),
+    /// The tutorial's trend example: an LSTM learns 0.0, 0.2, ... 1.0 one step ahead, then extrapolates
+    #[command(
+        after_help = "Example:\n  lstm-stock trend --repeat 5   (seeds 42..46: how often does 1.2 appear?)"
+    )]
+    Trend(TrendArgs),
+    /// The tutorial's sine example: one-step-ahead vs free-running forecasts of a sine wave
+    #[command(after_help = "Example:\n  lstm-stock sine --periods 4 --out output/sine")]
+    Sine(SineArgs),
     /// Time the standard workload (bench/WORKLOAD.md) and print the peers' JSON keys
     #[command(
         after_help = "Example:\n  lstm-stock bench --csv data/AAPL.csv --model gru --epochs 20 --threads 2 --json"
@@ -47,6 +55,10 @@ pub enum Command {
 pub enum ModelArg {
     Lstm,
     Gru,
+    /// The LSTM written gate by gate (same network, slower; see `gates`)
+    LstmScratch,
+    /// The GRU written gate by gate
+    GruScratch,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -134,6 +146,40 @@ pub struct StockArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TrendArgs {
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 1000)]
+    pub epochs: usize,
+    /// Train this many times, with seeds seed, seed+1, ...
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// Output folder (trend.json)
+    #[arg(long, default_value = "output/trend")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SineArgs {
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Past values in each input window
+    #[arg(long, default_value_t = 25)]
+    pub window: usize,
+    /// Steps per period of the sine
+    #[arg(long, default_value_t = 50)]
+    pub period: usize,
+    /// Periods to forecast after the 12 training periods
+    #[arg(long, default_value_t = 4)]
+    pub periods: usize,
+    /// Output folder (sine.png, sine.json)
+    #[arg(long, default_value = "output/sine")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Price CSV (uses Date and Close)
     #[arg(long)]
@@ -189,6 +235,8 @@ impl From<ModelArg> for ModelKind {
         match m {
             ModelArg::Lstm => ModelKind::Lstm,
             ModelArg::Gru => ModelKind::Gru,
+            ModelArg::LstmScratch => ModelKind::LstmScratch,
+            ModelArg::GruScratch => ModelKind::GruScratch,
         }
     }
 }
@@ -304,6 +352,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             StockPlan::One(cfg) => crate::commands::inspect::run(&cfg),
             StockPlan::Many { jobs, .. } => jobs.iter().try_for_each(crate::commands::inspect::run),
         },
+        Command::Trend(a) => crate::commands::trend::run(&crate::commands::trend::TrendConfig {
+            seed: a.seed,
+            epochs: a.epochs,
+            repeat: a.repeat,
+            out: a.out,
+        }),
+        Command::Sine(a) => crate::commands::sine::run(&crate::commands::sine::SineConfig {
+            seed: a.seed,
+            epochs: a.epochs,
+            window: a.window,
+            period: a.period,
+            periods: a.periods,
+            out: a.out,
+        }),
         Command::Bench(args) => crate::commands::bench::run(&args.into()),
     }
 }

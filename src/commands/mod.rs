@@ -2,4 +2,6 @@
 
 pub mod bench;
 pub mod inspect;
+pub mod sine;
 pub mod stock;
+pub mod trend;

@@ -127,10 +127,14 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
 
     let eval = Evaluation::new(series, data, &net.predict(&test.x));
     print_table(cfg, series, &eval);
-    let run_info = RunInfo { job, history: &history, params: Net::param_count(&vs) };
+    // the last test window, seen through the hand-written cell with the trained weights
+    let last = test.x.narrow(0, test.len() - 1, 1);
+    let trace = crate::model::gates::trace_last_layer(&model_cfg, &vs, &last)?;
+    let gates = crate::model::gates::panels(cfg.model.cell(), &trace);
+    let run_info = RunInfo { job, history: &history, params: Net::param_count(&vs), gates };
     write_outputs(&run_info, &eval, started)?;
     println!(
-        "wrote prediction.png, loss.png, predictions.csv, metrics.json, run.json to {}",
+        "wrote prediction.png, loss.png, gates.png, predictions.csv, metrics.json, run.json to {}",
         cfg.out.display()
     );
     Ok(StockOutcome { eval, history, rows: series.len() })
@@ -249,6 +253,8 @@ struct RunInfo<'a> {
     job: &'a Job,
     history: &'a History,
     params: i64,
+    /// Heatmaps of the last layer's gates over the last test window.
+    gates: Vec<crate::report::heatmap::Panel>,
 }
 
 fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
@@ -278,6 +284,17 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
     let h = r.history;
     let title = format!("{} {} training loss", stem(&cfg.csv), cfg.model.name().to_uppercase());
     plots::loss_png(&out.join("loss.png"), &title, &h.train_loss, &h.val_loss, h.best_epoch)?;
+    let last = e.dates.len() - 1;
+    let window_start = series.dates[r.job.data.test.rows.end - 1 - cfg.window];
+    let title = format!(
+        "{} {} last layer over the input window {} .. {} (forecast for {})",
+        stem(&cfg.csv),
+        cfg.model.name().to_uppercase(),
+        window_start,
+        series.dates[r.job.data.test.rows.end - 2],
+        e.dates[last]
+    );
+    crate::report::heatmap::heatmaps_png(&out.join("gates.png"), &title, "day in the window", &r.gates)?;
     files::write_atomic(&out.join("predictions.csv"), predictions_csv(e).as_bytes())?;
     files::write_json(&out.join("metrics.json"), &metrics_json(r, e))?;
     files::write_json(&out.join("run.json"), &run_json(r, started)?)?;

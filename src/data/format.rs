@@ -219,14 +219,23 @@ mod tests {
 
     #[test]
     fn headers_split_outside_quotes() {
-        assert_eq!(split_header("Date, \"Adj, Close\" ,Volume\r", b','), vec!["Date", "Adj, Close", "Volume"]);
+        assert_eq!(
+            split_header("Date, \"Adj, Close\" ,Volume\r", b','),
+            vec!["Date", "Adj, Close", "Volume"]
+        );
         assert_eq!(split_header("a;b", b';'), vec!["a", "b"]);
     }
 
     #[test]
     fn iso_fast_path_agrees_with_chrono() {
-        for s in ["2013-05-13", "2020-02-29", "2019-02-29", "2013-13-01", "2013-5-13", "abcd-ef-gh", "0999-01-01"] {
-            assert_eq!(parse_iso(s), NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|_| s.len() == 10), "{s}");
+        for s in
+            ["2013-05-13", "2020-02-29", "2019-02-29", "2013-13-01", "2013-5-13", "abcd-ef-gh", "0999-01-01"]
+        {
+            assert_eq!(
+                parse_iso(s),
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|_| s.len() == 10),
+                "{s}"
+            );
         }
     }
 

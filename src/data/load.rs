@@ -5,8 +5,8 @@
 //! that export formats (`$188.59`, `05/11/2018`, newest row first) load without options.
 
 use std::io::Cursor;
-use std::sync::Arc;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -144,7 +144,9 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
     let text = check_text(bytes, source)?;
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     if header.is_empty() {
-        bail_input!("{source}: the file is empty; expected a header line such as Date,Open,High,Low,Close,Volume");
+        bail_input!(
+            "{source}: the file is empty; expected a header line such as Date,Open,High,Low,Close,Volume"
+        );
     }
     let sep = format::sniff_separator(header);
     let names = format::split_header(header, sep);
@@ -196,7 +198,8 @@ struct ColumnPick {
 fn pick_columns(names: &[String], opts: &LoadOptions, source: &str) -> Result<Vec<ColumnPick>> {
     let date = pick(names, opts.date_col.as_deref(), DATE_NAMES, source, "date", "--date-col")?;
     // Close first; a file with only an adjusted close still has a price to forecast
-    let usual: Vec<&str> = RawColumn::Close.names().iter().chain(RawColumn::AdjClose.names()).copied().collect();
+    let usual: Vec<&str> =
+        RawColumn::Close.names().iter().chain(RawColumn::AdjClose.names()).copied().collect();
     let target = pick(names, opts.target_col.as_deref(), &usual, source, "price", "--target-col")?;
     let mut cols = vec![date, target];
     for &col in &opts.columns {
@@ -381,7 +384,9 @@ fn read_frame(text: &str, sep: u8, columns: &[usize], source: &str) -> Result<Da
         .finish()
         .map_err(|e| {
             let msg = e.to_string().lines().next().unwrap_or("").to_string();
-            input_error(format!("{source}: not a readable CSV file ({msg}); check the separator and the quoting"))
+            input_error(format!(
+                "{source}: not a readable CSV file ({msg}); check the separator and the quoting"
+            ))
         })
 }
 
@@ -396,7 +401,10 @@ fn pick(
 ) -> Result<ColumnPick> {
     let find = |w: &str| {
         let w = normalize_name(w);
-        names.iter().position(|n| normalize_name(n) == w).map(|index| ColumnPick { index, name: names[index].clone() })
+        names
+            .iter()
+            .position(|n| normalize_name(n) == w)
+            .map(|index| ColumnPick { index, name: names[index].clone() })
     };
     let found = match wanted {
         Some(w) => find(w).ok_or_else(|| format!("{flag} \"{w}\": no such column")),

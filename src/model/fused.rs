@@ -7,7 +7,8 @@
 
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
-use super::{ModelConfig, ModelKind};
+use super::scratch::ScratchRnn;
+use super::{Cell, ModelConfig};
 
 /// A stack of recurrent layers with PyTorch's parameter names (`weight_ih_l0`, `bias_hh_l1`, ...).
 #[derive(Debug)]
@@ -17,25 +18,34 @@ pub struct Recurrent {
     flat: Vec<Tensor>,
 }
 
+/// Creates the recurrent weights under `p` with PyTorch's names, shapes and initialisation:
+/// per layer `weight_ih_l{l}` `[G*H, in]`, `weight_hh_l{l}` `[G*H, H]`, `bias_ih_l{l}`,
+/// `bias_hh_l{l}` `[G*H]`, all `U(-1/sqrt(H), 1/sqrt(H))`.
+pub fn rnn_weights(p: &nn::Path, cfg: &ModelConfig) -> Vec<Tensor> {
+    let (h, g) = (cfg.hidden, cfg.kind.gates() * cfg.hidden);
+    let k = 1.0 / (h as f64).sqrt();
+    let init = nn::Init::Uniform { lo: -k, up: k };
+    let mut flat = Vec::new();
+    for l in 0..cfg.layers {
+        let input = if l == 0 { cfg.input } else { h };
+        flat.push(p.var(&format!("weight_ih_l{l}"), &[g, input], init));
+        flat.push(p.var(&format!("weight_hh_l{l}"), &[g, h], init));
+        flat.push(p.var(&format!("bias_ih_l{l}"), &[g], init));
+        flat.push(p.var(&format!("bias_hh_l{l}"), &[g], init));
+    }
+    flat
+}
+
 impl Recurrent {
     pub fn new(p: &nn::Path, cfg: ModelConfig) -> Self {
-        let (h, g) = (cfg.hidden, cfg.kind.gates() * cfg.hidden);
-        let k = 1.0 / (h as f64).sqrt();
-        let init = nn::Init::Uniform { lo: -k, up: k };
-        let mut flat = Vec::new();
-        for l in 0..cfg.layers {
-            let input = if l == 0 { cfg.input } else { h };
-            flat.push(p.var(&format!("weight_ih_l{l}"), &[g, input], init));
-            flat.push(p.var(&format!("weight_hh_l{l}"), &[g, h], init));
-            flat.push(p.var(&format!("bias_ih_l{l}"), &[g], init));
-            flat.push(p.var(&format!("bias_hh_l{l}"), &[g], init));
-        }
+        let h = cfg.hidden;
+        let flat = rnn_weights(p, &cfg);
         if p.device().is_cuda() && tch::Cuda::cudnn_is_available() {
             // Packs the weights into one cuDNN buffer (the parameters become views of it), as
             // PyTorch's flatten_parameters() does; otherwise cuDNN copies them on every call.
-            let mode = match cfg.kind {
-                ModelKind::Lstm => 2,
-                ModelKind::Gru => 3,
+            let mode = match cfg.kind.cell() {
+                Cell::Lstm => 2,
+                Cell::Gru => 3,
             };
             let _ = Tensor::internal_cudnn_rnn_flatten_weight(
                 &flat, 4, cfg.input, mode, h, 0, cfg.layers, true, false,
@@ -49,8 +59,8 @@ impl Recurrent {
         let c = &self.cfg;
         let h0 = Tensor::zeros([c.layers, xs.size()[0], c.hidden], (xs.kind(), xs.device()));
         let dropout = if train { c.dropout } else { 0.0 };
-        match c.kind {
-            ModelKind::Lstm => {
+        match c.kind.cell() {
+            Cell::Lstm => {
                 xs.lstm(
                     &[&h0, &h0],
                     &self.flat.iter().collect::<Vec<_>>(),
@@ -63,7 +73,23 @@ impl Recurrent {
                 )
                 .0
             }
-            ModelKind::Gru => xs.gru(&h0, &self.flat, true, c.layers, dropout, train, false, true).0,
+            Cell::Gru => xs.gru(&h0, &self.flat, true, c.layers, dropout, train, false, true).0,
+        }
+    }
+}
+
+/// The recurrent stack behind a [`Net`]: fused kernels or the hand-written cells.
+#[derive(Debug)]
+pub enum Rnn {
+    Fused(Recurrent),
+    Scratch(ScratchRnn),
+}
+
+impl Rnn {
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
+        match self {
+            Rnn::Fused(r) => r.forward(xs, train),
+            Rnn::Scratch(r) => r.forward(xs, train).0,
         }
     }
 }
@@ -72,14 +98,18 @@ impl Recurrent {
 #[derive(Debug)]
 pub struct Net {
     pub cfg: ModelConfig,
-    rnn: Recurrent,
+    pub rnn: Rnn,
     head: nn::Linear,
 }
 
 impl Net {
     /// Builds the network's variables under `p/rnn` and `p/head`.
     pub fn new(p: &nn::Path, cfg: ModelConfig) -> Self {
-        let rnn = Recurrent::new(&(p / "rnn"), cfg);
+        let rnn = if cfg.kind.is_scratch() {
+            Rnn::Scratch(ScratchRnn::new(&(p / "rnn"), cfg))
+        } else {
+            Rnn::Fused(Recurrent::new(&(p / "rnn"), cfg))
+        };
         let head = nn::linear(p / "head", cfg.hidden, 1, Default::default());
         Net { cfg, rnn, head }
     }
@@ -88,6 +118,11 @@ impl Net {
     pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
         let out = self.rnn.forward(xs, train);
         self.head.forward(&out.select(1, -1))
+    }
+
+    /// The linear head applied to hidden states `[.., hidden]`.
+    pub fn head(&self, h: &Tensor) -> Tensor {
+        self.head.forward(h)
     }
 
     /// Predictions for many samples without building a graph, in chunks to bound memory.
@@ -108,12 +143,18 @@ impl Net {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ModelKind;
 
     #[test]
     fn shapes_and_parameter_counts_match_pytorch() {
         let _rng = crate::test_support::torch_rng();
         // PyTorch: nn.LSTM(1, 64, 2) + nn.Linear(64, 1) has 50,497 parameters (WORKLOAD.md).
-        for (kind, params) in [(ModelKind::Lstm, 50_497), (ModelKind::Gru, 37_889)] {
+        for (kind, params) in [
+            (ModelKind::Lstm, 50_497),
+            (ModelKind::Gru, 37_889),
+            (ModelKind::LstmScratch, 50_497),
+            (ModelKind::GruScratch, 37_889),
+        ] {
             for batch in [1, 7] {
                 let vs = nn::VarStore::new(Device::Cpu);
                 let cfg = ModelConfig { kind, input: 1, hidden: 64, layers: 2, dropout: 0.2 };

@@ -4,17 +4,41 @@
 //! `[batch, 1]`, the next day's scaled value.
 
 pub mod fused;
+pub mod gates;
+pub mod plain;
+pub mod scratch;
 
 pub use fused::{Net, Recurrent};
 
 use serde::{Deserialize, Serialize};
 
-/// Which recurrent cell to use.
+/// The recurrent cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+pub enum Cell {
+    Lstm,
+    Gru,
+}
+
+impl Cell {
+    /// Gate blocks stacked in each weight matrix (libtorch order: LSTM i,f,g,o; GRU r,z,n).
+    pub fn gates(self) -> i64 {
+        match self {
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+}
+
+/// Which network to train: a cell on libtorch's fused kernels, or the same cell written
+/// gate by gate from tensor primitives (`-scratch`, for teaching and checking).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
     Lstm,
     Gru,
+    LstmScratch,
+    GruScratch,
 }
 
 impl ModelKind {
@@ -22,14 +46,31 @@ impl ModelKind {
         match self {
             ModelKind::Lstm => "lstm",
             ModelKind::Gru => "gru",
+            ModelKind::LstmScratch => "lstm-scratch",
+            ModelKind::GruScratch => "gru-scratch",
         }
     }
 
-    /// Gate blocks stacked in each weight matrix (libtorch order: LSTM i,f,g,o; GRU r,z,n).
-    pub fn gates(self) -> i64 {
+    pub fn cell(self) -> Cell {
         match self {
-            ModelKind::Lstm => 4,
-            ModelKind::Gru => 3,
+            ModelKind::Lstm | ModelKind::LstmScratch => Cell::Lstm,
+            ModelKind::Gru | ModelKind::GruScratch => Cell::Gru,
+        }
+    }
+
+    pub fn is_scratch(self) -> bool {
+        matches!(self, ModelKind::LstmScratch | ModelKind::GruScratch)
+    }
+
+    pub fn gates(self) -> i64 {
+        self.cell().gates()
+    }
+
+    /// The hand-written network with the same cell (weights copy over by name).
+    pub fn scratch_variant(self) -> ModelKind {
+        match self.cell() {
+            Cell::Lstm => ModelKind::LstmScratch,
+            Cell::Gru => ModelKind::GruScratch,
         }
     }
 }

@@ -1,4 +1,6 @@
 //! What a run leaves behind: PNG charts, JSON and CSV files, each written atomically.
 
 pub mod files;
+pub mod heatmap;
+pub mod lines;
 pub mod plots;

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 
 use super::files::{commit, tmp_path};
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 static FONT_ONCE: Once = Once::new();
 
 fn ensure_font() {
@@ -26,7 +26,7 @@ fn ensure_font() {
 }
 
 /// Draws with `draw` onto a `size` PNG at `path`, atomically.
-fn render(
+pub(crate) fn render(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
@@ -42,7 +42,7 @@ fn render(
     commit(&tmp, path)
 }
 
-fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+pub(crate) fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing chart: {e:?}")
 }
 

@@ -51,7 +51,7 @@ fn stock_writes_every_output_file() {
     assert!(stdout.contains("1 rows dropped for missing values"), "{stdout}");
     assert!(stdout.contains("naive (tomorrow = today)"), "{stdout}");
 
-    for png in ["prediction.png", "loss.png"] {
+    for png in ["prediction.png", "loss.png", "gates.png"] {
         let bytes = std::fs::read(out.join(png)).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png} is not a PNG");
         assert!(bytes.len() > 10_000, "{png} looks empty");
@@ -264,4 +264,45 @@ fn help_shows_an_example_and_every_flag() {
     ] {
         assert!(help.contains(flag), "help lacks {flag}");
     }
+}
+
+#[test]
+fn tutorial_demos_write_their_files() {
+    let dir = scratch("demos");
+    let trend = dir.join("trend");
+    let o = run(&["trend", "--epochs", "30", "--repeat", "2", "--out", trend.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("X 0.0, 0.2, 0.4, 0.6, 0.8") && stdout.contains("of 2 runs"), "{stdout}");
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(trend.join("trend.json")).unwrap()).unwrap();
+    for key in ["inputs", "targets", "predictions", "shifted_predictions", "seed"] {
+        assert!(!t[key].is_null(), "trend.json lacks {key}");
+    }
+    assert_eq!(t["predictions"].as_array().unwrap().len(), 5);
+    assert_eq!(t["runs"].as_array().unwrap().len(), 2);
+
+    let sine = dir.join("sine");
+    let o = run(&["sine", "--epochs", "2", "--periods", "1", "--out", sine.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sine.join("sine.json")).unwrap()).unwrap();
+    assert!(s["rmse_one_step"].as_f64().unwrap() >= 0.0 && s["rmse_free_running"].as_f64().unwrap() >= 0.0);
+    assert_eq!(&std::fs::read(sine.join("sine.png")).unwrap()[..4], b"\x89PNG");
+}
+
+#[test]
+fn scratch_models_train_and_gates_are_drawn() {
+    let out = scratch("scratch").join("run");
+    let csv = fixture("stooq.csv");
+    let mut args =
+        vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--model", "gru-scratch"];
+    args.extend_from_slice(FAST);
+    args.extend_from_slice(&["--device", "cpu"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(&std::fs::read(out.join("gates.png")).unwrap()[..4], b"\x89PNG");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(r["settings"]["model"], "gru-scratch");
 }

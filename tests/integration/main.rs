@@ -2,4 +2,5 @@
 //! `cargo test` fast). `cli` runs the real executable; `learning` trains through the library.
 
 mod cli;
+mod equivalence;
 mod learning;
