@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::bench::BenchConfig;
+use crate::commands::compare::CompareConfig;
 use crate::config::StockConfig;
 use crate::data::features::parse_list;
 use crate::data::{Feature, LoadOptions, TargetKind};
@@ -36,6 +37,17 @@ pub enum Command {
         after_help = "Example:\n  lstm-stock inspect data/MSFT.csv --target log-return --features log_volume"
     )]
     Inspect(StockArgs),
+    /// GRU versus LSTM decided honestly: seeds, walk-forward folds, baselines, significance, verdicts
+    #[command(
+        after_help = "Examples:\n  lstm-stock compare data/AAPL.csv --seeds 5 --folds 4\n  lstm-stock compare data/MSFT.csv --shard 0/3 --out shards/   (then --shard 1/3, 2/3 elsewhere)\n  lstm-stock compare --merge shards/ --out output/msft-compare"
+    )]
+    Compare(CompareArgs),
+    #[command(hide = true)]
+    CompareWorker {
+        spec: PathBuf,
+        #[arg(long)]
+        shard: String,
+    },
     /// The tutorial's trend example: an LSTM learns 0.0, 0.2, ... 1.0 one step ahead, then extrapolates
     #[command(
         after_help = "Example:\n  lstm-stock trend --repeat 5   (seeds 42..46: how often does 1.2 appear?)"
@@ -75,14 +87,9 @@ pub enum DeviceArg {
     Cuda,
 }
 
-#[derive(Debug, Args)]
-pub struct StockArgs {
-    /// Daily price CSV files (or folders of them) with a date column and a price column
-    #[arg(required = true)]
-    pub csv: Vec<PathBuf>,
-    /// Recurrent cell
-    #[arg(long, value_enum, default_value = "lstm")]
-    pub model: ModelArg,
+/// Data and training flags shared by `stock`, `inspect` and `compare`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainFlags {
     /// What the network learns; forecasts are always turned back into prices
     #[arg(long, value_enum, default_value = "price")]
     pub target: TargetArg,
@@ -140,9 +147,94 @@ pub struct StockArgs {
     /// Date format when detection cannot decide (chrono syntax, e.g. %d/%m/%Y)
     #[arg(long)]
     pub date_format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StockArgs {
+    /// Daily price CSV files (or folders of them) with a date column and a price column
+    #[arg(required = true)]
+    pub csv: Vec<PathBuf>,
+    /// Recurrent cell
+    #[arg(long, value_enum, default_value = "lstm")]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub flags: TrainFlags,
     /// Output folder [default: output/<file stem>-<model>; with several files, output/ holding one folder per file]
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Daily price CSV (not needed with --merge)
+    #[arg(required_unless_present = "merge")]
+    pub csv: Option<PathBuf>,
+    /// Models to compare, comma-separated (lstm, gru, lstm-scratch, gru-scratch)
+    #[arg(long, default_value = "lstm,gru")]
+    pub models: String,
+    /// Seeds per model: --seed, --seed + 1, ...
+    #[arg(long, default_value_t = 5)]
+    pub seeds: usize,
+    /// Walk-forward folds over the test part (1 = the plain split of `stock`)
+    #[arg(long, default_value_t = 4)]
+    pub folds: usize,
+    /// Also score the forecasts against the test prices shuffled in time (leakage self-test)
+    #[arg(long)]
+    pub sanity: bool,
+    /// Worker processes on this machine [default: one per core]
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run only every N-th job, starting at i, and write its partial result (shard-i-of-N.json)
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<String>,
+    /// Combine shard files (or folders of them) into the full outputs
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub merge: Vec<PathBuf>,
+    /// Output folder [default: output/<file stem>-compare]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: TrainFlags,
+}
+
+impl CompareArgs {
+    fn config(&self) -> anyhow::Result<CompareConfig> {
+        let models = self
+            .models
+            .split(',')
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| {
+                ModelArg::from_str(m.trim(), true).map(ModelKind::from).map_err(|_| {
+                    crate::error::input_error(format!(
+                        "--models: unknown model \"{}\"; choose from lstm, gru, lstm-scratch, gru-scratch",
+                        m.trim()
+                    ))
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if self.seeds == 0 || self.folds == 0 {
+            crate::bail_input!("--seeds and --folds must be at least 1");
+        }
+        let csv = self.csv.clone().unwrap_or_default();
+        let stem = csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
+        let out = self.out.clone().unwrap_or_else(|| PathBuf::from("output").join(format!("{stem}-compare")));
+        let features = parse_list(&self.flags.features)?;
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        Ok(CompareConfig {
+            base: self.flags.config(
+                csv,
+                models.first().copied().unwrap_or(ModelKind::Lstm),
+                features,
+                out.clone(),
+            ),
+            seeds: (0..self.seeds as u64).map(|k| self.flags.seed + k).collect(),
+            models,
+            folds: self.folds,
+            sanity: self.sanity,
+            jobs: self.jobs.unwrap_or(cores).max(1),
+            out,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -267,48 +359,15 @@ pub enum StockPlan {
     Many { jobs: Vec<StockConfig>, summary_dir: PathBuf },
 }
 
-impl StockArgs {
-    /// Expands folders into their `.csv` files and builds one config per file.
-    pub fn into_plan(self) -> anyhow::Result<StockPlan> {
-        let mut files = Vec::new();
-        for p in &self.csv {
-            if p.is_dir() {
-                let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
-                    .collect();
-                if found.is_empty() {
-                    crate::bail_input!(
-                        "{}: is a directory with no .csv files; give price files or a folder of them",
-                        p.display()
-                    );
-                }
-                found.sort();
-                files.extend(found);
-            } else {
-                files.push(p.clone());
-            }
-        }
-        let features = parse_list(&self.features)?;
-        let single = files.len() == 1 && !self.csv[0].is_dir();
-        let root = self.out.clone().unwrap_or_else(|| PathBuf::from("output"));
-        let model = ModelKind::from(self.model);
-        let cfg_for = |csv: PathBuf| {
-            let stem = csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
-            let out = match (&self.out, single) {
-                (Some(o), true) => o.clone(),
-                _ => root.join(format!("{stem}-{model}")),
-            };
-            self.config(csv, features.clone(), out)
-        };
-        if single {
-            return Ok(StockPlan::One(Box::new(cfg_for(files.remove(0)))));
-        }
-        let jobs = files.into_iter().map(cfg_for).collect();
-        Ok(StockPlan::Many { jobs, summary_dir: root })
-    }
-
-    fn config(&self, csv: PathBuf, features: Vec<Feature>, out: PathBuf) -> StockConfig {
+impl TrainFlags {
+    /// A `stock` config for one file with these flags.
+    pub fn config(
+        &self,
+        csv: PathBuf,
+        model: ModelKind,
+        features: Vec<Feature>,
+        out: PathBuf,
+    ) -> StockConfig {
         StockConfig {
             load: LoadOptions {
                 date_col: self.date_col.clone(),
@@ -317,7 +376,7 @@ impl StockArgs {
                 columns: vec![],
             },
             csv,
-            model: self.model.into(),
+            model,
             target: self.target.into(),
             features,
             window: self.window,
@@ -341,6 +400,48 @@ impl StockArgs {
     }
 }
 
+impl StockArgs {
+    /// Expands folders into their `.csv` files and builds one config per file.
+    pub fn into_plan(self) -> anyhow::Result<StockPlan> {
+        let mut files = Vec::new();
+        for p in &self.csv {
+            if p.is_dir() {
+                let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+                    .collect();
+                if found.is_empty() {
+                    crate::bail_input!(
+                        "{}: is a directory with no .csv files; give price files or a folder of them",
+                        p.display()
+                    );
+                }
+                found.sort();
+                files.extend(found);
+            } else {
+                files.push(p.clone());
+            }
+        }
+        let features = parse_list(&self.flags.features)?;
+        let single = files.len() == 1 && !self.csv[0].is_dir();
+        let root = self.out.clone().unwrap_or_else(|| PathBuf::from("output"));
+        let model = ModelKind::from(self.model);
+        let cfg_for = |csv: PathBuf| {
+            let stem = csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
+            let out = match (&self.out, single) {
+                (Some(o), true) => o.clone(),
+                _ => root.join(format!("{stem}-{model}")),
+            };
+            self.flags.config(csv, model, features.clone(), out)
+        };
+        if single {
+            return Ok(StockPlan::One(Box::new(cfg_for(files.remove(0)))));
+        }
+        let jobs = files.into_iter().map(cfg_for).collect();
+        Ok(StockPlan::Many { jobs, summary_dir: root })
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -352,6 +453,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             StockPlan::One(cfg) => crate::commands::inspect::run(&cfg),
             StockPlan::Many { jobs, .. } => jobs.iter().try_for_each(crate::commands::inspect::run),
         },
+        Command::Compare(a) => {
+            if !a.merge.is_empty() {
+                let out = a.out.clone().unwrap_or_else(|| PathBuf::from("output/compare"));
+                return crate::commands::compare_output::merge(&a.merge, &out);
+            }
+            let cfg = a.config()?;
+            match &a.shard {
+                Some(sh) => {
+                    let (i, n) = crate::commands::compare::parse_shard(sh)?;
+                    let path = crate::commands::compare::run_shard_to_file(&cfg, i, n, false)?;
+                    println!("wrote {}; combine all shards with: lstm-stock compare --merge <folders> --out <folder>", path.display());
+                    Ok(())
+                }
+                None => crate::commands::compare_output::run(&cfg),
+            }
+        }
+        Command::CompareWorker { spec, shard } => {
+            crate::commands::compare::worker(&spec, crate::commands::compare::parse_shard(&shard)?)
+        }
         Command::Trend(a) => crate::commands::trend::run(&crate::commands::trend::TrendConfig {
             seed: a.seed,
             epochs: a.epochs,

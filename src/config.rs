@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bail_input;
 use crate::data::{Feature, InputSpec, LoadOptions, TargetKind};
@@ -14,10 +14,9 @@ use crate::model::ModelKind;
 use crate::train::TrainConfig;
 
 /// Settings of `lstm-stock stock`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StockConfig {
     pub csv: PathBuf,
-    #[serde(skip)]
     pub load: LoadOptions,
     pub model: ModelKind,
     /// What the network learns (forecasts are always turned back into prices).

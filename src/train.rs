@@ -11,7 +11,7 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
 use crate::model::Net;
 
 /// Optimisation settings.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TrainConfig {
     pub epochs: usize,
     pub batch: usize,
@@ -57,7 +57,8 @@ pub struct History {
     pub stopped_early: bool,
 }
 
-/// Trains `net` (whose variables live in `vs`) and leaves the best weights in place.
+/// Trains `net` (whose variables live in `vs`) and leaves the best weights in place. With
+/// `progress` a bar labelled with it is shown (or, off a terminal, a line every 10 epochs).
 ///
 /// Fails, naming what to try, when the loss becomes NaN or explodes.
 pub fn fit(
@@ -66,10 +67,14 @@ pub fn fit(
     train: &Samples,
     val: &Samples,
     cfg: &TrainConfig,
-    label: &str,
+    progress: Option<&str>,
 ) -> Result<History> {
     let mut opt = nn::Adam::default().build(vs, cfg.lr)?;
-    let bar = progress_bar(cfg.epochs as u64, label);
+    let label = progress.unwrap_or("");
+    let bar = match progress {
+        Some(label) => progress_bar(cfg.epochs as u64, label),
+        None => ProgressBar::hidden(),
+    };
     let mut hist = History::default();
     let mut best = (f64::INFINITY, snapshot(vs));
     for epoch in 1..=cfg.epochs {
@@ -86,7 +91,7 @@ pub fn fit(
         }
         bar.set_position(epoch as u64);
         bar.set_message(format!("train {train_loss:.5}  val {val_loss:.5}  best epoch {}", hist.best_epoch));
-        if bar.is_hidden() && (epoch % 10 == 0 || epoch == 1) {
+        if progress.is_some() && bar.is_hidden() && (epoch % 10 == 0 || epoch == 1) {
             eprintln!("{label}: epoch {epoch}/{}  train {train_loss:.5}  val {val_loss:.5}", cfg.epochs);
         }
         if epoch - hist.best_epoch >= cfg.patience {
@@ -180,7 +185,7 @@ mod tests {
             ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: 8, layers: 1, dropout: 0.0 },
         );
         let cfg = TrainConfig { epochs: 5, batch: 16, lr: 1e-2, clip: 1.0, patience: 100 };
-        let h = fit(&net, &vs, &train, &val, &cfg, "t").unwrap();
+        let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
         (h, net.predict(&val.x))
     }
 

@@ -1,6 +1,9 @@
 //! One module per subcommand; each takes a validated config and does the whole job.
 
 pub mod bench;
+pub mod compare;
+pub mod compare_output;
+pub mod compare_report;
 pub mod inspect;
 pub mod sine;
 pub mod stock;

@@ -122,7 +122,7 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
         cfg.train.epochs,
         train.len()
     );
-    let history = train::fit(&net, &vs, &train, &val, &cfg.train, cfg.model.name())?;
+    let history = train::fit(&net, &vs, &train, &val, &cfg.train, Some(cfg.model.name()))?;
     report_training(&history);
 
     let eval = Evaluation::new(series, data, &net.predict(&test.x));

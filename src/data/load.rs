@@ -56,7 +56,7 @@ impl RawColumn {
 }
 
 /// Which columns to use. `None` means "detect".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LoadOptions {
     pub date_col: Option<String>,
     pub target_col: Option<String>,
@@ -99,6 +99,17 @@ impl PriceSeries {
     /// The loaded values of `col` (the target if it is the target column's kind and not loaded).
     pub fn column(&self, col: RawColumn) -> Option<&[f64]> {
         self.columns.iter().find(|(c, _)| *c == col).map(|(_, v)| v.as_slice())
+    }
+
+    /// The first `n` rows only (a walk-forward fold sees nothing after its test part).
+    pub fn truncated(&self, n: usize) -> PriceSeries {
+        PriceSeries {
+            dates: self.dates[..n].to_vec(),
+            values: self.values[..n].to_vec(),
+            columns: self.columns.iter().map(|(c, v)| (*c, v[..n].to_vec())).collect(),
+            lines: self.lines[..n].to_vec(),
+            ..self.clone()
+        }
     }
 
     /// One line that says what was loaded and how.

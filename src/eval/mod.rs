@@ -1,6 +1,8 @@
 //! Judging forecasts: error metrics and the baselines every figure is shown beside.
 
+pub mod diagnostics;
 pub mod metrics;
+pub mod stats;
 
 pub use metrics::{skill, Metrics};
 

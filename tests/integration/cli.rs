@@ -306,3 +306,96 @@ fn scratch_models_train_and_gates_are_drawn() {
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(r["settings"]["model"], "gru-scratch");
 }
+
+const TINY_COMPARE: &[&str] = &[
+    "--seeds",
+    "2",
+    "--folds",
+    "2",
+    "--epochs",
+    "2",
+    "--window",
+    "10",
+    "--hidden",
+    "8",
+    "--layers",
+    "1",
+    "--device",
+    "cpu",
+    "--threads",
+    "1",
+];
+
+fn compare_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("compare.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
+    let dir = scratch("compare");
+    let csv = fixture("stooq.csv");
+    let full = dir.join("full");
+    let mut args = vec!["compare", csv.to_str().unwrap(), "--sanity", "--out", full.to_str().unwrap()];
+    args.extend_from_slice(TINY_COMPARE);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("LSTM and GRU are") && stdout.contains("tomorrow = today"), "{stdout}");
+    for png in ["compare.png", "metrics.png", "folds.png", "loss.png"] {
+        assert_eq!(&std::fs::read(full.join(png)).unwrap()[..4], b"\x89PNG", "{png}");
+    }
+    let md = std::fs::read_to_string(full.join("compare.md")).unwrap();
+    assert!(
+        md.contains("| naive (tomorrow = today) |") && md.contains("| drift |") && md.contains("Verdicts"),
+        "{md}"
+    );
+    let j = compare_json(&full);
+    let report = &j["report"];
+    assert_eq!(report["models"].as_array().unwrap().len(), 2);
+    assert_eq!(report["rows"].as_array().unwrap().len(), 45);
+    assert_eq!(j["folds"].as_array().unwrap().len(), 2);
+    assert_eq!(j["jobs"].as_array().unwrap().len(), 8);
+    for m in report["models"].as_array().unwrap() {
+        assert_eq!(m["per_seed"].as_array().unwrap().len(), 2);
+        assert!(m["dm_vs_naive"]["p_value"].is_number());
+        assert_eq!(m["lag"]["correlations"].as_array().unwrap().len(), 7);
+        assert!(m["sanity"]["rmse_shuffled"].is_number());
+    }
+    assert!(report["pairwise"][0]["dm"]["p_value"].is_number());
+
+    // the same jobs in two shards, merged, give the same figures
+    let shards = dir.join("shards");
+    for sh in ["0/2", "1/2"] {
+        let mut args = vec![
+            "compare",
+            csv.to_str().unwrap(),
+            "--sanity",
+            "--shard",
+            sh,
+            "--out",
+            shards.to_str().unwrap(),
+        ];
+        args.extend_from_slice(TINY_COMPARE);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let merged = dir.join("merged");
+    let o = run(&["compare", "--merge", shards.to_str().unwrap(), "--out", merged.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (compare_json(&full), compare_json(&merged));
+    for m in 0..2 {
+        assert_eq!(a["report"]["models"][m]["seed_average"], b["report"]["models"][m]["seed_average"]);
+        assert_eq!(a["report"]["models"][m]["mean"], b["report"]["models"][m]["mean"]);
+    }
+    // a missing shard is an error, not a silent partial result
+    std::fs::remove_file(shards.join("shard-1-of-2.json")).unwrap();
+    let o = run(&[
+        "compare",
+        "--merge",
+        shards.to_str().unwrap(),
+        "--out",
+        dir.join("partial").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("4 of 8 jobs found"), "{}", stderr(&o));
+}

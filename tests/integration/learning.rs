@@ -27,7 +27,7 @@ fn sine_rmse(kind: ModelKind) -> (f64, f64) {
     let vs = nn::VarStore::new(Device::Cpu);
     let net = Net::new(&vs.root(), ModelConfig { kind, input: 1, hidden: 24, layers: 1, dropout: 0.0 });
     let cfg = TrainConfig { epochs: 60, batch: 32, lr: 1e-2, clip: 1.0, patience: 60 };
-    fit(&net, &vs, &train, &test, &cfg, kind.name()).unwrap();
+    fit(&net, &vs, &train, &test, &cfg, None).unwrap();
     let pred = net.predict(&test.x);
     let rmse =
         (pred.iter().zip(&vy).map(|(p, a)| ((p - a) as f64).powi(2)).sum::<f64>() / vy.len() as f64).sqrt();

@@ -1,0 +1,193 @@
+//! Running a whole comparison and writing what it found: `compare.json`, `compare.md` and the
+//! charts, in `--out`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::compare::{read_shards, run_all, CompareConfig, Plan};
+use super::compare_report::{build, Figures, Report, FIGURE_NAMES};
+use crate::report::{compare_plots, files};
+
+/// `compare CSV`: every job here (in `--jobs` processes), then the report.
+pub fn run(cfg: &CompareConfig) -> Result<()> {
+    let plan = Plan::new(cfg)?;
+    files::check_out_dir(&cfg.out)?;
+    println!("{}", plan.series.summary());
+    println!(
+        "comparing {} on {} walk-forward fold{} x {} seeds = {} jobs; test days pooled over folds: {}",
+        cfg.models.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
+        plan.folds.len(),
+        if plan.folds.len() == 1 { "" } else { "s" },
+        cfg.seeds.len(),
+        plan.jobs.len(),
+        plan.folds.last().map_or(0, |f| f.test_end) - plan.folds[0].val_end
+    );
+    std::fs::create_dir_all(&cfg.out)?;
+    let results = run_all(&plan)?;
+    finish(&plan, &results)
+}
+
+/// `compare --merge DIR...`: the report from shard files made elsewhere.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let (mut cfg, folds, results) = read_shards(dirs)?;
+    cfg.out = out.to_path_buf();
+    let plan = Plan::new(&cfg)?;
+    if plan.folds != folds {
+        crate::bail_input!(
+            "--merge: the shards' folds do not match {} as it is now; was the file changed?",
+            cfg.base.csv.display()
+        );
+    }
+    files::check_out_dir(out)?;
+    std::fs::create_dir_all(out)?;
+    println!("merged {} jobs from {} location(s)", results.len(), dirs.len());
+    finish(&plan, &results)
+}
+
+fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
+    let cfg = &plan.cfg;
+    let report = build(&plan.series, &plan.folds, &cfg.models, &cfg.seeds, results, cfg.sanity);
+    let md = markdown(plan, &report);
+    print!("{md}");
+    let out = &cfg.out;
+    let stem = cfg.base.csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
+    let dates = &plan.series.dates;
+    compare_plots::forecasts_png(
+        &out.join("compare.png"),
+        &format!("{stem}: pooled walk-forward test days (dashed: fold starts)"),
+        dates,
+        &report,
+    )?;
+    compare_plots::metrics_png(
+        &out.join("metrics.png"),
+        &format!("{stem}: mean over {} seeds, error bars = 1 sd", cfg.seeds.len()),
+        &report,
+    )?;
+    compare_plots::folds_png(
+        &out.join("folds.png"),
+        &format!("{stem}: error per walk-forward fold"),
+        dates,
+        &report,
+    )?;
+    compare_plots::loss_png(
+        &out.join("loss.png"),
+        &format!("{stem}: loss curves (first seed, last fold)"),
+        &report,
+    )?;
+    files::write_atomic(&out.join("compare.md"), md.as_bytes())?;
+    let per_job: Vec<_> = results
+        .iter()
+        .map(|r| json!({"model": r.key.model, "seed": r.key.seed, "fold": r.key.fold, "best_epoch": r.best_epoch, "epochs_run": r.train_loss.len(), "epoch_seconds": r.epoch_seconds}))
+        .collect();
+    let doc = json!({
+        "command": "compare",
+        "settings": cfg,
+        "input": {"path": cfg.base.csv, "sha256": files::sha256_file(&cfg.base.csv)?, "rows": plan.series.len()},
+        "folds": plan.folds.iter().map(|f| json!({
+            "train_rows": f.train_end, "validation_rows": f.val_end - f.train_end, "test_rows": f.test_end - f.val_end,
+            "test_start": dates[f.val_end].to_string(), "test_end": dates[f.test_end - 1].to_string()})).collect::<Vec<_>>(),
+        "report": report,
+        "jobs": per_job,
+        "versions": {"lstm_stock": env!("CARGO_PKG_VERSION"), "tch": super::stock::TCH_VERSION, "libtorch": env!("LIBTORCH_VERSION")},
+    });
+    files::write_json(&out.join("compare.json"), &doc)?;
+    println!(
+        "wrote compare.png, metrics.png, folds.png, loss.png, compare.json, compare.md to {}",
+        out.display()
+    );
+    Ok(())
+}
+
+fn cell(mean: f64, sd: f64, k: usize) -> String {
+    match k {
+        3 => format!("{:.1}% ± {:.1}", mean * 100.0, sd * 100.0),
+        4 => format!("{mean:+.3} ± {sd:.3}"),
+        2 => format!("{mean:.2}% ± {sd:.2}"),
+        _ => format!("{mean:.4} ± {sd:.4}"),
+    }
+}
+
+fn single(f: &Figures, k: usize) -> String {
+    let v = [f.rmse, f.mae, f.mape, f.directional_accuracy, f.skill][k];
+    match k {
+        3 => format!("{:.1}%", v * 100.0),
+        4 => format!("{v:+.3}"),
+        2 => format!("{v:.2}%"),
+        _ => format!("{v:.4}"),
+    }
+}
+
+/// The table and the verdicts, ready to paste into a report.
+pub fn markdown(plan: &Plan, r: &Report) -> String {
+    let cfg = &plan.cfg;
+    let d = &plan.series.dates;
+    let (first, last) = (d[r.rows[0]], d[*r.rows.last().expect("test days")]);
+    let mut s = format!(
+        "\n## {}: {} on {} test days ({first} .. {last}), {} walk-forward folds, {} seeds\n\n",
+        cfg.base.csv.display(),
+        cfg.models.iter().map(|m| m.name().to_uppercase()).collect::<Vec<_>>().join(" vs "),
+        r.rows.len(),
+        plan.folds.len(),
+        cfg.seeds.len()
+    );
+    s += "| forecast | ";
+    s += &FIGURE_NAMES.join(" | ");
+    s += " | s / epoch | parameters |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for m in &r.models {
+        let f = |k: usize| {
+            cell(
+                [m.mean.rmse, m.mean.mae, m.mean.mape, m.mean.directional_accuracy, m.mean.skill][k],
+                [m.sd.rmse, m.sd.mae, m.sd.mape, m.sd.directional_accuracy, m.sd.skill][k],
+                k,
+            )
+        };
+        s += &format!(
+            "| {} | {} | {} | {} | {} | {} | {:.3} ± {:.3} | {} |\n",
+            m.model.name().to_uppercase(),
+            f(0),
+            f(1),
+            f(2),
+            f(3),
+            f(4),
+            m.epoch_seconds_mean,
+            m.epoch_seconds_sd,
+            m.params
+        );
+        let a = &m.seed_average_figures;
+        s += &format!(
+            "| {} mean of seeds | {} | {} | {} | {} | {} | | |\n",
+            m.model.name().to_uppercase(),
+            single(a, 0),
+            single(a, 1),
+            single(a, 2),
+            single(a, 3),
+            single(a, 4)
+        );
+    }
+    let b = &r.baselines;
+    for (name, f) in [
+        ("naive (tomorrow = today)", &b.naive),
+        ("drift", &b.drift),
+        ("moving average, 5 days", &b.moving_average_5),
+    ] {
+        s += &format!(
+            "| {name} | {} | {} | {} | {} | {} | | |\n",
+            single(f, 0),
+            single(f, 1),
+            single(f, 2),
+            single(f, 3),
+            single(f, 4)
+        );
+    }
+    s += &format!(
+        "| always up (direction only) | | | | {:.1}% | | | |\n",
+        b.always_up_directional_accuracy * 100.0
+    );
+    s += "\nVerdicts (Diebold-Mariano, squared error, Harvey-Leybourne-Newbold correction, on the seed-averaged forecasts):\n\n";
+    for v in &r.verdicts {
+        s += &format!("- {v}\n");
+    }
+    s
+}

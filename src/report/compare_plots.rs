@@ -1,0 +1,186 @@
+//! Charts of `compare`: forecasts over the test period, figures with error bars, error per fold,
+//! and loss curves.
+
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use plotters::prelude::*;
+
+use super::lines::{lines_png, Line};
+use super::plots::{plot_err, render, ACTUAL, FONT, NAIVE};
+use crate::commands::compare_report::{Report, FIGURE_NAMES};
+
+/// One colour per model, in `--models` order.
+pub const PALETTE: [RGBColor; 4] =
+    [RGBColor(214, 39, 40), RGBColor(31, 119, 180), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+
+/// Actual, each model's seed-averaged forecast and naive over the pooled test days.
+pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) -> Result<()> {
+    let d: Vec<NaiveDate> = r.rows.iter().map(|&t| dates[t]).collect();
+    let all = r.actual.iter().chain(r.models.iter().flat_map(|m| m.seed_average.iter()));
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let pad = (hi - lo) * 0.05;
+    render(path, (1400, 700), |root| {
+        let mut ch = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(12)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(d[0]..d[d.len() - 1], (lo - pad)..(hi + pad))
+            .map_err(plot_err)?;
+        ch.configure_mesh()
+            .x_label_formatter(&|x| x.format("%Y-%m-%d").to_string())
+            .y_desc("price")
+            .label_style((FONT, 14))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(plot_err)?;
+        for &start in &r.fold_starts[1..] {
+            let x = dates[start];
+            ch.draw_series(DashedLineSeries::new(
+                [(x, lo - pad), (x, hi + pad)],
+                6,
+                4,
+                BLACK.mix(0.5).stroke_width(1),
+            ))
+            .map_err(plot_err)?;
+        }
+        let mut series: Vec<(String, &[f64], RGBColor, u32)> = vec![
+            ("actual".into(), &r.actual, ACTUAL, 2),
+            ("naive (tomorrow = today)".into(), &r.naive, NAIVE, 1),
+        ];
+        for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
+            series.push((
+                format!("{} (mean of seeds)", m.model.name().to_uppercase()),
+                &m.seed_average,
+                *c,
+                2,
+            ));
+        }
+        for (label, v, color, w) in series {
+            ch.draw_series(LineSeries::new(d.iter().copied().zip(v.iter().copied()), color.stroke_width(w)))
+                .map_err(plot_err)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+        }
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_err)
+    })
+}
+
+/// One panel per figure: a bar per model (mean over seeds, error bar = one standard deviation)
+/// and the naive baseline as a grey bar.
+pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
+    render(path, (1500, 420), |root| {
+        let (top, rest) = root.split_vertically(40);
+        top.titled(title, (FONT, 20)).map_err(plot_err)?;
+        let naive = r.baselines.naive;
+        let naive_fields = [naive.rmse, naive.mae, naive.mape, naive.directional_accuracy, 0.0];
+        for (k, area) in rest.split_evenly((1, 5)).iter().enumerate() {
+            let bars: Vec<(String, f64, f64, RGBColor)> = r
+                .models
+                .iter()
+                .zip(PALETTE.iter().cycle())
+                .map(|(m, c)| (m.model.name().to_uppercase(), field(&m.mean, k), field(&m.sd, k), *c))
+                .chain(std::iter::once(("naive".to_string(), naive_fields[k], 0.0, NAIVE)))
+                .collect();
+            let hi = bars.iter().map(|b| b.1 + b.2).fold(0.0f64, f64::max);
+            let lo = bars.iter().map(|b| b.1 - b.2).fold(0.0f64, f64::min);
+            let span = (hi - lo).max(1e-9);
+            let mut ch = ChartBuilder::on(area)
+                .caption(FIGURE_NAMES[k], (FONT, 16))
+                .margin(10)
+                .x_label_area_size(30)
+                .y_label_area_size(55)
+                .build_cartesian_2d(0.0..bars.len() as f64, (lo - 0.1 * span)..(hi + 0.1 * span))
+                .map_err(plot_err)?;
+            let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+            ch.configure_mesh()
+                .disable_x_mesh()
+                .x_labels(bars.len() * 2 + 1)
+                .x_label_formatter(&|x| {
+                    let i = x.floor() as usize;
+                    if (x - i as f64 - 0.5).abs() < 0.01 {
+                        names.get(i).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .label_style((FONT, 12))
+                .draw()
+                .map_err(plot_err)?;
+            for (i, (_, mean, sd, color)) in bars.iter().enumerate() {
+                let x0 = i as f64 + 0.2;
+                ch.draw_series([Rectangle::new([(x0, 0.0), (x0 + 0.6, *mean)], color.mix(0.8).filled())])
+                    .map_err(plot_err)?;
+                if *sd > 0.0 {
+                    let xc = i as f64 + 0.5;
+                    ch.draw_series([ErrorBar::new_vertical(
+                        xc,
+                        mean - sd,
+                        *mean,
+                        mean + sd,
+                        BLACK.filled(),
+                        10,
+                    )])
+                    .map_err(plot_err)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn field(f: &crate::commands::compare_report::Figures, k: usize) -> f64 {
+    [f.rmse, f.mae, f.mape, f.directional_accuracy, f.skill][k]
+}
+
+/// RMSE of each model's seed-averaged forecast, and of naive, in each fold (x: fold start).
+pub fn folds_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) -> Result<()> {
+    let x = |i: usize| (dates[r.fold_starts[i]] - dates[r.fold_starts[0]]).num_days() as f64;
+    let mut lines: Vec<Line> = r
+        .models
+        .iter()
+        .zip(PALETTE.iter().cycle())
+        .map(|(m, c)| Line {
+            label: m.model.name().to_uppercase(),
+            points: m.fold_rmse.iter().enumerate().map(|(i, &v)| (x(i), v)).collect(),
+            color: *c,
+        })
+        .collect();
+    lines.push(Line {
+        label: "naive".into(),
+        points: r.baselines.naive_fold_rmse.iter().enumerate().map(|(i, &v)| (x(i), v)).collect(),
+        color: NAIVE,
+    });
+    let axis = format!("days since the first fold's test start ({})", dates[r.fold_starts[0]]);
+    lines_png(path, title, (&axis, "RMSE in the fold"), &lines, None)
+}
+
+/// Training and validation loss of each model (first seed, last fold).
+pub fn loss_png(path: &Path, title: &str, r: &Report) -> Result<()> {
+    let mut lines = Vec::new();
+    for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
+        let pts =
+            |v: &[f64]| v.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l.max(1e-12).log10())).collect();
+        lines.push(Line {
+            label: format!("{} train", m.model.name().to_uppercase()),
+            points: pts(&m.train_loss),
+            color: *c,
+        });
+        let light = RGBColor(c.0 / 2 + 128, c.1 / 2 + 128, c.2 / 2 + 128);
+        lines.push(Line {
+            label: format!("{} validation", m.model.name().to_uppercase()),
+            points: pts(&m.val_loss),
+            color: light,
+        });
+    }
+    lines_png(path, title, ("epoch", "log10 MSE (scaled target)"), &lines, None)
+}
