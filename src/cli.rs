@@ -48,6 +48,11 @@ pub enum Command {
         #[arg(long)]
         shard: String,
     },
+    /// Forecast the trading days after a file's last date with a model saved by `stock`
+    #[command(
+        after_help = "Example:\n  lstm-stock predict --model output/AAPL-lstm/model data/AAPL.csv --days 10"
+    )]
+    Predict(PredictArgs),
     /// The tutorial's trend example: an LSTM learns 0.0, 0.2, ... 1.0 one step ahead, then extrapolates
     #[command(
         after_help = "Example:\n  lstm-stock trend --repeat 5   (seeds 42..46: how often does 1.2 appear?)"
@@ -144,6 +149,9 @@ pub struct TrainFlags {
     /// Price column to forecast (default: "Close"; e.g. "Adj Close")
     #[arg(long)]
     pub target_col: Option<String>,
+    /// Level of the prediction interval sized from validation errors
+    #[arg(long, default_value_t = 0.9)]
+    pub interval: f64,
     /// Date format when detection cannot decide (chrono syntax, e.g. %d/%m/%Y)
     #[arg(long)]
     pub date_format: Option<String>,
@@ -235,6 +243,23 @@ impl CompareArgs {
             out,
         })
     }
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model/ folder written by `stock`
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Price file whose last rows feed the model (may be newer than the training file)
+    pub csv: PathBuf,
+    /// Trading days (weekdays) to forecast
+    #[arg(long, default_value_t = 10)]
+    pub days: usize,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// Output folder [default: output/<file stem>-forecast]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -395,6 +420,7 @@ impl TrainFlags {
             seed: self.seed,
             device: self.device.into(),
             threads: self.threads,
+            interval: self.interval,
             out,
         }
     }
@@ -471,6 +497,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CompareWorker { spec, shard } => {
             crate::commands::compare::worker(&spec, crate::commands::compare::parse_shard(&shard)?)
+        }
+        Command::Predict(a) => {
+            let stem = a.csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
+            crate::commands::predict::run(&crate::commands::predict::PredictConfig {
+                out: a.out.unwrap_or_else(|| PathBuf::from("output").join(format!("{stem}-forecast"))),
+                model: a.model,
+                csv: a.csv,
+                days: a.days,
+                device: a.device.into(),
+            })
         }
         Command::Trend(a) => crate::commands::trend::run(&crate::commands::trend::TrendConfig {
             seed: a.seed,

@@ -34,6 +34,8 @@ pub struct StockConfig {
     pub device: DeviceChoice,
     /// libtorch intra-op threads; `None` keeps libtorch's default (one per core).
     pub threads: Option<usize>,
+    /// Level of the prediction interval (e.g. 0.9).
+    pub interval: f64,
     pub out: PathBuf,
 }
 
@@ -83,6 +85,9 @@ impl StockConfig {
                 self.val_frac,
                 self.test_frac
             );
+        }
+        if !(self.interval > 0.0 && self.interval < 1.0) {
+            bail_input!("--interval {}: must be between 0 and 1, for example 0.9", self.interval);
         }
         if self.threads == Some(0) {
             bail_input!("--threads 0: must be at least 1");

@@ -11,6 +11,8 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
+pub mod forecast;
+pub mod interrupt;
 pub mod model;
 pub mod report;
 pub mod train;

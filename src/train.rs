@@ -55,6 +55,8 @@ pub struct History {
     /// 1-based epoch whose weights were kept.
     pub best_epoch: usize,
     pub stopped_early: bool,
+    /// Ctrl-C stopped training; the best weights until then were kept.
+    pub interrupted: bool,
 }
 
 /// Trains `net` (whose variables live in `vs`) and leaves the best weights in place. With
@@ -80,6 +82,11 @@ pub fn fit(
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
         let train_loss = train_epoch(net, &mut opt, train, cfg.batch, Some(cfg.clip));
+        if crate::interrupt::requested() {
+            // the epoch was cut short: keep the best complete epoch so far
+            hist.interrupted = true;
+            break;
+        }
         let val_loss = loss_of(net, val);
         check_finite(train_loss, val_loss, epoch, cfg)?;
         hist.epoch_seconds.push(start.elapsed().as_secs_f64());
@@ -100,6 +107,9 @@ pub fn fit(
         }
     }
     bar.finish_and_clear();
+    if hist.best_epoch == 0 {
+        anyhow::bail!("interrupted before the first epoch finished; nothing was written");
+    }
     restore(vs, &best.1);
     Ok(hist)
 }
@@ -113,6 +123,9 @@ pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize
     let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
     let perm = Tensor::randperm(n, (Kind::Int64, s.x.device()));
     for idx in perm.split(batch as i64, 0) {
+        if crate::interrupt::requested() {
+            break;
+        }
         let (xb, yb) = (s.x.index_select(0, &idx), s.y.index_select(0, &idx));
         let loss = net.forward(&xb, true).mse_loss(&yb, Reduction::Mean);
         opt.zero_grad();

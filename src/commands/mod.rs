@@ -5,6 +5,7 @@ pub mod compare;
 pub mod compare_output;
 pub mod compare_report;
 pub mod inspect;
+pub mod predict;
 pub mod sine;
 pub mod stock;
 pub mod trend;

@@ -12,8 +12,11 @@ use tch::{nn, Device};
 use crate::config::StockConfig;
 use crate::data::features::raw_columns;
 use crate::data::{load_prices, Dataset, PriceSeries, Split};
+use crate::eval::horizon::{score_steps, StepScore};
 use crate::eval::metrics::up_share;
 use crate::eval::{naive_forecast, skill, Metrics};
+use crate::forecast::{log_error_quantiles, Forecaster};
+use crate::model::bundle::{self, ModelCard, TrainingData};
 use crate::model::{ModelConfig, Net};
 use crate::report::{files, plots};
 use crate::train::{self, History, Samples};
@@ -97,6 +100,8 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     if let Some(t) = cfg.threads {
         tch::set_num_threads(t as i32);
     }
+    crate::interrupt::install();
+    crate::interrupt::set_out_dir(&cfg.out);
     describe(job);
     let channels = data.spec.channels();
     let samples =
@@ -131,10 +136,13 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let last = test.x.narrow(0, test.len() - 1, 1);
     let trace = crate::model::gates::trace_last_layer(&model_cfg, &vs, &last)?;
     let gates = crate::model::gates::panels(cfg.model.cell(), &trace);
-    let run_info = RunInfo { job, history: &history, params: Net::param_count(&vs), gates };
+    let (interval, steps) = multi_step(job, &net);
+    print_steps(cfg.interval, &steps);
+    let run_info = RunInfo { job, history: &history, params: Net::param_count(&vs), gates, interval, steps };
     write_outputs(&run_info, &eval, started)?;
+    save_bundle(&run_info, &vs, &net)?;
     println!(
-        "wrote prediction.png, loss.png, gates.png, predictions.csv, metrics.json, run.json to {}",
+        "wrote prediction.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json and model/ to {}",
         cfg.out.display()
     );
     Ok(StockOutcome { eval, history, rows: series.len() })
@@ -205,6 +213,9 @@ fn describe(job: &Job) {
 
 fn report_training(h: &History) {
     let epochs = h.train_loss.len();
+    if h.interrupted {
+        println!("training was interrupted (Ctrl-C) after {epochs} complete epochs; evaluating and saving the best weights so far");
+    }
     println!(
         "trained {epochs} epochs{} in {:.1} s; kept epoch {} (validation MSE {:.6})",
         if h.stopped_early { " (early stop)" } else { "" },
@@ -255,6 +266,77 @@ struct RunInfo<'a> {
     params: i64,
     /// Heatmaps of the last layer's gates over the last test window.
     gates: Vec<crate::report::heatmap::Panel>,
+    /// Per forecast step: quantiles of ln(actual / forecast) on the validation days.
+    interval: Vec<(f64, f64)>,
+    /// Recursive multi-step scores on the test days.
+    steps: Vec<StepScore>,
+}
+
+/// Forecast steps scored and sized for intervals (the `predict` default horizon).
+pub const STEPS: usize = 10;
+
+/// Recursive forecasts of up to [`STEPS`] days from every validation and test day: interval
+/// quantiles from the validation days (their targets stay inside the validation part), scores
+/// and interval coverage on the test days.
+fn multi_step(job: &Job, net: &Net) -> (Vec<(f64, f64)>, Vec<StepScore>) {
+    let (data, prices) = (&job.data, &job.series.values);
+    let fc = Forecaster { net, spec: &data.spec, scalers: &data.scalers, device: job.device };
+    let val: Vec<usize> = data.val.rows.clone().collect();
+    let val_f = fc.recursive(&data.matrix, prices, &val, STEPS);
+    let end = job.split.val_end;
+    let interval =
+        log_error_quantiles(&val_f, |k, h| (val[k] + h < end).then(|| prices[val[k] + h]), job.cfg.interval);
+    let test: Vec<usize> = data.test.rows.clone().collect();
+    let test_f = fc.recursive(&data.matrix, prices, &test, STEPS);
+    (interval.clone(), score_steps(&test_f, &test, prices, job.split.len, &interval))
+}
+
+fn print_steps(level: f64, steps: &[StepScore]) {
+    println!("\nrecursive forecasts on the test days (step h = h trading days ahead), {:.0}% interval from validation errors:", level * 100.0);
+    println!("{:>5} {:>6} {:>10} {:>11} {:>9}", "step", "days", "RMSE", "naive RMSE", "coverage");
+    for s in steps.iter().filter(|s| [1, 2, 5, 10].contains(&s.step)) {
+        let cov = s.coverage.map_or("n/a".into(), |c| format!("{:.1}%", c * 100.0));
+        println!("{:>5} {:>6} {:>10.4} {:>11.4} {cov:>9}", s.step, s.days, s.rmse, s.naive_rmse);
+    }
+}
+
+fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
+    let (cfg, series, data) = (&r.job.cfg, &r.job.series, &r.job.data);
+    let fc = Forecaster { net, spec: &data.spec, scalers: &data.scalers, device: r.job.device };
+    let check_forecast = fc.recursive(&data.matrix, &series.values, &[series.len()], STEPS).remove(0);
+    let mut load = cfg.load.clone();
+    load.columns = raw_columns(&cfg.features);
+    let d = &series.dates;
+    let card = ModelCard {
+        format: bundle::FORMAT.into(),
+        model: ModelConfig {
+            kind: cfg.model,
+            input: data.spec.channels() as i64,
+            hidden: cfg.hidden,
+            layers: cfg.layers,
+            dropout: cfg.dropout,
+        },
+        input: data.spec.clone(),
+        horizon: 1,
+        scalers: data.scalers.clone(),
+        load,
+        training: TrainingData {
+            path: cfg.csv.display().to_string(),
+            sha256: files::sha256_file(&cfg.csv)?,
+            rows: series.len(),
+            first_date: d[0].to_string(),
+            last_date: d[d.len() - 1].to_string(),
+        },
+        interval_level: cfg.interval,
+        interval_log_errors: r.interval.clone(),
+        check_forecast,
+        versions: versions(),
+    };
+    bundle::save(&cfg.out.join("model"), &card, vs)
+}
+
+fn versions() -> serde_json::Value {
+    json!({"lstm_stock": env!("CARGO_PKG_VERSION"), "tch": TCH_VERSION, "libtorch": env!("LIBTORCH_VERSION")})
 }
 
 fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
@@ -295,6 +377,29 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
         e.dates[last]
     );
     crate::report::heatmap::heatmaps_png(&out.join("gates.png"), &title, "day in the window", &r.gates)?;
+    let pts = |f: fn(&StepScore) -> f64| r.steps.iter().map(|s| (s.step as f64, f(s))).collect();
+    crate::report::lines::lines_png(
+        &out.join("horizon.png"),
+        &format!(
+            "{} {}: error by forecast step on the test days (recursive)",
+            stem(&cfg.csv),
+            cfg.model.name().to_uppercase()
+        ),
+        ("step (trading days ahead)", "RMSE"),
+        &[
+            crate::report::lines::Line {
+                label: cfg.model.name().to_uppercase(),
+                points: pts(|s| s.rmse),
+                color: plots::MODEL,
+            },
+            crate::report::lines::Line {
+                label: "naive (last known price)".into(),
+                points: pts(|s| s.naive_rmse),
+                color: plots::NAIVE,
+            },
+        ],
+        None,
+    )?;
     files::write_atomic(&out.join("predictions.csv"), predictions_csv(e).as_bytes())?;
     files::write_json(&out.join("metrics.json"), &metrics_json(r, e))?;
     files::write_json(&out.join("run.json"), &run_json(r, started)?)?;
@@ -327,6 +432,11 @@ fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
         "test_start": e.dates[0].to_string(),
         "test_end": e.dates[e.dates.len() - 1].to_string(),
         "units": "price",
+        "horizon": {
+            "method": "recursive (each forecast fed back as the next input)",
+            "interval_level": cfg.interval,
+            "steps": r.steps,
+        },
     })
 }
 
@@ -364,13 +474,10 @@ fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
             "epochs_run": h.train_loss.len(),
             "best_epoch": h.best_epoch,
             "stopped_early": h.stopped_early,
+            "interrupted": h.interrupted,
             "epoch_seconds": h.epoch_seconds,
         },
-        "versions": {
-            "lstm_stock": env!("CARGO_PKG_VERSION"),
-            "tch": TCH_VERSION,
-            "libtorch": env!("LIBTORCH_VERSION"),
-        },
+        "versions": versions(),
         "device": crate::device::name(r.job.device),
         "threads": tch::get_num_threads(),
         "wall_seconds": started.elapsed().as_secs_f64(),

@@ -55,31 +55,48 @@ pub struct Dataset {
     pub train: Windows,
     pub val: Windows,
     pub test: Windows,
+    /// Every row's scaled channels, row-major `[rows, channels]` (0 where undefined).
+    pub matrix: Vec<f32>,
+}
+
+/// The unscaled input channels of `series`: the target series, then each feature.
+pub fn channels(series: &PriceSeries, spec: &InputSpec) -> Result<Vec<Vec<f64>>> {
+    spec.target.check(series)?;
+    let mut raw = vec![spec.target.transform(&series.values)];
+    for f in &spec.features {
+        raw.push(f.compute(series)?);
+    }
+    Ok(raw)
+}
+
+/// Scales each channel with its scaler and interleaves them row-major `[rows, channels]`.
+pub fn scale_channels(raw: &[Vec<f64>], scalers: &[MinMaxScaler]) -> Vec<f32> {
+    let n = raw[0].len();
+    let c = raw.len();
+    (0..n * c)
+        .map(|i| {
+            let v = raw[i % c][i / c];
+            if v.is_finite() {
+                scalers[i % c].transform(v) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 impl Dataset {
     /// Builds every channel, fits each scaler on the training rows only, and windows each part.
     pub fn build(series: &PriceSeries, split: &Split, spec: &InputSpec) -> Result<Self> {
-        spec.target.check(series)?;
+        let raw = channels(series, spec)?;
         let offset = spec.offset();
-        let mut raw = vec![spec.target.transform(&series.values)];
-        for f in &spec.features {
-            raw.push(f.compute(series)?);
-        }
         let scalers: Vec<MinMaxScaler> =
             raw.iter().map(|c| MinMaxScaler::fit(&c[offset..split.train_end])).collect();
-        let scaled: Vec<Vec<f32>> = raw
-            .iter()
-            .zip(&scalers)
-            .map(|(c, s)| {
-                c.iter().map(|&v| if v.is_finite() { s.transform(v) as f32 } else { 0.0 }).collect()
-            })
-            .collect();
-        let n = series.len();
+        let matrix = scale_channels(&raw, &scalers);
         let channels = spec.channels();
-        let matrix: Vec<f32> = (0..n * channels).map(|i| scaled[i % channels][i / channels]).collect();
+        let target: Vec<f32> = matrix.iter().step_by(channels).copied().collect();
         let part = |rows: Range<usize>| {
-            let (x, y) = make_windows_multi(&matrix, channels, &scaled[0], spec.window, rows.clone());
+            let (x, y) = make_windows_multi(&matrix, channels, &target, spec.window, rows.clone());
             Windows { x, y, rows }
         };
         Ok(Dataset {
@@ -88,6 +105,7 @@ impl Dataset {
             val: part(split.val_targets()),
             test: part(split.test_targets()),
             scalers,
+            matrix,
         })
     }
 

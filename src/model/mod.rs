@@ -3,6 +3,7 @@
 //! Shape convention: inputs are batch-first `[batch, seq, features]`; the network predicts
 //! `[batch, 1]`, the next day's scaled value.
 
+pub mod bundle;
 pub mod fused;
 pub mod gates;
 pub mod plain;

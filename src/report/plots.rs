@@ -245,3 +245,64 @@ mod tests {
         assert!(lo < 2.0 && hi > 2.0);
     }
 }
+
+/// Recent history, the forecast with its interval band, and naive's flat line.
+pub fn forecast_png(
+    path: &Path,
+    title: &str,
+    dates: &[NaiveDate],
+    prices: &[f64],
+    forecast: &[(NaiveDate, f64, f64, f64)],
+) -> Result<()> {
+    let last = (dates[dates.len() - 1], prices[prices.len() - 1]);
+    let values = prices.iter().chain(forecast.iter().flat_map(|r| [&r.2, &r.3]));
+    let (lo, hi) = bounds(values);
+    let end = forecast.last().map_or(last.0, |r| r.0);
+    render(path, (1200, 600), |root| {
+        let mut ch = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(12)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(dates[0]..end, lo..hi)
+            .map_err(plot_err)?;
+        ch.configure_mesh()
+            .x_label_formatter(&|d| d.format("%Y-%m-%d").to_string())
+            .y_desc("price")
+            .label_style((FONT, 14))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(plot_err)?;
+        let band: Vec<(NaiveDate, f64)> = std::iter::once(last)
+            .chain(forecast.iter().map(|r| (r.0, r.3)))
+            .chain(forecast.iter().rev().map(|r| (r.0, r.2)))
+            .chain(std::iter::once(last))
+            .collect();
+        ch.draw_series([Polygon::new(band, MODEL.mix(0.15).filled())])
+            .map_err(plot_err)?
+            .label("prediction interval")
+            .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], MODEL.mix(0.3).filled()));
+        ch.draw_series(LineSeries::new(points(dates, prices), ACTUAL.stroke_width(2)))
+            .map_err(plot_err)?
+            .label("history")
+            .legend(legend_line(ACTUAL));
+        let f: Vec<(NaiveDate, f64)> =
+            std::iter::once(last).chain(forecast.iter().map(|r| (r.0, r.1))).collect();
+        ch.draw_series(LineSeries::new(f, MODEL.stroke_width(2)))
+            .map_err(plot_err)?
+            .label("forecast")
+            .legend(legend_line(MODEL));
+        ch.draw_series(DashedLineSeries::new([last, (end, last.1)], 8, 5, NAIVE.stroke_width(2)))
+            .map_err(plot_err)?
+            .label("naive (last price)")
+            .legend(legend_line(NAIVE));
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_err)
+    })
+}

@@ -1,0 +1,111 @@
+//! A trained model as files you can keep and move: `model.json` (what the network is, what it
+//! reads, how its inputs were scaled, where it came from) and `weights.safetensors` (the
+//! weights; safetensors, not pickle, so loading runs no code). Loads on CPU or CUDA whatever
+//! device trained it.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use tch::{nn, Device};
+
+use super::{ModelConfig, Net};
+use crate::bail_input;
+use crate::data::{InputSpec, LoadOptions, MinMaxScaler};
+use crate::report::files;
+
+/// Written into every bundle; a bundle with another format is refused.
+pub const FORMAT: &str = "lstm-stock model v1";
+
+/// Where the training data came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainingData {
+    pub path: String,
+    pub sha256: String,
+    pub rows: usize,
+    pub first_date: String,
+    pub last_date: String,
+}
+
+/// Everything about a trained model except its weights.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub format: String,
+    pub model: ModelConfig,
+    pub input: InputSpec,
+    /// Days one forward pass predicts (1: longer forecasts are recursive).
+    pub horizon: usize,
+    /// One per input channel, fitted on the training rows.
+    pub scalers: Vec<MinMaxScaler>,
+    /// How to read a price file for this model.
+    pub load: LoadOptions,
+    pub training: TrainingData,
+    /// Prediction interval: its level and, per forecast step, the quantiles of
+    /// `ln(actual / forecast)` on the validation days.
+    pub interval_level: f64,
+    pub interval_log_errors: Vec<(f64, f64)>,
+    /// The forecast of the days after the training file's last date, made at training time:
+    /// `predict` on the same file must reproduce it (a round-trip check of the bundle).
+    pub check_forecast: Vec<f64>,
+    pub versions: serde_json::Value,
+}
+
+/// Writes `model.json` and `weights.safetensors` into `dir`, each atomically.
+pub fn save(dir: &Path, card: &ModelCard, vs: &nn::VarStore) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let weights = dir.join("weights.safetensors");
+    let tmp = files::tmp_path(&weights);
+    vs.save(&tmp)?;
+    files::commit(&tmp, &weights)?;
+    files::write_json(&dir.join("model.json"), card)
+}
+
+/// Reads a bundle and rebuilds its network on `device`, with one clear error per way a
+/// bundle can be wrong.
+pub fn load(dir: &Path, device: Device) -> Result<(ModelCard, nn::VarStore, Net)> {
+    let d = dir.display();
+    if !dir.is_dir() {
+        bail_input!("--model {d}: no such folder; give the model/ folder that `stock` wrote (e.g. output/AAPL-lstm/model)");
+    }
+    let text = match std::fs::read_to_string(dir.join("model.json")) {
+        Ok(t) => t,
+        Err(_) => {
+            bail_input!("--model {d}: no model.json in it; is this the model/ folder that `stock` wrote?")
+        }
+    };
+    let format: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        crate::error::input_error(format!(
+            "{d}/model.json: not valid JSON ({e}); the bundle is damaged, train again"
+        ))
+    })?;
+    if format.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        bail_input!(
+            "{d}/model.json: format {} is not \"{FORMAT}\"; this bundle comes from an incompatible lstm-stock version, train again with this one",
+            format.get("format").map_or("missing".into(), |f| f.to_string())
+        );
+    }
+    let card: ModelCard = serde_json::from_value(format).map_err(|e| {
+        crate::error::input_error(format!(
+            "{d}/model.json: {e}; the bundle is damaged or from an incompatible version"
+        ))
+    })?;
+    if card.scalers.len() != card.input.channels() || card.model.input != card.input.channels() as i64 {
+        bail_input!(
+            "{d}/model.json: {} scalers and {} inputs for {} channels; the bundle is inconsistent",
+            card.scalers.len(),
+            card.model.input,
+            card.input.channels()
+        );
+    }
+    let mut vs = nn::VarStore::new(device);
+    let net = Net::new(&vs.root(), card.model);
+    let weights = dir.join("weights.safetensors");
+    if !weights.is_file() {
+        bail_input!("--model {d}: weights.safetensors is missing");
+    }
+    if let Err(e) = vs.load(&weights) {
+        let msg = e.to_string().lines().next().unwrap_or("").to_string();
+        bail_input!("{}: cannot be loaded into the network model.json describes ({msg}); the file is damaged or does not belong to this model.json", weights.display());
+    }
+    Ok((card, vs, net))
+}
