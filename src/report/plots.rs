@@ -232,20 +232,6 @@ pub fn loss_png(path: &Path, title: &str, train: &[f64], val: &[f64], best_epoch
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bounds_pad_and_ignore_non_finite() {
-        let (lo, hi) = bounds([1.0, f64::NAN, 3.0].iter());
-        assert!((lo - 0.9).abs() < 1e-12 && (hi - 3.1).abs() < 1e-12);
-        assert_eq!(bounds([].iter()), (0.0, 1.0));
-        let (lo, hi) = bounds([2.0].iter());
-        assert!(lo < 2.0 && hi > 2.0);
-    }
-}
-
 /// Recent history, the forecast with its interval band, and naive's flat line.
 pub fn forecast_png(
     path: &Path,
@@ -305,4 +291,18 @@ pub fn forecast_png(
             .draw()
             .map_err(plot_err)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_pad_and_ignore_non_finite() {
+        let (lo, hi) = bounds([1.0, f64::NAN, 3.0].iter());
+        assert!((lo - 0.9).abs() < 1e-12 && (hi - 3.1).abs() < 1e-12);
+        assert_eq!(bounds([].iter()), (0.0, 1.0));
+        let (lo, hi) = bounds([2.0].iter());
+        assert!(lo < 2.0 && hi > 2.0);
+    }
 }
