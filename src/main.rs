@@ -4,6 +4,12 @@
 use clap::Parser;
 
 fn main() {
+    // Die quietly when the reader of our output goes away (`lstm-stock ... | head`), as Unix
+    // tools do, instead of panicking on a failed print.
+    // SAFETY: setting a signal's disposition to its default has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = lstm_stock::cli::Cli::parse();
     if let Err(err) = lstm_stock::cli::run(cli) {
         eprintln!("error: {err:#}");

@@ -27,7 +27,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-const FAST: &[&str] = &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1"];
+/// Tiny, quick settings; one libtorch thread each, since the tests run side by side.
+const FAST: &[&str] = &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1", "--threads", "1"];
 
 #[test]
 fn stock_writes_every_output_file() {
@@ -103,8 +104,6 @@ fn same_seed_gives_the_same_forecast() {
             csv.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
-            "--threads",
-            "1",
             "--device",
             "cpu",
         ];
