@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use plotters::prelude::*;
 
 use super::lines::{lines_png, Line};
-use super::plots::{plot_err, render, ACTUAL, FONT, NAIVE};
+use super::plots::{draw_legend, plot_err, render, ACTUAL, FONT, NAIVE};
 use crate::commands::compare_report::{Report, FIGURE_NAMES};
 
 /// One colour per model, in `--models` order.
@@ -65,13 +65,7 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
                 .label(label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
         }
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)
+        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
     })
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::plots::{plot_err, render, FONT};
+use super::plots::{draw_legend, plot_err, render, FONT};
 
 /// One line: label, points, colour.
 pub struct Line {
@@ -53,12 +53,6 @@ pub fn lines_png(
             .label(label)
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
         }
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)
+        draw_legend(&mut ch, SeriesLabelPosition::LowerLeft)
     })
 }

@@ -8,7 +8,7 @@ use std::sync::Once;
 
 use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use super::files::{commit, tmp_path};
@@ -40,6 +40,24 @@ pub(crate) fn render(
         root.present().map_err(plot_err)?;
     }
     commit(&tmp, path)
+}
+
+/// The legend every chart uses: a framed, slightly transparent box at `pos`.
+pub(crate) fn draw_legend<'a, DB, CT>(
+    ch: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    ch.configure_series_labels()
+        .position(pos)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(plot_err)
 }
 
 pub(crate) fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
@@ -136,13 +154,7 @@ fn history_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) 
         .map_err(plot_err)?
         .label(c.model_label.as_str())
         .legend(legend_line(MODEL));
-    ch.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(plot_err)
+    draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
 }
 
 fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
@@ -176,13 +188,7 @@ fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> 
             .label(label)
             .legend(legend_line(color));
     }
-    ch.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(plot_err)
+    draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
 }
 
 /// Training and validation loss per epoch on a log scale, with the kept epoch marked.
@@ -222,13 +228,7 @@ pub fn loss_png(path: &Path, title: &str, train: &[f64], val: &[f64], best_epoch
             .map_err(plot_err)?
             .label(format!("kept weights (epoch {best_epoch})"))
             .legend(legend_line(ACTUAL));
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 15))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)
+        draw_legend(&mut ch, SeriesLabelPosition::UpperRight)
     })
 }
 
@@ -283,13 +283,7 @@ pub fn forecast_png(
             .map_err(plot_err)?
             .label("naive (last price)")
             .legend(legend_line(NAIVE));
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)
+        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
     })
 }
 

@@ -28,7 +28,8 @@ fn stderr(o: &Output) -> String {
 }
 
 /// Tiny, quick settings; one libtorch thread each, since the tests run side by side.
-const FAST: &[&str] = &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1", "--threads", "1"];
+const FAST: &[&str] =
+    &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1", "--threads", "1"];
 
 #[test]
 fn stock_writes_every_output_file() {
@@ -99,14 +100,8 @@ fn same_seed_gives_the_same_forecast() {
     let mut outputs = vec![];
     for name in ["a", "b"] {
         let out = dir.join(name);
-        let mut args = vec![
-            "stock",
-            csv.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--device",
-            "cpu",
-        ];
+        let mut args =
+            vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
         args.extend_from_slice(FAST);
         assert!(run(&args).status.success());
         outputs.push(std::fs::read_to_string(out.join("predictions.csv")).unwrap());
@@ -339,7 +334,10 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("LSTM and GRU are") && stdout.contains("tomorrow = today"), "{stdout}");
+    // a pairwise verdict, a verdict against naive for each model, and the self-test
+    assert!(stdout.contains("GRU") && stdout.contains("(DM p"), "{stdout}");
+    assert_eq!(stdout.matches("than tomorrow = today").count() + stdout.matches("from tomorrow = today").count() + stdout.matches("beats tomorrow = today at 5%").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("leakage self-test").count(), 2, "{stdout}");
     for png in ["compare.png", "metrics.png", "folds.png", "loss.png"] {
         assert_eq!(&std::fs::read(full.join(png)).unwrap()[..4], b"\x89PNG", "{png}");
     }
