@@ -37,6 +37,13 @@ impl Samples {
         Samples { x, y }
     }
 
+    /// The train, validation and test samples of a dataset, on `device`.
+    pub fn parts(d: &crate::data::Dataset, device: Device) -> (Samples, Samples, Samples) {
+        let (window, channels) = (d.spec.window, d.spec.channels());
+        let one = |w: &crate::data::dataset::Windows| Samples::new(&w.x, &w.y, window, channels, device);
+        (one(&d.train), one(&d.val), one(&d.test))
+    }
+
     pub fn len(&self) -> i64 {
         self.y.size()[0]
     }

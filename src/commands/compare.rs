@@ -163,9 +163,7 @@ impl Plan {
         let data = Dataset::build(&series, &split, &b.input_spec())?;
         let device = crate::device::resolve(b.device)?;
         let channels = data.spec.channels();
-        let samples =
-            |w: &crate::data::dataset::Windows| Samples::new(&w.x, &w.y, b.window, channels, device);
-        let (train, val, test) = (samples(&data.train), samples(&data.val), samples(&data.test));
+        let (train, val, test) = Samples::parts(&data, device);
         tch::manual_seed(key.seed as i64);
         let vs = nn::VarStore::new(device);
         let mc = ModelConfig {

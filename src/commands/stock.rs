@@ -71,21 +71,24 @@ pub struct Job {
     pub split: Split,
     pub data: Dataset,
     pub device: Device,
+    /// SHA-256 of the input file, recorded in run.json and in the model bundle.
+    pub input_sha256: String,
 }
 
 /// Loads and checks everything a run needs, so that bad input fails before any work.
 pub fn prepare(cfg: &StockConfig) -> Result<Job> {
     cfg.validate()?;
-    let mut load = cfg.load.clone();
-    load.columns = raw_columns(&cfg.features);
-    let series = load_prices(&cfg.csv, &load)?;
+    let mut cfg = cfg.clone();
+    cfg.load.columns = raw_columns(&cfg.features);
+    let series = load_prices(&cfg.csv, &cfg.load)?;
     let spec = cfg.input_spec();
     let split =
         Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
     let data = Dataset::build(&series, &split, &spec)?;
     files::check_out_dir(&cfg.out)?;
     let device = crate::device::resolve(cfg.device)?;
-    Ok(Job { cfg: cfg.clone(), series, split, data, device })
+    let input_sha256 = files::sha256_file(&cfg.csv)?;
+    Ok(Job { cfg, series, split, data, device, input_sha256 })
 }
 
 /// Runs the whole job described by `cfg`.
@@ -106,9 +109,7 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     crate::interrupt::set_out_dir(&cfg.out);
     describe(job);
     let channels = data.spec.channels();
-    let samples =
-        |w: &crate::data::dataset::Windows| Samples::new(&w.x, &w.y, cfg.window, channels, job.device);
-    let (train, val, test) = (samples(&data.train), samples(&data.val), samples(&data.test));
+    let (train, val, test) = Samples::parts(data, job.device);
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(job.device);
     let model_cfg = ModelConfig {
@@ -306,25 +307,17 @@ fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
     let (cfg, series, data) = (&r.job.cfg, &r.job.series, &r.job.data);
     let fc = Forecaster { net, spec: &data.spec, scalers: &data.scalers, device: r.job.device };
     let check_forecast = fc.recursive(&data.matrix, &series.values, &[series.len()], STEPS).remove(0);
-    let mut load = cfg.load.clone();
-    load.columns = raw_columns(&cfg.features);
     let d = &series.dates;
     let card = ModelCard {
         format: bundle::FORMAT.into(),
-        model: ModelConfig {
-            kind: cfg.model,
-            input: data.spec.channels() as i64,
-            hidden: cfg.hidden,
-            layers: cfg.layers,
-            dropout: cfg.dropout,
-        },
+        model: net.cfg,
         input: data.spec.clone(),
         horizon: 1,
         scalers: data.scalers.clone(),
-        load,
+        load: cfg.load.clone(),
         training: TrainingData {
             path: cfg.csv.display().to_string(),
-            sha256: files::sha256_file(&cfg.csv)?,
+            sha256: r.job.input_sha256.clone(),
             rows: series.len(),
             first_date: d[0].to_string(),
             last_date: d[d.len() - 1].to_string(),
@@ -452,7 +445,7 @@ fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
         "seed": cfg.seed,
         "input": {
             "path": cfg.csv,
-            "sha256": files::sha256_file(&cfg.csv)?,
+            "sha256": r.job.input_sha256,
             "rows": series.len(),
             "dropped_rows": series.dropped,
             "first_date": d[0].to_string(),

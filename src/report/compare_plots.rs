@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use plotters::prelude::*;
 
 use super::lines::{lines_png, Line};
-use super::plots::{draw_legend, plot_err, render, ACTUAL, FONT, NAIVE};
+use super::plots::{date_chart, draw_legend, plot_err, render, DateAxes, ACTUAL, FONT, NAIVE};
 use crate::commands::compare_report::{Report, FIGURE_NAMES};
 
 /// One colour per model, in `--models` order.
@@ -22,21 +22,15 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
     let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let pad = (hi - lo) * 0.05;
     render(path, (1400, 700), |root| {
-        let mut ch = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(12)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(d[0]..d[d.len() - 1], (lo - pad)..(hi + pad))
-            .map_err(plot_err)?;
-        ch.configure_mesh()
-            .x_label_formatter(&|x| x.format("%Y-%m-%d").to_string())
-            .y_desc("price")
-            .label_style((FONT, 14))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(plot_err)?;
+        let axes = DateAxes {
+            title: title.to_string(),
+            dates: (d[0], d[d.len() - 1]),
+            prices: (lo - pad, hi + pad),
+            y_label: "price",
+            date_format: "%Y-%m-%d",
+            x_labels: 10,
+        };
+        let mut ch = date_chart(root, &axes)?;
         for &start in &r.fold_starts[1..] {
             let x = dates[start];
             ch.draw_series(DashedLineSeries::new(

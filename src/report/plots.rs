@@ -8,7 +8,9 @@ use std::sync::Once;
 
 use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
+use plotters::prelude::RangedDate;
 use plotters::prelude::*;
 
 use super::files::{commit, tmp_path};
@@ -58,6 +60,44 @@ where
         .border_style(BLACK)
         .draw()
         .map_err(plot_err)
+}
+
+/// The axes of a price chart over dates, in the project's look.
+pub(crate) struct DateAxes<'s> {
+    pub title: String,
+    pub dates: (NaiveDate, NaiveDate),
+    pub prices: (f64, f64),
+    pub y_label: &'s str,
+    pub date_format: &'static str,
+    pub x_labels: usize,
+}
+
+pub(crate) type DateChart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedDate<NaiveDate>, RangedCoordf64>>;
+
+/// Builds a date chart on `area` and draws its mesh: titled, dates across, prices up.
+pub(crate) fn date_chart<'a, 'b>(
+    area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    a: &DateAxes,
+) -> Result<DateChart<'a, 'b>> {
+    let mut ch = ChartBuilder::on(area)
+        .caption(&a.title, (FONT, 22))
+        .margin(12)
+        .margin_right(40)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(a.dates.0..a.dates.1, a.prices.0..a.prices.1)
+        .map_err(plot_err)?;
+    let fmt = a.date_format;
+    ch.configure_mesh()
+        .y_desc(a.y_label)
+        .x_label_formatter(&|d| d.format(fmt).to_string())
+        .x_labels(a.x_labels)
+        .label_style((FONT, 14))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(ch)
 }
 
 pub(crate) fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
@@ -122,22 +162,15 @@ pub fn prediction_png(path: &Path, c: &PredictionChart) -> Result<()> {
 fn history_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
     let (lo, hi) = bounds(c.actual.iter().chain(c.test_pred));
     let (first, last) = (c.dates[0], *c.dates.last().expect("non-empty history"));
-    let mut ch = ChartBuilder::on(area)
-        .caption(format!("{} - full history", c.title), (FONT, 24))
-        .margin(12)
-        .margin_right(40)
-        .x_label_area_size(36)
-        .y_label_area_size(80)
-        .build_cartesian_2d(first..last, lo..hi)
-        .map_err(plot_err)?;
-    ch.configure_mesh()
-        .y_desc(&c.y_label)
-        .x_label_formatter(&|d| d.format("%Y-%m").to_string())
-        .x_labels(10)
-        .label_style((FONT, 15))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(plot_err)?;
+    let axes = DateAxes {
+        title: format!("{} - full history", c.title),
+        dates: (first, last),
+        prices: (lo, hi),
+        y_label: &c.y_label,
+        date_format: "%Y-%m",
+        x_labels: 10,
+    };
+    let mut ch = date_chart(area, &axes)?;
     ch.draw_series([Rectangle::new([(c.val_start, lo), (c.test_start, hi)], VAL_SHADE.mix(0.15).filled())])
         .map_err(plot_err)?
         .label("validation part")
@@ -160,23 +193,15 @@ fn history_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) 
 fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
     let (lo, hi) = bounds(c.test_actual.iter().chain(c.test_pred).chain(c.test_naive));
     let (first, last) = (c.test_dates[0], *c.test_dates.last().expect("non-empty test"));
-    let mut ch = ChartBuilder::on(area)
-        .caption(format!("{} - test period, one day ahead", c.title), (FONT, 24))
-        .margin(12)
-        .margin_right(40)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(first..last, lo..hi)
-        .map_err(plot_err)?;
-    ch.configure_mesh()
-        .y_desc(&c.y_label)
-        .x_desc("date")
-        .x_label_formatter(&|d| d.format("%Y-%m-%d").to_string())
-        .x_labels(8)
-        .label_style((FONT, 15))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(plot_err)?;
+    let axes = DateAxes {
+        title: format!("{} - test period, one day ahead", c.title),
+        dates: (first, last),
+        prices: (lo, hi),
+        y_label: &c.y_label,
+        date_format: "%Y-%m-%d",
+        x_labels: 8,
+    };
+    let mut ch = date_chart(area, &axes)?;
     let series: [(&str, &[f64], RGBColor, u32); 3] = [
         ("actual", c.test_actual, ACTUAL, 2),
         ("naive (tomorrow = today)", c.test_naive, NAIVE, 1),
@@ -245,21 +270,15 @@ pub fn forecast_png(
     let (lo, hi) = bounds(values);
     let end = forecast.last().map_or(last.0, |r| r.0);
     render(path, (1200, 600), |root| {
-        let mut ch = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(12)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(dates[0]..end, lo..hi)
-            .map_err(plot_err)?;
-        ch.configure_mesh()
-            .x_label_formatter(&|d| d.format("%Y-%m-%d").to_string())
-            .y_desc("price")
-            .label_style((FONT, 14))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(plot_err)?;
+        let axes = DateAxes {
+            title: title.to_string(),
+            dates: (dates[0], end),
+            prices: (lo, hi),
+            y_label: "price",
+            date_format: "%Y-%m-%d",
+            x_labels: 10,
+        };
+        let mut ch = date_chart(root, &axes)?;
         let band: Vec<(NaiveDate, f64)> = std::iter::once(last)
             .chain(forecast.iter().map(|r| (r.0, r.3)))
             .chain(forecast.iter().rev().map(|r| (r.0, r.2)))
