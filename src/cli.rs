@@ -167,6 +167,9 @@ pub struct StockArgs {
     pub model: ModelArg,
     #[command(flatten)]
     pub flags: TrainFlags,
+    /// Days one forward pass forecasts: above 1 trains a direct multi-output head (scored per step beside naive)
+    #[arg(long, default_value_t = 1)]
+    pub horizon: usize,
     /// Output folder [default: output/<file stem>-<model>; with several files, output/ holding one folder per file]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -424,6 +427,7 @@ impl TrainFlags {
             device: self.device.into(),
             threads: self.threads,
             interval: self.interval,
+            horizon: 1,
             out,
         }
     }
@@ -461,7 +465,7 @@ impl StockArgs {
                 (Some(o), true) => o.clone(),
                 _ => root.join(format!("{stem}-{model}")),
             };
-            self.flags.config(csv, model, features.clone(), out)
+            StockConfig { horizon: self.horizon, ..self.flags.config(csv, model, features.clone(), out) }
         };
         if single {
             return Ok(StockPlan::One(Box::new(cfg_for(files.remove(0)))));

@@ -36,7 +36,14 @@ pub struct StockConfig {
     pub threads: Option<usize>,
     /// Level of the prediction interval (e.g. 0.9).
     pub interval: f64,
+    /// Days one forward pass forecasts (1: one step, longer forecasts are recursive).
+    #[serde(default = "one_day")]
+    pub horizon: usize,
     pub out: PathBuf,
+}
+
+fn one_day() -> usize {
+    1
 }
 
 impl StockConfig {
@@ -88,6 +95,9 @@ impl StockConfig {
         }
         if !(self.interval > 0.0 && self.interval < 1.0) {
             bail_input!("--interval {}: must be between 0 and 1, for example 0.9", self.interval);
+        }
+        if self.horizon == 0 {
+            bail_input!("--horizon 0: must be at least 1 day");
         }
         if self.threads == Some(0) {
             bail_input!("--threads 0: must be at least 1");

@@ -22,18 +22,21 @@ pub struct TrainConfig {
     pub patience: usize,
 }
 
-/// Samples on the training device: inputs `[n, window, features]`, targets `[n, 1]`.
+/// Samples on the training device: inputs `[n, window, features]`, targets `[n, horizon]`.
 pub struct Samples {
     pub x: Tensor,
     pub y: Tensor,
 }
 
 impl Samples {
-    /// From flattened row-major windows (`xs.len() == n * window * features`).
+    /// From flattened row-major windows (`xs.len() == n * window * features`) and targets
+    /// (`ys.len() == n * horizon`).
     pub fn new(xs: &[f32], ys: &[f32], window: usize, features: usize, device: Device) -> Self {
-        let n = ys.len() as i64;
-        let x = Tensor::from_slice(xs).view([n, window as i64, features as i64]).to_device(device);
-        let y = Tensor::from_slice(ys).view([n, 1]).to_device(device);
+        let n = xs.len() / (window * features);
+        let horizon = ys.len().checked_div(n).unwrap_or(1);
+        assert_eq!(ys.len(), n * horizon, "targets per sample");
+        let x = Tensor::from_slice(xs).view([n as i64, window as i64, features as i64]).to_device(device);
+        let y = Tensor::from_slice(ys).view([n as i64, horizon as i64]).to_device(device);
         Samples { x, y }
     }
 

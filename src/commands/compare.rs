@@ -160,7 +160,7 @@ impl Plan {
         let fold = self.folds[key.fold];
         let series = self.series.truncated(fold.test_end);
         let split = Split { train_end: fold.train_end, val_end: fold.val_end, len: fold.test_end };
-        let data = Dataset::build(&series, &split, &b.input_spec())?;
+        let data = Dataset::build(&series, &split, &b.input_spec(), 1)?;
         let device = crate::device::resolve(b.device)?;
         let channels = data.spec.channels();
         let (train, val, test) = Samples::parts(&data, device);
@@ -223,6 +223,20 @@ fn job_bar(total: usize) -> ProgressBar {
     bar
 }
 
+/// Counts a finished job on `bar`; off a terminal (a log file, CI), where the bar is hidden,
+/// a line per job says how far the comparison is.
+fn job_done(bar: &ProgressBar, what: &str) {
+    bar.inc(1);
+    if bar.is_hidden() {
+        eprintln!(
+            "compare: {}/{} jobs done ({what}), {:.0} s",
+            bar.position(),
+            bar.length().unwrap_or(0),
+            bar.elapsed().as_secs_f64()
+        );
+    }
+}
+
 /// `compare --shard i/N`: runs one shard here and writes `shard-i-of-N.json` to `cfg.out`.
 pub fn run_shard_to_file(cfg: &CompareConfig, i: usize, n: usize, progress_lines: bool) -> Result<PathBuf> {
     if n == 0 || i >= n {
@@ -236,10 +250,12 @@ pub fn run_shard_to_file(cfg: &CompareConfig, i: usize, n: usize, progress_lines
         job_bar(plan.jobs.iter().skip(i).step_by(n).count())
     };
     let results = plan.run_shard(i, n, |r| {
+        let what = format!("{} seed {} fold {}", r.key.model, r.key.seed, r.key.fold + 1);
         if progress_lines {
-            println!("JOB_DONE {} {} {}", r.key.model, r.key.seed, r.key.fold);
+            println!("JOB_DONE {what}");
+        } else {
+            job_done(&bar, &what);
         }
-        bar.inc(1);
     })?;
     bar.finish_and_clear();
     std::fs::create_dir_all(&cfg.out)?;
@@ -323,8 +339,9 @@ pub fn run_all(plan: &Plan) -> Result<Vec<JobResult>> {
     let started = Instant::now();
     let results = if n == 1 {
         let r = plan.run_shard(0, 1, |r| {
-            bar.set_message(format!("last: {} seed {} fold {}", r.key.model, r.key.seed, r.key.fold + 1));
-            bar.inc(1);
+            let what = format!("{} seed {} fold {}", r.key.model, r.key.seed, r.key.fold + 1);
+            bar.set_message(format!("last: {what}"));
+            job_done(&bar, &what);
         })?;
         r
     } else {
@@ -370,8 +387,8 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
                 s.spawn(move || {
                     let out = child.stdout.take().expect("piped");
                     for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
-                        if line.starts_with("JOB_DONE") {
-                            bar.inc(1);
+                        if let Some(what) = line.strip_prefix("JOB_DONE ") {
+                            job_done(&bar, what);
                         }
                     }
                     let mut err = String::new();

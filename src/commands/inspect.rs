@@ -21,7 +21,7 @@ pub fn run(cfg: &StockConfig) -> Result<()> {
     let split =
         Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
     let t1 = Instant::now();
-    let data = Dataset::build(&series, &split, &spec)?;
+    let data = Dataset::build(&series, &split, &spec, 1)?;
     let t_window = t1.elapsed().as_secs_f64();
     println!("{}", series.summary());
     println!(

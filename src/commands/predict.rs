@@ -72,7 +72,7 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     let matrix = scale_channels(&raw, &card.scalers);
     let fc = Forecaster { net: &net, spec, scalers: &card.scalers, device };
     let n = series.len();
-    let path = fc.recursive(&matrix, &series.values, &[n], cfg.days).remove(0);
+    let path = fc.forecast(&matrix, &series.values, &[n], cfg.days).remove(0);
     let last = series.dates[n - 1];
     if files::sha256_file(&cfg.csv)? == card.training.sha256 {
         let k = path.len().min(card.check_forecast.len());
@@ -106,8 +106,13 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     );
     if cfg.days > 1 {
         println!(
-            "forecasts beyond the first day are recursive (each forecast becomes the next input){}",
-            if spec.features.is_empty() { "" } else { "; extra input features are held at their last value" }
+            "multi-day forecast: {}{}",
+            fc.method(cfg.days),
+            if spec.features.is_empty() || cfg.days <= card.horizon {
+                ""
+            } else {
+                "; extra input features are held at their last value"
+            }
         );
     }
     println!(

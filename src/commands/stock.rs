@@ -84,7 +84,7 @@ pub fn prepare(cfg: &StockConfig) -> Result<Job> {
     let spec = cfg.input_spec();
     let split =
         Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
-    let data = Dataset::build(&series, &split, &spec)?;
+    let data = Dataset::build(&series, &split, &spec, cfg.horizon)?;
     files::check_out_dir(&cfg.out)?;
     let device = crate::device::resolve(cfg.device)?;
     let input_sha256 = files::sha256_file(&cfg.csv)?;
@@ -119,10 +119,11 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
         layers: cfg.layers,
         dropout: cfg.dropout,
     };
-    let net = Net::new(&vs.root(), model_cfg);
+    let net = Net::with_horizon(&vs.root(), model_cfg, cfg.horizon);
     println!(
-        "training {} ({} layers x {} units, {} parameters) on {} for up to {} epochs, {} training windows",
+        "training {}{} ({} layers x {} units, {} parameters) on {} for up to {} epochs, {} training windows",
         cfg.model,
+        if cfg.horizon > 1 { format!(" with a direct {}-day head", cfg.horizon) } else { String::new() },
         cfg.layers,
         cfg.hidden,
         Net::param_count(&vs),
@@ -140,8 +141,11 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let trace = crate::model::gates::trace_last_layer(&model_cfg, &vs, &last)?;
     let gates = crate::model::gates::panels(cfg.model.cell(), &trace);
     let (interval, steps) = multi_step(job, &net);
-    print_steps(cfg.interval, &steps);
-    let run_info = RunInfo { job, history: &history, params: Net::param_count(&vs), gates, interval, steps };
+    let fc = forecaster(job, &net);
+    let method = fc.method(steps.len());
+    print_steps(cfg.interval, &method, cfg.horizon, &steps);
+    let run_info =
+        RunInfo { job, history: &history, params: Net::param_count(&vs), gates, interval, steps, method };
     write_outputs(&run_info, &eval, started)?;
     save_bundle(&run_info, &vs, &net)?;
     println!(
@@ -271,33 +275,47 @@ struct RunInfo<'a> {
     gates: Vec<crate::report::heatmap::Panel>,
     /// Per forecast step: quantiles of ln(actual / forecast) on the validation days.
     interval: Vec<(f64, f64)>,
-    /// Recursive multi-step scores on the test days.
+    /// Multi-step scores on the test days.
     steps: Vec<StepScore>,
+    /// How the multi-step forecasts were made (recursive or direct), in words.
+    method: String,
 }
 
-/// Forecast steps scored and sized for intervals (the `predict` default horizon).
+/// Forecast steps scored and sized for intervals (the `predict` default horizon); a model
+/// trained with a longer `--horizon` is scored over its whole horizon.
 pub const STEPS: usize = 10;
 
-/// Recursive forecasts of up to [`STEPS`] days from every validation and test day: interval
+fn steps_of(job: &Job) -> usize {
+    STEPS.max(job.cfg.horizon)
+}
+
+fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
+    Forecaster { net, spec: &job.data.spec, scalers: &job.data.scalers, device: job.device }
+}
+
+/// Forecasts of up to [`steps_of`] days from every validation and test day: interval
 /// quantiles from the validation days (their targets stay inside the validation part), scores
 /// and interval coverage on the test days.
 fn multi_step(job: &Job, net: &Net) -> (Vec<(f64, f64)>, Vec<StepScore>) {
-    let (data, prices) = (&job.data, &job.series.values);
-    let fc = Forecaster { net, spec: &data.spec, scalers: &data.scalers, device: job.device };
-    let val: Vec<usize> = data.val.rows.clone().collect();
-    let val_f = fc.recursive(&data.matrix, prices, &val, STEPS);
+    let (data, prices, steps) = (&job.data, &job.series.values, steps_of(job));
+    let fc = forecaster(job, net);
+    let val: Vec<usize> = job.split.val_targets().collect();
+    let val_f = fc.forecast(&data.matrix, prices, &val, steps);
     let end = job.split.val_end;
     let interval =
         log_error_quantiles(&val_f, |k, h| (val[k] + h < end).then(|| prices[val[k] + h]), job.cfg.interval);
     let test: Vec<usize> = data.test.rows.clone().collect();
-    let test_f = fc.recursive(&data.matrix, prices, &test, STEPS);
+    let test_f = fc.forecast(&data.matrix, prices, &test, steps);
     (interval.clone(), score_steps(&test_f, &test, prices, job.split.len, &interval))
 }
 
-fn print_steps(level: f64, steps: &[StepScore]) {
-    println!("\nrecursive forecasts on the test days (step h = h trading days ahead), {:.0}% interval from validation errors:", level * 100.0);
+fn print_steps(level: f64, method: &str, horizon: usize, steps: &[StepScore]) {
+    println!(
+        "\nforecasts on the test days, step h = h trading days ahead; {method}; {:.0}% interval from validation errors:",
+        level * 100.0
+    );
     println!("{:>5} {:>6} {:>10} {:>11} {:>9}", "step", "days", "RMSE", "naive RMSE", "coverage");
-    for s in steps.iter().filter(|s| [1, 2, 5, 10].contains(&s.step)) {
+    for s in steps.iter().filter(|s| [1, 2, 5, 10, horizon].contains(&s.step)) {
         let cov = s.coverage.map_or("n/a".into(), |c| format!("{:.1}%", c * 100.0));
         println!("{:>5} {:>6} {:>10.4} {:>11.4} {cov:>9}", s.step, s.days, s.rmse, s.naive_rmse);
     }
@@ -305,14 +323,15 @@ fn print_steps(level: f64, steps: &[StepScore]) {
 
 fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
     let (cfg, series, data) = (&r.job.cfg, &r.job.series, &r.job.data);
-    let fc = Forecaster { net, spec: &data.spec, scalers: &data.scalers, device: r.job.device };
-    let check_forecast = fc.recursive(&data.matrix, &series.values, &[series.len()], STEPS).remove(0);
+    let check_forecast = forecaster(r.job, net)
+        .forecast(&data.matrix, &series.values, &[series.len()], steps_of(r.job))
+        .remove(0);
     let d = &series.dates;
     let card = ModelCard {
         format: bundle::FORMAT.into(),
         model: net.cfg,
         input: data.spec.clone(),
-        horizon: 1,
+        horizon: net.horizon,
         scalers: data.scalers.clone(),
         load: cfg.load.clone(),
         training: TrainingData {
@@ -376,9 +395,10 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
     crate::report::lines::lines_png(
         &out.join("horizon.png"),
         &format!(
-            "{} {}: error by forecast step on the test days (recursive)",
+            "{} {}: error by forecast step on the test days ({})",
             stem(&cfg.csv),
-            cfg.model.name().to_uppercase()
+            cfg.model.name().to_uppercase(),
+            if cfg.horizon > 1 { format!("direct, {}-day head", cfg.horizon) } else { "recursive".into() }
         ),
         ("step (trading days ahead)", "RMSE"),
         &[
@@ -428,7 +448,8 @@ fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
         "test_end": e.dates[e.dates.len() - 1].to_string(),
         "units": "price",
         "horizon": {
-            "method": "recursive (each forecast fed back as the next input)",
+            "trained_horizon": cfg.horizon,
+            "method": r.method,
             "interval_level": cfg.interval,
             "steps": r.steps,
         },

@@ -38,7 +38,8 @@ impl InputSpec {
     }
 }
 
-/// Windows of one part: inputs `[n, window, channels]` flattened, scaled targets `[n]`.
+/// Windows of one part: inputs `[n, window, channels]` flattened, scaled targets
+/// `[n, horizon]` flattened (the target day and the `horizon - 1` days after it).
 #[derive(Debug, Clone)]
 pub struct Windows {
     pub x: Vec<f32>,
@@ -50,6 +51,8 @@ pub struct Windows {
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub spec: InputSpec,
+    /// Days each sample's targets cover (1: next day only).
+    pub horizon: usize,
     /// One per channel; `scalers[0]` scales the target series.
     pub scalers: Vec<MinMaxScaler>,
     pub train: Windows,
@@ -87,7 +90,11 @@ pub fn scale_channels(raw: &[Vec<f64>], scalers: &[MinMaxScaler]) -> Vec<f32> {
 
 impl Dataset {
     /// Builds every channel, fits each scaler on the training rows only, and windows each part.
-    pub fn build(series: &PriceSeries, split: &Split, spec: &InputSpec) -> Result<Self> {
+    ///
+    /// With a `horizon` over 1, training and validation samples keep only the target days
+    /// whose whole horizon lies inside their own part, so no validation price leaks into a
+    /// training target; test samples keep every day (targets past the data are NaN).
+    pub fn build(series: &PriceSeries, split: &Split, spec: &InputSpec, horizon: usize) -> Result<Self> {
         let raw = channels(series, spec)?;
         let offset = spec.offset();
         let scalers: Vec<MinMaxScaler> =
@@ -96,22 +103,37 @@ impl Dataset {
         let channels = spec.channels();
         let target: Vec<f32> = matrix.iter().step_by(channels).copied().collect();
         let part = |rows: Range<usize>| {
-            let (x, y) = make_windows_multi(&matrix, channels, &target, spec.window, rows.clone());
+            let (x, y) = make_windows_multi(&matrix, channels, &target, spec.window, rows.clone(), horizon);
             Windows { x, y, rows }
         };
+        let inside = |rows: Range<usize>, name: &str| -> Result<Range<usize>> {
+            let end = (rows.end + 1).saturating_sub(horizon);
+            if end <= rows.start {
+                crate::bail_input!(
+                    "--horizon {horizon}: the {name} part has only {} target days, too few for a {horizon}-day horizon; use a smaller --horizon{}",
+                    rows.len(),
+                    if name == "validation" { " or a larger --val-frac" } else { " or a longer file" }
+                );
+            }
+            Ok(rows.start..end)
+        };
+        let train_rows = inside(spec.lookback()..split.train_end, "training")?;
+        let val_rows = inside(split.val_targets(), "validation")?;
         Ok(Dataset {
             spec: spec.clone(),
-            train: part(spec.lookback()..split.train_end),
-            val: part(split.val_targets()),
+            horizon,
+            train: part(train_rows),
+            val: part(val_rows),
             test: part(split.test_targets()),
             scalers,
             matrix,
         })
     }
 
-    /// Prices implied by scaled forecasts for `rows`, using each previous day's actual price.
+    /// Prices implied by scaled one-step forecasts for `rows`, using each previous day's
+    /// actual price. `scaled` holds `horizon` values per row; the first of each is used.
     pub fn to_prices(&self, prices: &[f64], rows: Range<usize>, scaled: &[f32]) -> Vec<f64> {
-        rows.zip(scaled)
+        rows.zip(scaled.iter().step_by(self.horizon))
             .map(|(t, &p)| self.spec.target.to_price(self.scalers[0].inverse(p as f64), prices[t - 1]))
             .collect()
     }
@@ -138,7 +160,7 @@ mod tests {
         let s = series(30);
         let spec = InputSpec { target: TargetKind::Return, features: vec![Feature::LogReturn], window: 4 };
         let split = Split::new(s.len(), 0.2, 0.2, spec.window, spec.offset(), "d").unwrap();
-        let d = Dataset::build(&s, &split, &spec).unwrap();
+        let d = Dataset::build(&s, &split, &spec, 1).unwrap();
         assert_eq!(d.train.rows, 5..split.train_end);
         assert_eq!(d.train.x.len(), d.train.rows.len() * 4 * 2);
         // scalers are fitted on the training rows only (from the first row with a value)
@@ -150,5 +172,35 @@ mod tests {
         for (t, p) in d.test.rows.clone().zip(back) {
             assert!((p - s.values[t]).abs() < 1e-3, "row {t}: {p} vs {}", s.values[t]);
         }
+    }
+
+    #[test]
+    fn horizon_targets_stay_inside_their_part() {
+        let s = series(31);
+        let spec = InputSpec { target: TargetKind::Price, features: vec![], window: 4 };
+        let split = Split::new(s.len(), 0.3, 0.2, spec.window, spec.offset(), "d").unwrap();
+        let one = Dataset::build(&s, &split, &spec, 1).unwrap();
+        let d = Dataset::build(&s, &split, &spec, 3).unwrap();
+        assert_eq!(d.train.rows, 4..split.train_end - 2);
+        assert_eq!(d.val.rows, split.train_end..split.val_end - 2);
+        assert_eq!(d.test.rows, one.test.rows);
+        // each sample's targets are its day and the two after it, all inside the part
+        let t = |r: usize| one.matrix[r];
+        for (k, r) in d.val.rows.clone().enumerate() {
+            assert_eq!(&d.val.y[k * 3..k * 3 + 3], &[t(r), t(r + 1), t(r + 2)]);
+            assert!(r + 2 < split.val_end);
+        }
+        let last = d.train.rows.end - 1;
+        assert_eq!(d.train.y[d.train.y.len() - 1], t(last + 2));
+        assert!(last + 2 < split.train_end);
+        // the last test day's later targets are unknown
+        assert!(d.test.y[d.test.y.len() - 1].is_nan());
+        // the one-step price of each test row is the first of its targets
+        assert_eq!(
+            d.to_prices(&s.values, d.test.rows.clone(), &d.test.y),
+            one.to_prices(&s.values, one.test.rows.clone(), &one.test.y)
+        );
+        let e = format!("{:#}", Dataset::build(&s, &split, &spec, 20).unwrap_err());
+        assert!(e.contains("--horizon 20") && e.contains("training part has only"), "{e}");
     }
 }

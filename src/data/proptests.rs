@@ -18,7 +18,7 @@ proptest! {
         let matrix: Vec<f32> = (0..rows * features).map(|i| i as f32).collect();
         let target: Vec<f32> = (0..rows).map(|i| -(i as f32)).collect();
         let start = window + ((rows - window) as f64 * cut) as usize;
-        let (x, y) = make_windows_multi(&matrix, features, &target, window, start..rows);
+        let (x, y) = make_windows_multi(&matrix, features, &target, window, start..rows, 1);
         prop_assert_eq!(y.len(), rows - start);
         prop_assert_eq!(x.len(), (rows - start) * window * features);
         for (k, t) in (start..rows).enumerate() {

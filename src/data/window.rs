@@ -4,7 +4,8 @@ use std::ops::Range;
 
 /// Samples for the target rows `targets` of a row-major `[rows, features]` matrix:
 /// inputs flattened as `[n, window, features]` (rows `t - window..t` for each target `t`)
-/// and the targets `target[t]`.
+/// and targets flattened as `[n, horizon]`: `target[t..t + horizon]`, NaN past the end of
+/// `target` (days not yet known; callers that train choose rows whose days are all known).
 ///
 /// Panics if a target has fewer than `window` rows before it; [`crate::data::Split`] rules
 /// that out for user data.
@@ -14,21 +15,22 @@ pub fn make_windows_multi(
     target: &[f32],
     window: usize,
     targets: Range<usize>,
+    horizon: usize,
 ) -> (Vec<f32>, Vec<f32>) {
     assert!(targets.start >= window && targets.end <= target.len(), "window out of range");
     assert_eq!(matrix.len(), target.len() * features, "matrix shape");
     let mut xs = Vec::with_capacity(targets.len() * window * features);
-    let mut ys = Vec::with_capacity(targets.len());
+    let mut ys = Vec::with_capacity(targets.len() * horizon);
     for t in targets {
         xs.extend_from_slice(&matrix[(t - window) * features..t * features]);
-        ys.push(target[t]);
+        ys.extend((t..t + horizon).map(|d| target.get(d).copied().unwrap_or(f32::NAN)));
     }
     (xs, ys)
 }
 
-/// [`make_windows_multi`] for one series that is both input and target.
+/// [`make_windows_multi`] for one series that is both input and one-step target.
 pub fn make_windows(series: &[f32], window: usize, targets: Range<usize>) -> (Vec<f32>, Vec<f32>) {
-    make_windows_multi(series, 1, series, window, targets)
+    make_windows_multi(series, 1, series, window, targets, 1)
 }
 
 #[cfg(test)]
@@ -52,9 +54,21 @@ mod tests {
         // rows: (0, 10), (1, 11), (2, 12), (3, 13)
         let m = [0.0, 10.0, 1.0, 11.0, 2.0, 12.0, 3.0, 13.0];
         let target = [100.0, 101.0, 102.0, 103.0];
-        let (x, y) = make_windows_multi(&m, 2, &target, 2, 2..4);
+        let (x, y) = make_windows_multi(&m, 2, &target, 2, 2..4, 1);
         assert_eq!(x, vec![0.0, 10.0, 1.0, 11.0, 1.0, 11.0, 2.0, 12.0]);
         assert_eq!(y, vec![102.0, 103.0]);
+    }
+
+    #[test]
+    fn a_horizon_takes_the_next_days_as_targets() {
+        let s: Vec<f32> = (0..6).map(|v| v as f32).collect();
+        let (x, y) = make_windows_multi(&s, 1, &s, 2, 2..6, 3);
+        assert_eq!(x.len(), 4 * 2);
+        // targets of rows 2, 3, 4, 5: three days each, unknown days past the end are NaN
+        assert_eq!(&y[..6], &[2.0, 3.0, 4.0, 3.0, 4.0, 5.0]);
+        assert_eq!(y[6..8], [4.0, 5.0]);
+        assert!(y[8].is_nan() && y[10].is_nan() && y[11].is_nan());
+        assert_eq!(y[9], 5.0);
     }
 
     #[test]

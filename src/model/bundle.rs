@@ -33,7 +33,7 @@ pub struct ModelCard {
     pub format: String,
     pub model: ModelConfig,
     pub input: InputSpec,
-    /// Days one forward pass predicts (1: longer forecasts are recursive).
+    /// Days one forward pass predicts (1: longer forecasts are recursive; `stock --horizon`).
     pub horizon: usize,
     /// One per input channel, fitted on the training rows.
     pub scalers: Vec<MinMaxScaler>,
@@ -97,8 +97,11 @@ pub fn load(dir: &Path, device: Device) -> Result<(ModelCard, nn::VarStore, Net)
             card.input.channels()
         );
     }
+    if card.horizon == 0 {
+        bail_input!("{d}/model.json: horizon 0; the bundle is damaged, train again");
+    }
     let mut vs = nn::VarStore::new(device);
-    let net = Net::new(&vs.root(), card.model);
+    let net = Net::with_horizon(&vs.root(), card.model, card.horizon);
     let weights = dir.join("weights.safetensors");
     if !weights.is_file() {
         bail_input!("--model {d}: weights.safetensors is missing");

@@ -94,27 +94,34 @@ impl Rnn {
     }
 }
 
-/// Recurrent stack plus `Linear(hidden -> 1)` on the last time step.
+/// Recurrent stack plus `Linear(hidden -> horizon)` on the last time step.
 #[derive(Debug)]
 pub struct Net {
     pub cfg: ModelConfig,
+    /// Days one forward pass forecasts: the head's outputs.
+    pub horizon: usize,
     pub rnn: Rnn,
     head: nn::Linear,
 }
 
 impl Net {
-    /// Builds the network's variables under `p/rnn` and `p/head`.
+    /// A one-step network; its variables live under `p/rnn` and `p/head`.
     pub fn new(p: &nn::Path, cfg: ModelConfig) -> Self {
+        Self::with_horizon(p, cfg, 1)
+    }
+
+    /// A network whose head forecasts the next `horizon` days at once (a direct forecast).
+    pub fn with_horizon(p: &nn::Path, cfg: ModelConfig, horizon: usize) -> Self {
         let rnn = if cfg.kind.is_scratch() {
             Rnn::Scratch(ScratchRnn::new(&(p / "rnn"), cfg))
         } else {
             Rnn::Fused(Recurrent::new(&(p / "rnn"), cfg))
         };
-        let head = nn::linear(p / "head", cfg.hidden, 1, Default::default());
-        Net { cfg, rnn, head }
+        let head = nn::linear(p / "head", cfg.hidden, horizon as i64, Default::default());
+        Net { cfg, horizon, rnn, head }
     }
 
-    /// `[batch, seq, input]` -> `[batch, 1]`.
+    /// `[batch, seq, input]` -> `[batch, horizon]`.
     pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
         let out = self.rnn.forward(xs, train);
         self.head.forward(&out.select(1, -1))
@@ -125,7 +132,8 @@ impl Net {
         self.head.forward(h)
     }
 
-    /// Predictions for many samples without building a graph, in chunks to bound memory.
+    /// Predictions for many samples without building a graph, in chunks to bound memory:
+    /// `horizon` values per sample, sample after sample.
     pub fn predict(&self, xs: &Tensor) -> Vec<f32> {
         tch::no_grad(|| {
             let parts: Vec<Tensor> = xs.split(4096, 0).iter().map(|x| self.forward(x, false)).collect();

@@ -515,3 +515,77 @@ fn saved_model_round_trip_and_bundle_errors() {
         assert!(!never.exists());
     }
 }
+
+#[test]
+fn direct_horizon_models_are_scored_per_step_and_predict() {
+    let dir = scratch("horizon");
+    let out = dir.join("train");
+    let csv = fixture("stooq.csv");
+    let mut args = vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--horizon", "3"];
+    args.extend_from_slice(FAST);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("with a direct 3-day head"), "{stdout}");
+    let json = |p: PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let m = json(out.join("metrics.json"));
+    assert_eq!(m["horizon"]["trained_horizon"], 3);
+    assert!(m["horizon"]["method"].as_str().unwrap().starts_with("direct for days 1..3"), "{m}");
+    let steps = m["horizon"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 10);
+    for (h, s) in steps.iter().enumerate() {
+        assert_eq!(s["step"], h + 1);
+        assert!(s["rmse"].as_f64().unwrap() > 0.0 && s["naive_rmse"].as_f64().unwrap() > 0.0, "{s}");
+    }
+    // the one-step table is the first output of the direct head, on every test day
+    let first = steps[0]["rmse"].as_f64().unwrap();
+    assert!((first - m["model"]["rmse"].as_f64().unwrap()).abs() < 1e-9, "{m}");
+    assert_eq!(steps[0]["days"], m["test_days"]);
+    assert_eq!(json(out.join("model/model.json"))["horizon"], 3);
+
+    // predict: within the horizon the direct forecast reproduces the training-time one exactly
+    for days in ["2", "7"] {
+        let fc = dir.join(format!("forecast-{days}"));
+        let o = run(&[
+            "predict",
+            "--model",
+            out.join("model").to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "--days",
+            days,
+            "--out",
+            fc.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(stdout.contains("reproduces the training-time forecast exactly"), "{stdout}");
+        assert!(stdout.contains("direct"), "{stdout}");
+        let n = std::fs::read_to_string(fc.join("forecast.csv")).unwrap().lines().count();
+        assert_eq!(n, 1 + days.parse::<usize>().unwrap());
+    }
+    // a head of another size does not load into a model.json that says 3
+    let changed = dir.join("changed");
+    std::fs::create_dir_all(&changed).unwrap();
+    std::fs::copy(out.join("model/weights.safetensors"), changed.join("weights.safetensors")).unwrap();
+    let j = std::fs::read_to_string(out.join("model/model.json"))
+        .unwrap()
+        .replace("\"horizon\": 3", "\"horizon\": 2");
+    std::fs::write(changed.join("model.json"), j).unwrap();
+    let o = run(&[
+        "predict",
+        "--model",
+        changed.to_str().unwrap(),
+        csv.to_str().unwrap(),
+        "--out",
+        dir.join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be loaded"), "{}", stderr(&o));
+
+    // a horizon the validation part cannot hold is a clear error before any training
+    let csv_s = csv.to_str().unwrap();
+    assert_bad_input(&["stock", csv_s, "--horizon", "0"], "--horizon 0: must be at least 1");
+    assert_bad_input(&["stock", csv_s, "--horizon", "60"], "--horizon 60: the validation part has only");
+}
