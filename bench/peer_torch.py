@@ -29,25 +29,28 @@ def main():
     torch.manual_seed(a.seed)
     _, prices = wl.closes(a.csv)
     d = wl.windows(prices, a.window)
-    x = torch.tensor(d["x_train"]).unsqueeze(-1)
-    y = torch.tensor(d["y_train"]).unsqueeze(-1)
-    net = Net(a.model, a.hidden, a.layers)
+    dev = torch.device(a.device)
+    x = torch.tensor(d["x_train"]).unsqueeze(-1).to(dev)
+    y = torch.tensor(d["y_train"]).unsqueeze(-1).to(dev)
+    net = Net(a.model, a.hidden, a.layers).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     epoch_s = []
     for _ in range(a.epochs):
         t0 = time.perf_counter()
-        for idx in torch.randperm(len(x)).split(a.batch):
+        for idx in torch.randperm(len(x), device=dev).split(a.batch):
             opt.zero_grad(set_to_none=True)
             loss = torch.nn.functional.mse_loss(net(x[idx]), y[idx])
             loss.backward()
             opt.step()
-            loss.item()  # the per-batch read-back the workload includes
+            loss.item()  # the per-batch read-back the workload includes (a sync on CUDA)
         epoch_s.append(time.perf_counter() - t0)
     net.eval()
     with torch.no_grad():
-        pred = net(torch.tensor(d["x_test"]).unsqueeze(-1)).squeeze(-1).tolist()
+        pred = net(torch.tensor(d["x_test"]).unsqueeze(-1).to(dev)).squeeze(-1).tolist()
     params = sum(p.numel() for p in net.parameters())
-    print(json.dumps(wl.report("torch", f"torch {torch.__version__}", a, d, epoch_s, pred, params)), flush=True)
+    r = wl.report("torch", f"torch {torch.__version__}", a, d, epoch_s, pred, params)
+    r["device"] = torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu"
+    print(json.dumps(r), flush=True)
 
 
 if __name__ == "__main__":

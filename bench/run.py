@@ -22,6 +22,8 @@ SIZES = {"small": ("data/AAPL.csv", 64, 20), "large": ("data/MSFT.csv", 128, 3)}
 def command(impl, a, csv, model, hidden, epochs, threads="2"):
     flags = ["--csv", csv, "--model", model, "--hidden", str(hidden), "--epochs", str(epochs),
              "--window", "60", "--batch", "64", "--threads", threads, "--json"]
+    if a.device != "cpu":
+        flags += ["--device", a.device]
     if impl == "rust":
         return [a.bin, "bench"] + flags
     py = a.torch_python if impl == "torch" else a.keras_python
@@ -69,8 +71,15 @@ def main():
     ap.add_argument("--sizes", default="small,large")
     ap.add_argument("--models", default="lstm,gru")
     ap.add_argument("--contended", action="store_true", help="also run rust and torch with a busy loop on one core")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda: ours and the PyTorch peer on the GPU (no Keras)")
+    ap.add_argument("--small-epochs", type=int, help="epochs of the small workload (default 20)")
+    ap.add_argument("--large-epochs", type=int, help="epochs of the large workload (default 3)")
+    ap.add_argument("--tag", default="", help="added to the results file name")
     a = ap.parse_args()
-    impls = ["rust", "torch"] + (["keras"] if a.keras_python else [])
+    impls = ["rust", "torch"] + (["keras"] if a.keras_python and a.device == "cpu" else [])
+    for size, epochs in [("small", a.small_epochs), ("large", a.large_epochs)]:
+        if epochs:
+            SIZES[size] = SIZES[size][:2] + (epochs,)
     rows = []
     for size in a.sizes.split(","):
         csv, hidden, epochs = SIZES[size]
@@ -113,11 +122,11 @@ def main():
                 c = statistics.median(r["epoch_s_median"] for r in sel if r["condition"] == "contended")
                 print(f"| {model} | {impl} | {i:.3f} | {c:.3f} | {c / i:.2f}x |")
         rows += contended
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
-    path = os.path.join(HERE, "results", f"bench-{stamp}.json")
+    path = os.path.join(os.environ.get("BENCH_RESULTS", os.path.join(HERE, "results")), f"bench-{a.tag}{stamp}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".tmp", "w") as f:
-        json.dump({"when": stamp, "reps": a.reps, "runs": rows}, f, indent=1)
+        json.dump({"when": stamp, "reps": a.reps, "device": a.device, "runs": rows}, f, indent=1)
     os.replace(path + ".tmp", path)
     print(f"\nwrote {os.path.relpath(path)}")
 

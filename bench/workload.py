@@ -97,5 +97,6 @@ def args(description):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="PyTorch peer only")
     p.add_argument("--json", action="store_true")
     return p.parse_args()

@@ -108,6 +108,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         "model": cfg.model,
         "dataset": cfg.csv.file_stem().map(|s| s.to_string_lossy().into_owned()),
         "device": crate::device::name(device),
+        "cudnn": device.is_cuda() && tch::Cuda::cudnn_is_available(),
         "n_rows": n,
         "n_train_samples": train.len(),
         "n_test_samples": n - n_train,
