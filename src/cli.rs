@@ -329,6 +329,10 @@ pub struct BenchArgs {
     /// Print one JSON line instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Also time each phase of a training step (batch gathering, forward, backward, optimiser,
+    /// loss read-back) and report seconds per epoch for each (CPU only)
+    #[arg(long)]
+    pub profile: bool,
 }
 
 impl From<BenchArgs> for BenchConfig {
@@ -349,6 +353,7 @@ impl From<BenchArgs> for BenchConfig {
             },
             device: a.device.into(),
             json: a.json,
+            profile: a.profile,
         }
     }
 }

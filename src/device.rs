@@ -68,3 +68,19 @@ mod tests {
         assert!((1..=cores).contains(&t), "{t} of {cores}");
     }
 }
+
+/// Keeps freed blocks in the process instead of handing them back to the kernel.
+///
+/// Training allocates and frees the same few megabyte-sized buffers every batch. glibc serves
+/// blocks that large with fresh `mmap` pages, so every batch paid a page fault per 4 KiB
+/// touched: the hand-written GRU step took 260,000 faults and 0.39 s of kernel time in three
+/// small epochs, and 61,000 (mostly loading libtorch) and 0.13 s with this, 30% less wall time.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes glibc's allocation thresholds; 32 MiB is the largest mmap
+    // threshold glibc accepts on 64-bit systems.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}

@@ -10,6 +10,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    lstm_stock::device::keep_freed_memory();
     let cli = lstm_stock::cli::Cli::parse();
     if let Err(err) = lstm_stock::cli::run(cli) {
         eprintln!("error: {err:#}");

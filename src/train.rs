@@ -9,6 +9,7 @@ use serde::Serialize;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
 
 use crate::model::Net;
+use crate::profile;
 
 /// Optimisation settings.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -136,17 +137,16 @@ pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize
         if crate::interrupt::requested() {
             break;
         }
-        let (xb, yb) = (s.x.index_select(0, &idx), s.y.index_select(0, &idx));
-        let loss = net.forward(&xb, true).mse_loss(&yb, Reduction::Mean);
-        opt.zero_grad();
-        loss.backward();
+        let (xb, yb) = profile::time("gather", || (s.x.index_select(0, &idx), s.y.index_select(0, &idx)));
+        profile::time("optimizer", || opt.zero_grad());
+        let loss = net.loss_backward(&xb, &yb);
         if let Some(max) = clip {
-            opt.clip_grad_norm(max);
+            profile::time("clip", || opt.clip_grad_norm(max));
         }
-        opt.step();
-        sum += loss.detach() * idx.size()[0];
+        profile::time("optimizer", || opt.step());
+        profile::time("loss sum", || sum += loss.detach() * idx.size()[0]);
     }
-    sum.double_value(&[]) / n as f64
+    profile::time("read-back", || sum.double_value(&[])) / n as f64
 }
 
 /// Mean squared error over all samples, without dropout or a graph.

@@ -32,6 +32,8 @@ pub struct BenchConfig {
     pub threads: usize,
     pub device: DeviceChoice,
     pub json: bool,
+    /// Time the phases of each training step (see [`crate::profile`]).
+    pub profile: bool,
 }
 
 /// Matmul FLOPs of one training epoch, as `bench_common.rnn_flops_per_epoch` counts them:
@@ -52,6 +54,12 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     }
     tch::set_num_threads(cfg.threads as i32);
     let device = crate::device::resolve(cfg.device)?;
+    if cfg.profile {
+        if device.is_cuda() {
+            crate::bail_input!("--profile times CPU work only (CUDA queues its ops); use --device cpu");
+        }
+        crate::profile::enable();
+    }
     let series =
         load_prices(&cfg.csv, &LoadOptions { target_col: Some("Close".into()), ..Default::default() })?;
     let n = series.len();
@@ -88,6 +96,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         epoch_s.push(t0.elapsed().as_secs_f64());
     }
     let train_s = t_train.elapsed().as_secs_f64();
+    let phases = crate::profile::take();
 
     let pred = net.predict(&test_x);
     let actual = &series.values[n_train..];
@@ -135,6 +144,15 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         "process_s": round(process_age_s(), 3),
         "cpu_s": round(cpu_s(), 3),
     });
+    let mut res = res;
+    if cfg.profile {
+        let per_epoch: serde_json::Map<String, serde_json::Value> = phases
+            .iter()
+            .map(|(name, secs, _)| (name.to_string(), json!(round(secs / cfg.epochs as f64, 5))))
+            .collect();
+        res["profile_s_per_epoch"] = per_epoch.into();
+        res["profile_steps_per_epoch"] = json!((train.len() as usize).div_ceil(cfg.batch));
+    }
     if cfg.json {
         println!("{res}");
     } else if let Some(map) = res.as_object() {

@@ -7,8 +7,10 @@
 
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
+use super::gru_step::{self, LayerWeights};
 use super::scratch::ScratchRnn;
 use super::{Cell, ModelConfig};
+use crate::profile;
 
 /// A stack of recurrent layers with PyTorch's parameter names (`weight_ih_l0`, `bias_hh_l1`, ...).
 #[derive(Debug)]
@@ -52,6 +54,14 @@ impl Recurrent {
             );
         }
         Recurrent { cfg, flat }
+    }
+
+    /// Each layer's weights, by libtorch's names.
+    pub fn layer_weights(&self) -> Vec<LayerWeights<'_>> {
+        self.flat
+            .chunks(4)
+            .map(|w| LayerWeights { w_ih: &w[0], w_hh: &w[1], b_ih: &w[2], b_hh: &w[3] })
+            .collect()
     }
 
     /// `[batch, seq, input]` -> outputs of the last layer at every step, `[batch, seq, hidden]`.
@@ -125,6 +135,30 @@ impl Net {
     pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
         let out = self.rnn.forward(xs, train);
         self.head.forward(&out.select(1, -1))
+    }
+
+    /// The training loss (MSE against `ys`, `[batch, horizon]`) of a batch, with the gradient of
+    /// every parameter left in its `.grad` as `backward` leaves it. A GRU on the CPU takes the
+    /// hand-written step of [`gru_step`] (same gradients, several times faster); everything else
+    /// libtorch's autograd.
+    pub fn loss_backward(&self, xs: &Tensor, ys: &Tensor) -> Tensor {
+        if let (Rnn::Fused(r), Cell::Gru, Some(bias)) = (&self.rnn, self.cfg.kind.cell(), &self.head.bs) {
+            if gru_step::applies(xs.device(), xs.kind(), self.cfg.dropout, self.cfg.layers) {
+                let (layers, head) = (r.layer_weights(), (&self.head.ws, bias));
+                let f = profile::time("forward", || gru_step::forward(xs, ys, &layers, head));
+                profile::time("backward", || {
+                    let grads = gru_step::backward(&f, &layers, head);
+                    let params: Vec<&Tensor> = r.flat.iter().chain([&self.head.ws, bias]).collect();
+                    profile::time("backward: hand-off to optimizer", || {
+                        gru_step::hand_to_optimizer(&params, &grads)
+                    });
+                });
+                return f.loss;
+            }
+        }
+        let loss = profile::time("forward", || self.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
+        profile::time("backward", || loss.backward());
+        loss
     }
 
     /// The linear head applied to hidden states `[.., hidden]`.

@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod fused;
 pub mod gates;
+pub mod gru_step;
 pub mod plain;
 pub mod scratch;
 

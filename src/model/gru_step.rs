@@ -1,0 +1,283 @@
+//! A GRU training step written by hand for the CPU: forward and backward over large matrix
+//! products, gradients handed to the optimizer.
+//!
+//! Why: libtorch's CPU GRU has no oneDNN kernel. It runs one small matrix product per step for
+//! the input *and* the recurrent projection, and autograd records about a dozen small ops per
+//! step and layer, each with its own dispatch and allocation; the benchmark's GRU ran 6x above
+//! the floating-point floor. Here the input projections and the weight gradients of all time
+//! steps are single large products, each step does one recurrent product, and the gate
+//! arithmetic of a step is one pass over plain memory. Sigmoid and tanh stay with libtorch's
+//! vectorised kernels.
+//!
+//! Same network, same parameters, same gradients as `Tensor::gru` + linear head + MSE (PyTorch
+//! equations, gate order r, z, n): the equivalence tests compare the two to float32 rounding.
+
+use tch::{Device, Kind, Tensor};
+
+/// The weights of one layer as libtorch names them (`weight_ih_l0`, ...).
+pub struct LayerWeights<'a> {
+    /// `[3H, in]`
+    pub w_ih: &'a Tensor,
+    /// `[3H, H]`
+    pub w_hh: &'a Tensor,
+    /// `[3H]`
+    pub b_ih: &'a Tensor,
+    /// `[3H]`
+    pub b_hh: &'a Tensor,
+}
+
+/// What the backward pass of one layer needs from its forward pass (time-major rows: step
+/// `s`, sample `i` is row `s * batch + i`).
+struct Cache {
+    /// The layer's input `[T * B, in]`.
+    x: Tensor,
+    /// States `[(T + 1) * B, H]`: zeros, then the output of every step.
+    h: Tensor,
+    /// Gate values `[T * B, 3H]`: r, z (after the sigmoid), n (after the tanh).
+    gates: Tensor,
+    /// The recurrent part of the candidate, `W_hn h + b_hn`, `[T * B, H]`.
+    ghn: Tensor,
+}
+
+/// Gradients of one layer, in libtorch's parameter order, and of its input.
+struct LayerGrads {
+    params: [Tensor; 4],
+    /// Not computed for the first layer, whose input is the data.
+    dx: Option<Tensor>,
+}
+
+/// Whether [`loss_and_grads`] can train this network: float32 GRU layers on the CPU, no
+/// dropout between layers.
+pub fn applies(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
+    device == Device::Cpu && kind == Kind::Float && (dropout == 0.0 || layers == 1) && enabled()
+}
+
+/// `LSTM_STOCK_GRU=libtorch` turns the hand-written step off (to compare the two).
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("LSTM_STOCK_GRU").map_or(true, |v| v != "libtorch"))
+}
+
+/// Rows `start..start + n` of the contiguous float32 CPU matrix `t` (`width` columns), as
+/// memory.
+///
+/// # Safety
+/// `t` must be a contiguous float32 CPU tensor with at least `start + n` rows of `width`, and
+/// no other live slice or libtorch op may touch those rows while the returned slice is used.
+unsafe fn mem<'a>(t: &Tensor, width: usize, start: usize, n: usize) -> &'a mut [f32] {
+    debug_assert!(t.is_contiguous() && t.kind() == Kind::Float && t.device() == Device::Cpu);
+    debug_assert!((start + n) * width <= t.numel());
+    std::slice::from_raw_parts_mut((t.data_ptr() as *mut f32).add(start * width), n * width)
+}
+
+fn rows(t: &Tensor, start: usize, n: usize) -> Tensor {
+    t.narrow(0, start as i64, n as i64)
+}
+
+fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cache {
+    let g3 = w.w_hh.size()[0];
+    let hid = (g3 / 3) as usize;
+    let opts = (Kind::Float, Device::Cpu);
+    // every step's input projection at once: [T * B, 3H]
+    let gi = crate::profile::time("forward: input products", || w.b_ih.addmm(&x, &w.w_ih.tr()));
+    let h = Tensor::zeros([((steps + 1) * batch) as i64, hid as i64], opts);
+    let gates = Tensor::empty([(steps * batch) as i64, g3], opts);
+    let ghn = Tensor::empty([(steps * batch) as i64, hid as i64], opts);
+    let gh = Tensor::empty([batch as i64, g3], opts);
+    let w_hh_t = w.w_hh.tr();
+    for s in 0..steps {
+        let h_prev = rows(&h, s * batch, batch);
+        crate::profile::time("forward: step products", || {
+            let _ = w.b_hh.addmm_out(&gh, &h_prev, &w_hh_t);
+        });
+        let g = rows(&gates, s * batch, batch);
+        let (w3, r) = (3 * hid, s * batch);
+        // SAFETY: each slice covers rows of its own buffer; libtorch touches them only between
+        // the loops below, where the slices are taken again.
+        let (gi_s, gh_m, g_m, ghn_m) = unsafe {
+            (
+                mem(&gi, w3, r, batch),
+                mem(&gh, w3, 0, batch),
+                mem(&gates, w3, r, batch),
+                mem(&ghn, hid, r, batch),
+            )
+        };
+        // pre-activations of r and z; the recurrent part of n kept for the backward pass
+        for ((a, b), (o, gn)) in gi_s
+            .chunks_exact(w3)
+            .zip(gh_m.chunks_exact(w3))
+            .zip(g_m.chunks_exact_mut(w3).zip(ghn_m.chunks_exact_mut(hid)))
+        {
+            for ((o, a), b) in o[..2 * hid].iter_mut().zip(&a[..2 * hid]).zip(&b[..2 * hid]) {
+                *o = a + b;
+            }
+            gn.copy_from_slice(&b[2 * hid..]);
+        }
+        crate::profile::time("forward: sigmoid", || {
+            let _ = g.narrow(1, 0, 2 * hid as i64).sigmoid_();
+        });
+        // SAFETY: as above (the sigmoid has finished).
+        let g_m = unsafe { mem(&gates, w3, r, batch) };
+        // pre-activation of the candidate: W_in x + b_in + r * (W_hn h + b_hn)
+        for ((a, b), o) in gi_s.chunks_exact(w3).zip(gh_m.chunks_exact(w3)).zip(g_m.chunks_exact_mut(w3)) {
+            let (rz, n) = o.split_at_mut(2 * hid);
+            for (((n, r), a), b) in n.iter_mut().zip(&rz[..hid]).zip(&a[2 * hid..]).zip(&b[2 * hid..]) {
+                *n = a + r * b;
+            }
+        }
+        crate::profile::time("forward: tanh", || {
+            let _ = g.narrow(1, 2 * hid as i64, hid as i64).tanh_();
+        });
+        // SAFETY: as above; steps s and s + 1 of `h` are disjoint rows.
+        let (g_m, hp, hn) =
+            unsafe { (mem(&gates, w3, r, batch), mem(&h, hid, r, batch), mem(&h, hid, r + batch, batch)) };
+        // h' = (1 - z) * n + z * h
+        for ((g, hp), hn) in g_m.chunks_exact(w3).zip(hp.chunks_exact(hid)).zip(hn.chunks_exact_mut(hid)) {
+            for (((hn, hp), z), n) in hn.iter_mut().zip(hp).zip(&g[hid..2 * hid]).zip(&g[2 * hid..]) {
+                *hn = n + z * (hp - n);
+            }
+        }
+    }
+    Cache { x, h, gates, ghn }
+}
+
+/// Backward through one layer. `dh_out` `[T * B, H]` is the loss gradient with respect to each
+/// step's output (from the layer above, or the head at the last step).
+fn backward_layer(
+    c: &Cache,
+    dh_out: &Tensor,
+    (steps, batch): (usize, usize),
+    w: &LayerWeights,
+    need_dx: bool,
+) -> LayerGrads {
+    let g3 = w.w_hh.size()[0];
+    let hid = (g3 / 3) as usize;
+    let opts = (Kind::Float, Device::Cpu);
+    let dgi = Tensor::empty([(steps * batch) as i64, g3], opts);
+    let dgh = Tensor::empty([(steps * batch) as i64, g3], opts);
+    let mut dh = Tensor::zeros([batch as i64, hid as i64], opts);
+    for s in (0..steps).rev() {
+        let (w3, r) = (3 * hid, s * batch);
+        // SAFETY: each slice covers rows of its own buffer; libtorch's product into `dh` runs
+        // after the loop below, and the slices are taken again next step.
+        let (dh_m, up, g, ghn, hp, dgi_m, dgh_m) = unsafe {
+            (
+                mem(&dh, hid, 0, batch),
+                mem(dh_out, hid, r, batch),
+                mem(&c.gates, w3, r, batch),
+                mem(&c.ghn, hid, r, batch),
+                mem(&c.h, hid, r, batch),
+                mem(&dgi, w3, r, batch),
+                mem(&dgh, w3, r, batch),
+            )
+        };
+        let rows_of = up.chunks_exact(hid).zip(dh_m.chunks_exact_mut(hid)).zip(hp.chunks_exact(hid));
+        let rows_of = rows_of.zip(g.chunks_exact(w3).zip(ghn.chunks_exact(hid)));
+        let rows_of = rows_of.zip(dgi_m.chunks_exact_mut(w3).zip(dgh_m.chunks_exact_mut(w3)));
+        crate::profile::time("backward: gate loop", || {
+            for ((((up, dh), hp), (g, ghn)), (dgi, dgh)) in rows_of {
+                let (r, z, n) = (&g[..hid], &g[hid..2 * hid], &g[2 * hid..]);
+                let (gi_r, rest) = dgi.split_at_mut(hid);
+                let (gi_z, gi_n) = rest.split_at_mut(hid);
+                let (gh_r, rest) = dgh.split_at_mut(hid);
+                let (gh_z, gh_n) = rest.split_at_mut(hid);
+                let (up, hp, ghn) = (&up[..hid], &hp[..hid], &ghn[..hid]);
+                for k in 0..hid {
+                    let (r, z, n) = (r[k], z[k], n[k]);
+                    let d = dh[k] + up[k];
+                    let da_n = d * (1.0 - z) * (1.0 - n * n);
+                    let da_z = d * (hp[k] - n) * z * (1.0 - z);
+                    let da_r = da_n * ghn[k] * r * (1.0 - r);
+                    gi_r[k] = da_r;
+                    gi_z[k] = da_z;
+                    gi_n[k] = da_n;
+                    gh_r[k] = da_r;
+                    gh_z[k] = da_z;
+                    gh_n[k] = da_n * r;
+                    // the direct path to the previous state; the recurrent product is added below
+                    dh[k] = d * z;
+                }
+            }
+        });
+        crate::profile::time("backward: step products", || {
+            let _ = dh.addmm_(&rows(&dgh, r, batch), w.w_hh);
+        });
+    }
+    let h_prev = rows(&c.h, 0, steps * batch);
+    crate::profile::time("backward: weight products", || LayerGrads {
+        params: [
+            dgi.tr().mm(&c.x),
+            dgh.tr().mm(&h_prev),
+            dgi.sum_dim_intlist(0, false, Kind::Float),
+            dgh.sum_dim_intlist(0, false, Kind::Float),
+        ],
+        dx: need_dx.then(|| dgi.mm(w.w_ih)),
+    })
+}
+
+/// The forward pass of the whole network on one batch, kept for [`backward`].
+pub struct Forward {
+    caches: Vec<Cache>,
+    /// The last layer's state at the last step, `[B, H]`.
+    last: Tensor,
+    /// d loss / d output, `[B, out]`.
+    d_out: Tensor,
+    /// MSE of the batch.
+    pub loss: Tensor,
+    steps: usize,
+    batch: usize,
+}
+
+/// MSE loss of `Linear(GRU stack(x)[:, -1])` against `y`, keeping what the backward pass needs.
+/// `x` `[B, T, in]`, `y` `[B, out]`; `layers` bottom up; `head` = (weight `[out, H]`, bias
+/// `[out]`). Runs without recording a graph.
+pub fn forward(x: &Tensor, y: &Tensor, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Forward {
+    tch::no_grad(|| {
+        let (batch, steps) = (x.size()[0] as usize, x.size()[1] as usize);
+        let mut input = x.transpose(0, 1).contiguous().view([(steps * batch) as i64, -1]);
+        let mut caches = Vec::with_capacity(layers.len());
+        for w in layers {
+            let c = forward_layer(input, steps, batch, w);
+            input = rows(&c.h, batch, steps * batch);
+            caches.push(c);
+        }
+        let last = rows(&caches[caches.len() - 1].h, steps * batch, batch);
+        let diff = head.1.addmm(&last, &head.0.tr()) - y;
+        let loss = diff.square().mean(Kind::Float);
+        let d_out = diff * (2.0 / y.numel() as f64);
+        Forward { caches, last, d_out, loss, steps, batch }
+    })
+}
+
+/// The gradient of every parameter, in the order: each layer's `w_ih, w_hh, b_ih, b_hh`
+/// (bottom up), then the head's weight and bias.
+pub fn backward(f: &Forward, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Vec<Tensor> {
+    tch::no_grad(|| {
+        let (steps, batch) = (f.steps, f.batch);
+        let head_grads = [f.d_out.tr().mm(&f.last), f.d_out.sum_dim_intlist(0, false, Kind::Float)];
+        let hid = f.last.size()[1];
+        let mut d_up = Tensor::zeros([(steps * batch) as i64, hid], (Kind::Float, Device::Cpu));
+        let _ = rows(&d_up, (steps - 1) * batch, batch).copy_(&f.d_out.mm(head.0));
+        let mut grads: Vec<[Tensor; 4]> = Vec::with_capacity(layers.len());
+        for (l, (c, w)) in f.caches.iter().zip(layers).enumerate().rev() {
+            let g = backward_layer(c, &d_up, (steps, batch), w, l > 0);
+            if let Some(dx) = g.dx {
+                d_up = dx;
+            }
+            grads.push(g.params);
+        }
+        grads.reverse();
+        let mut all: Vec<Tensor> = grads.into_iter().flatten().collect();
+        all.extend(head_grads);
+        all
+    })
+}
+
+/// Makes `grads` the `.grad` of `params` (as a backward pass would), through the surrogate
+/// `sum(p * g)` whose gradient with respect to each `p` is `g`.
+pub fn hand_to_optimizer(params: &[&Tensor], grads: &[Tensor]) {
+    let surrogate = params.iter().zip(grads).map(|(p, g)| (*p * g).sum(Kind::Float)).reduce(|a, b| a + b);
+    if let Some(s) = surrogate {
+        s.backward();
+    }
+}
