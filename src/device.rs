@@ -59,16 +59,6 @@ pub fn auto_threads() -> usize {
     cores.saturating_sub(busy_cores).max(1)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn auto_threads_stay_within_the_cores() {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        let t = super::auto_threads();
-        assert!((1..=cores).contains(&t), "{t} of {cores}");
-    }
-}
-
 /// Keeps freed blocks in the process instead of handing them back to the kernel.
 ///
 /// Training allocates and frees the same few megabyte-sized buffers every batch. glibc serves
@@ -82,5 +72,15 @@ pub fn keep_freed_memory() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn auto_threads_stay_within_the_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let t = super::auto_threads();
+        assert!((1..=cores).contains(&t), "{t} of {cores}");
     }
 }

@@ -131,6 +131,12 @@ pub fn fit(
 /// waits for the device between steps.
 pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize, clip: Option<f64>) -> f64 {
     let n = s.len();
+    let threads = tch::get_num_threads().max(1) as usize;
+    let parts = if s.x.device() == Device::Cpu { crate::model::step::parts_for(batch, threads) } else { 1 };
+    if parts > 1 {
+        // each share of a batch runs on its own thread with one libtorch thread
+        tch::set_num_threads(1);
+    }
     let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
     let perm = Tensor::randperm(n, (Kind::Int64, s.x.device()));
     for idx in perm.split(batch as i64, 0) {
@@ -139,12 +145,15 @@ pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize
         }
         let (xb, yb) = profile::time("gather", || (s.x.index_select(0, &idx), s.y.index_select(0, &idx)));
         profile::time("optimizer", || opt.zero_grad());
-        let loss = net.loss_backward(&xb, &yb);
+        let loss = net.loss_backward(&xb, &yb, parts);
         if let Some(max) = clip {
             profile::time("clip", || opt.clip_grad_norm(max));
         }
         profile::time("optimizer", || opt.step());
         profile::time("loss sum", || sum += loss.detach() * idx.size()[0]);
+    }
+    if parts > 1 {
+        tch::set_num_threads(threads as i32);
     }
     profile::time("read-back", || sum.double_value(&[])) / n as f64
 }

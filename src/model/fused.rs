@@ -7,8 +7,9 @@
 
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
-use super::gru_step::{self, LayerWeights};
+use super::gru_step::LayerWeights;
 use super::scratch::ScratchRnn;
+use super::step;
 use super::{Cell, ModelConfig};
 use crate::profile;
 
@@ -66,25 +67,30 @@ impl Recurrent {
 
     /// `[batch, seq, input]` -> outputs of the last layer at every step, `[batch, seq, hidden]`.
     pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
-        let c = &self.cfg;
-        let h0 = Tensor::zeros([c.layers, xs.size()[0], c.hidden], (xs.kind(), xs.device()));
-        let dropout = if train { c.dropout } else { 0.0 };
-        match c.kind.cell() {
-            Cell::Lstm => {
-                xs.lstm(
-                    &[&h0, &h0],
-                    &self.flat.iter().collect::<Vec<_>>(),
-                    true,
-                    c.layers,
-                    dropout,
-                    train,
-                    false,
-                    true,
-                )
-                .0
-            }
-            Cell::Gru => xs.gru(&h0, &self.flat, true, c.layers, dropout, train, false, true).0,
+        rnn_forward(&self.cfg, &self.flat, xs, train)
+    }
+}
+
+/// libtorch's fused LSTM / GRU over the weights `flat` (see [`Recurrent`]): `[batch, seq,
+/// input]` -> the last layer's outputs `[batch, seq, hidden]`.
+pub fn rnn_forward(c: &ModelConfig, flat: &[Tensor], xs: &Tensor, train: bool) -> Tensor {
+    let h0 = Tensor::zeros([c.layers, xs.size()[0], c.hidden], (xs.kind(), xs.device()));
+    let dropout = if train { c.dropout } else { 0.0 };
+    match c.kind.cell() {
+        Cell::Lstm => {
+            xs.lstm(
+                &[&h0, &h0],
+                &flat.iter().collect::<Vec<_>>(),
+                true,
+                c.layers,
+                dropout,
+                train,
+                false,
+                true,
+            )
+            .0
         }
+        Cell::Gru => xs.gru(&h0, flat, true, c.layers, dropout, train, false, true).0,
     }
 }
 
@@ -138,27 +144,32 @@ impl Net {
     }
 
     /// The training loss (MSE against `ys`, `[batch, horizon]`) of a batch, with the gradient of
-    /// every parameter left in its `.grad` as `backward` leaves it. A GRU on the CPU takes the
-    /// hand-written step of [`gru_step`] (same gradients, several times faster); everything else
-    /// libtorch's autograd.
-    pub fn loss_backward(&self, xs: &Tensor, ys: &Tensor) -> Tensor {
-        if let (Rnn::Fused(r), Cell::Gru, Some(bias)) = (&self.rnn, self.cfg.kind.cell(), &self.head.bs) {
-            if gru_step::applies(xs.device(), xs.kind(), self.cfg.dropout, self.cfg.layers) {
-                let (layers, head) = (r.layer_weights(), (&self.head.ws, bias));
-                let f = profile::time("forward", || gru_step::forward(xs, ys, &layers, head));
-                profile::time("backward", || {
-                    let grads = gru_step::backward(&f, &layers, head);
-                    let params: Vec<&Tensor> = r.flat.iter().chain([&self.head.ws, bias]).collect();
-                    profile::time("backward: hand-off to optimizer", || {
-                        gru_step::hand_to_optimizer(&params, &grads)
-                    });
-                });
-                return f.loss;
+    /// every parameter left in its `.grad` as `backward` leaves it; with `parts` over 1 the
+    /// batch is split over that many threads (see [`super::step`]).
+    pub fn loss_backward(&self, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
+        match self.shared() {
+            Some(p) => step::loss_backward(&p, xs, ys, parts),
+            None => {
+                let loss =
+                    profile::time("forward", || self.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
+                profile::time("backward", || loss.backward());
+                loss
             }
         }
-        let loss = profile::time("forward", || self.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
-        profile::time("backward", || loss.backward());
-        loss
+    }
+
+    /// The fused network's parameters as shallow copies (same storage, same gradients) that
+    /// can move to another thread; `None` for the hand-written cells.
+    pub fn shared(&self) -> Option<step::Shared> {
+        match (&self.rnn, &self.head.bs) {
+            (Rnn::Fused(r), Some(b)) => Some(step::Shared {
+                cfg: self.cfg,
+                flat: r.flat.iter().map(|t| t.shallow_clone()).collect(),
+                head_w: self.head.ws.shallow_clone(),
+                head_b: b.shallow_clone(),
+            }),
+            _ => None,
+        }
     }
 
     /// The linear head applied to hidden states `[.., hidden]`.

@@ -257,7 +257,7 @@ pub fn backward(f: &Forward, layers: &[LayerWeights], head: (&Tensor, &Tensor)) 
         let head_grads = [f.d_out.tr().mm(&f.last), f.d_out.sum_dim_intlist(0, false, Kind::Float)];
         let hid = f.last.size()[1];
         let mut d_up = Tensor::zeros([(steps * batch) as i64, hid], (Kind::Float, Device::Cpu));
-        let _ = rows(&d_up, (steps - 1) * batch, batch).copy_(&f.d_out.mm(head.0));
+        rows(&d_up, (steps - 1) * batch, batch).copy_(&f.d_out.mm(head.0));
         let mut grads: Vec<[Tensor; 4]> = Vec::with_capacity(layers.len());
         for (l, (c, w)) in f.caches.iter().zip(layers).enumerate().rev() {
             let g = backward_layer(c, &d_up, (steps, batch), w, l > 0);

@@ -9,6 +9,7 @@ pub mod gates;
 pub mod gru_step;
 pub mod plain;
 pub mod scratch;
+pub mod step;
 
 pub use fused::{Net, Recurrent};
 

@@ -1,0 +1,149 @@
+//! One training step's loss and gradients, on one thread or with the batch split over several.
+//!
+//! Why split: libtorch parallelises inside each op, and the ops of a recurrent network on a
+//! 64-sample batch are small, so its threads spend much of an epoch waiting for each other (two
+//! threads ran the large LSTM barely faster than one). Splitting the batch gives each thread
+//! whole, independent forward and backward passes of its share with one libtorch thread each;
+//! the gradients, weighted by each share's size, add up to the full batch's. The sum is taken
+//! in a fixed order, so a run is repeatable for a given thread count, but the rounding differs
+//! from a run with another thread count.
+
+use tch::Tensor;
+
+use super::fused::rnn_forward;
+use super::gru_step::{self, LayerWeights};
+use super::{Cell, ModelConfig};
+use crate::profile;
+
+/// A fused network's parameters (shallow copies: same storage and gradients), movable to a
+/// worker thread.
+pub struct Shared {
+    pub cfg: ModelConfig,
+    /// Per layer `w_ih, w_hh, b_ih, b_hh`.
+    pub flat: Vec<Tensor>,
+    pub head_w: Tensor,
+    pub head_b: Tensor,
+}
+
+impl Shared {
+    fn params(&self) -> Vec<&Tensor> {
+        self.flat.iter().chain([&self.head_w, &self.head_b]).collect()
+    }
+
+    fn hand_gru(&self, xs: &Tensor) -> bool {
+        self.cfg.kind.cell() == Cell::Gru
+            && gru_step::applies(xs.device(), xs.kind(), self.cfg.dropout, self.cfg.layers)
+    }
+
+    /// Whether a batch may be split: on the CPU, and without dropout (whose masks come from
+    /// the one global random generator, which threads would draw from in no fixed order).
+    fn splittable(&self, xs: &Tensor) -> bool {
+        xs.device() == tch::Device::Cpu
+            && (self.cfg.dropout == 0.0 || self.cfg.layers == 1)
+            && split_enabled()
+    }
+}
+
+/// `LSTM_STOCK_SPLIT=0` keeps every batch on one thread (to compare the two).
+fn split_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("LSTM_STOCK_SPLIT").map_or(true, |v| v != "0"))
+}
+
+/// How many threads a batch of `batch` samples is split over when libtorch has `threads`:
+/// at most one per thread, each with at least 16 samples.
+pub fn parts_for(batch: usize, threads: usize) -> usize {
+    threads.min(batch / 16).max(1)
+}
+
+/// MSE of the fused network on a batch, recorded for autograd.
+fn autograd_loss(p: &Shared, xs: &Tensor, ys: &Tensor) -> Tensor {
+    let last = rnn_forward(&p.cfg, &p.flat, xs, true).select(1, -1);
+    last.matmul(&p.head_w.tr()).g_add(&p.head_b).mse_loss(ys, tch::Reduction::Mean)
+}
+
+/// Loss of the batch and the gradient of every parameter (in [`Shared::params`] order).
+/// A GRU on the CPU takes the hand-written step of [`gru_step`]; otherwise libtorch's autograd.
+fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor) -> (Tensor, Vec<Tensor>) {
+    if p.hand_gru(xs) {
+        let layers: Vec<LayerWeights> = p
+            .flat
+            .chunks(4)
+            .map(|w| LayerWeights { w_ih: &w[0], w_hh: &w[1], b_ih: &w[2], b_hh: &w[3] })
+            .collect();
+        let head = (&p.head_w, &p.head_b);
+        let f = profile::time("forward", || gru_step::forward(xs, ys, &layers, head));
+        let grads = profile::time("backward", || gru_step::backward(&f, &layers, head));
+        return (f.loss, grads);
+    }
+    let loss = profile::time("forward", || autograd_loss(p, xs, ys));
+    let grads = profile::time("backward", || Tensor::run_backward(&[&loss], &p.params(), false, false));
+    (loss.detach(), grads)
+}
+
+/// The loss of a batch, with every parameter's gradient left in its `.grad`.
+pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
+    let n = xs.size()[0];
+    if parts <= 1 || !p.splittable(xs) || n < 2 {
+        if !p.hand_gru(xs) {
+            // the plain path: autograd accumulates into .grad itself
+            let loss = profile::time("forward", || autograd_loss(p, xs, ys));
+            profile::time("backward", || loss.backward());
+            return loss;
+        }
+        let (loss, grads) = loss_and_grads(p, xs, ys);
+        profile::time("backward: hand-off to optimizer", || gru_step::hand_to_optimizer(&p.params(), &grads));
+        return loss;
+    }
+    let xs_parts = xs.chunk(parts as i64, 0);
+    let ys_parts = ys.chunk(parts as i64, 0);
+    let shares: Vec<(Tensor, Vec<Tensor>)> = profile::time("forward + backward, split", || {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = xs_parts
+                .into_iter()
+                .zip(ys_parts)
+                .map(|(x, y)| {
+                    let mine = Shared {
+                        cfg: p.cfg,
+                        flat: p.flat.iter().map(|t| t.shallow_clone()).collect(),
+                        head_w: p.head_w.shallow_clone(),
+                        head_b: p.head_b.shallow_clone(),
+                    };
+                    s.spawn(move || {
+                        tch::set_num_threads(1);
+                        let w = x.size()[0] as f64 / n as f64;
+                        let (loss, grads) = loss_and_grads(&mine, &x, &y);
+                        (loss * w, grads.into_iter().map(|g| g * w).collect::<Vec<_>>())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
+        })
+    });
+    profile::time("backward: sum of shares and hand-off", || {
+        let mut shares = shares.into_iter();
+        let (mut loss, mut grads) = shares.next().expect("at least one share");
+        for (l, g) in shares {
+            loss += l;
+            for (a, b) in grads.iter_mut().zip(&g) {
+                *a += b;
+            }
+        }
+        gru_step::hand_to_optimizer(&p.params(), &grads);
+        loss
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_keep_at_least_16_samples() {
+        assert_eq!(parts_for(64, 2), 2);
+        assert_eq!(parts_for(64, 8), 4);
+        assert_eq!(parts_for(31, 2), 1);
+        assert_eq!(parts_for(64, 1), 1);
+        assert_eq!(parts_for(8, 4), 1);
+    }
+}
