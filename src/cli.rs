@@ -47,6 +47,9 @@ pub enum Command {
         spec: PathBuf,
         #[arg(long)]
         shard: String,
+        /// Read job numbers from standard input instead of running every N-th job
+        #[arg(long)]
+        queue: bool,
     },
     /// Forecast the trading days after a file's last date with a model saved by `stock`
     #[command(
@@ -507,8 +510,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 None => crate::commands::compare_output::run(&cfg),
             }
         }
-        Command::CompareWorker { spec, shard } => {
-            crate::commands::compare::worker(&spec, crate::commands::compare::parse_shard(&shard)?)
+        Command::CompareWorker { spec, shard, queue } => {
+            crate::commands::compare::worker(&spec, crate::commands::compare::parse_shard(&shard)?, queue)
         }
         Command::Predict(a) => {
             let stem = a.csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());

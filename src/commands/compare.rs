@@ -7,7 +7,7 @@
 //! machines (`--shard i/N`, then `--merge`); this module runs jobs and collects their results,
 //! `compare_report` turns results into figures, tests and verdicts.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -372,25 +372,48 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
     let children: Vec<_> = (0..n)
         .map(|i| {
             Command::new(&exe)
-                .args(["compare-worker", &spec.to_string_lossy(), "--shard", &format!("{i}/{n}")])
+                .args(["compare-worker", &spec.to_string_lossy(), "--shard", &format!("{i}/{n}"), "--queue"])
+                .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .context("starting a worker process")
         })
         .collect::<Result<_>>()?;
+    // Jobs are handed out one at a time to whichever worker is free, the longest first (the
+    // last folds train on the most rows), so that no worker sits idle while another has a queue.
+    let mut order: Vec<usize> = (0..plan.jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plan.jobs[i].fold));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let hand_out = |stdin: &mut Option<std::process::ChildStdin>| {
+        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sent = match (order.get(k), stdin.as_mut()) {
+            (Some(job), Some(pipe)) => writeln!(pipe, "{job}").is_ok(),
+            _ => false,
+        };
+        if !sent {
+            *stdin = None; // end of input: the worker writes its results and exits
+        }
+    };
+    // a worker that dies makes writes to it fail (EPIPE) instead of killing this process
+    // SAFETY: changing a signal's disposition has no preconditions; restored below.
+    let old = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let outcomes: Vec<(bool, String)> = std::thread::scope(|s| {
         let handles: Vec<_> = children
             .into_iter()
             .map(|mut child| {
-                let bar = bar.clone();
+                let (bar, hand_out) = (bar.clone(), &hand_out);
                 s.spawn(move || {
+                    let mut stdin = child.stdin.take();
+                    hand_out(&mut stdin);
                     let out = child.stdout.take().expect("piped");
                     for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
                         if let Some(what) = line.strip_prefix("JOB_DONE ") {
                             job_done(&bar, what);
+                            hand_out(&mut stdin);
                         }
                     }
+                    drop(stdin);
                     let mut err = String::new();
                     if let Some(mut e) = child.stderr.take() {
                         let _ = std::io::Read::read_to_string(&mut e, &mut err);
@@ -402,7 +425,12 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or((false, "worker thread panicked".into()))).collect()
     });
+    // SAFETY: as above.
+    unsafe { libc::signal(libc::SIGPIPE, old) };
     if let Some((_, err)) = outcomes.iter().find(|(ok, _)| !ok) {
+        // leave nothing behind: the workers' partial results go (and `run` removes the output
+        // folder if it made it)
+        std::fs::remove_dir_all(&dir).ok();
         let line = err.lines().rfind(|l| l.starts_with("error:")).unwrap_or(err.trim());
         anyhow::bail!("a worker process failed: {}", line.trim_start_matches("error: "));
     }
@@ -411,10 +439,32 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
     Ok(results)
 }
 
-/// The hidden `compare-worker SPEC --shard i/N` entry point used by [`run_all`].
-pub fn worker(spec: &Path, shard: (usize, usize)) -> Result<()> {
+/// The hidden `compare-worker SPEC --shard i/N [--queue]` entry point used by [`run_all`]. With
+/// `--queue` it runs the job numbers it reads from standard input, one per line, until the input
+/// ends, then writes its results as shard i of N.
+pub fn worker(spec: &Path, shard: (usize, usize), queue: bool) -> Result<()> {
     let cfg: CompareConfig = serde_json::from_str(&std::fs::read_to_string(spec)?)?;
-    run_shard_to_file(&cfg, shard.0, shard.1, true).map(|_| ())
+    if !queue {
+        return run_shard_to_file(&cfg, shard.0, shard.1, true).map(|_| ());
+    }
+    let plan = Plan::new(&cfg)?;
+    let mut results = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        let key = line
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| plan.jobs.get(i).copied())
+            .with_context(|| format!("compare-worker: {line:?} is not a job number"))?;
+        let r = plan
+            .run_job(key)
+            .with_context(|| format!("{} seed {} fold {}", key.model, key.seed, key.fold + 1))?;
+        println!("JOB_DONE {} seed {} fold {}", key.model, key.seed, key.fold + 1);
+        results.push(r);
+    }
+    let path = cfg.out.join(format!("shard-{}-of-{}.json", shard.0, shard.1));
+    files::write_json(&path, &plan.shard_file(shard, results)?)
 }
 
 /// Parses `i/N`.

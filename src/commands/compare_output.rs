@@ -24,8 +24,14 @@ pub fn run(cfg: &CompareConfig) -> Result<()> {
         plan.jobs.len(),
         plan.folds.last().map_or(0, |f| f.test_end) - plan.folds[0].val_end
     );
+    let made_out = !cfg.out.exists();
     std::fs::create_dir_all(&cfg.out)?;
-    let results = run_all(&plan)?;
+    let results = run_all(&plan).inspect_err(|_| {
+        if made_out {
+            // only removes it while it is empty: a failed run leaves no folder of its own
+            std::fs::remove_dir(&cfg.out).ok();
+        }
+    })?;
     finish(&plan, &results)
 }
 
