@@ -7,13 +7,9 @@
 //! machines (`--shard i/N`, then `--merge`); this module runs jobs and collects their results,
 //! `compare_report` turns results into figures, tests and verdicts.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
@@ -24,6 +20,8 @@ use crate::data::{load_prices, Dataset, PriceSeries, Split};
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::report::files;
 use crate::train::{self, Samples};
+
+pub use super::compare_jobs::{parse_shard, read_shards, run_all, run_shard_to_file, worker};
 
 /// Settings of a comparison. `base` holds the data and training settings shared by all jobs
 /// (its `model`, `seed` and `out` are unused).
@@ -110,7 +108,7 @@ pub struct ShardFile {
     pub results: Vec<JobResult>,
 }
 
-const SHARD_FORMAT: &str = "lstm-stock compare shard v1";
+pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v1";
 
 /// The data every job of a comparison shares.
 pub struct Plan {
@@ -210,269 +208,6 @@ impl Plan {
             shard,
             results,
         })
-    }
-}
-
-fn job_bar(total: usize) -> ProgressBar {
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        ProgressStyle::with_template("compare [{bar:30}] {pos}/{len} jobs {msg} ({elapsed}, eta {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
-}
-
-/// Counts a finished job on `bar`; off a terminal (a log file, CI), where the bar is hidden,
-/// a line per job says how far the comparison is.
-fn job_done(bar: &ProgressBar, what: &str) {
-    bar.inc(1);
-    if bar.is_hidden() {
-        eprintln!(
-            "compare: {}/{} jobs done ({what}), {:.0} s",
-            bar.position(),
-            bar.length().unwrap_or(0),
-            bar.elapsed().as_secs_f64()
-        );
-    }
-}
-
-/// `compare --shard i/N`: runs one shard here and writes `shard-i-of-N.json` to `cfg.out`.
-pub fn run_shard_to_file(cfg: &CompareConfig, i: usize, n: usize, progress_lines: bool) -> Result<PathBuf> {
-    if n == 0 || i >= n {
-        bail_input!("--shard {i}/{n}: expected i/N with 0 <= i < N, e.g. --shard 0/4");
-    }
-    let plan = Plan::new(cfg)?;
-    files::check_out_dir(&cfg.out)?;
-    let bar = if progress_lines {
-        ProgressBar::hidden()
-    } else {
-        job_bar(plan.jobs.iter().skip(i).step_by(n).count())
-    };
-    let results = plan.run_shard(i, n, |r| {
-        let what = format!("{} seed {} fold {}", r.key.model, r.key.seed, r.key.fold + 1);
-        if progress_lines {
-            println!("JOB_DONE {what}");
-        } else {
-            job_done(&bar, &what);
-        }
-    })?;
-    bar.finish_and_clear();
-    std::fs::create_dir_all(&cfg.out)?;
-    let path = cfg.out.join(format!("shard-{i}-of-{n}.json"));
-    files::write_json(&path, &plan.shard_file((i, n), results)?)?;
-    Ok(path)
-}
-
-/// Reads shard files from `dirs` (files or folders of `shard-*.json`) and checks that they
-/// belong to one comparison and hold every job exactly once.
-pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<JobResult>)> {
-    let mut paths = Vec::new();
-    for d in dirs {
-        if d.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(d)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("shard-"))
-                        && p.extension().is_some_and(|e| e == "json")
-                })
-                .collect();
-            found.sort();
-            paths.extend(found);
-        } else {
-            paths.push(d.clone());
-        }
-    }
-    if paths.is_empty() {
-        bail_input!(
-            "--merge: no shard-*.json files in {}",
-            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
-        );
-    }
-    let mut first: Option<ShardFile> = None;
-    let mut results: Vec<JobResult> = Vec::new();
-    for p in &paths {
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| crate::error::input_error(format!("{}: cannot read: {e}", p.display())))?;
-        let shard: ShardFile = serde_json::from_str(&text).map_err(|e| {
-            crate::error::input_error(format!("{}: not a compare shard file ({e})", p.display()))
-        })?;
-        if shard.format != SHARD_FORMAT {
-            bail_input!("{}: shard format \"{}\", expected \"{SHARD_FORMAT}\"", p.display(), shard.format);
-        }
-        if let Some(f) = &first {
-            let same = serde_json::to_value(&f.config.base)? == serde_json::to_value(&shard.config.base)?
-                && f.config.models == shard.config.models
-                && f.config.seeds == shard.config.seeds
-                && f.folds == shard.folds
-                && f.input_sha256 == shard.input_sha256;
-            if !same {
-                bail_input!(
-                    "{}: belongs to a different comparison (settings, folds or input file differ from {})",
-                    p.display(),
-                    paths[0].display()
-                );
-            }
-        }
-        results.extend(shard.results.iter().cloned());
-        first.get_or_insert(shard);
-    }
-    let first = first.expect("at least one shard");
-    let expected = first.config.models.len() * first.config.seeds.len() * first.folds.len();
-    let mut keys: Vec<String> = results.iter().map(|r| format!("{:?}", r.key)).collect();
-    keys.sort();
-    keys.dedup();
-    if keys.len() != results.len() {
-        bail_input!("--merge: some jobs appear in more than one shard file");
-    }
-    if results.len() != expected {
-        bail_input!("--merge: {} of {expected} jobs found; run the missing shards first", results.len());
-    }
-    Ok((first.config, first.folds, results))
-}
-
-/// Runs every job: in this process (`jobs == 1`) or in `jobs` worker processes of this
-/// binary, each with its share of the cores, sharing one progress bar.
-pub fn run_all(plan: &Plan) -> Result<Vec<JobResult>> {
-    let n = plan.cfg.jobs.clamp(1, plan.jobs.len());
-    let bar = job_bar(plan.jobs.len());
-    let started = Instant::now();
-    let results = if n == 1 {
-        let r = plan.run_shard(0, 1, |r| {
-            let what = format!("{} seed {} fold {}", r.key.model, r.key.seed, r.key.fold + 1);
-            bar.set_message(format!("last: {what}"));
-            job_done(&bar, &what);
-        })?;
-        r
-    } else {
-        run_workers(plan, n, &bar)?
-    };
-    bar.finish_and_clear();
-    println!(
-        "ran {} jobs in {:.1} s ({} worker process{})",
-        plan.jobs.len(),
-        started.elapsed().as_secs_f64(),
-        n,
-        if n == 1 { "" } else { "es" }
-    );
-    Ok(results)
-}
-
-fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult>> {
-    let dir = plan.cfg.out.join(".shards");
-    std::fs::create_dir_all(&dir)?;
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    let mut cfg = plan.cfg.clone();
-    let free = plan.cfg.base.threads.unwrap_or_else(crate::device::auto_threads);
-    cfg.base.threads = Some((free.min(cores) / n).max(1));
-    cfg.out = dir.clone();
-    let spec = dir.join("spec.json");
-    files::write_json(&spec, &cfg)?;
-    let exe = std::env::current_exe().context("locating the lstm-stock binary")?;
-    let children: Vec<_> = (0..n)
-        .map(|i| {
-            Command::new(&exe)
-                .args(["compare-worker", &spec.to_string_lossy(), "--shard", &format!("{i}/{n}"), "--queue"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .context("starting a worker process")
-        })
-        .collect::<Result<_>>()?;
-    // Jobs are handed out one at a time to whichever worker is free, the longest first (the
-    // last folds train on the most rows), so that no worker sits idle while another has a queue.
-    let mut order: Vec<usize> = (0..plan.jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(plan.jobs[i].fold));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let hand_out = |stdin: &mut Option<std::process::ChildStdin>| {
-        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let sent = match (order.get(k), stdin.as_mut()) {
-            (Some(job), Some(pipe)) => writeln!(pipe, "{job}").is_ok(),
-            _ => false,
-        };
-        if !sent {
-            *stdin = None; // end of input: the worker writes its results and exits
-        }
-    };
-    // a worker that dies makes writes to it fail (EPIPE) instead of killing this process
-    // SAFETY: changing a signal's disposition has no preconditions; restored below.
-    let old = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    let outcomes: Vec<(bool, String)> = std::thread::scope(|s| {
-        let handles: Vec<_> = children
-            .into_iter()
-            .map(|mut child| {
-                let (bar, hand_out) = (bar.clone(), &hand_out);
-                s.spawn(move || {
-                    let mut stdin = child.stdin.take();
-                    hand_out(&mut stdin);
-                    let out = child.stdout.take().expect("piped");
-                    for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
-                        if let Some(what) = line.strip_prefix("JOB_DONE ") {
-                            job_done(&bar, what);
-                            hand_out(&mut stdin);
-                        }
-                    }
-                    drop(stdin);
-                    let mut err = String::new();
-                    if let Some(mut e) = child.stderr.take() {
-                        let _ = std::io::Read::read_to_string(&mut e, &mut err);
-                    }
-                    let ok = child.wait().map(|st| st.success()).unwrap_or(false);
-                    (ok, err)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or((false, "worker thread panicked".into()))).collect()
-    });
-    // SAFETY: as above.
-    unsafe { libc::signal(libc::SIGPIPE, old) };
-    if let Some((_, err)) = outcomes.iter().find(|(ok, _)| !ok) {
-        // leave nothing behind: the workers' partial results go (and `run` removes the output
-        // folder if it made it)
-        std::fs::remove_dir_all(&dir).ok();
-        let line = err.lines().rfind(|l| l.starts_with("error:")).unwrap_or(err.trim());
-        anyhow::bail!("a worker process failed: {}", line.trim_start_matches("error: "));
-    }
-    let (_, _, results) = read_shards(std::slice::from_ref(&dir))?;
-    std::fs::remove_dir_all(&dir).ok();
-    Ok(results)
-}
-
-/// The hidden `compare-worker SPEC --shard i/N [--queue]` entry point used by [`run_all`]. With
-/// `--queue` it runs the job numbers it reads from standard input, one per line, until the input
-/// ends, then writes its results as shard i of N.
-pub fn worker(spec: &Path, shard: (usize, usize), queue: bool) -> Result<()> {
-    let cfg: CompareConfig = serde_json::from_str(&std::fs::read_to_string(spec)?)?;
-    if !queue {
-        return run_shard_to_file(&cfg, shard.0, shard.1, true).map(|_| ());
-    }
-    let plan = Plan::new(&cfg)?;
-    let mut results = Vec::new();
-    for line in std::io::stdin().lock().lines() {
-        let line = line?;
-        let key = line
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| plan.jobs.get(i).copied())
-            .with_context(|| format!("compare-worker: {line:?} is not a job number"))?;
-        let r = plan
-            .run_job(key)
-            .with_context(|| format!("{} seed {} fold {}", key.model, key.seed, key.fold + 1))?;
-        println!("JOB_DONE {} seed {} fold {}", key.model, key.seed, key.fold + 1);
-        results.push(r);
-    }
-    let path = cfg.out.join(format!("shard-{}-of-{}.json", shard.0, shard.1));
-    files::write_json(&path, &plan.shard_file(shard, results)?)
-}
-
-/// Parses `i/N`.
-pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
-    let parsed = s.split_once('/').and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
-    match parsed {
-        Some((i, n)) if n > 0 && i < n => Ok((i, n)),
-        _ => bail_input!("--shard {s}: expected i/N with 0 <= i < N, e.g. --shard 0/4"),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod compare_jobs;
 pub mod compare_output;
 pub mod compare_report;
 pub mod inspect;
