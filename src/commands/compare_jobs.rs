@@ -198,7 +198,8 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
     // a worker that dies makes writes to it fail (EPIPE) instead of killing this process
     // SAFETY: changing a signal's disposition has no preconditions; restored below.
     let old = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    let outcomes: Vec<(bool, String)> = std::thread::scope(|s| {
+    // per worker: its exit code (None: killed by a signal) and what it wrote to stderr
+    let outcomes: Vec<(Option<i32>, String)> = std::thread::scope(|s| {
         let handles: Vec<_> = children
             .into_iter()
             .map(|mut child| {
@@ -218,21 +219,25 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
                     if let Some(mut e) = child.stderr.take() {
                         let _ = std::io::Read::read_to_string(&mut e, &mut err);
                     }
-                    let ok = child.wait().map(|st| st.success()).unwrap_or(false);
-                    (ok, err)
+                    (child.wait().ok().and_then(|st| st.code()), err)
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or((false, "worker thread panicked".into()))).collect()
+        handles.into_iter().map(|h| h.join().unwrap_or((None, "worker thread panicked".into()))).collect()
     });
     // SAFETY: as above.
     unsafe { libc::signal(libc::SIGPIPE, old) };
-    if let Some((_, err)) = outcomes.iter().find(|(ok, _)| !ok) {
+    if let Some((code, err)) = outcomes.iter().find(|(code, _)| *code != Some(0)) {
         // leave nothing behind: the workers' partial results go (and `run` removes the output
         // folder if it made it)
         std::fs::remove_dir_all(&dir).ok();
         let line = err.lines().rfind(|l| l.starts_with("error:")).unwrap_or(err.trim());
-        anyhow::bail!("a worker process failed: {}", line.trim_start_matches("error: "));
+        let line = line.trim_start_matches("error: ");
+        if *code == Some(crate::error::EXIT_BAD_INPUT) {
+            // the worker's input error (say, a diverging --lr) is the user's to fix, as in `stock`
+            return Err(crate::error::input_error(line));
+        }
+        anyhow::bail!("a worker process failed: {line}");
     }
     let (_, _, results) = read_shards(std::slice::from_ref(&dir))?;
     std::fs::remove_dir_all(&dir).ok();

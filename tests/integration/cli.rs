@@ -589,3 +589,18 @@ fn direct_horizon_models_are_scored_per_step_and_predict() {
     assert_bad_input(&["stock", csv_s, "--horizon", "0"], "--horizon 0: must be at least 1");
     assert_bad_input(&["stock", csv_s, "--horizon", "60"], "--horizon 60: the validation part has only");
 }
+
+#[test]
+fn a_failing_compare_worker_is_one_input_error_and_leaves_nothing() {
+    let out = scratch("compare-fails").join("never");
+    let csv = fixture("stooq.csv");
+    let mut args = vec!["compare", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--jobs", "2"];
+    args.extend_from_slice(TINY_COMPARE);
+    args.extend_from_slice(&["--lr", "1000", "--clip", "1000"]);
+    let o = run(&args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("training diverged") && err.contains("--lr"), "{err}");
+    assert_eq!(err.trim_end().lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+    assert!(!out.exists(), "output folder left behind");
+}
