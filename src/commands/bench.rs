@@ -111,7 +111,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     let flops = flops_per_epoch(cfg.model, train.len() as usize, cfg.window, cfg.hidden, cfg.layers);
     let med = median(&epoch_s);
     let round = |v: f64, d: i32| (v * 10f64.powi(d)).round() / 10f64.powi(d);
-    let res = json!({
+    let mut res = json!({
         "peer": "rust",
         "framework": format!("lstm-stock {} (tch {}, libtorch {})", env!("CARGO_PKG_VERSION"), super::stock::TCH_VERSION, env!("LIBTORCH_VERSION")),
         "model": cfg.model,
@@ -144,7 +144,6 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         "process_s": round(process_age_s(), 3),
         "cpu_s": round(cpu_s(), 3),
     });
-    let mut res = res;
     if cfg.profile {
         let per_epoch: serde_json::Map<String, serde_json::Value> = phases
             .iter()

@@ -141,8 +141,7 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let trace = crate::model::gates::trace_last_layer(&model_cfg, &vs, &last)?;
     let gates = crate::model::gates::panels(cfg.model.cell(), &trace);
     let (interval, steps) = multi_step(job, &net);
-    let fc = forecaster(job, &net);
-    let method = fc.method(steps.len());
+    let method = forecaster(job, &net).method(steps.len());
     print_steps(cfg.interval, &method, cfg.horizon, &steps);
     let run_info =
         RunInfo { job, history: &history, params: Net::param_count(&vs), gates, interval, steps, method };

@@ -7,7 +7,6 @@
 
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
-use super::gru_step::LayerWeights;
 use super::scratch::ScratchRnn;
 use super::step;
 use super::{Cell, ModelConfig};
@@ -55,14 +54,6 @@ impl Recurrent {
             );
         }
         Recurrent { cfg, flat }
-    }
-
-    /// Each layer's weights, by libtorch's names.
-    pub fn layer_weights(&self) -> Vec<LayerWeights<'_>> {
-        self.flat
-            .chunks(4)
-            .map(|w| LayerWeights { w_ih: &w[0], w_hh: &w[1], b_ih: &w[2], b_hh: &w[3] })
-            .collect()
     }
 
     /// `[batch, seq, input]` -> outputs of the last layer at every step, `[batch, seq, hidden]`.

@@ -26,6 +26,13 @@ pub struct LayerWeights<'a> {
     pub b_hh: &'a Tensor,
 }
 
+impl<'a> LayerWeights<'a> {
+    /// Each layer's weights from libtorch's flat list (`w_ih, w_hh, b_ih, b_hh` per layer).
+    pub fn of_layers(flat: &'a [Tensor]) -> Vec<Self> {
+        flat.chunks(4).map(|w| LayerWeights { w_ih: &w[0], w_hh: &w[1], b_ih: &w[2], b_hh: &w[3] }).collect()
+    }
+}
+
 /// What the backward pass of one layer needs from its forward pass (time-major rows: step
 /// `s`, sample `i` is row `s * batch + i`).
 struct Cache {
@@ -46,8 +53,8 @@ struct LayerGrads {
     dx: Option<Tensor>,
 }
 
-/// Whether [`loss_and_grads`] can train this network: float32 GRU layers on the CPU, no
-/// dropout between layers.
+/// Whether [`forward`] and [`backward`] can train this network: float32 GRU layers on the CPU,
+/// no dropout between layers.
 pub fn applies(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
     device == Device::Cpu && kind == Kind::Float && (dropout == 0.0 || layers == 1) && enabled()
 }
@@ -271,13 +278,4 @@ pub fn backward(f: &Forward, layers: &[LayerWeights], head: (&Tensor, &Tensor)) 
         all.extend(head_grads);
         all
     })
-}
-
-/// Makes `grads` the `.grad` of `params` (as a backward pass would), through the surrogate
-/// `sum(p * g)` whose gradient with respect to each `p` is `g`.
-pub fn hand_to_optimizer(params: &[&Tensor], grads: &[Tensor]) {
-    let surrogate = params.iter().zip(grads).map(|(p, g)| (*p * g).sum(Kind::Float)).reduce(|a, b| a + b);
-    if let Some(s) = surrogate {
-        s.backward();
-    }
 }

@@ -26,6 +26,16 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Another handle on the same parameters, for another thread.
+    fn shallow_clone(&self) -> Shared {
+        Shared {
+            cfg: self.cfg,
+            flat: self.flat.iter().map(|t| t.shallow_clone()).collect(),
+            head_w: self.head_w.shallow_clone(),
+            head_b: self.head_b.shallow_clone(),
+        }
+    }
+
     fn params(&self) -> Vec<&Tensor> {
         self.flat.iter().chain([&self.head_w, &self.head_b]).collect()
     }
@@ -66,11 +76,7 @@ fn autograd_loss(p: &Shared, xs: &Tensor, ys: &Tensor) -> Tensor {
 /// A GRU on the CPU takes the hand-written step of [`gru_step`]; otherwise libtorch's autograd.
 fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor) -> (Tensor, Vec<Tensor>) {
     if p.hand_gru(xs) {
-        let layers: Vec<LayerWeights> = p
-            .flat
-            .chunks(4)
-            .map(|w| LayerWeights { w_ih: &w[0], w_hh: &w[1], b_ih: &w[2], b_hh: &w[3] })
-            .collect();
+        let layers = LayerWeights::of_layers(&p.flat);
         let head = (&p.head_w, &p.head_b);
         let f = profile::time("forward", || gru_step::forward(xs, ys, &layers, head));
         let grads = profile::time("backward", || gru_step::backward(&f, &layers, head));
@@ -92,7 +98,7 @@ pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tens
             return loss;
         }
         let (loss, grads) = loss_and_grads(p, xs, ys);
-        profile::time("backward: hand-off to optimizer", || gru_step::hand_to_optimizer(&p.params(), &grads));
+        profile::time("backward: hand-off to optimizer", || hand_to_optimizer(&p.params(), &grads));
         return loss;
     }
     let xs_parts = xs.chunk(parts as i64, 0);
@@ -103,12 +109,7 @@ pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tens
                 .into_iter()
                 .zip(ys_parts)
                 .map(|(x, y)| {
-                    let mine = Shared {
-                        cfg: p.cfg,
-                        flat: p.flat.iter().map(|t| t.shallow_clone()).collect(),
-                        head_w: p.head_w.shallow_clone(),
-                        head_b: p.head_b.shallow_clone(),
-                    };
+                    let mine = p.shallow_clone();
                     s.spawn(move || {
                         tch::set_num_threads(1);
                         let w = x.size()[0] as f64 / n as f64;
@@ -129,9 +130,19 @@ pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tens
                 *a += b;
             }
         }
-        gru_step::hand_to_optimizer(&p.params(), &grads);
+        hand_to_optimizer(&p.params(), &grads);
         loss
     })
+}
+
+/// Makes `grads` the `.grad` of `params` (as a backward pass would), through the surrogate
+/// `sum(p * g)` whose gradient with respect to each `p` is `g`.
+fn hand_to_optimizer(params: &[&Tensor], grads: &[Tensor]) {
+    let surrogate =
+        params.iter().zip(grads).map(|(p, g)| (*p * g).sum(tch::Kind::Float)).reduce(|a, b| a + b);
+    if let Some(s) = surrogate {
+        s.backward();
+    }
 }
 
 #[cfg(test)]
