@@ -29,6 +29,19 @@ fn main() {
         })
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=LIBTORCH_VERSION={version}");
+    // MKL's sgemm_, exported by the x86-64 PyPI builds of libtorch_cpu, lets the hand-written
+    // GRU step multiply without a libtorch call per step (src/model/kernels.rs)
+    println!("cargo:rustc-check-cfg=cfg(mkl_sgemm)");
+    let cpu = Path::new(&lib).join("libtorch_cpu.so");
+    let exports_sgemm = std::process::Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&cpu)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.ends_with(" T sgemm_")))
+        .unwrap_or(false);
+    if exports_sgemm {
+        println!("cargo:rustc-cfg=mkl_sgemm");
+    }
     if Path::new(&lib).join("libtorch_cuda.so").exists() {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
     }

@@ -351,8 +351,8 @@ impl From<BenchArgs> for BenchConfig {
             lr: a.lr,
             seed: a.seed,
             threads: match a.threads.as_str() {
-                "auto" => crate::device::auto_threads(),
-                t => t.parse().unwrap_or(0),
+                "auto" => None,
+                t => Some(t.parse().unwrap_or(0)),
             },
             device: a.device.into(),
             json: a.json,

@@ -59,6 +59,20 @@ pub fn auto_threads() -> usize {
     cores.saturating_sub(busy_cores).max(1)
 }
 
+/// Sets the CPU threads of a run and returns libtorch's count. `--threads N` (`choice`) gives N
+/// to both libtorch and the training batch split. Without it libtorch gets the free cores
+/// ([`auto_threads`]), since its spinning threads collapse on a busy core, while a training
+/// batch is still split over every core: the split's threads sleep while they wait, and their
+/// shares follow each core's measured speed ([`crate::model::workers`]), so a core that another
+/// program holds still contributes its share of time.
+pub fn use_threads(choice: Option<usize>) -> usize {
+    let libtorch = choice.unwrap_or_else(auto_threads);
+    tch::set_num_threads(libtorch as i32);
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    crate::model::workers::set_threads(choice.unwrap_or(cores), choice.is_none() && libtorch < cores);
+    libtorch
+}
+
 /// Keeps freed blocks in the process instead of handing them back to the kernel.
 ///
 /// Training allocates and frees the same few megabyte-sized buffers every batch. glibc serves

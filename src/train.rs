@@ -131,8 +131,9 @@ pub fn fit(
 /// waits for the device between steps.
 pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize, clip: Option<f64>) -> f64 {
     let n = s.len();
-    let threads = tch::get_num_threads().max(1) as usize;
-    let parts = if s.x.device() == Device::Cpu { crate::model::step::parts_for(batch, threads) } else { 1 };
+    let threads = tch::get_num_threads().max(1);
+    let split = crate::model::workers::threads();
+    let parts = if s.x.device() == Device::Cpu { crate::model::step::parts_for(batch, split) } else { 1 };
     if parts > 1 {
         // each share of a batch runs on its own thread with one libtorch thread
         tch::set_num_threads(1);
@@ -153,7 +154,7 @@ pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize
         profile::time("loss sum", || sum += loss.detach() * idx.size()[0]);
     }
     if parts > 1 {
-        tch::set_num_threads(threads as i32);
+        tch::set_num_threads(threads);
     }
     profile::time("read-back", || sum.double_value(&[])) / n as f64
 }

@@ -29,7 +29,8 @@ pub struct BenchConfig {
     pub batch: usize,
     pub lr: f64,
     pub seed: u64,
-    pub threads: usize,
+    /// `None`: `--threads auto` (see [`crate::device::use_threads`]).
+    pub threads: Option<usize>,
     pub device: DeviceChoice,
     pub json: bool,
     /// Time the phases of each training step (see [`crate::profile`]).
@@ -49,10 +50,10 @@ pub fn flops_per_epoch(kind: ModelKind, samples: usize, window: usize, hidden: i
 }
 
 pub fn run(cfg: &BenchConfig) -> Result<()> {
-    if cfg.threads == 0 || cfg.epochs == 0 || cfg.batch == 0 || cfg.window == 0 {
+    if cfg.threads == Some(0) || cfg.epochs == 0 || cfg.batch == 0 || cfg.window == 0 {
         crate::bail_input!("--threads (a number or auto), --epochs, --batch and --window must be at least 1");
     }
-    tch::set_num_threads(cfg.threads as i32);
+    crate::device::use_threads(cfg.threads);
     let device = crate::device::resolve(cfg.device)?;
     if cfg.profile {
         if device.is_cuda() {
@@ -129,6 +130,8 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         "lr": cfg.lr,
         "seed": cfg.seed,
         "threads": tch::get_num_threads(),
+        "split_threads": crate::model::workers::threads(),
+        "split_guided": crate::model::workers::guided(),
         "params": Net::param_count(&vs),
         "setup_s": round(setup_s, 4),
         "train_s": round(train_s, 4),

@@ -100,10 +100,11 @@ pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
 pub fn execute(job: &Job) -> Result<StockOutcome> {
     let started = Instant::now();
     let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
-    let threads = cfg.threads.unwrap_or_else(crate::device::auto_threads);
-    tch::set_num_threads(threads as i32);
+    let threads = crate::device::use_threads(cfg.threads);
     if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
-        println!("other work keeps some cores busy: training on {threads} thread(s) (--threads overrides)");
+        println!(
+            "other work keeps some cores busy: libtorch runs on {threads} thread(s), training shares follow each core's speed (--threads overrides)"
+        );
     }
     crate::interrupt::install();
     crate::interrupt::set_out_dir(&cfg.out);
@@ -495,6 +496,8 @@ fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
         "versions": versions(),
         "device": crate::device::name(r.job.device),
         "threads": tch::get_num_threads(),
+        "split_threads": crate::model::workers::threads(),
+        "split_guided": crate::model::workers::guided(),
         "wall_seconds": started.elapsed().as_secs_f64(),
     }))
 }

@@ -140,7 +140,16 @@ impl Net {
     pub fn loss_backward(&self, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
         match self.shared() {
             Some(p) => step::loss_backward(&p, xs, ys, parts),
-            None => {
+            None => self.loss_backward_shares(xs, ys, &[]),
+        }
+    }
+
+    /// [`Net::loss_backward`] split into shares of the given sizes (for the equivalence tests
+    /// of uneven shares); a network without fused layers ignores them.
+    pub fn loss_backward_shares(&self, xs: &Tensor, ys: &Tensor, sizes: &[usize]) -> Tensor {
+        match self.shared() {
+            Some(p) if !sizes.is_empty() => step::loss_backward_shares(&p, xs, ys, sizes),
+            _ => {
                 let loss =
                     profile::time("forward", || self.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
                 profile::time("backward", || loss.backward());

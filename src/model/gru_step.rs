@@ -14,6 +14,8 @@
 
 use tch::{Device, Kind, Tensor};
 
+use super::kernels;
+
 /// The weights of one layer as libtorch names them (`weight_ih_l0`, ...).
 pub struct LayerWeights<'a> {
     /// `[3H, in]`
@@ -91,59 +93,70 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
     let gates = Tensor::empty([(steps * batch) as i64, g3], opts);
     let ghn = Tensor::empty([(steps * batch) as i64, hid as i64], opts);
     let gh = Tensor::empty([batch as i64, g3], opts);
-    let w_hh_t = w.w_hh.tr();
+    let w3 = 3 * hid;
+    // SAFETY: the weights are contiguous float32 CPU tensors that nothing writes during the step
+    let (w_hh, b_hh) = unsafe { (mem(w.w_hh, hid, 0, w3) as &[f32], mem(w.b_hh, w3, 0, 1) as &[f32]) };
     for s in 0..steps {
-        let h_prev = rows(&h, s * batch, batch);
-        crate::profile::time("forward: step products", || {
-            let _ = w.b_hh.addmm_out(&gh, &h_prev, &w_hh_t);
-        });
-        let g = rows(&gates, s * batch, batch);
-        let (w3, r) = (3 * hid, s * batch);
-        // SAFETY: each slice covers rows of its own buffer; libtorch touches them only between
-        // the loops below, where the slices are taken again.
-        let (gi_s, gh_m, g_m, ghn_m) = unsafe {
+        let r = s * batch;
+        // SAFETY: each slice covers rows of its own buffer (steps s and s + 1 of `h` are
+        // disjoint rows), and no libtorch op runs on these buffers inside the loop.
+        let (gi_s, gh_m, g_m, ghn_m, hp, hn) = unsafe {
             (
-                mem(&gi, w3, r, batch),
+                mem(&gi, w3, r, batch) as &[f32],
                 mem(&gh, w3, 0, batch),
                 mem(&gates, w3, r, batch),
                 mem(&ghn, hid, r, batch),
+                mem(&h, hid, r, batch) as &[f32],
+                mem(&h, hid, r + batch, batch),
             )
         };
-        // pre-activations of r and z; the recurrent part of n kept for the backward pass
-        for ((a, b), (o, gn)) in gi_s
-            .chunks_exact(w3)
-            .zip(gh_m.chunks_exact(w3))
-            .zip(g_m.chunks_exact_mut(w3).zip(ghn_m.chunks_exact_mut(hid)))
-        {
-            for ((o, a), b) in o[..2 * hid].iter_mut().zip(&a[..2 * hid]).zip(&b[..2 * hid]) {
-                *o = a + b;
-            }
-            gn.copy_from_slice(&b[2 * hid..]);
-        }
-        crate::profile::time("forward: sigmoid", || {
-            let _ = g.narrow(1, 0, 2 * hid as i64).sigmoid_();
+        crate::profile::time("forward: step products", || {
+            // gh = h_prev W_hh^T
+            // SAFETY: shapes as allocated above; gh is its own buffer
+            unsafe {
+                kernels::gemm(
+                    (false, true),
+                    (batch, w3, hid),
+                    (hp.as_ptr(), hid),
+                    (w_hh.as_ptr(), hid),
+                    0.0,
+                    (gh_m.as_mut_ptr(), w3),
+                )
+            };
         });
-        // SAFETY: as above (the sigmoid has finished).
-        let g_m = unsafe { mem(&gates, w3, r, batch) };
-        // pre-activation of the candidate: W_in x + b_in + r * (W_hn h + b_hn)
-        for ((a, b), o) in gi_s.chunks_exact(w3).zip(gh_m.chunks_exact(w3)).zip(g_m.chunks_exact_mut(w3)) {
-            let (rz, n) = o.split_at_mut(2 * hid);
-            for (((n, r), a), b) in n.iter_mut().zip(&rz[..hid]).zip(&a[2 * hid..]).zip(&b[2 * hid..]) {
-                *n = a + r * b;
+        crate::profile::time("forward: gate loop", || {
+            let rows_of = gi_s.chunks_exact(w3).zip(gh_m.chunks_exact(w3));
+            let rows_of = rows_of.zip(g_m.chunks_exact_mut(w3).zip(ghn_m.chunks_exact_mut(hid)));
+            for (((a, b), (o, gn)), (hp, hn)) in
+                rows_of.zip(hp.chunks_exact(hid).zip(hn.chunks_exact_mut(hid)))
+            {
+                let (rz, n) = o.split_at_mut(2 * hid);
+                // r and z: sigmoid(W_i x + b_i + W_h h + b_h)
+                for (((o, a), b), bh) in
+                    rz.iter_mut().zip(&a[..2 * hid]).zip(&b[..2 * hid]).zip(&b_hh[..2 * hid])
+                {
+                    *o = a + (b + bh);
+                }
+                kernels::sigmoid(rz);
+                // the candidate: tanh(W_in x + b_in + r * (W_hn h + b_hn)); the recurrent part
+                // is kept for the backward pass
+                for ((((n, gn), r), a), (b, bh)) in n
+                    .iter_mut()
+                    .zip(gn.iter_mut())
+                    .zip(&rz[..hid])
+                    .zip(&a[2 * hid..])
+                    .zip(b[2 * hid..].iter().zip(&b_hh[2 * hid..]))
+                {
+                    *gn = b + bh;
+                    *n = a + r * *gn;
+                }
+                kernels::tanh(n);
+                // h' = (1 - z) * n + z * h
+                for (((hn, hp), z), n) in hn.iter_mut().zip(hp).zip(&rz[hid..]).zip(n.iter()) {
+                    *hn = n + z * (hp - n);
+                }
             }
-        }
-        crate::profile::time("forward: tanh", || {
-            let _ = g.narrow(1, 2 * hid as i64, hid as i64).tanh_();
         });
-        // SAFETY: as above; steps s and s + 1 of `h` are disjoint rows.
-        let (g_m, hp, hn) =
-            unsafe { (mem(&gates, w3, r, batch), mem(&h, hid, r, batch), mem(&h, hid, r + batch, batch)) };
-        // h' = (1 - z) * n + z * h
-        for ((g, hp), hn) in g_m.chunks_exact(w3).zip(hp.chunks_exact(hid)).zip(hn.chunks_exact_mut(hid)) {
-            for (((hn, hp), z), n) in hn.iter_mut().zip(hp).zip(&g[hid..2 * hid]).zip(&g[2 * hid..]) {
-                *hn = n + z * (hp - n);
-            }
-        }
     }
     Cache { x, h, gates, ghn }
 }
@@ -162,7 +175,9 @@ fn backward_layer(
     let opts = (Kind::Float, Device::Cpu);
     let dgi = Tensor::empty([(steps * batch) as i64, g3], opts);
     let dgh = Tensor::empty([(steps * batch) as i64, g3], opts);
-    let mut dh = Tensor::zeros([batch as i64, hid as i64], opts);
+    let dh = Tensor::zeros([batch as i64, hid as i64], opts);
+    // SAFETY: a contiguous float32 CPU weight that nothing writes during the step
+    let w_hh = unsafe { mem(w.w_hh, hid, 0, 3 * hid) as &[f32] };
     for s in (0..steps).rev() {
         let (w3, r) = (3 * hid, s * batch);
         // SAFETY: each slice covers rows of its own buffer; libtorch's product into `dh` runs
@@ -178,6 +193,7 @@ fn backward_layer(
                 mem(&dgh, w3, r, batch),
             )
         };
+        let (dgh_p, dh_p) = (dgh_m.as_ptr(), dh_m.as_mut_ptr());
         let rows_of = up.chunks_exact(hid).zip(dh_m.chunks_exact_mut(hid)).zip(hp.chunks_exact(hid));
         let rows_of = rows_of.zip(g.chunks_exact(w3).zip(ghn.chunks_exact(hid)));
         let rows_of = rows_of.zip(dgi_m.chunks_exact_mut(w3).zip(dgh_m.chunks_exact_mut(w3)));
@@ -207,7 +223,18 @@ fn backward_layer(
             }
         });
         crate::profile::time("backward: step products", || {
-            let _ = dh.addmm_(&rows(&dgh, r, batch), w.w_hh);
+            // dh += dgh_s W_hh
+            // SAFETY: shapes as allocated; dh is its own buffer
+            unsafe {
+                kernels::gemm(
+                    (false, false),
+                    (batch, hid, w3),
+                    (dgh_p, w3),
+                    (w_hh.as_ptr(), hid),
+                    1.0,
+                    (dh_p, hid),
+                )
+            };
         });
     }
     let h_prev = rows(&c.h, 0, steps * batch);

@@ -7,9 +7,11 @@ pub mod bundle;
 pub mod fused;
 pub mod gates;
 pub mod gru_step;
+pub mod kernels;
 pub mod plain;
 pub mod scratch;
 pub mod step;
+pub mod workers;
 
 pub use fused::{Net, Recurrent};
 

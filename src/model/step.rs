@@ -5,13 +5,15 @@
 //! threads ran the large LSTM barely faster than one). Splitting the batch gives each thread
 //! whole, independent forward and backward passes of its share with one libtorch thread each;
 //! the gradients, weighted by each share's size, add up to the full batch's. The sum is taken
-//! in a fixed order, so a run is repeatable for a given thread count, but the rounding differs
-//! from a run with another thread count.
+//! in a fixed order, so a run is repeatable for a given thread count while the shares are even,
+//! but the rounding differs from a run with another thread count, or one whose shares followed
+//! a busy core (see [`workers`]).
 
 use tch::Tensor;
 
 use super::fused::rnn_forward;
 use super::gru_step::{self, LayerWeights};
+use super::workers;
 use super::{Cell, ModelConfig};
 use crate::profile;
 
@@ -87,10 +89,19 @@ fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor) -> (Tensor, Vec<Tensor>)
     (loss.detach(), grads)
 }
 
-/// The loss of a batch, with every parameter's gradient left in its `.grad`.
+/// The loss of a batch, with every parameter's gradient left in its `.grad`; with `parts`
+/// over 1 the batch is split over that many threads, in shares that [`workers`] sizes.
 pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
-    let n = xs.size()[0];
+    let n = xs.size()[0] as usize;
     if parts <= 1 || !p.splittable(xs) || n < 2 {
+        return loss_backward_shares(p, xs, ys, &[n]);
+    }
+    loss_backward_shares(p, xs, ys, &workers::share_sizes(n, parts))
+}
+
+/// [`loss_backward`] with the batch split into shares of `sizes` rows (one share: no split).
+pub fn loss_backward_shares(p: &Shared, xs: &Tensor, ys: &Tensor, sizes: &[usize]) -> Tensor {
+    if sizes.len() <= 1 {
         if !p.hand_gru(xs) {
             // the plain path: autograd accumulates into .grad itself
             let loss = profile::time("forward", || autograd_loss(p, xs, ys));
@@ -101,26 +112,24 @@ pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tens
         profile::time("backward: hand-off to optimizer", || hand_to_optimizer(&p.params(), &grads));
         return loss;
     }
-    let xs_parts = xs.chunk(parts as i64, 0);
-    let ys_parts = ys.chunk(parts as i64, 0);
-    let shares: Vec<(Tensor, Vec<Tensor>)> = profile::time("forward + backward, split", || {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = xs_parts
-                .into_iter()
-                .zip(ys_parts)
-                .map(|(x, y)| {
-                    let mine = p.shallow_clone();
-                    s.spawn(move || {
-                        tch::set_num_threads(1);
-                        let w = x.size()[0] as f64 / n as f64;
-                        let (loss, grads) = loss_and_grads(&mine, &x, &y);
-                        (loss * w, grads.into_iter().map(|g| g * w).collect::<Vec<_>>())
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
+    let n = xs.size()[0] as f64;
+    let lens: Vec<i64> = sizes.iter().map(|&s| s as i64).collect();
+    let shares: Vec<_> = xs
+        .split_with_sizes(&lens, 0)
+        .into_iter()
+        .zip(ys.split_with_sizes(&lens, 0))
+        .zip(sizes)
+        .map(|((x, y), &rows)| {
+            let mine = p.shallow_clone();
+            let w = rows as f64 / n;
+            (rows, move || {
+                let (loss, grads) = loss_and_grads(&mine, &x, &y);
+                (loss * w, grads.into_iter().map(|g| g * w).collect::<Vec<_>>())
+            })
         })
-    });
+        .collect();
+    let threads = workers::threads().min(sizes.len());
+    let shares = profile::time("forward + backward, split", || workers::run(shares, threads));
     profile::time("backward: sum of shares and hand-off", || {
         let mut shares = shares.into_iter();
         let (mut loss, mut grads) = shares.next().expect("at least one share");
