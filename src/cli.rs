@@ -143,7 +143,8 @@ pub struct TrainFlags {
     /// Where to train: auto picks a CUDA GPU when libtorch sees one
     #[arg(long, value_enum, default_value = "auto")]
     pub device: DeviceArg,
-    /// CPU threads for libtorch (default: the cores not busy with other work)
+    /// CPU threads (default: libtorch gets the cores not busy with other work; a GRU batch is
+    /// still split over every core)
     #[arg(long)]
     pub threads: Option<usize>,
     /// Date column name (default: detect "Date")
@@ -324,7 +325,8 @@ pub struct BenchArgs {
     pub lr: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// CPU threads for libtorch, or `auto`: the cores not busy with other work
+    /// CPU threads, or `auto`: libtorch gets the cores not busy with other work, a GRU batch is
+    /// still split over every core
     #[arg(long, default_value = "2")]
     pub threads: String,
     #[arg(long, value_enum, default_value = "cpu")]
