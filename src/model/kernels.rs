@@ -67,8 +67,8 @@ pub unsafe fn gemm(
         };
         let (ar, ac) = if ta { (k, m) } else { (m, k) };
         let (br, bc) = if tb { (n, k) } else { (k, n) };
-        let out = view(c, m, n, ldc, false);
-        let mut out = if beta == 0.0 { out.zero_() } else { out.g_mul_scalar_(beta as f64) };
+        let mut out = view(c, m, n, ldc, false);
+        let _ = if beta == 0.0 { out.zero_() } else { out.g_mul_scalar_(beta as f64) };
         let _ = out.addmm_(&view(a, ar, ac, lda, ta), &view(b, br, bc, ldb, tb));
     }
 }
