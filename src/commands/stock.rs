@@ -103,7 +103,7 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let threads = crate::device::use_threads(cfg.threads);
     if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
         println!(
-            "other work keeps some cores busy: libtorch runs on {threads} thread(s), training shares follow each core's speed (--threads overrides)"
+            "other work keeps some cores busy: libtorch runs on {threads} thread(s); a GRU still trains on every core, in shares taken from a queue (--threads overrides)"
         );
     }
     crate::interrupt::install();
