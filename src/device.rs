@@ -62,9 +62,9 @@ pub fn auto_threads() -> usize {
 /// Sets the CPU threads of a run and returns libtorch's count. `--threads N` (`choice`) gives N
 /// to both libtorch and the training batch split. Without it libtorch gets the free cores
 /// ([`auto_threads`]), since its spinning threads collapse on a busy core, while a training
-/// batch is still split over every core: the split's threads sleep while they wait, and their
-/// shares follow each core's measured speed ([`crate::model::workers`]), so a core that another
-/// program holds still contributes its share of time.
+/// batch is still split over every core: the split's threads sleep while they wait, and on a
+/// busy machine they take shares from a queue ([`crate::model::workers`]), so a core that
+/// another program holds still contributes its share of time.
 pub fn use_threads(choice: Option<usize>) -> usize {
     let libtorch = choice.unwrap_or_else(auto_threads);
     tch::set_num_threads(libtorch as i32);

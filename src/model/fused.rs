@@ -140,7 +140,7 @@ impl Net {
     pub fn loss_backward(&self, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
         match self.shared() {
             Some(p) => step::loss_backward(&p, xs, ys, parts),
-            None => self.loss_backward_shares(xs, ys, &[]),
+            None => self.autograd_loss_backward(xs, ys),
         }
     }
 
@@ -148,14 +148,16 @@ impl Net {
     /// of uneven shares); a network without fused layers ignores them.
     pub fn loss_backward_shares(&self, xs: &Tensor, ys: &Tensor, sizes: &[usize]) -> Tensor {
         match self.shared() {
-            Some(p) if !sizes.is_empty() => step::loss_backward_shares(&p, xs, ys, sizes),
-            _ => {
-                let loss =
-                    profile::time("forward", || self.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
-                profile::time("backward", || loss.backward());
-                loss
-            }
+            Some(p) => step::loss_backward_shares(&p, xs, ys, sizes),
+            None => self.autograd_loss_backward(xs, ys),
         }
+    }
+
+    /// The hand-written cells' step: autograd through [`Net::forward`].
+    fn autograd_loss_backward(&self, xs: &Tensor, ys: &Tensor) -> Tensor {
+        let loss = profile::time("forward", || self.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
+        profile::time("backward", || loss.backward());
+        loss
     }
 
     /// The fused network's parameters as shallow copies (same storage, same gradients) that

@@ -5,9 +5,8 @@
 //! the input *and* the recurrent projection, and autograd records about a dozen small ops per
 //! step and layer, each with its own dispatch and allocation; the benchmark's GRU ran 6x above
 //! the floating-point floor. Here the input projections and the weight gradients of all time
-//! steps are single large products, each step does one recurrent product, and the gate
-//! arithmetic of a step is one pass over plain memory. Sigmoid and tanh stay with libtorch's
-//! vectorised kernels.
+//! steps are single large products, and each step does one recurrent product and its gate
+//! arithmetic, activations included, on plain memory without a libtorch call ([`kernels`]).
 //!
 //! Same network, same parameters, same gradients as `Tensor::gru` + linear head + MSE (PyTorch
 //! equations, gate order r, z, n): the equivalence tests compare the two to float32 rounding.

@@ -73,9 +73,6 @@ pub unsafe fn gemm(
     }
 }
 
-/// Whether [`gemm`] calls MKL directly (reported by `bench --profile`).
-pub const DIRECT_GEMM: bool = cfg!(mkl_sgemm);
-
 /// `e^x` for `x` in float range, to about 2 ulp, written so that the compiler can vectorise a
 /// loop of it (no branches, no library call): Cephes' `expf` polynomial on `x - n ln 2`.
 #[inline(always)]

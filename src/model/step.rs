@@ -5,9 +5,9 @@
 //! threads ran the large LSTM barely faster than one). Splitting the batch gives each thread
 //! whole, independent forward and backward passes of its share with one libtorch thread each;
 //! the gradients, weighted by each share's size, add up to the full batch's. The sum is taken
-//! in a fixed order, so a run is repeatable for a given thread count while the shares are even,
-//! but the rounding differs from a run with another thread count, or one whose shares followed
-//! a busy core (see [`workers`]).
+//! in a fixed order, so a run is repeatable for a given thread count, but the rounding differs
+//! from a run with another thread count, or one whose batches were cut for a busy machine (see
+//! [`workers`]).
 
 use tch::Tensor;
 
@@ -93,15 +93,11 @@ fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor) -> (Tensor, Vec<Tensor>)
 /// over 1 the batch is split over that many threads, in shares that [`workers`] sizes.
 pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
     let n = xs.size()[0] as usize;
-    // On a busy machine a batch is cut into small shares (see `workers`), which pays only where
-    // a share is cheap to start: libtorch's LSTM step has a fixed cost per share, and with a core
-    // busy its small LSTM epoch took 0.29 s cut for the queue against 0.28 s in one share
-    // (medians of 5 alternated runs).
-    let one_share = parts <= 1 || !p.splittable(xs) || n < 2 || (workers::guided() && !p.hand_gru(xs));
-    if one_share {
+    if parts <= 1 || !p.splittable(xs) || n < 2 {
         return loss_backward_shares(p, xs, ys, &[n]);
     }
-    loss_backward_shares(p, xs, ys, &workers::share_sizes(n, parts))
+    // only the hand-written GRU step starts a share at no fixed cost
+    loss_backward_shares(p, xs, ys, &workers::share_sizes(n, parts, p.hand_gru(xs)))
 }
 
 /// [`loss_backward`] with the batch split into shares of `sizes` rows (one share: no split).
@@ -127,14 +123,13 @@ pub fn loss_backward_shares(p: &Shared, xs: &Tensor, ys: &Tensor, sizes: &[usize
         .map(|((x, y), &rows)| {
             let mine = p.shallow_clone();
             let w = rows as f64 / n;
-            (rows, move || {
+            move || {
                 let (loss, grads) = loss_and_grads(&mine, &x, &y);
                 (loss * w, grads.into_iter().map(|g| g * w).collect::<Vec<_>>())
-            })
+            }
         })
         .collect();
-    let threads = workers::threads().min(sizes.len());
-    let shares = profile::time("forward + backward, split", || workers::run(shares, threads));
+    let shares = profile::time("forward + backward, split", || workers::run(shares, workers::threads()));
     profile::time("backward: sum of shares and hand-off", || {
         let mut shares = shares.into_iter();
         let (mut loss, mut grads) = shares.next().expect("at least one share");
