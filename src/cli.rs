@@ -137,7 +137,7 @@ pub struct TrainFlags {
     /// Share of rows (the latest) held out for the final test
     #[arg(long, default_value_t = 0.15)]
     pub test_frac: f64,
-    /// Random seed: same seed, same machine, same result
+    /// Random seed: same seed, machine, thread count and busy-machine cut: same result (run.json records them)
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Where to train: auto picks a CUDA GPU when libtorch sees one
@@ -174,6 +174,10 @@ pub struct StockArgs {
     /// Days one forward pass forecasts: above 1 trains a direct multi-output head (scored per step beside naive)
     #[arg(long, default_value_t = 1)]
     pub horizon: usize,
+    /// Leakage check: train again with the future replaced from a cutoff day on (twice: mid-test,
+    /// mid-validation) and require everything computed before it to be identical bit for bit
+    #[arg(long)]
+    pub sanity: bool,
     /// Output folder [default: output/<file stem>-<model>; with several files, output/ holding one folder per file]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -193,7 +197,8 @@ pub struct CompareArgs {
     /// Walk-forward folds over the test part (1 = the plain split of `stock`)
     #[arg(long, default_value_t = 4)]
     pub folds: usize,
-    /// Also score the forecasts against the test prices shuffled in time (leakage self-test)
+    /// Leakage check (train again with each fold's future replaced; what came before must not
+    /// change) and power control (the smallest planted skill the comparison detects)
     #[arg(long)]
     pub sanity: bool,
     /// Worker processes on this machine [default: one per core]
@@ -438,6 +443,7 @@ impl TrainFlags {
             threads: self.threads,
             interval: self.interval,
             horizon: 1,
+            sanity: false,
             out,
         }
     }
@@ -475,7 +481,11 @@ impl StockArgs {
                 (Some(o), true) => o.clone(),
                 _ => root.join(format!("{stem}-{model}")),
             };
-            StockConfig { horizon: self.horizon, ..self.flags.config(csv, model, features.clone(), out) }
+            StockConfig {
+                horizon: self.horizon,
+                sanity: self.sanity,
+                ..self.flags.config(csv, model, features.clone(), out)
+            }
         };
         if single {
             return Ok(StockPlan::One(Box::new(cfg_for(files.remove(0)))));
@@ -492,6 +502,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             StockPlan::One(cfg) => crate::commands::stock::run(&cfg).map(|_| ()),
             StockPlan::Many { jobs, summary_dir } => crate::commands::stock::run_many(&jobs, &summary_dir),
         },
+        Command::Inspect(args) if args.sanity => {
+            crate::bail_input!("--sanity: inspect trains nothing to check; use it with stock or compare")
+        }
         Command::Inspect(args) => match args.into_plan()? {
             StockPlan::One(cfg) => crate::commands::inspect::run(&cfg),
             StockPlan::Many { jobs, .. } => jobs.iter().try_for_each(crate::commands::inspect::run),

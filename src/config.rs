@@ -39,6 +39,9 @@ pub struct StockConfig {
     /// Days one forward pass forecasts (1: one step, longer forecasts are recursive).
     #[serde(default = "one_day")]
     pub horizon: usize,
+    /// Run the future-perturbation leakage check after training.
+    #[serde(default)]
+    pub sanity: bool,
     pub out: PathBuf,
 }
 

@@ -14,6 +14,7 @@ pub mod eval;
 pub mod forecast;
 pub mod interrupt;
 pub mod model;
+pub mod pipeline;
 pub mod profile;
 pub mod report;
 pub mod train;

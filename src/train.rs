@@ -82,6 +82,20 @@ pub fn fit(
     cfg: &TrainConfig,
     progress: Option<&str>,
 ) -> Result<History> {
+    fit_until(net, vs, train, val, cfg, progress, &crate::interrupt::requested)
+}
+
+/// [`fit`] that stops after the batch in which `stop` first returns true (Ctrl-C in the
+/// product; tests stop at a chosen point without touching the process-wide flag).
+pub fn fit_until(
+    net: &Net,
+    vs: &nn::VarStore,
+    train: &Samples,
+    val: &Samples,
+    cfg: &TrainConfig,
+    progress: Option<&str>,
+    stop: &dyn Fn() -> bool,
+) -> Result<History> {
     let mut opt = nn::Adam::default().build(vs, cfg.lr)?;
     let label = progress.unwrap_or("");
     let bar = match progress {
@@ -92,8 +106,8 @@ pub fn fit(
     let mut best = (f64::INFINITY, snapshot(vs));
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
-        let train_loss = train_epoch(net, &mut opt, train, cfg.batch, Some(cfg.clip));
-        if crate::interrupt::requested() {
+        let train_loss = run_epoch(net, &mut opt, train, cfg.batch, Some(cfg.clip), stop, ReadBack::Epoch);
+        if stop() {
             // the epoch was cut short: keep the best complete epoch so far
             hist.interrupted = true;
             break;
@@ -130,6 +144,32 @@ pub fn fit(
 /// The per-batch losses are summed on the device and read back once, so the loop never
 /// waits for the device between steps.
 pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize, clip: Option<f64>) -> f64 {
+    run_epoch(net, opt, s, batch, clip, &crate::interrupt::requested, ReadBack::Epoch)
+}
+
+/// [`train_epoch`] that reads every batch's loss back to the host as it is computed, as the
+/// benchmark workload (bench/WORKLOAD.md) and its Python peers do (`loss.item()`): on a GPU
+/// that waits for the device once per batch.
+pub fn train_epoch_read_each_batch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize) -> f64 {
+    run_epoch(net, opt, s, batch, None, &crate::interrupt::requested, ReadBack::Batch)
+}
+
+/// When the training loss comes back to the host.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReadBack {
+    Epoch,
+    Batch,
+}
+
+fn run_epoch(
+    net: &Net,
+    opt: &mut nn::Optimizer,
+    s: &Samples,
+    batch: usize,
+    clip: Option<f64>,
+    stop: &dyn Fn() -> bool,
+    read_back: ReadBack,
+) -> f64 {
     let n = s.len();
     let threads = tch::get_num_threads().max(1);
     let split = crate::model::workers::threads();
@@ -139,9 +179,10 @@ pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize
         tch::set_num_threads(1);
     }
     let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
+    let mut host_sum = 0.0;
     let perm = Tensor::randperm(n, (Kind::Int64, s.x.device()));
     for idx in perm.split(batch as i64, 0) {
-        if crate::interrupt::requested() {
+        if stop() {
             break;
         }
         let (xb, yb) = profile::time("gather", || (s.x.index_select(0, &idx), s.y.index_select(0, &idx)));
@@ -151,10 +192,18 @@ pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize
             profile::time("clip", || opt.clip_grad_norm(max));
         }
         profile::time("optimizer", || opt.step());
-        profile::time("loss sum", || sum += loss.detach() * idx.size()[0]);
+        match read_back {
+            ReadBack::Epoch => profile::time("loss sum", || sum += loss.detach() * idx.size()[0]),
+            ReadBack::Batch => {
+                host_sum += profile::time("read-back", || loss.double_value(&[])) * idx.size()[0] as f64
+            }
+        }
     }
     if parts > 1 {
         tch::set_num_threads(threads);
+    }
+    if read_back == ReadBack::Batch {
+        return host_sum / n as f64;
     }
     profile::time("read-back", || sum.double_value(&[])) / n as f64
 }
@@ -205,21 +254,77 @@ mod tests {
     use super::*;
     use crate::model::{ModelConfig, ModelKind};
 
-    fn tiny(seed: i64) -> (History, Vec<f32>) {
-        tch::manual_seed(seed);
+    fn tiny_data() -> (Samples, Samples) {
         let s: Vec<f32> = (0..80).map(|i| (i as f32 * 0.3).sin() * 0.5 + 0.5).collect();
         let (x, y) = crate::data::window::make_windows(&s, 8, 8..60);
         let (vx, vy) = crate::data::window::make_windows(&s, 8, 60..80);
-        let train = Samples::new(&x, &y, 8, 1, Device::Cpu);
-        let val = Samples::new(&vx, &vy, 8, 1, Device::Cpu);
+        (Samples::new(&x, &y, 8, 1, Device::Cpu), Samples::new(&vx, &vy, 8, 1, Device::Cpu))
+    }
+
+    fn tiny_net(seed: i64) -> (nn::VarStore, Net) {
+        tch::manual_seed(seed);
         let vs = nn::VarStore::new(Device::Cpu);
         let net = Net::new(
             &vs.root(),
             ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: 8, layers: 1, dropout: 0.0 },
         );
+        (vs, net)
+    }
+
+    fn tiny(seed: i64) -> (History, Vec<f32>) {
+        let (train, val) = tiny_data();
+        let (vs, net) = tiny_net(seed);
         let cfg = TrainConfig { epochs: 5, batch: 16, lr: 1e-2, clip: 1.0, patience: 100 };
         let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
         (h, net.predict(&val.x))
+    }
+
+    /// A run whose best epoch is not its last: validation targets that are noise (so the
+    /// validation loss wanders while training improves), a high learning rate, no early stop.
+    const JUMPY: TrainConfig = TrainConfig { epochs: 12, batch: 8, lr: 0.08, clip: 10.0, patience: 100 };
+
+    fn jumpy_data() -> (Samples, Samples) {
+        let (train, val) = tiny_data();
+        let n = val.len() as usize;
+        let noise: Vec<f32> =
+            (0..n).map(|i| ((i as f32 * 12.9898).sin() * 43758.547).fract().abs()).collect();
+        let y = Tensor::from_slice(&noise).view([n as i64, 1]);
+        (train, Samples { x: val.x, y })
+    }
+
+    #[test]
+    fn the_returned_network_is_the_best_epochs_not_the_last() {
+        let _rng = crate::test_support::torch_rng();
+        let (train, val) = jumpy_data();
+        let (vs, net) = tiny_net(3);
+        let h = fit(&net, &vs, &train, &val, &JUMPY, None).unwrap();
+        let last = *h.val_loss.last().unwrap();
+        let best = h.val_loss[h.best_epoch - 1];
+        assert!(
+            h.best_epoch < h.val_loss.len() && best != last,
+            "the setting must end off its best epoch: {h:?}"
+        );
+        // recomputed from the weights the caller gets back, not from the bookkeeping
+        assert_eq!(loss_of(&net, &val), best, "{h:?}");
+    }
+
+    #[test]
+    fn an_interrupted_run_returns_the_best_complete_epoch() {
+        let _rng = crate::test_support::torch_rng();
+        let (train, val) = jumpy_data();
+        let (vs, net) = tiny_net(3);
+        // `stop` is asked before every batch and once after each epoch (7 batches + 1):
+        // answer yes in the middle of epoch 9, whose half-done updates must not survive
+        let calls = std::cell::Cell::new(0);
+        let stop = || {
+            calls.set(calls.get() + 1);
+            calls.get() > 8 * 8 + 4
+        };
+        let h = fit_until(&net, &vs, &train, &val, &JUMPY, None, &stop).unwrap();
+        assert!(h.interrupted && h.val_loss.len() == 8, "{h:?}");
+        let best = h.val_loss[h.best_epoch - 1];
+        assert!(h.best_epoch < 8, "the setting must end off its best epoch: {h:?}");
+        assert_eq!(loss_of(&net, &val), best, "{h:?}");
     }
 
     #[test]

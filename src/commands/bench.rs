@@ -15,7 +15,7 @@ use crate::data::window::make_windows;
 use crate::data::{load_prices, LoadOptions, MinMaxScaler};
 use crate::device::DeviceChoice;
 use crate::model::{ModelConfig, ModelKind, Net};
-use crate::train::{train_epoch, Samples};
+use crate::train::{train_epoch_read_each_batch, Samples};
 
 /// Settings of one benchmark run (flags named as the peers name them).
 #[derive(Debug, Clone)]
@@ -93,7 +93,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     let mut last_loss = f64::NAN;
     for _ in 0..cfg.epochs {
         let t0 = Instant::now();
-        last_loss = train_epoch(&net, &mut opt, &train, cfg.batch, None);
+        last_loss = train_epoch_read_each_batch(&net, &mut opt, &train, cfg.batch);
         epoch_s.push(t0.elapsed().as_secs_f64());
     }
     let train_s = t_train.elapsed().as_secs_f64();

@@ -11,15 +11,16 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use tch::nn;
 
 use crate::bail_input;
 use crate::config::StockConfig;
 use crate::data::features::raw_columns;
-use crate::data::{load_prices, Dataset, PriceSeries, Split};
-use crate::model::{ModelConfig, ModelKind, Net};
+use crate::data::perturb::{plant_ar, replace_future};
+use crate::data::{load_prices, Dataset, Plant, PriceSeries, Split};
+use crate::eval::leakage::VALIDATION_EPOCHS;
+use crate::model::ModelKind;
+use crate::pipeline;
 use crate::report::files;
-use crate::train::{self, Samples};
 
 pub use super::compare_jobs::{parse_shard, read_shards, run_all, run_shard_to_file, worker};
 
@@ -31,6 +32,7 @@ pub struct CompareConfig {
     pub models: Vec<ModelKind>,
     pub seeds: Vec<u64>,
     pub folds: usize,
+    /// Leakage check and power control (extra jobs, see [`Variant`]).
     pub sanity: bool,
     /// Worker processes on this machine.
     pub jobs: usize,
@@ -46,8 +48,9 @@ pub struct Fold {
     pub test_end: usize,
 }
 
-/// Cuts the last `test_frac` of `n` rows into `k` test blocks; each fold validates on the
-/// `val_frac * n` rows just before its block and trains on everything earlier.
+/// Cuts the test part of `stock`'s split of `n` rows into `k` blocks; each fold validates on
+/// as many rows as `stock` does, just before its block, and trains on everything earlier. With
+/// `k = 1` the fold is exactly `stock`'s split.
 pub fn plan_folds(
     n: usize,
     val_frac: f64,
@@ -56,8 +59,9 @@ pub fn plan_folds(
     lookback: usize,
     source: &str,
 ) -> Result<Vec<Fold>> {
-    let test_total = (test_frac * n as f64).floor() as usize;
-    let n_val = (val_frac * n as f64).floor() as usize;
+    let whole = Split::boundaries(n, val_frac, test_frac);
+    let test_total = n - whole.val_end;
+    let n_val = whole.val_end - whole.train_end;
     if k == 0 || test_total < k || n_val == 0 {
         bail_input!("{source}: {n} rows give {test_total} test rows and {n_val} validation rows: too few for --folds {k}; use fewer folds or a larger --test-frac");
     }
@@ -81,6 +85,62 @@ pub struct JobKey {
     pub model: ModelKind,
     pub seed: u64,
     pub fold: usize,
+    pub variant: Variant,
+}
+
+/// What data a job trains on: the file, or (`--sanity`, first seed only) a check's copy of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    #[default]
+    Main,
+    /// The fold's future replaced from the middle of its test block.
+    FutureInTest,
+    /// The fold's future replaced from the middle of its validation part (short training).
+    FutureInValidation,
+    /// The file with an AR(1) term of strength [`PLANT_PHIS`]`[k]` in its returns.
+    Planted(usize),
+}
+
+/// Strengths of the planted AR(1) term in the power control. The best possible forecast of
+/// such a series beats naive's RMSE by about `1 - sqrt(1 - phi^2)`: 1%, 5%, 11%, 20%.
+pub const PLANT_PHIS: [f64; 4] = [0.15, 0.3, 0.45, 0.6];
+
+impl Fold {
+    /// First replaced row of the [`Variant::FutureInTest`] copy.
+    pub fn test_cutoff(&self) -> usize {
+        self.val_end + (self.test_end - self.val_end) / 2
+    }
+
+    /// First replaced row of the [`Variant::FutureInValidation`] copy.
+    pub fn validation_cutoff(&self) -> usize {
+        self.train_end + (self.val_end - self.train_end) / 2
+    }
+}
+
+/// Every job of a comparison in a fixed order: the main jobs, then with `sanity` the checks'.
+pub fn job_keys(models: &[ModelKind], seeds: &[u64], folds: usize, sanity: bool) -> Vec<JobKey> {
+    let mut jobs = Vec::new();
+    let mut add = |model, seed, variant| {
+        for fold in 0..folds {
+            jobs.push(JobKey { model, seed, fold, variant });
+        }
+    };
+    for &model in models {
+        for &seed in seeds {
+            add(model, seed, Variant::Main);
+        }
+    }
+    if sanity {
+        for &model in models {
+            add(model, seeds[0], Variant::FutureInTest);
+            add(model, seeds[0], Variant::FutureInValidation);
+            for k in 0..PLANT_PHIS.len() {
+                add(model, seeds[0], Variant::Planted(k));
+            }
+        }
+    }
+    jobs
 }
 
 /// What one job produced: its forecasts in price units and how training went.
@@ -95,6 +155,17 @@ pub struct JobResult {
     pub params: i64,
     pub train_loss: Vec<f64>,
     pub val_loss: Vec<f64>,
+    /// Training ended by early stopping (not at the epoch cap).
+    pub stopped_early: bool,
+    /// SHA-256 of each trained variable (for the leakage check).
+    pub weights: Vec<(String, String)>,
+    /// `(min, max)` of each input channel's scaler.
+    pub scalers: Vec<(f64, f64)>,
+    /// Wall time of the whole job.
+    pub seconds: f64,
+    /// Thread counts and switches the job ran with (the leakage check compares only jobs
+    /// that agree on them).
+    pub setup: pipeline::NumericSetup,
 }
 
 /// A partial result file: the jobs of one shard, with what is needed to check a merge.
@@ -108,7 +179,7 @@ pub struct ShardFile {
     pub results: Vec<JobResult>,
 }
 
-pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v1";
+pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v2";
 
 /// The data every job of a comparison shares.
 pub struct Plan {
@@ -116,6 +187,8 @@ pub struct Plan {
     pub series: PriceSeries,
     pub folds: Vec<Fold>,
     pub jobs: Vec<JobKey>,
+    /// With `--sanity`: the file with each of [`PLANT_PHIS`] planted.
+    pub planted: Vec<PriceSeries>,
 }
 
 impl Plan {
@@ -141,48 +214,51 @@ impl Plan {
             spec.lookback(),
             &series.source,
         )?;
-        let mut jobs = Vec::new();
-        for &model in &cfg.models {
-            for &seed in &cfg.seeds {
-                for fold in 0..folds.len() {
-                    jobs.push(JobKey { model, seed, fold });
-                }
-            }
-        }
-        Ok(Plan { cfg: cfg.clone(), series, folds, jobs })
+        let jobs = job_keys(&cfg.models, &cfg.seeds, folds.len(), cfg.sanity);
+        let planted =
+            if cfg.sanity { PLANT_PHIS.iter().map(|&phi| plant_ar(&series, phi)).collect() } else { vec![] };
+        Ok(Plan { cfg: cfg.clone(), series, folds, jobs, planted })
     }
 
     /// Trains one job and forecasts its fold's test block.
     pub fn run_job(&self, key: JobKey) -> Result<JobResult> {
+        let started = std::time::Instant::now();
         let b = &self.cfg.base;
         let fold = self.folds[key.fold];
-        let series = self.series.truncated(fold.test_end);
+        let source = match key.variant {
+            Variant::Planted(k) => &self.planted[k],
+            _ => &self.series,
+        };
+        let mut series = source.truncated(fold.test_end);
+        let mut train = b.train.clone();
+        match key.variant {
+            Variant::FutureInTest => series = replace_future(&series, fold.test_cutoff()),
+            Variant::FutureInValidation => {
+                series = replace_future(&series, fold.validation_cutoff());
+                train.epochs = train.epochs.min(VALIDATION_EPOCHS);
+            }
+            Variant::Main | Variant::Planted(_) => {}
+        }
         let split = Split { train_end: fold.train_end, val_end: fold.val_end, len: fold.test_end };
         let data = Dataset::build(&series, &split, &b.input_spec(), 1)?;
         let device = crate::device::resolve(b.device)?;
-        let channels = data.spec.channels();
-        let (train, val, test) = Samples::parts(&data, device);
-        tch::manual_seed(key.seed as i64);
-        let vs = nn::VarStore::new(device);
-        let mc = ModelConfig {
-            kind: key.model,
-            input: channels as i64,
-            hidden: b.hidden,
-            layers: b.layers,
-            dropout: b.dropout,
-        };
-        let net = Net::new(&vs.root(), mc);
-        let h = train::fit(&net, &vs, &train, &val, &b.train, None)?;
-        let predicted = data.to_prices(&series.values, data.test.rows.clone(), &net.predict(&test.x));
+        let f = pipeline::fit(&data, b, key.model, key.seed, device, &train, Plant::NONE)?;
+        let predicted = pipeline::test_forecasts(&f, &data, &series.values);
+        let h = f.history.clone();
         Ok(JobResult {
             key,
             rows: data.test.rows.clone().collect(),
             predicted,
             epoch_seconds: h.epoch_seconds,
             best_epoch: h.best_epoch,
-            params: Net::param_count(&vs),
+            params: crate::model::Net::param_count(&f.vs),
             train_loss: h.train_loss,
             val_loss: h.val_loss,
+            stopped_early: h.stopped_early,
+            weights: pipeline::weight_digests(&f.vs),
+            scalers: data.scalers.iter().map(|s| (s.min, s.max)).collect(),
+            seconds: started.elapsed().as_secs_f64(),
+            setup: pipeline::numeric_setup(),
         })
     }
 
@@ -190,9 +266,7 @@ impl Plan {
     pub fn run_shard(&self, i: usize, n: usize, mut done: impl FnMut(&JobResult)) -> Result<Vec<JobResult>> {
         let mut out = Vec::new();
         for key in self.jobs.iter().skip(i).step_by(n) {
-            let r = self
-                .run_job(*key)
-                .with_context(|| format!("{} seed {} fold {}", key.model, key.seed, key.fold + 1))?;
+            let r = self.run_job(*key).with_context(|| super::compare_jobs::describe(key))?;
             done(&r);
             out.push(r);
         }
@@ -219,16 +293,26 @@ mod tests {
     fn folds_walk_forward_without_overlap() {
         let f = plan_folds(1000, 0.15, 0.2, 4, 60, "x").unwrap();
         assert_eq!(f.len(), 4);
-        assert_eq!(f[0], Fold { train_end: 650, val_end: 800, test_end: 850 });
+        let whole = Split::new(1000, 0.15, 0.2, 60, 0, "x").unwrap();
+        let block = (1000 - whole.val_end) / 4;
+        assert_eq!(
+            f[0],
+            Fold { train_end: whole.train_end, val_end: whole.val_end, test_end: whole.val_end + block }
+        );
         for w in f.windows(2) {
             assert_eq!(w[0].test_end, w[1].val_end, "test blocks are consecutive");
             assert!(w[1].train_end > w[0].train_end, "training grows");
         }
         assert_eq!(f[3].test_end, 1000);
-        assert_eq!(
-            plan_folds(1000, 0.15, 0.15, 1, 60, "x").unwrap(),
-            vec![Fold { train_end: 700, val_end: 850, test_end: 1000 }]
-        );
+        // one fold is stock's split, to the row (AAPL's and MSFT's lengths included)
+        for n in [1000, 1259, 7983, 7984] {
+            let s = Split::new(n, 0.15, 0.15, 60, 1, "x").unwrap();
+            assert_eq!(
+                plan_folds(n, 0.15, 0.15, 1, 61, "x").unwrap(),
+                vec![Fold { train_end: s.train_end, val_end: s.val_end, test_end: n }],
+                "{n} rows"
+            );
+        }
         assert!(plan_folds(100, 0.15, 0.15, 20, 60, "x").is_err());
         assert!(plan_folds(100, 0.15, 0.5, 2, 60, "x").is_err());
         assert_eq!(parse_shard("1/4").unwrap(), (1, 4));

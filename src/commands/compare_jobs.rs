@@ -9,7 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::compare::{CompareConfig, Fold, JobResult, Plan, ShardFile, SHARD_FORMAT};
+use super::compare::{
+    job_keys, CompareConfig, Fold, JobKey, JobResult, Plan, ShardFile, Variant, SHARD_FORMAT,
+};
 use crate::bail_input;
 use crate::report::files;
 
@@ -50,7 +52,7 @@ pub fn run_shard_to_file(cfg: &CompareConfig, i: usize, n: usize, progress_lines
         job_bar(plan.jobs.iter().skip(i).step_by(n).count())
     };
     let results = plan.run_shard(i, n, |r| {
-        let what = format!("{} seed {} fold {}", r.key.model, r.key.seed, r.key.fold + 1);
+        let what = describe(&r.key);
         if progress_lines {
             println!("JOB_DONE {what}");
         } else {
@@ -104,6 +106,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
             let same = serde_json::to_value(&f.config.base)? == serde_json::to_value(&shard.config.base)?
                 && f.config.models == shard.config.models
                 && f.config.seeds == shard.config.seeds
+                && f.config.sanity == shard.config.sanity
                 && f.folds == shard.folds
                 && f.input_sha256 == shard.input_sha256;
             if !same {
@@ -118,7 +121,8 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
         first.get_or_insert(shard);
     }
     let first = first.expect("at least one shard");
-    let expected = first.config.models.len() * first.config.seeds.len() * first.folds.len();
+    let c = &first.config;
+    let expected = job_keys(&c.models, &c.seeds, first.folds.len(), c.sanity).len();
     let mut keys: Vec<String> = results.iter().map(|r| format!("{:?}", r.key)).collect();
     keys.sort();
     keys.dedup();
@@ -127,6 +131,13 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
     }
     if results.len() != expected {
         bail_input!("--merge: {} of {expected} jobs found; run the missing shards first", results.len());
+    }
+    let wanted = job_keys(&c.models, &c.seeds, first.folds.len(), c.sanity);
+    if let Some(r) = results.iter().find(|r| !wanted.contains(&r.key)) {
+        bail_input!(
+            "--merge: job {} is not part of this comparison; were shards of two runs mixed?",
+            describe(&r.key)
+        );
     }
     Ok((first.config, first.folds, results))
 }
@@ -139,7 +150,7 @@ pub fn run_all(plan: &Plan) -> Result<Vec<JobResult>> {
     let started = Instant::now();
     let results = if n == 1 {
         let r = plan.run_shard(0, 1, |r| {
-            let what = format!("{} seed {} fold {}", r.key.model, r.key.seed, r.key.fold + 1);
+            let what = describe(&r.key);
             bar.set_message(format!("last: {what}"));
             job_done(&bar, &what);
         })?;
@@ -262,14 +273,23 @@ pub fn worker(spec: &Path, shard: (usize, usize), queue: bool) -> Result<()> {
             .ok()
             .and_then(|i| plan.jobs.get(i).copied())
             .with_context(|| format!("compare-worker: {line:?} is not a job number"))?;
-        let r = plan
-            .run_job(key)
-            .with_context(|| format!("{} seed {} fold {}", key.model, key.seed, key.fold + 1))?;
-        println!("JOB_DONE {} seed {} fold {}", key.model, key.seed, key.fold + 1);
+        let r = plan.run_job(key).with_context(|| describe(&key))?;
+        println!("JOB_DONE {}", describe(&key));
         results.push(r);
     }
     let path = cfg.out.join(format!("shard-{}-of-{}.json", shard.0, shard.1));
     files::write_json(&path, &plan.shard_file(shard, results)?)
+}
+
+/// A job in words, for progress lines and errors.
+pub fn describe(key: &JobKey) -> String {
+    let base = format!("{} seed {} fold {}", key.model, key.seed, key.fold + 1);
+    match key.variant {
+        Variant::Main => base,
+        Variant::FutureInTest => format!("{base}, leakage check (test part)"),
+        Variant::FutureInValidation => format!("{base}, leakage check (validation part)"),
+        Variant::Planted(k) => format!("{base}, power control {}", k + 1),
+    }
 }
 
 /// Parses `i/N`.

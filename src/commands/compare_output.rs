@@ -24,6 +24,9 @@ pub fn run(cfg: &CompareConfig) -> Result<()> {
         plan.jobs.len(),
         plan.folds.last().map_or(0, |f| f.test_end) - plan.folds[0].val_end
     );
+    if cfg.sanity && crate::device::resolve(cfg.base.device).is_ok_and(|d| d.is_cuda()) {
+        println!("note: on a GPU, identical results also need deterministic kernels; confirm a LEAK found here with --device cpu");
+    }
     let made_out = !cfg.out.exists();
     std::fs::create_dir_all(&cfg.out)?;
     let results = run_all(&plan).inspect_err(|_| {
@@ -54,7 +57,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
 
 fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
     let cfg = &plan.cfg;
-    let report = build(&plan.series, &plan.folds, &cfg.models, &cfg.seeds, results, cfg.sanity);
+    let report = build(plan, results);
     let md = markdown(plan, &report);
     print!("{md}");
     let out = &cfg.out;
@@ -85,7 +88,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
     files::write_atomic(&out.join("compare.md"), md.as_bytes())?;
     let per_job: Vec<_> = results
         .iter()
-        .map(|r| json!({"model": r.key.model, "seed": r.key.seed, "fold": r.key.fold, "best_epoch": r.best_epoch, "epochs_run": r.train_loss.len(), "epoch_seconds": r.epoch_seconds}))
+        .map(|r| json!({"model": r.key.model, "seed": r.key.seed, "fold": r.key.fold, "variant": r.key.variant, "stopped_early": r.stopped_early, "seconds": r.seconds, "reproducibility": r.setup, "best_epoch": r.best_epoch, "epochs_run": r.train_loss.len(), "epoch_seconds": r.epoch_seconds}))
         .collect();
     let doc = json!({
         "command": "compare",
@@ -191,9 +194,37 @@ pub fn markdown(plan: &Plan, r: &Report) -> String {
         "| always up (direction only) | | | | {:.1}% | | | |\n",
         b.always_up_directional_accuracy * 100.0
     );
-    s += "\nVerdicts (Diebold-Mariano, squared error, Harvey-Leybourne-Newbold correction, on the seed-averaged forecasts):\n\n";
+    s += "\nVerdicts at 5% (Diebold-Mariano on squared errors with the Harvey-Leybourne-Newbold correction; the variance adds the spread across seeds to the spread across days):\n\n";
     for v in &r.verdicts {
         s += &format!("- {v}\n");
+    }
+    if r.models.iter().any(|m| !m.power.is_empty()) {
+        s += &power_table(r);
+    }
+    s
+}
+
+/// The power control as a table: planted skill against what each model found.
+fn power_table(r: &Report) -> String {
+    let mut s = format!(
+        "\nPower control (first seed, every fold; an AR(1) term planted in the daily returns, volatility kept; {:.0} s of training):\n\n| AR strength | planted skill |",
+        r.power_seconds
+    );
+    for m in &r.models {
+        s += &format!(" {} skill | {} DM p |", m.model.name().to_uppercase(), m.model.name().to_uppercase());
+    }
+    s += "\n|---:|---:|";
+    s += &"---:|---:|".repeat(r.models.len());
+    s += "\n";
+    for k in 0..r.models[0].power.len() {
+        let pt = &r.models[0].power[k];
+        s += &format!("| {:.2} | {:.3} |", pt.phi, pt.planted_skill);
+        for m in &r.models {
+            let q = &m.power[k];
+            let p = q.dm.map_or("n/a".into(), |d| format!("{:.3}", d.p_value));
+            s += &format!(" {:+.3} | {p}{} |", q.model_skill, if q.detected { " (beats naive)" } else { "" });
+        }
+        s += "\n";
     }
     s
 }

@@ -1,14 +1,14 @@
-//! Turns the results of a comparison's jobs into figures, significance tests and verdicts.
+//! Turns the results of a comparison's jobs into figures, significance tests and verdicts,
+//! and with `--sanity` the leakage check and the power control.
 
 use serde::Serialize;
 
-use super::compare::{Fold, JobResult};
-use crate::data::PriceSeries;
-use crate::eval::diagnostics::{
-    drift_forecast, lag_profile, moving_average_forecast, shuffled_target_check, LagProfile, Sanity,
-};
+use super::compare::{Fold, JobResult, Plan, Variant, PLANT_PHIS};
+use crate::data::perturb::{ar_oracle, planted_mean_return};
+use crate::eval::diagnostics::{drift_forecast, move_profile, moving_average_forecast, MoveProfile};
+use crate::eval::leakage::{compare, Cutoff, Fingerprint, LeakCheck};
 use crate::eval::metrics::up_share;
-use crate::eval::stats::{diebold_mariano, mean_sd, DmTest};
+use crate::eval::stats::{diebold_mariano, mean_sd, seeded_dm, DmTest, SeededTest};
 use crate::eval::{skill, Metrics};
 use crate::model::ModelKind;
 
@@ -57,14 +57,39 @@ pub struct ModelSummary {
     /// The forecast averaged over seeds, and its figures.
     pub seed_average: Vec<f64>,
     pub seed_average_figures: Figures,
-    pub dm_vs_naive: Option<DmTest>,
-    pub lag: LagProfile,
-    pub sanity: Option<Sanity>,
+    /// Against naive, the seeds' spread included in the variance.
+    pub dm_vs_naive: Option<SeededTest>,
+    /// Each seed's own Diebold-Mariano test against naive.
+    pub per_seed_vs_naive: Vec<(u64, Option<DmTest>)>,
+    /// The lag detector on the seed-averaged forecast.
+    pub moves: MoveProfile,
     /// RMSE of the seed-averaged forecast in each fold.
     pub fold_rmse: Vec<f64>,
     /// Loss curves of the first seed in the last fold.
     pub train_loss: Vec<f64>,
     pub val_loss: Vec<f64>,
+    /// Jobs that ran to the `--epochs` cap instead of stopping early, of `jobs`.
+    pub at_epoch_cap: usize,
+    pub jobs: usize,
+    /// `--sanity`: the leakage check per fold (first seed).
+    pub leakage: Vec<(usize, Vec<LeakCheck>)>,
+    /// `--sanity`: the power control, one point per planted strength.
+    pub power: Vec<PowerPoint>,
+    /// The smallest planted skill detected at 5%, at that strength and every stronger one.
+    pub detectable_skill: Option<f64>,
+}
+
+/// One strength of the power control for one model.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PowerPoint {
+    pub phi: f64,
+    /// Skill over naive of the forecast that knows the planted term: the size of what a model
+    /// could find.
+    pub planted_skill: f64,
+    /// The model's own skill over naive on the planted series (first seed).
+    pub model_skill: f64,
+    pub dm: Option<DmTest>,
+    pub detected: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,7 +105,12 @@ pub struct Baselines {
 pub struct Pairwise {
     pub first: ModelKind,
     pub second: ModelKind,
-    pub dm: Option<DmTest>,
+    /// Diebold-Mariano with the seeds' spread in the variance.
+    pub dm: Option<SeededTest>,
+    /// The first's seed k against the second's seed k.
+    pub per_seed: Vec<(u64, Option<DmTest>)>,
+    /// Seeds (paired by position) where the first has the smaller RMSE.
+    pub first_wins: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,6 +122,9 @@ pub struct Report {
     pub models: Vec<ModelSummary>,
     pub baselines: Baselines,
     pub pairwise: Vec<Pairwise>,
+    /// `--sanity`: wall seconds of the leakage check's and the power control's jobs.
+    pub leakage_seconds: f64,
+    pub power_seconds: f64,
     pub verdicts: Vec<String>,
 }
 
@@ -99,26 +132,39 @@ fn rmse(p: &[f64], a: &[f64]) -> f64 {
     (p.iter().zip(a).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
 }
 
-/// Pools every fold's test days; `results` must hold every (model, seed, fold) job.
-pub fn build(
-    series: &PriceSeries,
-    folds: &[Fold],
-    models: &[ModelKind],
-    seeds: &[u64],
-    results: &[JobResult],
-    sanity: bool,
-) -> Report {
+fn errors(p: &[f64], a: &[f64]) -> Vec<f64> {
+    p.iter().zip(a).map(|(x, y)| x - y).collect()
+}
+
+/// What the leakage check compares, from a job's result.
+fn fingerprint(r: &JobResult) -> Fingerprint {
+    Fingerprint {
+        scalers: r.scalers.clone(),
+        weights: r.weights.clone(),
+        train_loss: r.train_loss.clone(),
+        val_loss: r.val_loss.clone(),
+        forecasts: r.rows.iter().copied().zip(r.predicted.iter().copied()).collect(),
+        interval: vec![],
+    }
+}
+
+/// Pools every fold's test days; `results` must hold every job of `plan`.
+pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
+    let (series, folds, cfg) = (&plan.series, &plan.folds, &plan.cfg);
+    let (models, seeds) = (&cfg.models[..], &cfg.seeds[..]);
     let p = &series.values;
-    let job = |m: ModelKind, s: u64, f: usize| {
+    let job = |m: ModelKind, s: u64, f: usize, v: Variant| {
         results
             .iter()
-            .find(|r| r.key.model == m && r.key.seed == s && r.key.fold == f)
+            .find(|r| r.key.model == m && r.key.seed == s && r.key.fold == f && r.key.variant == v)
             .expect("every job present")
     };
-    let rows: Vec<usize> = (0..folds.len()).flat_map(|f| job(models[0], seeds[0], f).rows.clone()).collect();
+    let main = |m, s, f| job(m, s, f, Variant::Main);
+    let rows: Vec<usize> = (0..folds.len()).flat_map(|f| main(models[0], seeds[0], f).rows.clone()).collect();
     let actual: Vec<f64> = rows.iter().map(|&t| p[t]).collect();
     let naive: Vec<f64> = rows.iter().map(|&t| p[t - 1]).collect();
     let naive_m = Metrics::compute(&naive, &actual, &naive);
+    let naive_err = errors(&naive, &actual);
     let fold_starts: Vec<usize> = folds.iter().map(|f| f.val_end).collect();
     let fold_ranges: Vec<std::ops::Range<usize>> = {
         let mut start = 0;
@@ -134,27 +180,38 @@ pub fn build(
     let per_fold_rmse =
         |pred: &[f64]| fold_ranges.iter().map(|r| rmse(&pred[r.clone()], &actual[r.clone()])).collect();
     let figs = |pred: &[f64]| Figures::of(&Metrics::compute(pred, &actual, &naive), naive_m.rmse);
+    let pooled = |m: ModelKind, v: Variant| -> Vec<f64> {
+        (0..folds.len()).flat_map(|f| job(m, seeds[0], f, v).predicted.clone()).collect()
+    };
+    let seconds = |keep: fn(Variant) -> bool| -> f64 {
+        results.iter().filter(|r| keep(r.key.variant)).map(|r| r.seconds).sum()
+    };
 
     let summaries: Vec<ModelSummary> = models
         .iter()
         .map(|&m| {
             let preds: Vec<Vec<f64>> = seeds
                 .iter()
-                .map(|&s| (0..folds.len()).flat_map(|f| job(m, s, f).predicted.clone()).collect())
+                .map(|&s| (0..folds.len()).flat_map(|f| main(m, s, f).predicted.clone()).collect())
                 .collect();
             let per_seed: Vec<(u64, Figures)> =
                 seeds.iter().zip(&preds).map(|(&s, pr)| (s, figs(pr))).collect();
             let column = |k: usize| per_seed.iter().map(|(_, f)| f.fields()[k]).collect::<Vec<_>>();
             let stats: Vec<(f64, f64)> = (0..5).map(|k| mean_sd(&column(k))).collect();
-            let epochs: Vec<f64> =
-                results.iter().filter(|r| r.key.model == m).flat_map(|r| r.epoch_seconds.clone()).collect();
+            let own: Vec<&JobResult> =
+                results.iter().filter(|r| r.key.model == m && r.key.variant == Variant::Main).collect();
+            let epochs: Vec<f64> = own.iter().flat_map(|r| r.epoch_seconds.clone()).collect();
             let (em, es) = mean_sd(&epochs);
             let avg: Vec<f64> = (0..rows.len())
                 .map(|i| preds.iter().map(|v| v[i]).sum::<f64>() / preds.len() as f64)
                 .collect();
-            let err: Vec<f64> = avg.iter().zip(&actual).map(|(a, b)| a - b).collect();
-            let naive_err: Vec<f64> = naive.iter().zip(&actual).map(|(a, b)| a - b).collect();
-            let last = job(m, seeds[0], folds.len() - 1);
+            let seed_err: Vec<Vec<f64>> = preds.iter().map(|pr| errors(pr, &actual)).collect();
+            let last = main(m, seeds[0], folds.len() - 1);
+            let leakage = if cfg.sanity { leakage(plan, results, m) } else { vec![] };
+            let power = if cfg.sanity { power(plan, &pooled, m) } else { vec![] };
+            let detectable_skill = (0..power.len())
+                .find(|&k| power[k..].iter().all(|pt| pt.detected))
+                .map(|k| power[k].planted_skill);
             ModelSummary {
                 model: m,
                 params: last.params,
@@ -164,26 +221,58 @@ pub fn build(
                 epoch_seconds_mean: em,
                 epoch_seconds_sd: es,
                 seed_average_figures: figs(&avg),
-                dm_vs_naive: diebold_mariano(&err, &naive_err, 1),
-                lag: lag_profile(&avg, p, &rows),
-                sanity: sanity.then(|| shuffled_target_check(&actual, &naive, 7, |_| avg.clone())),
+                dm_vs_naive: seeded_dm(&seed_err, std::slice::from_ref(&naive_err), 1),
+                per_seed_vs_naive: seeds
+                    .iter()
+                    .zip(&seed_err)
+                    .map(|(&s, e)| (s, diebold_mariano(e, &naive_err, 1)))
+                    .collect(),
+                moves: move_profile(&avg, p, &rows),
                 fold_rmse: per_fold_rmse(&avg),
                 train_loss: last.train_loss.clone(),
                 val_loss: last.val_loss.clone(),
+                at_epoch_cap: own.iter().filter(|r| !r.stopped_early).count(),
+                jobs: own.len(),
+                leakage,
+                power,
+                detectable_skill,
                 seed_average: avg,
             }
         })
         .collect();
 
+    let seed_errors = |m: ModelKind| -> Vec<Vec<f64>> {
+        seeds
+            .iter()
+            .map(|&s| {
+                errors(
+                    &(0..folds.len()).flat_map(|f| main(m, s, f).predicted.clone()).collect::<Vec<_>>(),
+                    &actual,
+                )
+            })
+            .collect()
+    };
     let mut pairwise = Vec::new();
     for i in 0..summaries.len() {
         for j in i + 1..summaries.len() {
-            let e =
-                |s: &ModelSummary| s.seed_average.iter().zip(&actual).map(|(a, b)| a - b).collect::<Vec<_>>();
+            let (a, b) = (seed_errors(summaries[i].model), seed_errors(summaries[j].model));
+            let per_seed: Vec<(u64, Option<DmTest>)> = seeds
+                .iter()
+                .zip(a.iter().zip(&b))
+                .map(|(&s, (x, y))| (s, diebold_mariano(x, y, 1)))
+                .collect();
+            let first_wins = summaries[i]
+                .per_seed
+                .iter()
+                .zip(&summaries[j].per_seed)
+                .filter(|(x, y)| x.1.rmse < y.1.rmse)
+                .count();
             pairwise.push(Pairwise {
                 first: summaries[i].model,
                 second: summaries[j].model,
-                dm: diebold_mariano(&e(&summaries[i]), &e(&summaries[j]), 1),
+                dm: seeded_dm(&a, &b, 1),
+                per_seed,
+                first_wins,
             });
         }
     }
@@ -194,8 +283,92 @@ pub fn build(
         always_up_directional_accuracy: up_share(&actual, &naive),
         naive_fold_rmse: per_fold_rmse(&naive),
     };
-    let verdicts = verdicts(&summaries, &pairwise);
-    Report { rows, actual, naive, fold_starts, models: summaries, baselines, pairwise, verdicts }
+    let verdicts = verdicts(&summaries, &pairwise, cfg.base.train.epochs);
+    Report {
+        rows,
+        actual,
+        naive,
+        fold_starts,
+        models: summaries,
+        baselines,
+        pairwise,
+        leakage_seconds: seconds(|v| matches!(v, Variant::FutureInTest | Variant::FutureInValidation)),
+        power_seconds: seconds(|v| matches!(v, Variant::Planted(_))),
+        verdicts,
+    }
+}
+
+/// Each fold's two leakage checks for model `m` (first seed).
+fn leakage(plan: &Plan, results: &[JobResult], m: ModelKind) -> Vec<(usize, Vec<LeakCheck>)> {
+    let seed = plan.cfg.seeds[0];
+    let find = |f: usize, v: Variant| {
+        results
+            .iter()
+            .find(|r| r.key.model == m && r.key.seed == seed && r.key.fold == f && r.key.variant == v)
+            .expect("every job present")
+    };
+    let date = |r: usize| plan.series.dates[r].to_string();
+    plan.folds
+        .iter()
+        .enumerate()
+        .map(|(f, fold): (usize, &Fold)| {
+            let honest = fingerprint(find(f, Variant::Main));
+            let checks = [
+                (Variant::FutureInTest, Cutoff::Test, fold.test_cutoff()),
+                (Variant::FutureInValidation, Cutoff::Validation, fold.validation_cutoff()),
+            ]
+            .into_iter()
+            .map(|(v, cutoff, row)| {
+                let r = find(f, v);
+                let (compared, changes) = compare(&honest, &fingerprint(r), cutoff, row, &date);
+                let main = find(f, Variant::Main);
+                let inconclusive = (main.setup != r.setup).then(|| {
+                    format!(
+                        "the real job and the check ran with different thread counts or switches ({:?} and {:?}), which changes the last bits of everything; give --threads when shards run on different machines",
+                        main.setup, r.setup
+                    )
+                });
+                LeakCheck {
+                    cutoff,
+                    cutoff_row: row,
+                    cutoff_date: date(row),
+                    compared,
+                    changes: if inconclusive.is_some() { vec![] } else { changes },
+                    seconds: r.seconds,
+                    inconclusive,
+                }
+            })
+            .collect();
+            (f, checks)
+        })
+        .collect()
+}
+
+/// The power control of model `m`: its first seed on each planted series, against naive on the
+/// same (planted) prices.
+fn power(plan: &Plan, pooled: &dyn Fn(ModelKind, Variant) -> Vec<f64>, m: ModelKind) -> Vec<PowerPoint> {
+    let rows: Vec<usize> = plan.folds.iter().flat_map(|f| f.val_end..f.test_end).collect();
+    let mu = planted_mean_return(&plan.series);
+    PLANT_PHIS
+        .iter()
+        .enumerate()
+        .map(|(k, &phi)| {
+            let p = &plan.planted[k].values;
+            let actual: Vec<f64> = rows.iter().map(|&t| p[t]).collect();
+            let naive: Vec<f64> = rows.iter().map(|&t| p[t - 1]).collect();
+            let naive_rmse = rmse(&naive, &actual);
+            let oracle = ar_oracle(p, phi, mu, &rows);
+            let forecast = pooled(m, Variant::Planted(k));
+            let dm = diebold_mariano(&errors(&forecast, &actual), &errors(&naive, &actual), 1);
+            PowerPoint {
+                phi,
+                planted_skill: skill(rmse(&oracle, &actual), naive_rmse).unwrap_or(f64::NAN),
+                model_skill: skill(rmse(&forecast, &actual), naive_rmse).unwrap_or(f64::NAN),
+                dm,
+                detected: dm.is_some_and(|d| d.p_value < 0.05 && d.statistic < 0.0),
+            }
+        })
+        .collect()
 }
 
 /// `p = 0.041`, or `p < 0.001`.
@@ -211,68 +384,236 @@ fn upper(m: ModelKind) -> String {
     m.name().to_uppercase()
 }
 
+fn p_list(tests: &[(u64, Option<DmTest>)]) -> String {
+    tests
+        .iter()
+        .map(|(_, t)| t.map_or("n/a".into(), |t| format!("{:.2}", t.p_value)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the power control says about a model, as a clause.
+fn power_clause(m: &ModelSummary) -> Option<String> {
+    let strongest = m.power.last()?;
+    Some(match m.detectable_skill {
+        Some(s) => format!(
+            "power control: with these settings one {} seed beats naive at 5% once the planted skill is {s:.3} or more",
+            upper(m.model)
+        ),
+        None => format!(
+            "power control: with these settings one seed could not detect even a planted skill of {:.3} for the {} (it reached {:+.3})",
+            strongest.planted_skill,
+            upper(m.model),
+            strongest.model_skill
+        ),
+    })
+}
+
 /// Plain-language conclusions at the 5% level.
-pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise]) -> Vec<String> {
+pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise], epochs_cap: usize) -> Vec<String> {
     let mut v = Vec::new();
+    let seeds = models.first().map_or(0, |m| m.per_seed.len());
+    let spread = if seeds > 1 {
+        "seeds' spread included"
+    } else {
+        "one seed: training randomness is not in this test"
+    };
     for pw in pairwise {
         let (a, b) = (upper(pw.first), upper(pw.second));
+        let per_seed = format!(
+            "{a} has the smaller RMSE on {} of {seeds} seeds; per-seed DM p: {}",
+            pw.first_wins,
+            p_list(&pw.per_seed)
+        );
         v.push(match pw.dm {
             Some(d) if d.p_value < 0.05 => {
                 let (win, lose) = if d.statistic < 0.0 { (&a, &b) } else { (&b, &a) };
                 format!(
-                    "{win} beats {lose}: smaller squared errors on the pooled test days (DM {})",
+                    "{win} beats {lose}: smaller squared errors (DM {}, {spread}; {per_seed})",
                     p_text(d.p_value)
                 )
             }
-            Some(d) => format!("{a} and {b} are not distinguishable (DM p = {:.2})", d.p_value),
+            Some(d) => {
+                format!("{a} and {b} are not distinguishable (DM p = {:.2}, {spread}; {per_seed})", d.p_value)
+            }
             None => format!("{a} and {b} make identical errors; no test possible"),
         });
+        let find = |k: ModelKind| models.iter().find(|m| m.model == k);
+        if let (Some(x), Some(y)) = (find(pw.first), find(pw.second)) {
+            let gap = (x.mean.rmse - y.mean.rmse).abs();
+            if seeds > 1 && x.sd.rmse.max(y.sd.rmse) > gap {
+                v.push(format!(
+                    "caution: the spread across seeds (RMSE sd {:.4} for {a}, {:.4} for {b}) exceeds the gap between the models ({gap:.4}); other seeds could reverse the order",
+                    x.sd.rmse, y.sd.rmse
+                ));
+            }
+        }
     }
     let mut beaters = Vec::new();
     for m in models {
         let name = upper(m.model);
+        let wins = m
+            .per_seed_vs_naive
+            .iter()
+            .filter(|(_, t)| t.is_some_and(|t| t.statistic < 0.0 && t.p_value < 0.05))
+            .count();
+        let per_seed = format!(
+            "{wins} of {seeds} seeds beat it alone at 5%; per-seed DM p: {}",
+            p_list(&m.per_seed_vs_naive)
+        );
         match m.dm_vs_naive {
             Some(d) if d.p_value < 0.05 && d.statistic < 0.0 => {
                 beaters.push(name.clone());
-                v.push(format!("{name} beats tomorrow = today at 5% (DM {})", p_text(d.p_value)));
+                v.push(format!(
+                    "{name} beats tomorrow = today at 5% (DM {}, {spread}; {per_seed})",
+                    p_text(d.p_value)
+                ));
             }
-            Some(d) if d.p_value < 0.05 => {
-                v.push(format!("{name} is worse than tomorrow = today (DM {})", p_text(d.p_value)))
-            }
+            Some(d) if d.p_value < 0.05 => v.push(format!(
+                "{name} is worse than tomorrow = today (DM {}, {spread}; {per_seed})",
+                p_text(d.p_value)
+            )),
             Some(d) => v.push(format!(
-                "{name} is not distinguishable from tomorrow = today (DM p = {:.2})",
-                d.p_value
+                "{name} is not distinguishable from tomorrow = today (DM p = {:.2}, {spread}; {per_seed}){}",
+                d.p_value,
+                power_clause(m).map_or(String::new(), |c| format!("; {c}"))
             )),
             None => v.push(format!("{name}: no test against tomorrow = today possible")),
         }
-        if m.lag.repeats_yesterday() {
-            let r = m.lag.correlations.iter().find(|c| c.0 == -1).map_or(f64::NAN, |c| c.1);
-            v.push(format!("the {name} mostly repeats yesterday's price (its forecasts correlate best with the previous day, r = {r:.4})"));
+        v.push(m.moves.sentence(&name));
+        if m.at_epoch_cap > 0 {
+            v.push(format!(
+                "caution: {} of {} {name} jobs ran to the --epochs cap ({epochs_cap}) instead of stopping early: not converged, so more epochs could change these figures",
+                m.at_epoch_cap, m.jobs
+            ));
         }
-        if let Some(s) = m.sanity {
-            let sk = |x: Option<f64>| x.map_or("n/a".into(), |v| format!("{v:+.3}"));
-            let change = format!(
-                "RMSE {:.3} -> {:.3}, skill {} -> {}",
-                s.rmse_true,
-                s.rmse_shuffled,
-                sk(s.skill_true),
-                sk(s.skill_shuffled)
-            );
-            v.push(if s.collapsed {
-                format!("leakage self-test passed for {name}: with the test prices shuffled in time its accuracy collapsed ({change})")
-            } else if s.leak_suspected() {
-                format!("LEAKAGE SUSPECTED for {name}: with the test prices shuffled in time it kept its accuracy ({change})")
-            } else {
-                format!("leakage self-test inconclusive for {name}: it does not beat naive, so it had no accuracy to lose ({change})")
-            });
+        for (fold, checks) in &m.leakage {
+            for c in checks.iter().filter(|c| !c.passed()) {
+                v.push(c.sentence(&format!("{name} fold {}", fold + 1)));
+            }
+        }
+        let all: Vec<&LeakCheck> = m.leakage.iter().flat_map(|(_, c)| c).collect();
+        if !all.is_empty() && all.iter().all(|c| c.passed()) {
+            v.push(format!(
+                "leakage check PASS for {name} in all {} folds: with the future replaced from mid-test and from mid-validation, everything computed before the change was identical bit for bit ({} figures, {:.0} s)",
+                m.leakage.len(),
+                all.iter().map(|c| c.compared).sum::<usize>(),
+                all.iter().map(|c| c.seconds).sum::<f64>()
+            ));
         }
     }
     if beaters.is_empty() {
+        let clauses: Vec<String> = models
+            .iter()
+            .filter_map(|m| {
+                let name = upper(m.model);
+                m.power.last().map(|_| match m.detectable_skill {
+                    Some(s) => format!("{s:.3} or more ({name})"),
+                    None => format!(
+                        "nothing up to {:.3} ({name})",
+                        m.power.last().map_or(f64::NAN, |p| p.planted_skill)
+                    ),
+                })
+            })
+            .collect();
+        let power = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; power control: with these settings one seed detects a planted skill of {}",
+                clauses.join(", ")
+            )
+        };
         v.push(match models {
-            [one] => format!("{} does not beat tomorrow = today at 5%", upper(one.model)),
-            [_, _] => "neither model beats tomorrow = today at 5%".to_string(),
-            _ => "no model beats tomorrow = today at 5%".to_string(),
+            [one] => format!("{} does not beat tomorrow = today at 5%{power}", upper(one.model)),
+            [_, _] => format!("neither model beats tomorrow = today at 5%{power}"),
+            _ => format!("no model beats tomorrow = today at 5%{power}"),
         });
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::compare::{CompareConfig, JobKey};
+    use crate::config::StockConfig;
+    use crate::data::{LoadOptions, TargetKind};
+    use crate::train::TrainConfig;
+
+    /// A random walk written to a temporary CSV, with a small network that trains in seconds.
+    fn plan(dir: &std::path::Path) -> Plan {
+        let csv = dir.join("walk.csv");
+        let mut text = String::from("Date,Close\n");
+        let mut p = 30.0;
+        let mut x: u64 = 23;
+        for i in 0..1200u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            p *= 1.0 + 0.04 * ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+            let d = chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap() + chrono::Days::new(i);
+            text += &format!("{d},{p}\n");
+        }
+        std::fs::write(&csv, text).unwrap();
+        let base = StockConfig {
+            csv,
+            load: LoadOptions::default(),
+            model: ModelKind::Gru,
+            target: TargetKind::Return,
+            features: vec![],
+            window: 10,
+            hidden: 16,
+            layers: 1,
+            dropout: 0.0,
+            val_frac: 0.15,
+            test_frac: 0.25,
+            train: TrainConfig { epochs: 40, batch: 32, lr: 0.005, clip: 1.0, patience: 8 },
+            seed: 1,
+            device: crate::device::DeviceChoice::Cpu,
+            threads: Some(1),
+            interval: 0.9,
+            horizon: 1,
+            sanity: false,
+            out: dir.join("out"),
+        };
+        let cfg = CompareConfig {
+            base,
+            models: vec![ModelKind::Gru],
+            seeds: vec![1],
+            folds: 1,
+            sanity: true,
+            jobs: 1,
+            out: dir.join("out"),
+        };
+        Plan::new(&cfg).unwrap()
+    }
+
+    #[test]
+    fn a_strong_planted_skill_is_detected_and_sized() {
+        let _rng = crate::test_support::torch_rng();
+        let dir = std::env::temp_dir().join(format!("lstm-stock-power-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plan = plan(&dir);
+        let m = ModelKind::Gru;
+        let results: Vec<JobResult> = (0..PLANT_PHIS.len())
+            .map(|k| {
+                plan.run_job(JobKey { model: m, seed: 1, fold: 0, variant: Variant::Planted(k) }).unwrap()
+            })
+            .collect();
+        let pooled = |m: ModelKind, v: Variant| -> Vec<f64> {
+            results.iter().find(|r| r.key.model == m && r.key.variant == v).unwrap().predicted.clone()
+        };
+        let points = power(&plan, &pooled, m);
+        eprintln!("{points:?}");
+        // the planted sizes are what the AR term gives: about 1 - sqrt(1 - phi^2)
+        for pt in &points {
+            let expected = 1.0 - (1.0 - pt.phi * pt.phi).sqrt();
+            assert!((pt.planted_skill - expected).abs() < 0.03, "{pt:?}");
+        }
+        let strong = points.last().unwrap();
+        assert!(
+            strong.detected && strong.model_skill > 0.05,
+            "a 20% planted skill must be found: {strong:?}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

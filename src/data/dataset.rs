@@ -88,6 +88,44 @@ pub fn scale_channels(raw: &[Vec<f64>], scalers: &[MinMaxScaler]) -> Vec<f32> {
         .collect()
 }
 
+/// A deliberate leak, planted by the leakage check's own tests to show that the check
+/// catches it. Outside tests only [`Plant::NONE`] can be made: the faults have no public
+/// constructor in the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plant(Fault);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum Fault {
+    None,
+    ScalerOnAllRows,
+    WindowWithTarget,
+    CentredFeature,
+    TrainOnValidation,
+    StopOnTest,
+}
+
+impl Plant {
+    pub const NONE: Plant = Plant(Fault::None);
+
+    /// Every planted leak, with a name for test messages.
+    #[cfg(test)]
+    pub fn leaks() -> [(Plant, &'static str); 5] {
+        [
+            (Plant(Fault::ScalerOnAllRows), "scaler fitted on all rows"),
+            (Plant(Fault::WindowWithTarget), "window that includes its own target day"),
+            (Plant(Fault::CentredFeature), "feature over a centred window"),
+            (Plant(Fault::TrainOnValidation), "validation rows used in training"),
+            (Plant(Fault::StopOnTest), "early stopping on the test part"),
+        ]
+    }
+
+    /// Early stopping watches the test part instead of the validation part.
+    pub fn stops_on_test(self) -> bool {
+        self.0 == Fault::StopOnTest
+    }
+}
+
 impl Dataset {
     /// Builds every channel, fits each scaler on the training rows only, and windows each part.
     ///
@@ -95,15 +133,38 @@ impl Dataset {
     /// whose whole horizon lies inside their own part, so no validation price leaks into a
     /// training target; test samples keep every day (targets past the data are NaN).
     pub fn build(series: &PriceSeries, split: &Split, spec: &InputSpec, horizon: usize) -> Result<Self> {
-        let raw = channels(series, spec)?;
+        Self::build_planted(series, split, spec, horizon, Plant::NONE)
+    }
+
+    /// [`Dataset::build`] with a planted leak (tests of the leakage check only).
+    pub fn build_planted(
+        series: &PriceSeries,
+        split: &Split,
+        spec: &InputSpec,
+        horizon: usize,
+        plant: Plant,
+    ) -> Result<Self> {
+        let mut raw = channels(series, spec)?;
+        if plant.0 == Fault::CentredFeature {
+            // the last channel averaged over the day before, the day and the day after
+            let last = raw.len() - 1;
+            let c = raw[last].clone();
+            raw[last] = (0..c.len())
+                .map(|t| (c[t.saturating_sub(1)] + c[t] + c[(t + 1).min(c.len() - 1)]) / 3.0)
+                .collect();
+        }
         let offset = spec.offset();
-        let scalers: Vec<MinMaxScaler> =
-            raw.iter().map(|c| MinMaxScaler::fit(&c[offset..split.train_end])).collect();
+        let fit_end = if plant.0 == Fault::ScalerOnAllRows { series.len() } else { split.train_end };
+        let scalers: Vec<MinMaxScaler> = raw.iter().map(|c| MinMaxScaler::fit(&c[offset..fit_end])).collect();
         let matrix = scale_channels(&raw, &scalers);
         let channels = spec.channels();
         let target: Vec<f32> = matrix.iter().step_by(channels).copied().collect();
+        // the window of day t is rows t - window..t; shifted one row on, it holds day t itself
+        let shift = if plant.0 == Fault::WindowWithTarget { channels } else { 0 };
+        let inputs: Vec<f32> =
+            matrix[shift..].iter().copied().chain(std::iter::repeat_n(0.0, shift)).collect();
         let part = |rows: Range<usize>| {
-            let (x, y) = make_windows_multi(&matrix, channels, &target, spec.window, rows.clone(), horizon);
+            let (x, y) = make_windows_multi(&inputs, channels, &target, spec.window, rows.clone(), horizon);
             Windows { x, y, rows }
         };
         let inside = |rows: Range<usize>, name: &str| -> Result<Range<usize>> {
@@ -117,7 +178,8 @@ impl Dataset {
             }
             Ok(rows.start..end)
         };
-        let train_rows = inside(spec.lookback()..split.train_end, "training")?;
+        let train_end = if plant.0 == Fault::TrainOnValidation { split.val_end } else { split.train_end };
+        let train_rows = inside(spec.lookback()..train_end, "training")?;
         let val_rows = inside(split.val_targets(), "validation")?;
         Ok(Dataset {
             spec: spec.clone(),

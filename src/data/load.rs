@@ -30,6 +30,11 @@ pub enum RawColumn {
 }
 
 impl RawColumn {
+    /// A price (as opposed to a volume).
+    pub fn is_price(self) -> bool {
+        self != RawColumn::Volume
+    }
+
     /// The name users write in `--features`.
     pub fn label(self) -> &'static str {
         match self {

@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod features;
 pub mod format;
 pub mod load;
+pub mod perturb;
 #[cfg(test)]
 mod proptests;
 pub mod scale;
@@ -14,7 +15,7 @@ pub mod split;
 pub mod target;
 pub mod window;
 
-pub use dataset::{Dataset, InputSpec};
+pub use dataset::{Dataset, InputSpec, Plant};
 pub use features::Feature;
 pub use load::{load_prices, LoadOptions, PriceSeries, RawColumn};
 pub use scale::MinMaxScaler;

@@ -53,6 +53,12 @@ impl Split {
         Ok(split)
     }
 
+    /// The boundaries [`Split::new`] draws for `len` rows, unchecked (walk-forward folds start
+    /// from them, so that one fold is exactly `stock`'s split).
+    pub fn boundaries(len: usize, val_frac: f64, test_frac: f64) -> Self {
+        Self::new_unchecked(len, 1.0 - val_frac - test_frac, val_frac)
+    }
+
     fn new_unchecked(len: usize, train_frac: f64, val_frac: f64) -> Self {
         Split {
             train_end: (train_frac * len as f64).floor() as usize,

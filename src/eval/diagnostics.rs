@@ -1,11 +1,8 @@
-//! More baselines and two checks of a forecast's honesty: does it mostly repeat yesterday's
-//! price (lag detector), and does its skill vanish when the actual prices are shuffled in time
-//! (shuffled-target self-test)?
+//! More baselines, and the lag detector: do a forecast's predicted moves follow the day's
+//! actual move, the day before's, or nothing?
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::Metrics;
-use super::skill;
 use super::stats::correlation;
 
 /// Random walk with drift: yesterday's price plus the average daily change from the first row
@@ -24,130 +21,158 @@ pub fn moving_average_forecast(prices: &[f64], rows: &[usize], k: usize) -> Vec<
         .collect()
 }
 
-/// Correlation of the forecasts with the actual prices shifted by `lag` days, for lags -3..=3.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LagProfile {
-    /// `(lag, corr(pred[t], actual[t + lag]))`; lag -1 is "the day before".
-    pub correlations: Vec<(i32, f64)>,
-    pub best_lag: i32,
+/// What a forecast's predicted moves (forecast minus yesterday's price) have to do with the
+/// actual moves. Price *levels* tell nothing here: every forecast near yesterday's price
+/// correlates about 1 with yesterday's price, skilled or not.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MoveProfile {
+    /// Days compared.
+    pub n: usize,
+    /// Correlation of the predicted move with the same day's actual move (`None`: no variation).
+    pub same_day: Option<f64>,
+    /// Correlation of the predicted move with the actual move of the day before.
+    pub day_before: Option<f64>,
+    /// Root mean square of the predicted moves over that of the actual moves.
+    pub size_ratio: f64,
+    pub kind: MoveKind,
 }
 
-impl LagProfile {
-    /// True when the forecast matches the previous day's price better than the day it forecasts.
-    pub fn repeats_yesterday(&self) -> bool {
-        self.best_lag == -1
-    }
+/// The verdict of [`move_profile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveKind {
+    /// Predicted moves under 1% of the actual ones: the forecast is yesterday's price.
+    NoMove,
+    /// The predicted moves follow the day before's move and not the day's own: the forecast
+    /// is late, the classic picture of a network that "tracks" the price.
+    Lagging,
+    /// The predicted moves correlate positively with the day's own moves (5% level), whatever
+    /// they also share with the day before's (a momentum forecast on a series with momentum
+    /// is informative, not late).
+    Informative,
+    /// The predicted moves correlate negatively with the day's own moves (5% level).
+    Contrary,
+    /// The predicted moves are unrelated to the actual ones (at 5%).
+    Uninformative,
 }
 
-/// `pred[i]` forecasts `prices[rows[i]]`.
-pub fn lag_profile(pred: &[f64], prices: &[f64], rows: &[usize]) -> LagProfile {
-    let mut correlations = Vec::new();
-    for lag in -3i32..=3 {
-        let pairs: Vec<(f64, f64)> = pred
-            .iter()
-            .zip(rows)
-            .filter_map(|(&p, &t)| prices.get(usize::try_from(t as i64 + lag as i64).ok()?).map(|&a| (p, a)))
-            .collect();
-        let (a, b): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-        if let Some(c) = correlation(&a, &b) {
-            correlations.push((lag, c));
+/// Below this share of the actual moves' size a forecast is said not to move at all.
+pub const NO_MOVE_RATIO: f64 = 0.01;
+
+/// Profiles `pred[i]`, the forecast of `prices[rows[i]]` made the day before (rows >= 2).
+///
+/// A correlation counts when it exceeds `1.96 / sqrt(n)`, the 5% two-sided bound for no
+/// correlation between `n` independent pairs.
+pub fn move_profile(pred: &[f64], prices: &[f64], rows: &[usize]) -> MoveProfile {
+    let predicted: Vec<f64> = pred.iter().zip(rows).map(|(f, &t)| f - prices[t - 1]).collect();
+    let actual: Vec<f64> = rows.iter().map(|&t| prices[t] - prices[t - 1]).collect();
+    let before: Vec<f64> = rows.iter().map(|&t| prices[t - 1] - prices[t.saturating_sub(2)]).collect();
+    let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len().max(1) as f64).sqrt();
+    let size_ratio = rms(&predicted) / rms(&actual);
+    let same_day = correlation(&predicted, &actual);
+    let day_before = correlation(&predicted, &before);
+    let bound = 1.96 / (pred.len() as f64).sqrt();
+    let counts = |r: Option<f64>| r.is_some_and(|r| r > bound);
+    let kind = if size_ratio.is_nan() || size_ratio < NO_MOVE_RATIO {
+        MoveKind::NoMove
+    } else if counts(same_day) {
+        MoveKind::Informative
+    } else if counts(same_day.map(|r| -r)) {
+        MoveKind::Contrary
+    } else if counts(day_before) {
+        MoveKind::Lagging
+    } else {
+        MoveKind::Uninformative
+    };
+    MoveProfile { n: pred.len(), same_day, day_before, size_ratio, kind }
+}
+
+impl MoveProfile {
+    /// One sentence about `name`'s forecasts.
+    pub fn sentence(&self, name: &str) -> String {
+        let r = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:+.2}"));
+        let facts = format!(
+            "predicted moves {:.0}% the size of actual ones; correlation with the day's move {}, with the day before's {}",
+            self.size_ratio * 100.0,
+            r(self.same_day),
+            r(self.day_before)
+        );
+        match self.kind {
+            MoveKind::NoMove => format!("the {name} barely moves from yesterday's price ({facts})"),
+            MoveKind::Lagging => {
+                format!("the {name} LAGS: its moves echo the day before's move, not the day's own ({facts})")
+            }
+            MoveKind::Contrary => {
+                format!("the {name}'s moves go AGAINST the day's move: worse than no move at all ({facts})")
+            }
+            MoveKind::Informative => format!("the {name}'s moves carry information about the day's move ({facts})"),
+            MoveKind::Uninformative => format!(
+                "the {name}'s moves are unrelated to the actual moves at 5%: it repeats yesterday's price plus noise ({facts})"
+            ),
         }
     }
-    let best_lag = correlations.iter().max_by(|x, y| x.1.total_cmp(&y.1)).map_or(0, |c| c.0);
-    LagProfile { correlations, best_lag }
-}
-
-/// Result of scoring forecasts against the actual prices shuffled in time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Sanity {
-    pub rmse_true: f64,
-    pub rmse_shuffled: f64,
-    pub skill_true: Option<f64>,
-    pub skill_shuffled: Option<f64>,
-    /// The forecast lost its accuracy once the targets were shuffled (RMSE up by half or more).
-    /// An honest forecast cannot know which price a shuffled day holds.
-    pub collapsed: bool,
-}
-
-impl Sanity {
-    /// Accuracy that did not collapse is only suspicious when there was accuracy to begin with:
-    /// a forecast that loses to naive anyway is dominated by its bias, shuffled or not.
-    pub fn leak_suspected(&self) -> bool {
-        !self.collapsed && self.skill_true.is_some_and(|s| s > 0.0)
-    }
-}
-
-/// Runs the forecasting step `forecast(targets)` once with the true targets and once with the
-/// targets shuffled in time (a fixed permutation from `seed`), and scores both against the
-/// targets it was given, beside naive (`prev`). A pipeline that lets the target into its
-/// forecast keeps its accuracy; an honest one loses it.
-pub fn shuffled_target_check(
-    actual: &[f64],
-    prev: &[f64],
-    seed: u64,
-    forecast: impl Fn(&[f64]) -> Vec<f64>,
-) -> Sanity {
-    let mut shuffled = actual.to_vec();
-    // Fisher-Yates with a small LCG: reproducible without a random-number crate
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    for i in (1..shuffled.len()).rev() {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        shuffled.swap(i, (x >> 33) as usize % (i + 1));
-    }
-    let score = |targets: &[f64]| {
-        let m = Metrics::compute(&forecast(targets), targets, prev);
-        let n = Metrics::compute(prev, targets, prev);
-        (m.rmse, skill(m.rmse, n.rmse))
-    };
-    let (rmse_true, skill_true) = score(actual);
-    let (rmse_shuffled, skill_shuffled) = score(&shuffled);
-    let collapsed = rmse_shuffled >= 1.5 * rmse_true;
-    Sanity { rmse_true, rmse_shuffled, skill_true, skill_shuffled, collapsed }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A price path with irregular moves (deterministic).
     fn walk() -> Vec<f64> {
-        // a deterministic wiggly random-walk-like series
-        (0..120)
-            .map(|t| 100.0 + (t as f64 * 0.37).sin() * 5.0 + (t as f64 * 1.7).cos() * 2.0 + t as f64 * 0.1)
-            .collect()
+        let mut p = vec![100.0];
+        let mut x: u64 = 9;
+        for _ in 1..400 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            p.push(p[p.len() - 1] * (1.0 + 0.03 * u));
+        }
+        p
     }
 
     #[test]
-    fn lag_detector_flags_yesterday_and_not_a_perfect_forecast() {
+    fn moves_are_classified() {
         let p = walk();
-        let rows: Vec<usize> = (60..120).collect();
-        let yesterday: Vec<f64> = rows.iter().map(|&t| p[t - 1]).collect();
-        let lp = lag_profile(&yesterday, &p, &rows);
-        assert!(lp.repeats_yesterday(), "{lp:?}");
-        let perfect: Vec<f64> = rows.iter().map(|&t| p[t]).collect();
-        let lp = lag_profile(&perfect, &p, &rows);
-        assert_eq!(lp.best_lag, 0);
-        assert!(!lp.repeats_yesterday());
-        assert_eq!(lp.correlations.len(), 7);
-    }
-
-    #[test]
-    fn shuffled_targets_collapse_an_honest_forecast_but_not_a_leaky_one() {
-        let p = walk();
-        let rows: Vec<usize> = (60..120).collect();
-        let actual: Vec<f64> = rows.iter().map(|&t| p[t]).collect();
-        let prev: Vec<f64> = rows.iter().map(|&t| p[t - 1]).collect();
-        // honest: a fixed forecast that does not change with the targets it is scored on
-        let honest: Vec<f64> = rows.iter().map(|&t| 0.7 * p[t - 1] + 0.3 * p[t]).collect();
-        let s = shuffled_target_check(&actual, &prev, 3, |_| honest.clone());
-        assert!(s.skill_true.unwrap() > 0.2, "{s:?}");
-        assert!(s.collapsed, "{s:?}");
-        // leaky: the forecast is built from the very targets it is scored on
-        let s =
-            shuffled_target_check(&actual, &prev, 3, |targets| targets.iter().map(|v| v + 0.01).collect());
-        assert!(!s.collapsed && s.leak_suspected(), "{s:?}");
-        // useless: a constant far from the prices; nothing to lose, nothing suspected
-        let s = shuffled_target_check(&actual, &prev, 3, |t| vec![0.0; t.len()]);
-        assert!(!s.collapsed && !s.leak_suspected(), "{s:?}");
+        let rows: Vec<usize> = (100..400).collect();
+        let profile = |f: &dyn Fn(usize) -> f64| {
+            move_profile(&rows.iter().map(|&t| f(t)).collect::<Vec<_>>(), &p, &rows)
+        };
+        let naive = profile(&|t| p[t - 1]);
+        assert_eq!(naive.kind, MoveKind::NoMove, "{naive:?}");
+        let late = profile(&|t| p[t - 1] + (p[t - 1] - p[t - 2]));
+        assert_eq!(late.kind, MoveKind::Lagging, "{late:?}");
+        assert!(late.day_before.unwrap() > 0.999 && (late.size_ratio - 1.0).abs() < 0.1, "{late:?}");
+        let perfect = profile(&|t| p[t]);
+        assert_eq!(perfect.kind, MoveKind::Informative, "{perfect:?}");
+        let against = profile(&|t| 2.0 * p[t - 1] - p[t]);
+        assert_eq!(against.kind, MoveKind::Contrary, "{against:?}");
+        assert!(perfect.same_day.unwrap() > 0.999 && (perfect.size_ratio - 1.0).abs() < 1e-12);
+        // a third of the day's move plus as much noise again: weak but real information
+        let noise = |t: usize| ((t as f64 * 12.9898).sin() * 43758.5453).fract() - 0.5;
+        let noisy = profile(&|t| p[t - 1] + 0.3 * (p[t] - p[t - 1]) + 1.0 * noise(t));
+        assert_eq!(noisy.kind, MoveKind::Informative, "{noisy:?}");
+        assert!(noisy.same_day.unwrap() < 0.7, "the noise must matter: {noisy:?}");
+        // noise alone: moves of a realistic size, unrelated to anything
+        let random = profile(&|t| p[t - 1] + 2.0 * noise(t));
+        assert_eq!(random.kind, MoveKind::Uninformative, "{random:?}");
+        // a tiny constant drift barely moves
+        let drift = profile(&|t| p[t - 1] * 1.00001);
+        assert_eq!(drift.kind, MoveKind::NoMove, "{drift:?}");
+        assert!(late.sentence("LSTM").contains("LAGS"));
+        // momentum on a series with momentum: late by construction, and yet informative
+        let mut q = vec![100.0, 100.0];
+        let mut prev = 0.0;
+        for t in 2..400 {
+            let r = 0.6 * prev + 0.8 * (p[t] / p[t - 1] - 1.0);
+            q.push(q[t - 1] * (1.0 + r));
+            prev = r;
+        }
+        let momentum = move_profile(
+            &rows.iter().map(|&t| q[t - 1] * (1.0 + 0.6 * (q[t - 1] / q[t - 2] - 1.0))).collect::<Vec<_>>(),
+            &q,
+            &rows,
+        );
+        assert_eq!(momentum.kind, MoveKind::Informative, "{momentum:?}");
+        assert!(momentum.day_before.unwrap() > 0.99, "{momentum:?}");
     }
 
     #[test]

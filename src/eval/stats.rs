@@ -107,6 +107,82 @@ pub fn diebold_mariano(e1: &[f64], e2: &[f64], h: usize) -> Option<DmTest> {
     Some(DmTest { statistic, p_value: t_two_sided_p(statistic, nf - 1.0), mean_loss_difference: mean, n })
 }
 
+/// A Diebold-Mariano test whose variance includes training randomness (see [`seeded_dm`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SeededTest {
+    /// Negative means the first forecaster has the smaller expected squared error.
+    pub statistic: f64,
+    pub p_value: f64,
+    /// Welch-Satterthwaite degrees of freedom of the combined variance.
+    pub df: f64,
+    /// Mean over seeds and days of the first's squared error minus the second's.
+    pub mean_loss_difference: f64,
+    /// Variance of that mean from the days (long-run, HLN-corrected) ...
+    pub day_variance: f64,
+    /// ... and from the seeds (the spread of each seed's mean loss, over its seed count).
+    pub seed_variance: f64,
+    pub n: usize,
+    /// Seeds of the first and the second forecaster.
+    pub seeds: (usize, usize),
+}
+
+/// Equal accuracy of two *trained forecasters* rather than two fixed forecasts: `a[s]` and
+/// `b[s]` hold seed `s`'s forecast errors on the same days (naive: one "seed").
+///
+/// The loss difference is averaged over seeds and days. Its variance has two parts that are
+/// added: the days' part, as in [`diebold_mariano`] on the seed-averaged losses, and the seeds'
+/// part, the sample variance across seeds of each seed's mean loss divided by the number of
+/// seeds. A test on seed-averaged forecasts alone treats one lucky draw of initial weights as a
+/// property of the architecture, and over a thousand days it calls such draws significant.
+/// With one seed on each side this is exactly [`diebold_mariano`]. Degrees of freedom follow
+/// Welch and Satterthwaite (days: `n - 1`, seeds: `S - 1` per side). `None` when fewer than 3
+/// days, or no variance at all.
+pub fn seeded_dm(a: &[Vec<f64>], b: &[Vec<f64>], h: usize) -> Option<SeededTest> {
+    let n = a.first()?.len();
+    if b.is_empty() || a.iter().chain(b).any(|e| e.len() != n) || n < 3 || h == 0 {
+        return None;
+    }
+    let nf = n as f64;
+    let mean_loss =
+        |side: &[Vec<f64>], t: usize| side.iter().map(|e| e[t] * e[t]).sum::<f64>() / side.len() as f64;
+    let d: Vec<f64> = (0..n).map(|t| mean_loss(a, t) - mean_loss(b, t)).collect();
+    let mean = d.iter().sum::<f64>() / nf;
+    let autocov = |k: usize| (k..n).map(|t| (d[t] - mean) * (d[t - k] - mean)).sum::<f64>() / nf;
+    let hf = h as f64;
+    let hln = (nf + 1.0 - 2.0 * hf + hf * (hf - 1.0) / nf) / nf;
+    let day_variance = (autocov(0) + 2.0 * (1..h.min(n)).map(autocov).sum::<f64>()) / nf / hln;
+    let seed_part = |side: &[Vec<f64>]| -> f64 {
+        if side.len() < 2 {
+            return 0.0;
+        }
+        let per_seed: Vec<f64> = side.iter().map(|e| e.iter().map(|x| x * x).sum::<f64>() / nf).collect();
+        mean_sd(&per_seed).1.powi(2) / side.len() as f64
+    };
+    let (va, vb) = (seed_part(a), seed_part(b));
+    let total = day_variance + va + vb;
+    if total <= 0.0 || !total.is_finite() {
+        return None;
+    }
+    let mut denom = day_variance.powi(2) / (nf - 1.0);
+    for (v, s) in [(va, a.len()), (vb, b.len())] {
+        if s > 1 {
+            denom += v * v / (s as f64 - 1.0);
+        }
+    }
+    let df = if denom > 0.0 { total * total / denom } else { nf - 1.0 };
+    let statistic = mean / total.sqrt();
+    Some(SeededTest {
+        statistic,
+        p_value: t_two_sided_p(statistic, df),
+        df,
+        mean_loss_difference: mean,
+        day_variance,
+        seed_variance: va + vb,
+        n,
+        seeds: (a.len(), b.len()),
+    })
+}
+
 /// Mean and sample standard deviation (0 for one value).
 pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
@@ -188,5 +264,90 @@ mod tests {
         let (m, s) = mean_sd(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
         assert_eq!(m, 5.0);
         assert!((s - 2.138089935299395).abs() < 1e-12);
+    }
+
+    #[test]
+    fn seeded_dm_with_one_seed_each_is_the_plain_test() {
+        let e1 = vec![0.8, -1.2, 0.3, 1.9, -0.7, 0.2, -1.5, 0.9, 1.1, -0.4, 0.6, -2.0];
+        let e2 = vec![0.5, -0.9, 0.4, 1.0, -0.6, 0.3, -1.1, 0.8, 0.7, -0.5, 0.2, -1.2];
+        for h in [1, 2] {
+            let plain = diebold_mariano(&e1, &e2, h).unwrap();
+            let s = seeded_dm(std::slice::from_ref(&e1), std::slice::from_ref(&e2), h).unwrap();
+            assert!((s.statistic - plain.statistic).abs() < 1e-12, "{s:?} {plain:?}");
+            assert!((s.p_value - plain.p_value).abs() < 1e-12, "{s:?} {plain:?}");
+            assert_eq!(s.seed_variance, 0.0);
+        }
+        assert!(seeded_dm(std::slice::from_ref(&e1), &[e1[..5].to_vec()], 1).is_none(), "days must line up");
+    }
+
+    /// A small deterministic normal generator (Box-Muller over an LCG) for the simulations.
+    struct Normal(u64);
+
+    impl Normal {
+        fn uniform(&mut self) -> f64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        }
+
+        fn draw(&mut self) -> f64 {
+            let (u, v) = (self.uniform(), self.uniform());
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        }
+    }
+
+    /// Two "architectures" that are the same: every seed's forecast errs by the day's move
+    /// plus an offset of its own (initial weights that land on a slightly different level)
+    /// and a little noise. Any difference the tests find comes from the seeds alone.
+    #[test]
+    fn seed_noise_alone_is_rarely_called_a_difference_unlike_on_seed_averages() {
+        let (n, seeds, sims) = (750, 5, 400);
+        let mut g = Normal(11);
+        let (mut seeded_rejects, mut averaged_rejects) = (0, 0);
+        for _ in 0..sims {
+            let moves: Vec<f64> = (0..n).map(|_| g.draw()).collect();
+            let mut side = || -> Vec<Vec<f64>> {
+                (0..seeds)
+                    .map(|_| {
+                        let offset = 0.3 * g.draw();
+                        moves.iter().map(|m| m - offset + 0.05 * g.draw()).collect()
+                    })
+                    .collect()
+            };
+            let (a, b) = (side(), side());
+            if seeded_dm(&a, &b, 1).unwrap().p_value < 0.05 {
+                seeded_rejects += 1;
+            }
+            let avg = |v: &[Vec<f64>]| {
+                (0..n).map(|t| v.iter().map(|e| e[t]).sum::<f64>() / seeds as f64).collect::<Vec<_>>()
+            };
+            if diebold_mariano(&avg(&a), &avg(&b), 1).unwrap().p_value < 0.05 {
+                averaged_rejects += 1;
+            }
+        }
+        let (seeded, averaged) = (seeded_rejects as f64 / sims as f64, averaged_rejects as f64 / sims as f64);
+        // the stated rate is 5%; three binomial standard errors above it is the bound
+        let bound = 0.05 + 3.0 * (0.05 * 0.95 / sims as f64).sqrt();
+        eprintln!("rejections at 5%: seed-aware {seeded}, seed-averaged {averaged} ({sims} simulations)");
+        assert!(seeded <= bound, "seeded test rejects {seeded} of the time (bound {bound})");
+        assert!(averaged > 3.0 * bound, "the seed-averaged test was expected to over-reject: {averaged}");
+    }
+
+    #[test]
+    fn seeded_dm_still_sees_a_real_difference() {
+        let mut g = Normal(5);
+        let n = 750;
+        let moves: Vec<f64> = (0..n).map(|_| g.draw()).collect();
+        // the first forecaster knows a fifth of each move; the second knows nothing
+        let mut side = |skill: f64| -> Vec<Vec<f64>> {
+            (0..5)
+                .map(|_| {
+                    let offset = 0.05 * g.draw();
+                    moves.iter().map(|m| m * (1.0 - skill) - offset).collect()
+                })
+                .collect()
+        };
+        let (a, b) = (side(0.2), side(0.0));
+        let t = seeded_dm(&a, &b, 1).unwrap();
+        assert!(t.p_value < 0.001 && t.statistic < 0.0, "{t:?}");
     }
 }

@@ -109,6 +109,44 @@ fn same_seed_gives_the_same_forecast() {
     assert_eq!(outputs[0], outputs[1]);
 }
 
+#[test]
+fn stock_sanity_runs_the_leakage_check_on_the_real_pipeline() {
+    let out = scratch("sanity").join("run");
+    let csv = fixture("yahoo.csv");
+    let mut args = vec![
+        "stock",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--model",
+        "gru",
+        "--features",
+        "volume,hl_range",
+        "--sanity",
+    ];
+    args.extend_from_slice(FAST);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.matches("leakage check PASS for GRU").count(), 2, "{stdout}");
+    assert!(stdout.contains("moves: the GRU"), "{stdout}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let checks = m["leakage_check"].as_array().unwrap();
+    assert_eq!(checks.len(), 2);
+    assert!(checks
+        .iter()
+        .all(|c| c["changes"].as_array().unwrap().is_empty() && c["compared"].as_u64().unwrap() > 2));
+    assert!(m["moves"]["kind"].is_string());
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(r["reproducibility"]["libtorch_threads"], 1);
+    assert!(r["reproducibility"].get("LSTM_STOCK_GRU").is_some());
+    assert_bad_input(&["inspect", csv.to_str().unwrap(), "--sanity"], "--sanity: inspect trains nothing");
+}
+
 /// Runs a command that must fail on bad input: exit code 2, one line on stderr that starts
 /// with `error:` and contains `expect`, no panic, no output folder.
 fn assert_bad_input(args: &[&str], expect: &str) {
@@ -334,14 +372,19 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    // a pairwise verdict, a verdict against naive for each model, and the self-test
+    // a pairwise verdict, a verdict against naive for each model, and the leakage check
     assert!(stdout.contains("GRU") && stdout.contains("(DM p"), "{stdout}");
     let vs_naive = stdout
         .lines()
         .filter(|l| (l.starts_with("- LSTM ") || l.starts_with("- GRU ")) && l.contains("tomorrow = today"))
         .count();
     assert_eq!(vs_naive, 2, "{stdout}");
-    assert_eq!(stdout.matches("leakage self-test").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("leakage check PASS for").count(), 2, "{stdout}");
+    assert!(!stdout.contains("LEAK"), "{stdout}");
+    assert!(
+        stdout.contains("Power control") && stdout.contains("power control: with these settings one"),
+        "{stdout}"
+    );
     for png in ["compare.png", "metrics.png", "folds.png", "loss.png"] {
         assert_eq!(&std::fs::read(full.join(png)).unwrap()[..4], b"\x89PNG", "{png}");
     }
@@ -355,13 +398,19 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     assert_eq!(report["models"].as_array().unwrap().len(), 2);
     assert_eq!(report["rows"].as_array().unwrap().len(), 45);
     assert_eq!(j["folds"].as_array().unwrap().len(), 2);
-    assert_eq!(j["jobs"].as_array().unwrap().len(), 8);
+    // 8 jobs, and per model and fold two leakage runs and four power-control runs
+    assert_eq!(j["jobs"].as_array().unwrap().len(), 8 + 2 * 2 * 6);
     for m in report["models"].as_array().unwrap() {
         assert_eq!(m["per_seed"].as_array().unwrap().len(), 2);
-        assert!(m["dm_vs_naive"]["p_value"].is_number());
-        assert_eq!(m["lag"]["correlations"].as_array().unwrap().len(), 7);
-        assert!(m["sanity"]["rmse_shuffled"].is_number());
+        assert_eq!(m["per_seed_vs_naive"].as_array().unwrap().len(), 2);
+        assert!(m["dm_vs_naive"]["p_value"].is_number() && m["dm_vs_naive"]["seed_variance"].is_number());
+        assert!(m["moves"]["kind"].is_string() && m["moves"]["size_ratio"].is_number());
+        assert_eq!(m["leakage"].as_array().unwrap().len(), 2);
+        assert_eq!(m["power"].as_array().unwrap().len(), 4);
+        // two epochs never stop early: the verdicts must say so
+        assert_eq!(m["at_epoch_cap"], 4);
     }
+    assert!(stdout.contains("ran to the --epochs cap (2)"), "{stdout}");
     assert!(report["pairwise"][0]["dm"]["p_value"].is_number());
 
     // the same jobs in two shards, merged, give the same figures
@@ -398,7 +447,7 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
         dir.join("partial").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("4 of 8 jobs found"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("16 of 32 jobs found"), "{}", stderr(&o));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! `lstm-stock stock FILE.csv`: train on the past, forecast the test period one day ahead,
 //! and judge the forecast beside tomorrow = today.
 
+mod leak_check;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -11,15 +13,18 @@ use tch::{nn, Device};
 
 use crate::config::StockConfig;
 use crate::data::features::raw_columns;
-use crate::data::{load_prices, Dataset, PriceSeries, Split};
+use crate::data::{load_prices, Dataset, Plant, PriceSeries, Split};
+use crate::eval::diagnostics::{move_profile, MoveProfile};
 use crate::eval::horizon::{score_steps, StepScore};
+use crate::eval::leakage::LeakCheck;
 use crate::eval::metrics::up_share;
 use crate::eval::{naive_forecast, skill, Metrics};
 use crate::forecast::{log_error_quantiles, Forecaster};
 use crate::model::bundle::{self, ModelCard, TrainingData};
-use crate::model::{ModelConfig, Net};
+use crate::model::Net;
+use crate::pipeline;
 use crate::report::{files, plots};
-use crate::train::{self, History, Samples};
+use crate::train::History;
 
 /// The tch crate version this build uses (Cargo.toml pins it to the libtorch in `.venv`).
 pub const TCH_VERSION: &str = "0.24";
@@ -34,20 +39,23 @@ pub struct Evaluation {
     pub baseline: Metrics,
     pub skill: Option<f64>,
     pub up_share: f64,
+    /// The lag detector: what the predicted moves have to do with the actual ones.
+    pub moves: MoveProfile,
 }
 
 impl Evaluation {
-    fn new(series: &PriceSeries, data: &Dataset, predicted_scaled: &[f32]) -> Self {
+    fn new(series: &PriceSeries, data: &Dataset, predicted: Vec<f64>) -> Self {
         let rows = data.test.rows.clone();
         let actual = series.values[rows.clone()].to_vec();
         let naive = naive_forecast(&series.values, rows.clone());
-        let predicted = data.to_prices(&series.values, rows.clone(), predicted_scaled);
+        let moves = move_profile(&predicted, &series.values, &rows.clone().collect::<Vec<_>>());
         let model = Metrics::compute(&predicted, &actual, &naive);
         let baseline = Metrics::compute(&naive, &actual, &naive);
         Evaluation {
             dates: series.dates[rows].to_vec(),
             skill: skill(model.rmse, baseline.rmse),
             up_share: up_share(&actual, &naive),
+            moves,
             actual,
             predicted,
             naive,
@@ -109,50 +117,73 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     crate::interrupt::install();
     crate::interrupt::set_out_dir(&cfg.out);
     describe(job);
-    let channels = data.spec.channels();
-    let (train, val, test) = Samples::parts(data, job.device);
-    tch::manual_seed(cfg.seed as i64);
-    let vs = nn::VarStore::new(job.device);
-    let model_cfg = ModelConfig {
-        kind: cfg.model,
-        input: channels as i64,
-        hidden: cfg.hidden,
-        layers: cfg.layers,
-        dropout: cfg.dropout,
-    };
-    let net = Net::with_horizon(&vs.root(), model_cfg, cfg.horizon);
+    let built = pipeline::build(data, cfg, cfg.model, cfg.seed, job.device);
     println!(
         "training {}{} ({} layers x {} units, {} parameters) on {} for up to {} epochs, {} training windows",
         cfg.model,
         if cfg.horizon > 1 { format!(" with a direct {}-day head", cfg.horizon) } else { String::new() },
         cfg.layers,
         cfg.hidden,
-        Net::param_count(&vs),
+        Net::param_count(&built.vs),
         crate::device::name(job.device),
         cfg.train.epochs,
-        train.len()
+        built.train.len()
     );
-    let history = train::fit(&net, &vs, &train, &val, &cfg.train, Some(cfg.model.name()))?;
-    report_training(&history);
+    let fitted = pipeline::train(built, &cfg.train, Some(cfg.model.name()), Plant::NONE)?;
+    let (vs, net, history, test) = (&fitted.vs, &fitted.net, &fitted.history, &fitted.test);
+    report_training(history);
 
-    let eval = Evaluation::new(series, data, &net.predict(&test.x));
+    let eval = Evaluation::new(series, data, pipeline::test_forecasts(&fitted, data, &series.values));
     print_table(cfg, series, &eval);
     // the last test window, seen through the hand-written cell with the trained weights
     let last = test.x.narrow(0, test.len() - 1, 1);
-    let trace = crate::model::gates::trace_last_layer(&model_cfg, &vs, &last)?;
+    let trace = crate::model::gates::trace_last_layer(&net.cfg, vs, &last)?;
     let gates = crate::model::gates::panels(cfg.model.cell(), &trace);
-    let (interval, steps) = multi_step(job, &net);
-    let method = forecaster(job, &net).method(steps.len());
+    let (interval, steps) = multi_step(job, net);
+    let method = forecaster(job, net).method(steps.len());
     print_steps(cfg.interval, &method, cfg.horizon, &steps);
+    let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &interval)? } else { None };
     let run_info =
-        RunInfo { job, history: &history, params: Net::param_count(&vs), gates, interval, steps, method };
+        RunInfo { job, history, params: Net::param_count(vs), gates, interval, steps, method, leaks };
     write_outputs(&run_info, &eval, started)?;
-    save_bundle(&run_info, &vs, &net)?;
+    save_bundle(&run_info, vs, net)?;
     println!(
         "wrote prediction.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json and model/ to {}",
         cfg.out.display()
     );
-    Ok(StockOutcome { eval, history, rows: series.len() })
+    Ok(StockOutcome { eval, history: history.clone(), rows: series.len() })
+}
+
+/// `--sanity`: the leakage check against the run just made, printed; `None` when Ctrl-C
+/// stopped the run or the check (an interrupted run trains less and would differ for that).
+fn sanity(
+    job: &Job,
+    fitted: &pipeline::Fitted,
+    eval: &Evaluation,
+    interval: &[(f64, f64)],
+) -> Result<Option<Vec<LeakCheck>>> {
+    println!();
+    if fitted.history.interrupted {
+        println!("leakage check skipped: training was interrupted (Ctrl-C)");
+        return Ok(None);
+    }
+    if job.device.is_cuda() {
+        println!(
+            "note: on a GPU, identical results also need deterministic kernels; confirm a LEAK found here with --device cpu"
+        );
+    }
+    let honest = pipeline::fingerprint(fitted, &job.data, eval.predicted.clone(), interval.to_vec());
+    let checks = match leak_check::run(job, &honest, Plant::NONE) {
+        Err(_) | Ok(_) if crate::interrupt::requested() => {
+            println!("leakage check stopped: interrupted (Ctrl-C); nothing was compared");
+            return Ok(None);
+        }
+        other => other?,
+    };
+    for c in &checks {
+        println!("{}", c.sentence(&job.cfg.model.name().to_uppercase()));
+    }
+    Ok(Some(checks))
 }
 
 /// Several files: every one is loaded and checked first, then each is trained in turn, then
@@ -264,6 +295,7 @@ fn print_table(cfg: &StockConfig, series: &PriceSeries, e: &Evaluation) {
         "direction: naive never calls a move; a coin scores about 50%, \"always up\" scores {:.1}% here",
         e.up_share * 100.0
     );
+    println!("moves: {}", e.moves.sentence(&cfg.model.name().to_uppercase()));
 }
 
 /// The facts `run.json` records.
@@ -279,6 +311,8 @@ struct RunInfo<'a> {
     steps: Vec<StepScore>,
     /// How the multi-step forecasts were made (recursive or direct), in words.
     method: String,
+    /// The leakage check's results (`--sanity`).
+    leaks: Option<Vec<LeakCheck>>,
 }
 
 /// Forecast steps scored and sized for intervals (the `predict` default horizon); a model
@@ -296,7 +330,7 @@ fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
 /// Forecasts of up to [`steps_of`] days from every validation and test day: interval
 /// quantiles from the validation days (their targets stay inside the validation part), scores
 /// and interval coverage on the test days.
-fn multi_step(job: &Job, net: &Net) -> (Vec<(f64, f64)>, Vec<StepScore>) {
+pub(crate) fn multi_step(job: &Job, net: &Net) -> (Vec<(f64, f64)>, Vec<StepScore>) {
     let (data, prices, steps) = (&job.data, &job.series.values, steps_of(job));
     let fc = forecaster(job, net);
     let val: Vec<usize> = job.split.val_targets().collect();
@@ -447,6 +481,8 @@ fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
         "test_start": e.dates[0].to_string(),
         "test_end": e.dates[e.dates.len() - 1].to_string(),
         "units": "price",
+        "moves": e.moves,
+        "leakage_check": r.leaks,
         "horizon": {
             "trained_horizon": cfg.horizon,
             "method": r.method,
@@ -495,6 +531,7 @@ fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
         },
         "versions": versions(),
         "device": crate::device::name(r.job.device),
+        "reproducibility": pipeline::numeric_setup(),
         "threads": tch::get_num_threads(),
         "split_threads": crate::model::workers::threads(),
         "split_guided": crate::model::workers::guided(),

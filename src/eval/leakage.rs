@@ -1,0 +1,235 @@
+//! The future-perturbation leakage check: the pipeline is run again on a copy of the input whose
+//! rows from a cutoff day on follow another path. Nothing computed from data before the cutoff
+//! may change, bit for bit: a forecast for a day up to the cutoff, and, when the cutoff lies
+//! after the training and validation rows, the scalers, every epoch's losses, the trained
+//! weights and the interval quantiles. Whatever changed had seen the future.
+//!
+//! This module only compares; running the pipeline twice is the caller's (`pipeline`).
+
+use serde::{Deserialize, Serialize};
+
+/// Epochs the run with the future replaced inside the validation part trains: the training
+/// losses of these epochs must agree with the real run's (early stopping may then differ).
+pub const VALIDATION_EPOCHS: usize = 2;
+
+/// What one run produced, in the terms the check compares.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// `(min, max)` per input channel.
+    pub scalers: Vec<(f64, f64)>,
+    /// SHA-256 of each trained variable, by name.
+    pub weights: Vec<(String, String)>,
+    pub train_loss: Vec<f64>,
+    pub val_loss: Vec<f64>,
+    /// `(target row, one-step forecast in price units)`.
+    pub forecasts: Vec<(usize, f64)>,
+    /// Interval quantiles per forecast step (empty where none are sized).
+    pub interval: Vec<(f64, f64)>,
+}
+
+/// Where the future was replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cutoff {
+    /// In the test part: everything fitted, and every forecast up to the cutoff, must stay.
+    Test,
+    /// In the validation part: the scalers and the training losses of every epoch both runs
+    /// trained must stay (early stopping may legitimately end elsewhere, so weights may not).
+    Validation,
+}
+
+/// The result of one perturbation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeakCheck {
+    pub cutoff: Cutoff,
+    /// First replaced row, and its date.
+    pub cutoff_row: usize,
+    pub cutoff_date: String,
+    /// How many figures were compared.
+    pub compared: usize,
+    /// Everything that changed, in the order checked (empty: PASS).
+    pub changes: Vec<String>,
+    /// Wall time of the perturbed run.
+    pub seconds: f64,
+    /// Why the two runs could not be compared (they ran with different thread counts, say,
+    /// which changes the last bits of everything); `None` when they could.
+    pub inconclusive: Option<String>,
+}
+
+impl LeakCheck {
+    pub fn passed(&self) -> bool {
+        self.changes.is_empty() && self.inconclusive.is_none()
+    }
+
+    /// One line for `what` ("LSTM", "LSTM fold 2").
+    pub fn sentence(&self, what: &str) -> String {
+        let part = match self.cutoff {
+            Cutoff::Test => "test",
+            Cutoff::Validation => "validation",
+        };
+        if let Some(why) = &self.inconclusive {
+            return format!("leakage check INCONCLUSIVE for {what} (future replaced from {} on, in the {part} part): {why}", self.cutoff_date);
+        }
+        match self.changes.first() {
+            None => format!(
+                "leakage check PASS for {what}: future replaced from {} on (in the {part} part); {} figures computed before it identical bit for bit ({:.1} s)",
+                self.cutoff_date, self.compared, self.seconds
+            ),
+            Some(first) => format!(
+                "LEAK for {what}: with the future replaced from {} on (in the {part} part), {first}{}",
+                self.cutoff_date,
+                match self.changes.len() - 1 {
+                    0 => String::new(),
+                    k => format!(" (and {k} more change{})", if k == 1 { "" } else { "s" }),
+                }
+            ),
+        }
+    }
+}
+
+fn same(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits()
+}
+
+/// Compares the honest run with the perturbed one. `date(row)` names a row's day.
+pub fn compare(
+    honest: &Fingerprint,
+    perturbed: &Fingerprint,
+    cutoff: Cutoff,
+    cutoff_row: usize,
+    date: &dyn Fn(usize) -> String,
+) -> (usize, Vec<String>) {
+    let mut changes = Vec::new();
+    let mut compared = 0;
+    // a list of another length cannot be compared item by item: say so rather than zip past it
+    let counts = [
+        ("input channels", honest.scalers.len(), perturbed.scalers.len()),
+        ("trained variables", honest.weights.len(), perturbed.weights.len()),
+        ("interval steps", honest.interval.len(), perturbed.interval.len()),
+        ("forecasts", honest.forecasts.len(), perturbed.forecasts.len()),
+    ];
+    for (what, a, b) in counts {
+        if a != b {
+            changes.push(format!("the number of {what} changed ({a} -> {b})"));
+        }
+    }
+    for (c, (a, b)) in honest.scalers.iter().zip(&perturbed.scalers).enumerate() {
+        compared += 1;
+        if !same(a.0, b.0) || !same(a.1, b.1) {
+            changes.push(format!(
+                "the scaler of input channel {c} changed (range {:.6}..{:.6} -> {:.6}..{:.6})",
+                a.0, a.1, b.0, b.1
+            ));
+        }
+    }
+    let losses = |name: &str, a: &[f64], b: &[f64], changes: &mut Vec<String>, compared: &mut usize| {
+        for (e, (x, y)) in a.iter().zip(b).enumerate() {
+            *compared += 1;
+            if !same(*x, *y) {
+                changes.push(format!("the {name} loss of epoch {} changed ({x:.8} -> {y:.8})", e + 1));
+                return;
+            }
+        }
+    };
+    losses("training", &honest.train_loss, &perturbed.train_loss, &mut changes, &mut compared);
+    if cutoff == Cutoff::Validation {
+        return (compared, changes);
+    }
+    losses("validation", &honest.val_loss, &perturbed.val_loss, &mut changes, &mut compared);
+    if honest.train_loss.len() != perturbed.train_loss.len() {
+        changes.push(format!(
+            "training ran {} epochs instead of {}",
+            perturbed.train_loss.len(),
+            honest.train_loss.len()
+        ));
+    }
+    for ((name, a), (other, b)) in honest.weights.iter().zip(&perturbed.weights) {
+        compared += 1;
+        if a != b || name != other {
+            changes.push(format!("the trained weights changed (first: {name})"));
+            break;
+        }
+    }
+    for (step, (a, b)) in honest.interval.iter().zip(&perturbed.interval).enumerate() {
+        compared += 1;
+        if !same(a.0, b.0) || !same(a.1, b.1) {
+            changes.push(format!("the interval quantiles of step {} changed", step + 1));
+            break;
+        }
+    }
+    for (&(row, a), &(_, b)) in
+        honest.forecasts.iter().zip(&perturbed.forecasts).filter(|(x, _)| x.0 <= cutoff_row)
+    {
+        compared += 1;
+        if !same(a, b) {
+            changes.push(format!("the forecast for {} changed ({a:.4} -> {b:.4})", date(row)));
+            break;
+        }
+    }
+    (compared, changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp() -> Fingerprint {
+        Fingerprint {
+            scalers: vec![(1.0, 2.0)],
+            weights: vec![("head.weight".into(), "ab".into()), ("rnn.w".into(), "cd".into())],
+            train_loss: vec![0.5, 0.4, 0.3],
+            val_loss: vec![0.6, 0.5, 0.55],
+            forecasts: vec![(10, 100.0), (11, 101.0), (12, 102.0)],
+            interval: vec![(-0.1, 0.1)],
+        }
+    }
+
+    fn day(r: usize) -> String {
+        format!("day {r}")
+    }
+
+    #[test]
+    fn identical_runs_pass_and_each_kind_of_change_is_named() {
+        let a = fp();
+        let (n, c) = compare(&a, &a.clone(), Cutoff::Test, 11, &day);
+        assert!(c.is_empty() && n == 1 + 3 + 3 + 2 + 1 + 2, "{n} {c:?}");
+        // a forecast after the cutoff may change; one up to it (inclusive) may not
+        let mut b = a.clone();
+        b.forecasts[2].1 = 0.0;
+        assert!(compare(&a, &b, Cutoff::Test, 11, &day).1.is_empty());
+        b.forecasts[1].1 = 101.0 + 1e-12;
+        assert_eq!(
+            compare(&a, &b, Cutoff::Test, 11, &day).1,
+            vec!["the forecast for day 11 changed (101.0000 -> 101.0000)"]
+        );
+        let mut b = a.clone();
+        b.scalers[0].1 = 2.5;
+        assert!(compare(&a, &b, Cutoff::Validation, 11, &day).1[0].contains("scaler of input channel 0"));
+        let mut b = a.clone();
+        b.weights[1].1 = "ce".into();
+        assert_eq!(
+            compare(&a, &b, Cutoff::Test, 11, &day).1,
+            vec!["the trained weights changed (first: rnn.w)"]
+        );
+        let mut b = a.clone();
+        b.val_loss[0] = 0.61;
+        assert!(compare(&a, &b, Cutoff::Test, 11, &day).1[0].contains("validation loss of epoch 1"));
+        // in the validation part only training may not move: early stopping may
+        assert!(compare(&a, &b, Cutoff::Validation, 11, &day).1.is_empty());
+        b.train_loss[1] = 0.41;
+        assert!(compare(&a, &b, Cutoff::Validation, 11, &day).1[0].contains("training loss of epoch 2"));
+        let mut b = a.clone();
+        b.interval[0].0 = -0.2;
+        assert!(compare(&a, &b, Cutoff::Test, 11, &day).1[0].contains("interval quantiles of step 1"));
+        let mut b = a.clone();
+        b.weights.pop();
+        assert_eq!(
+            compare(&a, &b, Cutoff::Test, 11, &day).1,
+            vec!["the number of trained variables changed (2 -> 1)"]
+        );
+        let mut b = a.clone();
+        b.train_loss.push(0.2);
+        b.val_loss.push(0.6);
+        assert!(compare(&a, &b, Cutoff::Test, 11, &day).1[0].contains("4 epochs instead of 3"));
+    }
+}
