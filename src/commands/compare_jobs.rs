@@ -300,3 +300,45 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
         _ => bail_input!("--shard {s}: expected i/N with 0 <= i < N, e.g. --shard 0/4"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::compare::test_plan::plan;
+
+    #[test]
+    fn merge_refuses_a_job_that_is_not_part_of_the_comparison() {
+        let dir = std::env::temp_dir().join(format!("lstm-stock-merge-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plan = plan(&dir);
+        // every job's key, with empty results: merging checks keys, not figures
+        let result = |key: JobKey| JobResult {
+            key,
+            rows: vec![],
+            predicted: vec![],
+            epoch_seconds: vec![],
+            best_epoch: 1,
+            params: 0,
+            train_loss: vec![],
+            val_loss: vec![],
+            stopped_early: true,
+            weights: vec![],
+            scalers: vec![],
+            seconds: 0.0,
+            setup: Default::default(),
+        };
+        let write = |results: Vec<JobResult>| {
+            let shard = plan.shard_file((0, 1), results).unwrap();
+            files::write_json(&dir.join("shard-0-of-1.json"), &shard).unwrap();
+            read_shards(std::slice::from_ref(&dir))
+        };
+        let all: Vec<JobResult> = plan.jobs.iter().map(|&k| result(k)).collect();
+        assert!(write(all.clone()).is_ok());
+        // the same count, but one job swapped for another comparison's (a second seed)
+        let mut mixed = all;
+        mixed[0].key.seed = 99;
+        let e = format!("{:#}", write(mixed).unwrap_err());
+        assert!(e.contains("gru seed 99 fold 1") && e.contains("not part of this comparison"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -536,56 +536,8 @@ pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise], epochs_cap: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::compare::{CompareConfig, JobKey};
-    use crate::config::StockConfig;
-    use crate::data::{LoadOptions, TargetKind};
-    use crate::train::TrainConfig;
-
-    /// A random walk written to a temporary CSV, with a small network that trains in seconds.
-    fn plan(dir: &std::path::Path) -> Plan {
-        let csv = dir.join("walk.csv");
-        let mut text = String::from("Date,Close\n");
-        let mut p = 30.0;
-        let mut x: u64 = 23;
-        for i in 0..1200u64 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            p *= 1.0 + 0.04 * ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
-            let d = chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap() + chrono::Days::new(i);
-            text += &format!("{d},{p}\n");
-        }
-        std::fs::write(&csv, text).unwrap();
-        let base = StockConfig {
-            csv,
-            load: LoadOptions::default(),
-            model: ModelKind::Gru,
-            target: TargetKind::Return,
-            features: vec![],
-            window: 10,
-            hidden: 16,
-            layers: 1,
-            dropout: 0.0,
-            val_frac: 0.15,
-            test_frac: 0.25,
-            train: TrainConfig { epochs: 40, batch: 32, lr: 0.005, clip: 1.0, patience: 8 },
-            seed: 1,
-            device: crate::device::DeviceChoice::Cpu,
-            threads: Some(1),
-            interval: 0.9,
-            horizon: 1,
-            sanity: false,
-            out: dir.join("out"),
-        };
-        let cfg = CompareConfig {
-            base,
-            models: vec![ModelKind::Gru],
-            seeds: vec![1],
-            folds: 1,
-            sanity: true,
-            jobs: 1,
-            out: dir.join("out"),
-        };
-        Plan::new(&cfg).unwrap()
-    }
+    use crate::commands::compare::test_plan::plan;
+    use crate::commands::compare::JobKey;
 
     #[test]
     fn a_strong_planted_skill_is_detected_and_sized() {
@@ -614,6 +566,65 @@ mod tests {
             strong.detected && strong.model_skill > 0.05,
             "a 20% planted skill must be found: {strong:?}"
         );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Results of the three jobs the leakage check compares, for fold 0 of `plan`, without
+    /// training: the check jobs copy the real one unless told otherwise.
+    fn leak_jobs(plan: &Plan, tweak: impl Fn(&mut JobResult, Variant)) -> Vec<JobResult> {
+        let fold = plan.folds[0];
+        [Variant::Main, Variant::FutureInTest, Variant::FutureInValidation]
+            .into_iter()
+            .map(|variant| {
+                let mut r = JobResult {
+                    key: JobKey { model: ModelKind::Gru, seed: 1, fold: 0, variant },
+                    rows: (fold.val_end..fold.test_end).collect(),
+                    predicted: (fold.val_end..fold.test_end).map(|t| t as f64).collect(),
+                    epoch_seconds: vec![0.1; 3],
+                    best_epoch: 2,
+                    params: 10,
+                    train_loss: vec![0.3, 0.2, 0.1],
+                    val_loss: vec![0.4, 0.3, 0.35],
+                    stopped_early: true,
+                    weights: vec![("head.weight".into(), "aa".into())],
+                    scalers: vec![(0.0, 1.0)],
+                    seconds: 1.0,
+                    setup: crate::pipeline::numeric_setup(),
+                };
+                tweak(&mut r, variant);
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn leakage_verdicts_pass_fail_or_refuse_to_compare() {
+        let dir = std::env::temp_dir().join(format!("lstm-stock-leak-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plan = plan(&dir);
+        let check = |results: Vec<JobResult>| leakage(&plan, &results, ModelKind::Gru).remove(0).1;
+        let honest = check(leak_jobs(&plan, |_, _| {}));
+        assert!(honest.iter().all(|c| c.passed()), "{honest:?}");
+        // the check's forecast for the cutoff day moved: a leak, named by its date
+        let cutoff = plan.folds[0].test_cutoff();
+        let leaky = check(leak_jobs(&plan, |r, v| {
+            if v == Variant::FutureInTest {
+                let k = r.rows.iter().position(|&t| t == cutoff).unwrap();
+                r.predicted[k] += 1e-9;
+            }
+        }));
+        let date = plan.series.dates[cutoff].to_string();
+        assert!(leaky[0].changes[0].contains(&format!("forecast for {date}")), "{leaky:?}");
+        assert!(leaky[0].sentence("GRU fold 1").starts_with("LEAK"));
+        // the same change after another thread count proves nothing either way
+        let other = check(leak_jobs(&plan, |r, v| {
+            if v == Variant::FutureInTest {
+                r.predicted[0] += 1.0;
+                r.setup.libtorch_threads += 1;
+            }
+        }));
+        assert!(!other[0].passed() && other[0].changes.is_empty(), "{other:?}");
+        assert!(other[0].sentence("GRU fold 1").contains("INCONCLUSIVE"), "{other:?}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

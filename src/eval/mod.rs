@@ -2,6 +2,7 @@
 
 pub mod diagnostics;
 pub mod horizon;
+pub mod intervals;
 pub mod leakage;
 pub mod metrics;
 pub mod stats;
