@@ -457,8 +457,14 @@ pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise], epochs_cap: usiz
             .iter()
             .filter(|(_, t)| t.is_some_and(|t| t.statistic < 0.0 && t.p_value < 0.05))
             .count();
+        let worse = m
+            .per_seed_vs_naive
+            .iter()
+            .filter(|(_, t)| t.is_some_and(|t| t.statistic > 0.0 && t.p_value < 0.05))
+            .count();
         let per_seed = format!(
-            "{wins} of {seeds} seeds beat it alone at 5%; per-seed DM p: {}",
+            "{wins} of {seeds} seeds beat it alone at 5%{}; per-seed DM p: {}",
+            if worse > 0 { format!(", {worse} lose to it") } else { String::new() },
             p_list(&m.per_seed_vs_naive)
         );
         match m.dm_vs_naive {

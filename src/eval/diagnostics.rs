@@ -52,6 +52,9 @@ pub enum MoveKind {
     Informative,
     /// The predicted moves correlate negatively with the day's own moves (5% level).
     Contrary,
+    /// The predicted moves reverse the day before's move, and the day's own move does not
+    /// follow them.
+    Reverting,
     /// The predicted moves are unrelated to the actual ones (at 5%).
     Uninformative,
 }
@@ -81,6 +84,8 @@ pub fn move_profile(pred: &[f64], prices: &[f64], rows: &[usize]) -> MoveProfile
         MoveKind::Contrary
     } else if counts(day_before) {
         MoveKind::Lagging
+    } else if counts(day_before.map(|r| -r)) {
+        MoveKind::Reverting
     } else {
         MoveKind::Uninformative
     };
@@ -106,8 +111,11 @@ impl MoveProfile {
                 format!("the {name}'s moves go AGAINST the day's move: worse than no move at all ({facts})")
             }
             MoveKind::Informative => format!("the {name}'s moves carry information about the day's move ({facts})"),
+            MoveKind::Reverting => format!(
+                "the {name}'s moves reverse the day before's move, and the day's own move does not follow them ({facts})"
+            ),
             MoveKind::Uninformative => format!(
-                "the {name}'s moves are unrelated to the actual moves at 5%: it repeats yesterday's price plus noise ({facts})"
+                "the {name}'s moves are unrelated to the day's and the day before's moves at 5%: yesterday's price plus noise ({facts})"
             ),
         }
     }
@@ -145,6 +153,8 @@ mod tests {
         assert_eq!(perfect.kind, MoveKind::Informative, "{perfect:?}");
         let against = profile(&|t| 2.0 * p[t - 1] - p[t]);
         assert_eq!(against.kind, MoveKind::Contrary, "{against:?}");
+        let reverting = profile(&|t| p[t - 1] - 0.5 * (p[t - 1] - p[t - 2]));
+        assert_eq!(reverting.kind, MoveKind::Reverting, "{reverting:?}");
         assert!(perfect.same_day.unwrap() > 0.999 && (perfect.size_ratio - 1.0).abs() < 1e-12);
         // a third of the day's move plus as much noise again: weak but real information
         let noise = |t: usize| ((t as f64 * 12.9898).sin() * 43758.5453).fract() - 0.5;
