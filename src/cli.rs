@@ -98,8 +98,8 @@ pub enum DeviceArg {
 /// Data and training flags shared by `stock`, `inspect` and `compare`.
 #[derive(Debug, Clone, Args)]
 pub struct TrainFlags {
-    /// What the network learns (return: measured best, see README); forecasts are always turned back into prices
-    #[arg(long, value_enum, default_value = "return")]
+    /// What the network learns (log-return: chosen on validation days, see README); forecasts are always turned back into prices
+    #[arg(long, value_enum, default_value = "log-return")]
     pub target: TargetArg,
     /// Extra inputs, comma-separated: open, high, low, close, adj_close, volume, log_return, hl_range, log_volume
     #[arg(long, default_value = "")]
