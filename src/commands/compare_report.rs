@@ -464,7 +464,11 @@ pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise], epochs_cap: usiz
             .count();
         let per_seed = format!(
             "{wins} of {seeds} seeds beat it alone at 5%{}; per-seed DM p: {}",
-            if worse > 0 { format!(", {worse} lose to it") } else { String::new() },
+            match worse {
+                0 => String::new(),
+                1 => ", 1 loses to it".to_string(),
+                k => format!(", {k} lose to it"),
+            },
             p_list(&m.per_seed_vs_naive)
         );
         match m.dm_vs_naive {
