@@ -297,12 +297,7 @@ pub(crate) mod test_plan {
     pub fn plan(dir: &std::path::Path) -> Plan {
         let csv = dir.join("walk.csv");
         let mut text = String::from("Date,Close\n");
-        let mut p = 30.0;
-        let mut x: u64 = 23;
-        for i in 0..1200u64 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            p *= 1.0 + 0.04 * ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
-            let d = chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap() + chrono::Days::new(i);
+        for (d, p) in crate::test_support::walk(1200, 23, 30.0, 0.04, (2000, 1, 3)) {
             text += &format!("{d},{p}\n");
         }
         std::fs::write(&csv, text).unwrap();

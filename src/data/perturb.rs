@@ -87,12 +87,7 @@ mod tests {
             ..Default::default()
         };
         let mut text = String::from("Date,High,Close,Volume\n");
-        let mut p = 50.0;
-        let mut x: u64 = 3;
-        for i in 0..n {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            p *= 1.0 + 0.04 * ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
-            let d = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(i as u64);
+        for (i, (d, p)) in crate::test_support::walk(n, 3, 50.0, 0.04, (2000, 1, 1)).into_iter().enumerate() {
             text += &format!("{d},{},{p},{}\n", p * 1.01, 1000 + i);
         }
         parse_prices(text.as_bytes(), "s.csv", &opts).unwrap()

@@ -128,20 +128,7 @@ pub fn naive_log_returns(prices: &[f64], rows: std::ops::Range<usize>, h: usize)
 mod tests {
     use super::*;
 
-    /// Deterministic standard normal draws (Box-Muller over an LCG).
-    struct Normal(u64);
-
-    impl Normal {
-        fn uniform(&mut self) -> f64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        }
-
-        fn draw(&mut self) -> f64 {
-            let (u, v) = (self.uniform(), self.uniform());
-            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-        }
-    }
+    use crate::test_support::Normal;
 
     #[test]
     fn interval_score_by_hand() {

@@ -280,20 +280,7 @@ mod tests {
         assert!(seeded_dm(std::slice::from_ref(&e1), &[e1[..5].to_vec()], 1).is_none(), "days must line up");
     }
 
-    /// A small deterministic normal generator (Box-Muller over an LCG) for the simulations.
-    struct Normal(u64);
-
-    impl Normal {
-        fn uniform(&mut self) -> f64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        }
-
-        fn draw(&mut self) -> f64 {
-            let (u, v) = (self.uniform(), self.uniform());
-            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-        }
-    }
+    use crate::test_support::Normal;
 
     /// Two "architectures" that are the same: every seed's forecast errs by the day's move
     /// plus an offset of its own (initial weights that land on a slightly different level)

@@ -80,12 +80,7 @@ mod tests {
     fn job(dir: &std::path::Path) -> Job {
         let csv = dir.join("walk.csv");
         let mut text = String::from("Date,High,Low,Close\n");
-        let mut p = 40.0;
-        let mut x: u64 = 17;
-        for i in 0..260u64 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            p *= 1.0 + 0.03 * ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
-            let d = chrono::NaiveDate::from_ymd_opt(2010, 1, 4).unwrap() + chrono::Days::new(i);
+        for (d, p) in crate::test_support::walk(260, 17, 40.0, 0.03, (2010, 1, 4)) {
             text += &format!("{d},{},{},{p}\n", p * 1.012, p * 0.991);
         }
         std::fs::write(&csv, text).unwrap();
