@@ -153,12 +153,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
     let (series, folds, cfg) = (&plan.series, &plan.folds, &plan.cfg);
     let (models, seeds) = (&cfg.models[..], &cfg.seeds[..]);
     let p = &series.values;
-    let job = |m: ModelKind, s: u64, f: usize, v: Variant| {
-        results
-            .iter()
-            .find(|r| r.key.model == m && r.key.seed == s && r.key.fold == f && r.key.variant == v)
-            .expect("every job present")
-    };
+    let job = |m: ModelKind, s: u64, f: usize, v: Variant| find_job(results, m, s, f, v);
     let main = |m, s, f| job(m, s, f, Variant::Main);
     let rows: Vec<usize> = (0..folds.len()).flat_map(|f| main(models[0], seeds[0], f).rows.clone()).collect();
     let actual: Vec<f64> = rows.iter().map(|&t| p[t]).collect();
@@ -187,7 +182,8 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
         results.iter().filter(|r| keep(r.key.variant)).map(|r| r.seconds).sum()
     };
 
-    let summaries: Vec<ModelSummary> = models
+    // per model: its summary, and each seed's errors on the pooled days (the pairwise tests reuse them)
+    let (summaries, seed_errors): (Vec<ModelSummary>, Vec<Vec<Vec<f64>>>) = models
         .iter()
         .map(|&m| {
             let preds: Vec<Vec<f64>> = seeds
@@ -212,7 +208,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
             let detectable_skill = (0..power.len())
                 .find(|&k| power[k..].iter().all(|pt| pt.detected))
                 .map(|k| power[k].planted_skill);
-            ModelSummary {
+            let summary = ModelSummary {
                 model: m,
                 params: last.params,
                 mean: Figures::from_fields(std::array::from_fn(|k| stats[k].0)),
@@ -237,28 +233,18 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
                 power,
                 detectable_skill,
                 seed_average: avg,
-            }
+            };
+            (summary, seed_err)
         })
-        .collect();
+        .unzip();
 
-    let seed_errors = |m: ModelKind| -> Vec<Vec<f64>> {
-        seeds
-            .iter()
-            .map(|&s| {
-                errors(
-                    &(0..folds.len()).flat_map(|f| main(m, s, f).predicted.clone()).collect::<Vec<_>>(),
-                    &actual,
-                )
-            })
-            .collect()
-    };
     let mut pairwise = Vec::new();
     for i in 0..summaries.len() {
         for j in i + 1..summaries.len() {
-            let (a, b) = (seed_errors(summaries[i].model), seed_errors(summaries[j].model));
+            let (a, b) = (&seed_errors[i], &seed_errors[j]);
             let per_seed: Vec<(u64, Option<DmTest>)> = seeds
                 .iter()
-                .zip(a.iter().zip(&b))
+                .zip(a.iter().zip(b))
                 .map(|(&s, (x, y))| (s, diebold_mariano(x, y, 1)))
                 .collect();
             let first_wins = summaries[i]
@@ -270,7 +256,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
             pairwise.push(Pairwise {
                 first: summaries[i].model,
                 second: summaries[j].model,
-                dm: seeded_dm(&a, &b, 1),
+                dm: seeded_dm(a, b, 1),
                 per_seed,
                 first_wins,
             });
@@ -298,15 +284,18 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
     }
 }
 
+/// The result of job (`m`, `s`, fold `f`, variant `v`); `results` holds every job of the plan.
+fn find_job(results: &[JobResult], m: ModelKind, s: u64, f: usize, v: Variant) -> &JobResult {
+    results
+        .iter()
+        .find(|r| r.key.model == m && r.key.seed == s && r.key.fold == f && r.key.variant == v)
+        .expect("every job present")
+}
+
 /// Each fold's two leakage checks for model `m` (first seed).
 fn leakage(plan: &Plan, results: &[JobResult], m: ModelKind) -> Vec<(usize, Vec<LeakCheck>)> {
     let seed = plan.cfg.seeds[0];
-    let find = |f: usize, v: Variant| {
-        results
-            .iter()
-            .find(|r| r.key.model == m && r.key.seed == seed && r.key.fold == f && r.key.variant == v)
-            .expect("every job present")
-    };
+    let find = |f: usize, v: Variant| find_job(results, m, seed, f, v);
     let date = |r: usize| plan.series.dates[r].to_string();
     plan.folds
         .iter()
