@@ -11,6 +11,7 @@ use crate::config::StockConfig;
 use crate::data::features::parse_list;
 use crate::data::{Feature, LoadOptions, TargetKind};
 use crate::device::DeviceChoice;
+use crate::eval::bands::Method;
 use crate::model::ModelKind;
 use crate::train::TrainConfig;
 
@@ -153,9 +154,13 @@ pub struct TrainFlags {
     /// Price column to forecast (default: "Close"; e.g. "Adj Close")
     #[arg(long)]
     pub target_col: Option<String>,
-    /// Level of the prediction interval sized from validation errors
-    #[arg(long, default_value_t = 0.9)]
-    pub interval: f64,
+    /// Level(s) of the prediction band, comma-separated; the first is charted (all are scored beside 80/90/95%)
+    #[arg(long, value_delimiter = ',', default_value = "0.9")]
+    pub interval: Vec<f64>,
+    /// How the band is sized: adaptive conformal (walk-forward) or split conformal (validation
+    /// errors), each plain or scaled by the last 20 days' volatility; see docs/intervals.md
+    #[arg(long, value_enum, default_value = "adaptive-vol")]
+    pub interval_method: IntervalMethodArg,
     /// Date format when detection cannot decide (chrono syntax, e.g. %d/%m/%Y)
     #[arg(long)]
     pub date_format: Option<String>,
@@ -267,6 +272,10 @@ pub struct PredictArgs {
     /// Trading days (weekdays) to forecast
     #[arg(long, default_value_t = 10)]
     pub days: usize,
+    /// Band level(s), comma-separated, among those the model keeps (80, 90, 95% and any given
+    /// to stock) [default: the level stock charted]
+    #[arg(long, value_delimiter = ',')]
+    pub interval: Vec<f64>,
     #[arg(long, value_enum, default_value = "auto")]
     pub device: DeviceArg,
     /// Output folder [default: output/<file stem>-forecast]
@@ -389,6 +398,25 @@ impl From<DeviceArg> for DeviceChoice {
     }
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IntervalMethodArg {
+    Split,
+    SplitVol,
+    Adaptive,
+    AdaptiveVol,
+}
+
+impl From<IntervalMethodArg> for Method {
+    fn from(m: IntervalMethodArg) -> Self {
+        match m {
+            IntervalMethodArg::Split => Method::Split,
+            IntervalMethodArg::SplitVol => Method::SplitVol,
+            IntervalMethodArg::Adaptive => Method::Adaptive,
+            IntervalMethodArg::AdaptiveVol => Method::AdaptiveVol,
+        }
+    }
+}
+
 impl From<TargetArg> for TargetKind {
     fn from(t: TargetArg) -> Self {
         match t {
@@ -441,7 +469,9 @@ impl TrainFlags {
             seed: self.seed,
             device: self.device.into(),
             threads: self.threads,
-            interval: self.interval,
+            interval: self.interval.first().copied().unwrap_or(0.9),
+            more_intervals: self.interval.iter().skip(1).copied().collect(),
+            interval_method: self.interval_method.into(),
             horizon: 1,
             sanity: false,
             out,
@@ -535,6 +565,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 model: a.model,
                 csv: a.csv,
                 days: a.days,
+                levels: a.interval,
                 device: a.device.into(),
             })
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::bail_input;
 use crate::data::{Feature, InputSpec, LoadOptions, TargetKind};
 use crate::device::DeviceChoice;
+use crate::eval::bands::Method;
 use crate::model::ModelKind;
 use crate::train::TrainConfig;
 
@@ -34,8 +35,14 @@ pub struct StockConfig {
     pub device: DeviceChoice,
     /// libtorch intra-op threads; `None` keeps libtorch's default (one per core).
     pub threads: Option<usize>,
-    /// Level of the prediction interval (e.g. 0.9).
+    /// Level of the prediction band (e.g. 0.9): the one charted, and kept first for `predict`.
     pub interval: f64,
+    /// More levels to report and keep for `predict` (`--interval 0.9,0.8,0.95`).
+    #[serde(default)]
+    pub more_intervals: Vec<f64>,
+    /// How the model's band is sized.
+    #[serde(default)]
+    pub interval_method: Method,
     /// Days one forward pass forecasts (1: one step, longer forecasts are recursive).
     #[serde(default = "one_day")]
     pub horizon: usize,
@@ -52,6 +59,11 @@ fn one_day() -> usize {
 impl StockConfig {
     pub fn input_spec(&self) -> InputSpec {
         InputSpec { target: self.target, features: self.features.clone(), window: self.window }
+    }
+
+    /// Every level asked for, the first one first.
+    pub fn levels(&self) -> Vec<f64> {
+        std::iter::once(self.interval).chain(self.more_intervals.iter().copied()).collect()
     }
 
     /// Cross-flag checks, each naming its flag.
@@ -96,8 +108,10 @@ impl StockConfig {
                 self.test_frac
             );
         }
-        if !(self.interval > 0.0 && self.interval < 1.0) {
-            bail_input!("--interval {}: must be between 0 and 1, for example 0.9", self.interval);
+        for level in self.levels() {
+            if !(level > 0.0 && level < 1.0) {
+                bail_input!("--interval {level}: must be between 0 and 1, for example 0.9 or 0.8,0.95");
+            }
         }
         if self.horizon == 0 {
             bail_input!("--horizon 0: must be at least 1 day");

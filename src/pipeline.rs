@@ -7,8 +7,11 @@ use sha2::{Digest, Sha256};
 use tch::{nn, Device};
 
 use crate::config::StockConfig;
-use crate::data::{Dataset, Plant};
+use crate::data::{Dataset, Plant, Split};
+use crate::eval::bands::{self, Bands, LevelQuantiles, Method, Paths, StepLevel};
+use crate::eval::horizon::{score_steps, StepScore};
 use crate::eval::leakage::Fingerprint;
+use crate::forecast::Forecaster;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::train::{self, History, Samples, TrainConfig};
 
@@ -129,5 +132,71 @@ pub fn fingerprint(
         val_loss: f.history.val_loss.clone(),
         forecasts: data.test.rows.clone().zip(forecasts).collect(),
         interval,
+        bands: vec![],
+    }
+}
+
+/// Forecast steps scored and sized for bands (the `predict` default horizon); a model trained
+/// with a longer `--horizon` is scored over its whole horizon.
+pub const STEPS: usize = 10;
+
+/// The steps [`multi_step`] forecasts for `cfg`.
+pub fn steps_for(cfg: &StockConfig) -> usize {
+    STEPS.max(cfg.horizon)
+}
+
+/// What the multi-step forecasts and their bands came to.
+pub struct MultiStep {
+    /// Error per step beside naive, and the chosen band's coverage at the first level asked for.
+    pub steps: Vec<StepScore>,
+    /// Every method and naive, per step and level, on the test days.
+    pub bands: Vec<StepLevel>,
+    pub levels: Vec<f64>,
+    /// The chosen method's log bands at the first level asked for: `[step][test origin]`.
+    pub chosen: Vec<Vec<(f64, f64)>>,
+    /// The chosen method per level: the quantiles for the day after the data, per step.
+    pub next: Vec<LevelQuantiles>,
+    /// Split-conformal quantiles of the validation errors at the first level, per step.
+    pub calibration: Vec<(f64, f64)>,
+    /// One-step forecasts of the test days (the band chart's centre line).
+    pub one_step: Vec<f64>,
+}
+
+/// Forecasts of up to [`steps_for`] days from every validation and test day of `split`; bands
+/// sized by every method; scores on the test days.
+pub fn multi_step(
+    net: &Net,
+    data: &Dataset,
+    prices: &[f64],
+    split: &Split,
+    cfg: &StockConfig,
+    device: Device,
+) -> MultiStep {
+    let steps = steps_for(cfg);
+    let fc = Forecaster { net, spec: &data.spec, scalers: &data.scalers, device };
+    let (val, test) = (split.val_targets(), split.test_targets());
+    let val_f = fc.forecast(&data.matrix, prices, &val.clone().collect::<Vec<_>>(), steps);
+    let test_rows: Vec<usize> = test.clone().collect();
+    let test_f = fc.forecast(&data.matrix, prices, &test_rows, steps);
+    let b = Bands::new(
+        &prices[..split.len],
+        Paths { origins: val, paths: &val_f },
+        split.val_end,
+        Paths { origins: test, paths: &test_f },
+    );
+    let (m, level) = (cfg.interval_method, cfg.interval);
+    let chosen: Vec<Vec<(f64, f64)>> = (0..steps).map(|h| b.model_bands(m, level, h)).collect();
+    let levels = bands::report_levels(&cfg.levels());
+    MultiStep {
+        steps: score_steps(&test_f, &test_rows, prices, split.len, &chosen),
+        bands: b.report(&levels),
+        next: levels
+            .iter()
+            .map(|&l| LevelQuantiles { level: l, quantiles: b.next_quantiles(m, l) })
+            .collect(),
+        calibration: b.next_quantiles(Method::Split, level),
+        one_step: test_f.iter().map(|p| p[0]).collect(),
+        levels,
+        chosen,
     }
 }

@@ -17,6 +17,7 @@ use crate::config::StockConfig;
 use crate::data::features::raw_columns;
 use crate::data::perturb::{plant_ar, replace_future};
 use crate::data::{load_prices, Dataset, Plant, PriceSeries, Split};
+use crate::eval::bands::StepLevel;
 use crate::eval::leakage::VALIDATION_EPOCHS;
 use crate::model::ModelKind;
 use crate::pipeline;
@@ -167,6 +168,9 @@ pub struct JobResult {
     /// Thread counts and switches the job ran with (the leakage check compares only jobs
     /// that agree on them).
     pub setup: pipeline::NumericSetup,
+    /// Prediction bands of every method and naive's on the fold's test days, per step and
+    /// level (main jobs only).
+    pub bands: Vec<StepLevel>,
 }
 
 /// A partial result file: the jobs of one shard, with what is needed to check a merge.
@@ -180,7 +184,7 @@ pub struct ShardFile {
     pub results: Vec<JobResult>,
 }
 
-pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v2";
+pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v3";
 
 /// The data every job of a comparison shares.
 pub struct Plan {
@@ -245,6 +249,10 @@ impl Plan {
         let device = crate::device::resolve(b.device)?;
         let f = pipeline::fit(&data, b, key.model, key.seed, device, &train, Plant::NONE)?;
         let predicted = pipeline::test_forecasts(&f, &data, &series.values);
+        let bands = match key.variant {
+            Variant::Main => pipeline::multi_step(&f.net, &data, &series.values, &split, b, device).bands,
+            _ => vec![],
+        };
         let h = f.history.clone();
         Ok(JobResult {
             key,
@@ -260,6 +268,7 @@ impl Plan {
             scalers: data.scalers.iter().map(|s| (s.min, s.max)).collect(),
             seconds: started.elapsed().as_secs_f64(),
             setup: pipeline::numeric_setup(),
+            bands,
         })
     }
 
@@ -318,6 +327,8 @@ pub(crate) mod test_plan {
             device: crate::device::DeviceChoice::Cpu,
             threads: Some(1),
             interval: 0.9,
+            more_intervals: vec![],
+            interval_method: Default::default(),
             horizon: 1,
             sanity: false,
             out: dir.join("out"),

@@ -326,6 +326,7 @@ mod tests {
             scalers: vec![],
             seconds: 0.0,
             setup: Default::default(),
+            bands: vec![],
         };
         let write = |results: Vec<JobResult>| {
             let shard = plan.shard_file((0, 1), results).unwrap();

@@ -201,6 +201,37 @@ pub fn markdown(plan: &Plan, r: &Report) -> String {
     if r.models.iter().any(|m| !m.power.is_empty()) {
         s += &power_table(r);
     }
+    if r.models.iter().any(|m| !m.bands.is_empty()) {
+        s += &bands_table(plan, r);
+    }
+    s
+}
+
+/// Prediction bands over the pooled folds and seeds: the chosen method beside naive's band.
+fn bands_table(plan: &Plan, r: &Report) -> String {
+    let m = plan.cfg.base.interval_method;
+    let mut s = format!(
+        "\nPrediction bands on the pooled test days of every fold and seed ({}: {}; naive: the historical spread of its h-day moves; width and interval score in price units, lower is better):\n\n| model | step | level | coverage | width | interval score | naive coverage | naive width | naive interval score |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        m.name(),
+        m.describe()
+    );
+    for model in &r.models {
+        for row in model.bands.iter().filter(|b| [1, 5, 10].contains(&b.step)) {
+            let (a, n) = (row.of(m), &row.naive);
+            s += &format!(
+                "| {} | {} | {:.0}% | {:.1}% | {:.3} | {:.3} | {:.1}% | {:.3} | {:.3} |\n",
+                model.model.name().to_uppercase(),
+                row.step,
+                row.level * 100.0,
+                a.coverage * 100.0,
+                a.mean_width,
+                a.interval_score,
+                n.coverage * 100.0,
+                n.mean_width,
+                n.interval_score
+            );
+        }
+    }
     s
 }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::compare::{Fold, JobResult, Plan, Variant, PLANT_PHIS};
 use crate::data::perturb::{ar_oracle, planted_mean_return};
+use crate::eval::bands::{pool, verdict, Method, StepLevel};
 use crate::eval::diagnostics::{drift_forecast, move_profile, moving_average_forecast, MoveProfile};
 use crate::eval::leakage::{compare, Cutoff, Fingerprint, LeakCheck};
 use crate::eval::metrics::up_share;
@@ -65,6 +66,9 @@ pub struct ModelSummary {
     pub moves: MoveProfile,
     /// RMSE of the seed-averaged forecast in each fold.
     pub fold_rmse: Vec<f64>,
+    /// Prediction bands of every method and naive's, per step and level, over every seed's
+    /// and fold's test days.
+    pub bands: Vec<StepLevel>,
     /// Loss curves of the first seed in the last fold.
     pub train_loss: Vec<f64>,
     pub val_loss: Vec<f64>,
@@ -145,6 +149,7 @@ fn fingerprint(r: &JobResult) -> Fingerprint {
         val_loss: r.val_loss.clone(),
         forecasts: r.rows.iter().copied().zip(r.predicted.iter().copied()).collect(),
         interval: vec![],
+        bands: vec![],
     }
 }
 
@@ -225,6 +230,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
                     .collect(),
                 moves: move_profile(&avg, p, &rows),
                 fold_rmse: per_fold_rmse(&avg),
+                bands: pool(&own.iter().map(|r| &r.bands[..]).collect::<Vec<_>>()),
                 train_loss: last.train_loss.clone(),
                 val_loss: last.val_loss.clone(),
                 at_epoch_cap: own.iter().filter(|r| !r.stopped_early).count(),
@@ -242,11 +248,8 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
     for i in 0..summaries.len() {
         for j in i + 1..summaries.len() {
             let (a, b) = (&seed_errors[i], &seed_errors[j]);
-            let per_seed: Vec<(u64, Option<DmTest>)> = seeds
-                .iter()
-                .zip(a.iter().zip(b))
-                .map(|(&s, (x, y))| (s, diebold_mariano(x, y, 1)))
-                .collect();
+            let per_seed: Vec<(u64, Option<DmTest>)> =
+                seeds.iter().zip(a.iter().zip(b)).map(|(&s, (x, y))| (s, diebold_mariano(x, y, 1))).collect();
             let first_wins = summaries[i]
                 .per_seed
                 .iter()
@@ -269,7 +272,8 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
         always_up_directional_accuracy: up_share(&actual, &naive),
         naive_fold_rmse: per_fold_rmse(&naive),
     };
-    let verdicts = verdicts(&summaries, &pairwise, cfg.base.train.epochs);
+    let mut verdicts = verdicts(&summaries, &pairwise, cfg.base.train.epochs);
+    verdicts.extend(band_verdicts(&summaries, cfg.base.interval_method, cfg.base.interval));
     Report {
         rows,
         actual,
@@ -396,6 +400,20 @@ fn power_clause(m: &ModelSummary) -> Option<String> {
             strongest.model_skill
         ),
     })
+}
+
+/// One sentence per model and shown step on its pooled band at `level` against naive's.
+pub fn band_verdicts(models: &[ModelSummary], method: Method, level: f64) -> Vec<String> {
+    let mut v = Vec::new();
+    for m in models {
+        let last = m.bands.iter().map(|b| b.step).max().unwrap_or(0);
+        for row in
+            m.bands.iter().filter(|b| (b.step == 1 || b.step == last) && (b.level - level).abs() < 1e-9)
+        {
+            v.push(format!("bands, pooled folds: {}", verdict(&upper(m.model), row, method)));
+        }
+    }
+    v
 }
 
 /// Plain-language conclusions at the 5% level.
@@ -589,6 +607,7 @@ mod tests {
                     scalers: vec![(0.0, 1.0)],
                     seconds: 1.0,
                     setup: crate::pipeline::numeric_setup(),
+                    bands: vec![],
                 };
                 tweak(&mut r, variant);
                 r

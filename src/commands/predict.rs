@@ -9,8 +9,9 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use crate::data::dataset::{channels, scale_channels};
 use crate::data::load_prices;
 use crate::device::DeviceChoice;
+use crate::eval::bands::{realised_vol, LevelQuantiles};
 use crate::forecast::Forecaster;
-use crate::model::bundle;
+use crate::model::bundle::{self, ModelCard};
 use crate::report::files;
 
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct PredictConfig {
     pub model: PathBuf,
     pub csv: PathBuf,
     pub days: usize,
+    /// Levels of the bands to write; empty: the level the model was trained to chart.
+    pub levels: Vec<f64>,
     pub device: DeviceChoice,
     pub out: PathBuf,
 }
@@ -35,8 +38,8 @@ pub fn next_weekdays(d: NaiveDate, n: usize) -> Vec<NaiveDate> {
     out
 }
 
-/// Interval quantiles for step `h` (0-based): as measured on the validation days, and beyond
-/// the measured steps the last one widened with the square root of time.
+/// Band quantiles for step `h` (0-based): as sized at training time, and beyond the sized
+/// steps the last one widened with the square root of time.
 fn interval_at(q: &[(f64, f64)], h: usize) -> (f64, f64) {
     match q.get(h) {
         Some(&v) => v,
@@ -48,13 +51,59 @@ fn interval_at(q: &[(f64, f64)], h: usize) -> (f64, f64) {
     }
 }
 
+/// The bands of `levels` (the card's first level when empty) that `card` keeps.
+fn pick_levels<'c>(card: &'c ModelCard, levels: &[f64]) -> Result<Vec<&'c LevelQuantiles>> {
+    let wanted = if levels.is_empty() { vec![card.interval_level] } else { levels.to_vec() };
+    wanted
+        .iter()
+        .map(|&l| {
+            card.intervals.iter().find(|q| (q.level - l).abs() < 1e-9).ok_or_else(|| {
+                let kept: Vec<String> = card.intervals.iter().map(|q| level_name(q.level)).collect();
+                crate::error::input_error(format!(
+                    "--interval {l}: this model keeps bands at {}%; choose among them, or train with stock --interval {l}",
+                    kept.join("%, ")
+                ))
+            })
+        })
+        .collect()
+}
+
+/// `0.9` -> `90`, `0.975` -> `97.5`.
+fn level_name(l: f64) -> String {
+    let p = (l * 1000.0).round() / 10.0;
+    if p.fract() == 0.0 {
+        format!("{p:.0}")
+    } else {
+        format!("{p}")
+    }
+}
+
+/// The factor that turns the card's quantiles into log bands for a forecast made after the
+/// last row of `prices`: the realised volatility when the bands were scaled by it, else 1.
+fn band_scale(card: &ModelCard, prices: &[f64], source: &str) -> Result<f64> {
+    let Some(days) = card.interval_vol_days else { return Ok(1.0) };
+    let vol = realised_vol(prices, prices.len(), days);
+    if !vol.is_finite() {
+        crate::bail_input!(
+            "{source}: the bands of this model scale with the last {days} days' volatility, which needs at least 3 prices; give a longer file"
+        );
+    }
+    Ok(vol)
+}
+
 pub fn run(cfg: &PredictConfig) -> Result<()> {
     if cfg.days == 0 {
         crate::bail_input!("--days 0: must be at least 1");
     }
+    for &l in &cfg.levels {
+        if !(l > 0.0 && l < 1.0) {
+            crate::bail_input!("--interval {l}: must be between 0 and 1, for example 0.9 or 0.8,0.95");
+        }
+    }
     files::check_out_dir(&cfg.out)?;
     let device = crate::device::resolve(cfg.device)?;
     let (card, _vs, net) = bundle::load(&cfg.model, device)?;
+    let picked = pick_levels(&card, &cfg.levels)?;
     let series = load_prices(&cfg.csv, &card.load)?;
     let spec = &card.input;
     let need = spec.lookback();
@@ -84,15 +133,22 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
         }
     }
     let dates = next_weekdays(last, cfg.days);
-    let rows: Vec<(NaiveDate, f64, f64, f64)> = dates
+    let scale = band_scale(&card, &series.values, &series.source)?;
+    // per level, per day: (lower, upper) in price units
+    let bands: Vec<Vec<(f64, f64)>> = picked
         .iter()
-        .zip(&path)
-        .enumerate()
-        .map(|(h, (&d, &f))| {
-            let (lo, hi) = interval_at(&card.interval_log_errors, h);
-            (d, f, f * lo.exp(), f * hi.exp())
+        .map(|q| {
+            path.iter()
+                .enumerate()
+                .map(|(h, &f)| {
+                    let (lo, hi) = interval_at(&q.quantiles, h);
+                    (f * (lo * scale).exp(), f * (hi * scale).exp())
+                })
+                .collect()
         })
         .collect();
+    let rows: Vec<(NaiveDate, f64, f64, f64)> =
+        dates.iter().zip(&path).zip(&bands[0]).map(|((&d, &f), &(lo, hi))| (d, f, lo, hi)).collect();
 
     println!(
         "{} model ({} of \"{}\", window {}) trained on {} .. {}; forecasting {} trading day(s) after {last}",
@@ -116,16 +172,39 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
         );
     }
     println!(
-        "{:<12} {:>12} {:>12} {:>12}",
-        "date",
-        "forecast",
-        format!("lower {:.0}%", card.interval_level * 100.0),
-        "upper"
+        "bands: {} (sized up to {}){}",
+        card.interval_method,
+        card.training.last_date,
+        if scale == 1.0 {
+            String::new()
+        } else {
+            format!(
+                ", scaled by this file's last {} days' volatility ({:.4} per day)",
+                card.interval_vol_days.unwrap_or(0),
+                scale
+            )
+        }
     );
-    let mut csv = String::from("date,forecast,lower,upper\n");
-    for (d, f, lo, hi) in &rows {
-        println!("{d:<12} {f:>12.4} {lo:>12.4} {hi:>12.4}");
-        csv += &format!("{d},{f},{lo},{hi}\n");
+    let names: Vec<String> = picked.iter().map(|q| level_name(q.level)).collect();
+    let mut header = format!("{:<12} {:>12}", "date", "forecast");
+    let mut csv = String::from("date,forecast,lower,upper");
+    for (i, n) in names.iter().enumerate() {
+        header += &format!(" {:>12} {:>12}", format!("lower {n}%"), format!("upper {n}%"));
+        if i > 0 {
+            csv += &format!(",lower_{n},upper_{n}");
+        }
+    }
+    csv.push('\n');
+    println!("{header}");
+    for (k, (d, f, _, _)) in rows.iter().enumerate() {
+        let mut line = format!("{d:<12} {f:>12.4}");
+        csv += &format!("{d},{f}");
+        for b in &bands {
+            line += &format!(" {:>12.4} {:>12.4}", b[k].0, b[k].1);
+            csv += &format!(",{},{}", b[k].0, b[k].1);
+        }
+        println!("{line}");
+        csv.push('\n');
     }
     println!("naive (tomorrow = today) forecasts {:.4} for every day; weekends are skipped, exchange holidays are not", series.values[n - 1]);
     std::fs::create_dir_all(&cfg.out)?;
@@ -134,10 +213,10 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     crate::report::plots::forecast_png(
         &cfg.out.join("forecast.png"),
         &format!(
-            "{}: {}-day forecast with a {:.0}% interval ({})",
+            "{}: {}-day forecast with a {}% band ({})",
             cfg.csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned()),
             cfg.days,
-            card.interval_level * 100.0,
+            names[0],
             card.model.kind.name().to_uppercase()
         ),
         &series.dates[from..],
@@ -166,6 +245,12 @@ mod tests {
         );
         let sat = NaiveDate::from_ymd_opt(2018, 5, 12).unwrap();
         assert_eq!(next_weekdays(sat, 1), vec![NaiveDate::from_ymd_opt(2018, 5, 14).unwrap()]);
+    }
+
+    #[test]
+    fn level_names() {
+        assert_eq!(level_name(0.9), "90");
+        assert_eq!(level_name(0.975), "97.5");
     }
 
     #[test]

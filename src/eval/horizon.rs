@@ -16,22 +16,21 @@ pub struct StepScore {
 }
 
 /// `forecasts[k][h]` forecasts `prices[origins[k] + h]`; only days before `end` are scored.
-/// `interval[h]` are the log-error quantiles of step `h` (see `forecast::log_error_quantiles`).
+/// `bands[h][k]` is the log band `(lo, hi)` around `forecasts[k][h]` (see `eval::bands`).
 pub fn score_steps(
     forecasts: &[Vec<f64>],
     origins: &[usize],
     prices: &[f64],
     end: usize,
-    interval: &[(f64, f64)],
+    bands: &[Vec<(f64, f64)>],
 ) -> Vec<StepScore> {
     let steps = forecasts.first().map_or(0, |f| f.len());
     (0..steps)
         .filter_map(|h| {
-            let pairs: Vec<(f64, f64, f64)> = origins
+            let known: Vec<usize> = (0..origins.len()).filter(|&k| origins[k] + h < end).collect();
+            let pairs: Vec<(f64, f64, f64)> = known
                 .iter()
-                .zip(forecasts)
-                .filter(|(&t, _)| t + h < end)
-                .map(|(&t, f)| (f[h], prices[t + h], prices[t - 1]))
+                .map(|&k| (forecasts[k][h], prices[origins[k] + h], prices[origins[k] - 1]))
                 .collect();
             if pairs.is_empty() {
                 return None;
@@ -39,8 +38,12 @@ pub fn score_steps(
             let n = pairs.len() as f64;
             let rmse = (pairs.iter().map(|(f, a, _)| (f - a).powi(2)).sum::<f64>() / n).sqrt();
             let naive_rmse = (pairs.iter().map(|(_, a, p)| (p - a).powi(2)).sum::<f64>() / n).sqrt();
-            let coverage = interval.get(h).map(|&(lo, hi)| {
-                pairs.iter().filter(|(f, a, _)| *a >= f * lo.exp() && *a <= f * hi.exp()).count() as f64 / n
+            let coverage = bands.get(h).map(|b| {
+                let inside = |&k: &usize| {
+                    let (f, a, (lo, hi)) = (forecasts[k][h], prices[origins[k] + h], b[k]);
+                    a >= f * lo.exp() && a <= f * hi.exp()
+                };
+                known.iter().filter(|k| inside(k)).count() as f64 / n
             });
             Some(StepScore { step: h + 1, days: pairs.len(), rmse, naive_rmse, coverage })
         })
@@ -56,7 +59,8 @@ mod tests {
         let prices = [10.0, 11.0, 12.0, 13.0, 14.0];
         // origins 2 and 3; forecasts for (t, t+1)
         let f = vec![vec![12.0, 14.0], vec![13.5, 99.0]];
-        let s = score_steps(&f, &[2, 3], &prices, 4, &[(-0.01, 0.01), (-0.5, 0.5)]);
+        let bands = [vec![(-0.01, 0.01); 2], vec![(-0.5, 0.5); 2]];
+        let s = score_steps(&f, &[2, 3], &prices, 4, &bands);
         assert_eq!(s.len(), 2);
         // step 1: errors 0 and 0.5 -> RMSE sqrt(0.125); naive: 11 vs 12, 12 vs 13 -> 1
         assert!((s[0].rmse - 0.125f64.sqrt()).abs() < 1e-12);

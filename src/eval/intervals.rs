@@ -30,6 +30,27 @@ pub fn split_conformal(scores: &[f64], level: f64) -> (f64, f64) {
     (lo, hi)
 }
 
+/// The smallest and the largest finite score; the infinite band where there is none.
+pub fn widest(scores: &[f64]) -> (f64, f64) {
+    let (lo, hi) = scores
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// `band` with an infinite bound (too few scores for the level) replaced by the widest score
+/// seen: a reported band stays finite, and it misses only what no past error reached, which
+/// the coverage figures then count.
+pub fn bounded(band: (f64, f64), scores: &[f64]) -> (f64, f64) {
+    let (lo, hi) = widest(scores);
+    (if band.0.is_finite() { band.0 } else { lo }, if band.1.is_finite() { band.1 } else { hi })
+}
+
 /// The interval score of `[lo, hi]` at miscoverage `alpha` for the outcome `x`: the width, plus
 /// `2 / alpha` times the distance by which `x` falls outside. Lower is better; an interval that
 /// is too narrow pays for its misses, one that is too wide for its width.
@@ -46,8 +67,16 @@ pub struct IntervalScore {
     pub days: usize,
     /// Share of outcomes inside their interval.
     pub coverage: f64,
+    /// Infinite where a band was (no error to size it from); JSON writes that as null.
+    #[serde(deserialize_with = "null_is_infinite")]
     pub mean_width: f64,
+    #[serde(deserialize_with = "null_is_infinite")]
     pub interval_score: f64,
+}
+
+/// JSON has no infinity: serde_json writes one as null, read back here as infinity.
+fn null_is_infinite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::INFINITY))
 }
 
 /// Scores `bands[i]` against `outcomes[i]` at `level`. Infinite bands make width and score
@@ -73,7 +102,8 @@ pub fn score(bands: &[(f64, f64)], outcomes: &[f64], level: f64) -> IntervalScor
 /// scores first, then the sequence's own, each only once it is `delay` steps old), at a level
 /// that moves after each outcome: `alpha_t+1 = alpha_t + gamma (alpha - miss_t)`. A run of
 /// misses widens the band, a run of hits narrows it, so that the long-run miss rate is
-/// `1 - level` whatever the scores do.
+/// `1 - level` whatever the scores do. Where Gibbs and Candès make the band infinite (the level
+/// asks for more than the window can give), it is the window's widest score here (see [`bounded`]).
 ///
 /// `delay` is the forecast step: an `h`-day forecast's score is known `h` days after it was
 /// made, so the interval for `t` may use the sequence's scores up to `t - delay` only. The
@@ -95,22 +125,25 @@ pub fn adaptive_conformal(
         // outcomes that became known since the last step update the level and the window
         if t >= delay.max(1) {
             let s = t - delay.max(1);
-            known.push(scores[s]);
+            if scores[s].is_finite() {
+                known.push(scores[s]);
+            }
             if let Some(miss) = misses[s] {
                 alpha += gamma * (target - if miss { 1.0 } else { 0.0 });
             }
         }
         let recent = &known[known.len().saturating_sub(window)..];
         let band = if alpha <= 0.0 {
-            (f64::NEG_INFINITY, f64::INFINITY)
+            widest(recent)
         } else if alpha >= 1.0 {
             // asked to cover nothing: an empty band at the median
             let m = split_conformal(recent, 0.0);
             (m.0, m.0)
         } else {
-            split_conformal(recent, 1.0 - alpha)
+            bounded(split_conformal(recent, 1.0 - alpha), recent)
         };
-        misses[t] = Some(!(band.0 <= scores[t] && scores[t] <= band.1));
+        // a score not known yet (NaN) neither counts as a miss nor joins the window
+        misses[t] = scores[t].is_finite().then(|| !(band.0 <= scores[t] && scores[t] <= band.1));
         out.push(band);
     }
     out
@@ -216,6 +249,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn infinite_bounds_become_the_widest_score() {
+        let scores = [0.3, -0.2, 0.1];
+        assert_eq!(bounded((f64::NEG_INFINITY, 0.25), &scores), (-0.2, 0.25));
+        assert_eq!(bounded((-0.1, f64::INFINITY), &scores), (-0.1, 0.3));
+        assert_eq!(widest(&[]), (f64::NEG_INFINITY, f64::INFINITY));
     }
 
     #[test]

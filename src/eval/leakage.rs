@@ -23,8 +23,11 @@ pub struct Fingerprint {
     pub val_loss: Vec<f64>,
     /// `(target row, one-step forecast in price units)`.
     pub forecasts: Vec<(usize, f64)>,
-    /// Interval quantiles per forecast step (empty where none are sized).
+    /// Interval quantiles per forecast step from the validation errors (empty where none are sized).
     pub interval: Vec<(f64, f64)>,
+    /// `(origin row, log band per forecast step)` of the reported bands on the test days.
+    #[serde(default)]
+    pub bands: Vec<(usize, Vec<(f64, f64)>)>,
 }
 
 /// Where the future was replaced.
@@ -107,6 +110,7 @@ pub fn compare(
         ("trained variables", honest.weights.len(), perturbed.weights.len()),
         ("interval steps", honest.interval.len(), perturbed.interval.len()),
         ("forecasts", honest.forecasts.len(), perturbed.forecasts.len()),
+        ("band origins", honest.bands.len(), perturbed.bands.len()),
     ];
     for (what, a, b) in counts {
         if a != b {
@@ -166,6 +170,21 @@ pub fn compare(
             break;
         }
     }
+    'bands: for ((row, a), (_, b)) in
+        honest.bands.iter().zip(&perturbed.bands).filter(|(x, _)| x.0 <= cutoff_row)
+    {
+        for (step, (x, y)) in a.iter().zip(b).enumerate() {
+            compared += 1;
+            if !same(x.0, y.0) || !same(x.1, y.1) {
+                changes.push(format!(
+                    "the step-{} prediction band for the forecast made for {} changed",
+                    step + 1,
+                    date(*row)
+                ));
+                break 'bands;
+            }
+        }
+    }
     (compared, changes)
 }
 
@@ -181,6 +200,11 @@ mod tests {
             val_loss: vec![0.6, 0.5, 0.55],
             forecasts: vec![(10, 100.0), (11, 101.0), (12, 102.0)],
             interval: vec![(-0.1, 0.1)],
+            bands: vec![
+                (10, vec![(-0.1, 0.1), (-0.2, 0.2)]),
+                (11, vec![(-0.1, 0.1), (-0.2, 0.2)]),
+                (12, vec![(-0.1, 0.1), (-0.2, 0.2)]),
+            ],
         }
     }
 
@@ -192,7 +216,7 @@ mod tests {
     fn identical_runs_pass_and_each_kind_of_change_is_named() {
         let a = fp();
         let (n, c) = compare(&a, &a.clone(), Cutoff::Test, 11, &day);
-        assert!(c.is_empty() && n == 1 + 3 + 3 + 2 + 1 + 2, "{n} {c:?}");
+        assert!(c.is_empty() && n == 1 + 3 + 3 + 2 + 1 + 2 + 4, "{n} {c:?}");
         // a forecast after the cutoff may change; one up to it (inclusive) may not
         let mut b = a.clone();
         b.forecasts[2].1 = 0.0;
@@ -221,6 +245,15 @@ mod tests {
         let mut b = a.clone();
         b.interval[0].0 = -0.2;
         assert!(compare(&a, &b, Cutoff::Test, 11, &day).1[0].contains("interval quantiles of step 1"));
+        // a band sized with an error from its own day or later: caught up to the cutoff only
+        let mut b = a.clone();
+        b.bands[2].1[0].1 = 0.3;
+        assert!(compare(&a, &b, Cutoff::Test, 11, &day).1.is_empty());
+        b.bands[1].1[1].0 = -0.25;
+        assert_eq!(
+            compare(&a, &b, Cutoff::Test, 11, &day).1,
+            vec!["the step-2 prediction band for the forecast made for day 11 changed"]
+        );
         let mut b = a.clone();
         b.weights.pop();
         assert_eq!(

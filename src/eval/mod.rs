@@ -1,5 +1,6 @@
 //! Judging forecasts: error metrics and the baselines every figure is shown beside.
 
+pub mod bands;
 pub mod diagnostics;
 pub mod horizon;
 pub mod intervals;

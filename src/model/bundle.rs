@@ -12,10 +12,11 @@ use tch::{nn, Device};
 use super::{ModelConfig, Net};
 use crate::bail_input;
 use crate::data::{InputSpec, LoadOptions, MinMaxScaler};
+use crate::eval::bands::LevelQuantiles;
 use crate::report::files;
 
 /// Written into every bundle; a bundle with another format is refused.
-pub const FORMAT: &str = "lstm-stock model v1";
+pub const FORMAT: &str = "lstm-stock model v2";
 
 /// Where the training data came from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,10 +41,17 @@ pub struct ModelCard {
     /// How to read a price file for this model.
     pub load: LoadOptions,
     pub training: TrainingData,
-    /// Prediction interval: its level and, per forecast step, the quantiles of
-    /// `ln(actual / forecast)` on the validation days.
+    /// How the bands were sized (`eval::bands::Method`'s name).
+    pub interval_method: String,
+    /// When set, the quantiles are of `ln(actual / forecast)` divided by the realised volatility
+    /// of this many daily log returns before the forecast; `predict` multiplies them back by
+    /// its own file's. Otherwise they are of `ln(actual / forecast)` itself.
+    pub interval_vol_days: Option<usize>,
+    /// The level charted and printed first.
     pub interval_level: f64,
-    pub interval_log_errors: Vec<(f64, f64)>,
+    /// Per level, per forecast step: the band's quantiles as the method left them on the
+    /// training file's last day.
+    pub intervals: Vec<LevelQuantiles>,
     /// The forecast of the days after the training file's last date, made at training time:
     /// `predict` on the same file must reproduce it (a round-trip check of the bundle).
     pub check_forecast: Vec<f64>,
@@ -96,6 +104,9 @@ pub fn load(dir: &Path, device: Device) -> Result<(ModelCard, nn::VarStore, Net)
             card.model.input,
             card.input.channels()
         );
+    }
+    if card.intervals.is_empty() || card.intervals.iter().any(|q| q.quantiles.is_empty()) {
+        bail_input!("{d}/model.json: no prediction bands; the bundle is damaged, train again");
     }
     if card.horizon == 0 {
         bail_input!("{d}/model.json: horizon 0; the bundle is damaged, train again");

@@ -105,7 +105,7 @@ pub(crate) fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 }
 
 /// Lower and upper bounds of finite values with 5 % padding.
-fn bounds<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
+pub(crate) fn bounds<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
@@ -116,11 +116,14 @@ fn bounds<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-fn points<'a>(dates: &'a [NaiveDate], values: &'a [f64]) -> impl Iterator<Item = (NaiveDate, f64)> + 'a {
+pub(crate) fn points<'a>(
+    dates: &'a [NaiveDate],
+    values: &'a [f64],
+) -> impl Iterator<Item = (NaiveDate, f64)> + 'a {
     dates.iter().copied().zip(values.iter().copied())
 }
 
-fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+pub(crate) fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
 }
 

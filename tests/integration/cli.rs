@@ -473,7 +473,19 @@ fn saved_model_round_trip_and_bundle_errors() {
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics["horizon"]["steps"].as_array().unwrap().len(), 10);
     assert!(metrics["horizon"]["steps"][0]["coverage"].is_number());
-    assert_eq!(&std::fs::read(out.join("horizon.png")).unwrap()[..4], b"\x89PNG");
+    for png in ["horizon.png", "bands.png", "reliability.png"] {
+        assert_eq!(&std::fs::read(out.join(png)).unwrap()[..4], b"\x89PNG", "{png}");
+    }
+    // bands: 10 steps x 80/90/95%, every method beside naive on the same days
+    let rows = metrics["intervals"]["by_step_and_level"].as_array().unwrap();
+    assert_eq!(rows.len(), 30);
+    for r in rows {
+        assert_eq!(r["model"].as_array().unwrap().len(), 4, "{r}");
+        assert_eq!(r["model"][0]["days"], r["naive"]["days"], "{r}");
+        let cov = r["naive"]["coverage"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&cov), "{r}");
+    }
+    assert_eq!(metrics["intervals"]["method"], "adaptive-vol");
 
     // a new process loads the bundle and reproduces the training-time forecast bit for bit
     let fc = dir.join("forecast");
@@ -505,6 +517,38 @@ fn saved_model_round_trip_and_bundle_errors() {
     }
     assert_eq!(&std::fs::read(fc.join("forecast.png")).unwrap()[..4], b"\x89PNG");
 
+    // several levels: the first fills lower/upper, the others get their own columns
+    let predict_levels = |levels: &str, out: &Path| {
+        run(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "--days",
+            "2",
+            "--interval",
+            levels,
+            "--device",
+            "cpu",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let fc2 = dir.join("forecast-levels");
+    let o = predict_levels("0.8,0.95", &fc2);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(fc2.join("forecast.csv")).unwrap();
+    assert_eq!(text.lines().next().unwrap(), "date,forecast,lower,upper,lower_95,upper_95");
+    for l in text.lines().skip(1) {
+        let v: Vec<f64> = l.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+        assert!(v.len() == 5 && v[1] < v[2] && v[3] < v[4], "{l}");
+    }
+    let never = dir.join("never-levels");
+    let o = predict_levels("0.99", &never);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("keeps bands at 80%, 90%, 95%"), "{}", stderr(&o));
+    assert!(!never.exists());
+
     // damaged bundles: one clear line each, exit code 2, nothing written
     let bad = |name: &str, edit: &dyn Fn(&Path)| {
         let copy = dir.join(name);
@@ -527,7 +571,7 @@ fn saved_model_round_trip_and_bundle_errors() {
     let old = bad("old", &|d| {
         let j = std::fs::read_to_string(d.join("model.json"))
             .unwrap()
-            .replace("lstm-stock model v1", "lstm-stock model v0");
+            .replace("lstm-stock model v2", "lstm-stock model v0");
         std::fs::write(d.join("model.json"), j).unwrap();
     });
     let five = dir.join("five.csv");

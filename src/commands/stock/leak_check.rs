@@ -46,8 +46,21 @@ pub fn fingerprint(job: &Job, cutoff: Option<usize>, epochs: usize, plant: Plant
         device: job.device,
         input_sha256: job.input_sha256.clone(),
     };
-    let (interval, _) = super::multi_step(&rerun, &fitted.net);
-    Ok(pipeline::fingerprint(&fitted, &rerun.data, forecasts, interval))
+    let ms = super::intervals::multi_step(&rerun, &fitted.net);
+    let fp = pipeline::fingerprint(&fitted, &rerun.data, forecasts, ms.calibration.clone());
+    Ok(with_bands(fp, &rerun, &ms))
+}
+
+/// `fp` with the chosen method's bands of every test origin and step: a band for a day up to
+/// the cutoff uses only errors known before it, so it must not change either.
+pub(super) fn with_bands(fp: Fingerprint, job: &Job, ms: &crate::pipeline::MultiStep) -> Fingerprint {
+    let bands = job
+        .split
+        .test_targets()
+        .enumerate()
+        .map(|(k, row)| (row, ms.chosen.iter().map(|step| step[k]).collect()))
+        .collect();
+    Fingerprint { bands, ..fp }
 }
 
 fn one(job: &Job, honest: &Fingerprint, cutoff: Cutoff, row: usize, plant: Plant) -> Result<LeakCheck> {
@@ -101,6 +114,8 @@ mod tests {
             device: crate::device::DeviceChoice::Cpu,
             threads: Some(1),
             interval: 0.9,
+            more_intervals: vec![],
+            interval_method: Default::default(),
             horizon: 1,
             sanity: true,
             out: dir.join("out"),

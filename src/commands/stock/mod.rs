@@ -1,6 +1,7 @@
 //! `lstm-stock stock FILE.csv`: train on the past, forecast the test period one day ahead,
 //! and judge the forecast beside tomorrow = today.
 
+mod intervals;
 mod leak_check;
 
 use std::path::Path;
@@ -15,11 +16,11 @@ use crate::config::StockConfig;
 use crate::data::features::raw_columns;
 use crate::data::{load_prices, Dataset, Plant, PriceSeries, Split};
 use crate::eval::diagnostics::{move_profile, MoveProfile};
-use crate::eval::horizon::{score_steps, StepScore};
+use crate::eval::horizon::StepScore;
 use crate::eval::leakage::LeakCheck;
 use crate::eval::metrics::up_share;
 use crate::eval::{naive_forecast, skill, Metrics};
-use crate::forecast::{log_error_quantiles, Forecaster};
+use crate::forecast::Forecaster;
 use crate::model::bundle::{self, ModelCard, TrainingData};
 use crate::model::Net;
 use crate::pipeline;
@@ -139,16 +140,16 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let last = test.x.narrow(0, test.len() - 1, 1);
     let trace = crate::model::gates::trace_last_layer(&net.cfg, vs, &last)?;
     let gates = crate::model::gates::panels(cfg.model.cell(), &trace);
-    let (interval, steps) = multi_step(job, net);
-    let method = forecaster(job, net).method(steps.len());
-    print_steps(cfg.interval, &method, cfg.horizon, &steps);
-    let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &interval)? } else { None };
-    let run_info =
-        RunInfo { job, history, params: Net::param_count(vs), gates, interval, steps, method, leaks };
+    let ms = intervals::multi_step(job, net);
+    let method = forecaster(job, net).method(ms.steps.len());
+    intervals::print_steps(job, &method, &ms);
+    intervals::print_bands(job, &ms);
+    let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &ms)? } else { None };
+    let run_info = RunInfo { job, history, params: Net::param_count(vs), gates, ms, method, leaks };
     write_outputs(&run_info, &eval, started)?;
     save_bundle(&run_info, vs, net)?;
     println!(
-        "wrote prediction.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json and model/ to {}",
+        "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json and model/ to {}",
         cfg.out.display()
     );
     Ok(StockOutcome { eval, history: history.clone(), rows: series.len() })
@@ -160,7 +161,7 @@ fn sanity(
     job: &Job,
     fitted: &pipeline::Fitted,
     eval: &Evaluation,
-    interval: &[(f64, f64)],
+    ms: &pipeline::MultiStep,
 ) -> Result<Option<Vec<LeakCheck>>> {
     println!();
     if fitted.history.interrupted {
@@ -172,7 +173,11 @@ fn sanity(
             "note: on a GPU, identical results also need deterministic kernels; confirm a LEAK found here with --device cpu"
         );
     }
-    let honest = pipeline::fingerprint(fitted, &job.data, eval.predicted.clone(), interval.to_vec());
+    let honest = leak_check::with_bands(
+        pipeline::fingerprint(fitted, &job.data, eval.predicted.clone(), ms.calibration.clone()),
+        job,
+        ms,
+    );
     let checks = match leak_check::run(job, &honest, Plant::NONE) {
         Err(_) | Ok(_) if crate::interrupt::requested() => {
             println!("leakage check stopped: interrupted (Ctrl-C); nothing was compared");
@@ -305,60 +310,22 @@ struct RunInfo<'a> {
     params: i64,
     /// Heatmaps of the last layer's gates over the last test window.
     gates: Vec<crate::report::heatmap::Panel>,
-    /// Per forecast step: quantiles of ln(actual / forecast) on the validation days.
-    interval: Vec<(f64, f64)>,
-    /// Multi-step scores on the test days.
-    steps: Vec<StepScore>,
+    /// Multi-step scores and prediction bands on the test days.
+    ms: pipeline::MultiStep,
     /// How the multi-step forecasts were made (recursive or direct), in words.
     method: String,
     /// The leakage check's results (`--sanity`).
     leaks: Option<Vec<LeakCheck>>,
 }
 
-/// Forecast steps scored and sized for intervals (the `predict` default horizon); a model
-/// trained with a longer `--horizon` is scored over its whole horizon.
-pub const STEPS: usize = 10;
-
-fn steps_of(job: &Job) -> usize {
-    STEPS.max(job.cfg.horizon)
-}
-
-fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
+pub(super) fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
     Forecaster { net, spec: &job.data.spec, scalers: &job.data.scalers, device: job.device }
-}
-
-/// Forecasts of up to [`steps_of`] days from every validation and test day: interval
-/// quantiles from the validation days (their targets stay inside the validation part), scores
-/// and interval coverage on the test days.
-pub(crate) fn multi_step(job: &Job, net: &Net) -> (Vec<(f64, f64)>, Vec<StepScore>) {
-    let (data, prices, steps) = (&job.data, &job.series.values, steps_of(job));
-    let fc = forecaster(job, net);
-    let val: Vec<usize> = job.split.val_targets().collect();
-    let val_f = fc.forecast(&data.matrix, prices, &val, steps);
-    let end = job.split.val_end;
-    let interval =
-        log_error_quantiles(&val_f, |k, h| (val[k] + h < end).then(|| prices[val[k] + h]), job.cfg.interval);
-    let test: Vec<usize> = data.test.rows.clone().collect();
-    let test_f = fc.forecast(&data.matrix, prices, &test, steps);
-    (interval.clone(), score_steps(&test_f, &test, prices, job.split.len, &interval))
-}
-
-fn print_steps(level: f64, method: &str, horizon: usize, steps: &[StepScore]) {
-    println!(
-        "\nforecasts on the test days, step h = h trading days ahead; {method}; {:.0}% interval from validation errors:",
-        level * 100.0
-    );
-    println!("{:>5} {:>6} {:>10} {:>11} {:>9}", "step", "days", "RMSE", "naive RMSE", "coverage");
-    for s in steps.iter().filter(|s| [1, 2, 5, 10, horizon].contains(&s.step)) {
-        let cov = s.coverage.map_or("n/a".into(), |c| format!("{:.1}%", c * 100.0));
-        println!("{:>5} {:>6} {:>10.4} {:>11.4} {cov:>9}", s.step, s.days, s.rmse, s.naive_rmse);
-    }
 }
 
 fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
     let (cfg, series, data) = (&r.job.cfg, &r.job.series, &r.job.data);
     let check_forecast = forecaster(r.job, net)
-        .forecast(&data.matrix, &series.values, &[series.len()], steps_of(r.job))
+        .forecast(&data.matrix, &series.values, &[series.len()], intervals::steps_of(r.job))
         .remove(0);
     let d = &series.dates;
     let card = ModelCard {
@@ -375,8 +342,10 @@ fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
             first_date: d[0].to_string(),
             last_date: d[d.len() - 1].to_string(),
         },
+        interval_method: cfg.interval_method.name().into(),
+        interval_vol_days: cfg.interval_method.scaled().then_some(crate::eval::bands::VOL_DAYS),
         interval_level: cfg.interval,
-        interval_log_errors: r.interval.clone(),
+        intervals: r.ms.next.clone(),
         check_forecast,
         versions: versions(),
     };
@@ -425,7 +394,8 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
         e.dates[last]
     );
     crate::report::heatmap::heatmaps_png(&out.join("gates.png"), &title, "day in the window", &r.gates)?;
-    let pts = |f: fn(&StepScore) -> f64| r.steps.iter().map(|s| (s.step as f64, f(s))).collect();
+    intervals::charts(r.job, e, &r.ms, out)?;
+    let pts = |f: fn(&StepScore) -> f64| r.ms.steps.iter().map(|s| (s.step as f64, f(s))).collect();
     crate::report::lines::lines_png(
         &out.join("horizon.png"),
         &format!(
@@ -455,7 +425,7 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
     Ok(())
 }
 
-fn stem(p: &Path) -> String {
+pub(super) fn stem(p: &Path) -> String {
     p.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned())
 }
 
@@ -487,8 +457,9 @@ fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
             "trained_horizon": cfg.horizon,
             "method": r.method,
             "interval_level": cfg.interval,
-            "steps": r.steps,
+            "steps": r.ms.steps,
         },
+        "intervals": intervals::metrics(r.job, &r.ms),
     })
 }
 
