@@ -159,7 +159,7 @@ pub struct TrainFlags {
     pub interval: Vec<f64>,
     /// How the band is sized: adaptive conformal (walk-forward) or split conformal (validation
     /// errors), each plain or scaled by the last 20 days' volatility; see docs/intervals.md
-    #[arg(long, value_enum, default_value = "adaptive-vol")]
+    #[arg(long, value_enum, default_value = "adaptive")]
     pub interval_method: IntervalMethodArg,
     /// Date format when detection cannot decide (chrono syntax, e.g. %d/%m/%Y)
     #[arg(long)]

@@ -34,8 +34,9 @@ pub const ACI_WINDOW: usize = 250;
 pub enum Method {
     Split,
     SplitVol,
-    Adaptive,
+    /// The default: chosen by scripts/compare-intervals on the validation days (docs/intervals.md).
     #[default]
+    Adaptive,
     AdaptiveVol,
 }
 

@@ -485,7 +485,7 @@ fn saved_model_round_trip_and_bundle_errors() {
         let cov = r["naive"]["coverage"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&cov), "{r}");
     }
-    assert_eq!(metrics["intervals"]["method"], "adaptive-vol");
+    assert_eq!(metrics["intervals"]["method"], "adaptive");
 
     // a new process loads the bundle and reproduces the training-time forecast bit for bit
     let fc = dir.join("forecast");
