@@ -323,12 +323,16 @@ pub fn verdict(model_name: &str, s: &StepLevel, m: Method) -> String {
     let width = (a.mean_width / b.mean_width - 1.0) * 100.0;
     let score = (a.interval_score / b.interval_score - 1.0) * 100.0;
     let wider = if width < 0.0 { "narrower" } else { "wider" };
+    let width_text = if width.abs() < 0.5 {
+        "as wide as naive's".to_string()
+    } else {
+        format!("{:.0}% {wider} than naive's", width.abs())
+    };
     let better = if score <= 0.0 { "better" } else { "worse" };
     let mut v = format!(
-        "step {}, {:.0}%: the {model_name}'s band is {:.0}% {wider} than naive's (coverage {} vs {}); interval score {:.0}% {better}",
+        "step {}, {:.0}%: the {model_name}'s band is {width_text} (coverage {} vs {}); interval score {:.0}% {better}",
         s.step,
         s.level * 100.0,
-        width.abs(),
         cov(a),
         cov(b),
         score.abs()
@@ -516,5 +520,7 @@ mod tests {
         assert!(v.contains("12% narrower") && v.contains("17% better"), "{v}");
         let worse = StepLevel { naive: sc(0.9, 8.0, 9.0), ..row };
         assert!(verdict("LSTM", &worse, Method::Split).contains("naive's band is the better one"));
+        let same = StepLevel { naive: sc(0.9, 8.82, 10.0), ..worse };
+        assert!(verdict("LSTM", &same, Method::Split).contains("band is as wide as naive's"), "{}", verdict("LSTM", &same, Method::Split));
     }
 }
