@@ -161,6 +161,9 @@ pub struct TrainFlags {
     /// errors), each plain or scaled by the last 20 days' volatility; see docs/intervals.md
     #[arg(long, value_enum, default_value = "adaptive")]
     pub interval_method: IntervalMethodArg,
+    /// How fast the adaptive band's level moves after a miss (larger: faster, noisier)
+    #[arg(long, default_value_t = 0.005)]
+    pub interval_gamma: f64,
     /// Date format when detection cannot decide (chrono syntax, e.g. %d/%m/%Y)
     #[arg(long)]
     pub date_format: Option<String>,
@@ -472,6 +475,7 @@ impl TrainFlags {
             interval: self.interval.first().copied().unwrap_or(0.9),
             more_intervals: self.interval.iter().skip(1).copied().collect(),
             interval_method: self.interval_method.into(),
+            interval_gamma: self.interval_gamma,
             horizon: 1,
             sanity: false,
             out,

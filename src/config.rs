@@ -43,6 +43,9 @@ pub struct StockConfig {
     /// How the model's band is sized.
     #[serde(default)]
     pub interval_method: Method,
+    /// Step size of the adaptive methods' level.
+    #[serde(default = "aci_gamma")]
+    pub interval_gamma: f64,
     /// Days one forward pass forecasts (1: one step, longer forecasts are recursive).
     #[serde(default = "one_day")]
     pub horizon: usize,
@@ -54,6 +57,10 @@ pub struct StockConfig {
 
 fn one_day() -> usize {
     1
+}
+
+fn aci_gamma() -> f64 {
+    crate::eval::bands::ACI_GAMMA
 }
 
 impl StockConfig {
@@ -106,6 +113,12 @@ impl StockConfig {
                 "--val-frac {} with --test-frac {}: leave at least 10% of the rows for training",
                 self.val_frac,
                 self.test_frac
+            );
+        }
+        if !(self.interval_gamma > 0.0 && self.interval_gamma < 1.0) {
+            bail_input!(
+                "--interval-gamma {}: must be between 0 and 1, for example 0.005",
+                self.interval_gamma
             );
         }
         for level in self.levels() {

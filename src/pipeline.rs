@@ -183,7 +183,8 @@ pub fn multi_step(
         Paths { origins: val, paths: &val_f },
         split.val_end,
         Paths { origins: test, paths: &test_f },
-    );
+    )
+    .with_gamma(cfg.interval_gamma);
     let (m, level) = (cfg.interval_method, cfg.interval);
     let chosen: Vec<Vec<(f64, f64)>> = (0..steps).map(|h| b.model_bands(m, level, h)).collect();
     let levels = bands::report_levels(&cfg.levels());

@@ -329,6 +329,7 @@ pub(crate) mod test_plan {
             interval: 0.9,
             more_intervals: vec![],
             interval_method: Default::default(),
+            interval_gamma: 0.005,
             horizon: 1,
             sanity: false,
             out: dir.join("out"),

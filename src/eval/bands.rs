@@ -23,7 +23,7 @@ use super::intervals::{
 pub const LEVELS: [f64; 3] = [0.8, 0.9, 0.95];
 /// Trading days of returns behind the realised volatility that scales the `*Vol` methods.
 pub const VOL_DAYS: usize = 20;
-/// The adaptive level's step size (Gibbs and Candès use 0.005 on daily stock data).
+/// The adaptive level's default step size (Gibbs and Candès use 0.005 on daily stock data).
 pub const ACI_GAMMA: f64 = 0.005;
 /// Most recent errors the adaptive band is sized from (about a trading year).
 pub const ACI_WINDOW: usize = 250;
@@ -104,6 +104,8 @@ pub struct Bands<'a> {
     cal_end: usize,
     /// Test origins and paths; scored on days before `prices.len()`.
     test: Paths<'a>,
+    /// The adaptive level's step size.
+    gamma: f64,
     /// Days a planted fault lets the adaptive band see early (tests only).
     #[cfg(test)]
     peek: usize,
@@ -157,9 +159,15 @@ impl<'a> Bands<'a> {
             cal,
             cal_end,
             test,
+            gamma: ACI_GAMMA,
             #[cfg(test)]
             peek: 0,
         }
+    }
+
+    /// The same with the adaptive level's step size `gamma`.
+    pub fn with_gamma(self, gamma: f64) -> Self {
+        Bands { gamma, ..self }
     }
 
     pub fn steps(&self) -> usize {
@@ -205,7 +213,7 @@ impl<'a> Bands<'a> {
         let delay = (h + 1).saturating_sub(self.peek);
         #[cfg(not(test))]
         let delay = h + 1;
-        adaptive_conformal(&cal, &test, level, ACI_GAMMA, ACI_WINDOW, delay)
+        adaptive_conformal(&cal, &test, level, self.gamma, ACI_WINDOW, delay)
     }
 
     /// Log bands `(lo, hi)` around the forecast of every test origin, step `h` (0-based).
@@ -521,6 +529,10 @@ mod tests {
         let worse = StepLevel { naive: sc(0.9, 8.0, 9.0), ..row };
         assert!(verdict("LSTM", &worse, Method::Split).contains("naive's band is the better one"));
         let same = StepLevel { naive: sc(0.9, 8.82, 10.0), ..worse };
-        assert!(verdict("LSTM", &same, Method::Split).contains("band is as wide as naive's"), "{}", verdict("LSTM", &same, Method::Split));
+        assert!(
+            verdict("LSTM", &same, Method::Split).contains("band is as wide as naive's"),
+            "{}",
+            verdict("LSTM", &same, Method::Split)
+        );
     }
 }

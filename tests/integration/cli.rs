@@ -681,6 +681,12 @@ fn direct_horizon_models_are_scored_per_step_and_predict() {
     let csv_s = csv.to_str().unwrap();
     assert_bad_input(&["stock", csv_s, "--horizon", "0"], "--horizon 0: must be at least 1");
     assert_bad_input(&["stock", csv_s, "--horizon", "60"], "--horizon 60: the validation part has only");
+    // band flags: a level outside (0, 1) anywhere in the list, a step size outside (0, 1)
+    assert_bad_input(&["stock", csv_s, "--interval", "0.9,1.5"], "--interval 1.5: must be between 0 and 1");
+    assert_bad_input(
+        &["stock", csv_s, "--interval-gamma", "0"],
+        "--interval-gamma 0: must be between 0 and 1",
+    );
 }
 
 #[test]

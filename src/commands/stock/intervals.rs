@@ -106,7 +106,7 @@ pub(super) fn metrics(job: &Job, ms: &MultiStep) -> serde_json::Value {
         "level": job.cfg.interval,
         "levels": ms.levels,
         "units": "price",
-        "adaptive": {"gamma": bands::ACI_GAMMA, "window": bands::ACI_WINDOW},
+        "adaptive": {"gamma": job.cfg.interval_gamma, "window": bands::ACI_WINDOW},
         "volatility_days": bands::VOL_DAYS,
         "naive": "quantiles of h-day log returns over the training and validation rows",
         "by_step_and_level": ms.bands,

@@ -116,6 +116,7 @@ mod tests {
             interval: 0.9,
             more_intervals: vec![],
             interval_method: Default::default(),
+            interval_gamma: 0.005,
             horizon: 1,
             sanity: true,
             out: dir.join("out"),
