@@ -209,6 +209,7 @@ impl<'a> Bands<'a> {
         if !m.adaptive() {
             return vec![bounded(split_conformal(&cal, level), &cal); test.len()];
         }
+        // a planted peek shows from step 2 on: a one-day error is known the next evening at best
         #[cfg(test)]
         let delay = (h + 1).saturating_sub(self.peek);
         #[cfg(not(test))]
@@ -418,7 +419,8 @@ mod tests {
         let (val, test) = (300..600, 600..900);
         let steps = 5;
         let run = |prices: &[f64], peek: usize| -> Vec<Vec<Vec<(f64, f64)>>> {
-            let (vp, tp) = (naive_paths(prices, val.clone(), steps), naive_paths(&p, test.clone(), steps));
+            let (vp, tp) =
+                (naive_paths(prices, val.clone(), steps), naive_paths(prices, test.clone(), steps));
             let mut b = Bands::new(
                 prices,
                 Paths { origins: val.clone(), paths: &vp },
@@ -458,10 +460,21 @@ mod tests {
         let want = (4.0 * 2f64.ln().powi(2) / 3.0).sqrt();
         assert!((r - want).abs() < 1e-12, "{r} vs {want}");
         assert!(realised_vol(&p, 2, VOL_DAYS).is_nan(), "one return has no spread");
-        let b = Bands::new(&p, Paths { origins: 1..2, paths: &[] }, 6, Paths { origins: 5..5, paths: &[] });
-        // 1-day returns over 6 rows: 5 of them, ln2 x3 and -ln2 x2; at 50%: ranks floor(6 * .25) = 1
-        // and ceil(6 * .75) = 5 -> the smallest and the largest
-        assert_eq!(b.naive_band(0.5, 0), (-(2f64.ln()), 2f64.ln()));
+        // seven distinct 1-day log returns: ln of 1.01, 0.98, 1.03, 0.99, 1.02, 0.97, 1.00
+        let mut q = vec![100.0];
+        for g in [1.01, 0.98, 1.03, 0.99, 1.02, 0.97, 1.00] {
+            q.push(q[q.len() - 1] * g);
+        }
+        let b = Bands::new(&q, Paths { origins: 1..2, paths: &[] }, 8, Paths { origins: 8..8, paths: &[] });
+        // n = 7 at 50%: ranks floor(8 * 0.25) = 2 and ceil(8 * 0.75) = 6 of the sorted returns
+        // ln .97 < ln .98 < ln .99 < ln 1 < ln 1.01 < ln 1.02 < ln 1.03
+        let (lo, hi) = b.naive_band(0.5, 0);
+        assert!((lo - 0.98f64.ln()).abs() < 1e-12 && (hi - 1.02f64.ln()).abs() < 1e-12, "{lo} {hi}");
+        // 2-day returns: six of them; at 50%: ranks floor(7 * 0.25) = 1 and ceil(7 * 0.75) = 6
+        let two: Vec<f64> = (2..8).map(|t| (q[t] / q[t - 2]).ln()).collect();
+        let (lo, hi) = b.naive_band(0.5, 1);
+        let (min, max) = two.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        assert!((lo - min).abs() < 1e-12 && (hi - max).abs() < 1e-12, "{lo} {hi} {two:?}");
     }
 
     #[test]
@@ -479,6 +492,15 @@ mod tests {
         };
         let back: IntervalScore = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
+        // as compare's shards hold it: each method's score flattened into its row
+        let row = StepLevel {
+            step: 1,
+            level: 0.9,
+            model: Method::ALL.iter().map(|&m| MethodScore { method: m, score: s }).collect(),
+            naive: s,
+        };
+        let back: StepLevel = serde_json::from_str(&serde_json::to_string(&row).unwrap()).unwrap();
+        assert_eq!(back, row);
     }
 
     #[test]

@@ -118,7 +118,8 @@ pub fn adaptive_conformal(
 ) -> Vec<(f64, f64)> {
     let target = 1.0 - level;
     let mut alpha = target;
-    let mut known: Vec<f64> = calibration.to_vec();
+    // a calibration score not known (NaN) takes no place in the window
+    let mut known: Vec<f64> = calibration.iter().copied().filter(|v| v.is_finite()).collect();
     let mut misses: Vec<Option<bool>> = vec![None; scores.len()];
     let mut out = Vec::with_capacity(scores.len());
     for t in 0..scores.len() {

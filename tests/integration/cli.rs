@@ -689,6 +689,66 @@ fn direct_horizon_models_are_scored_per_step_and_predict() {
     );
 }
 
+/// A volatility-scaled band is stored in units of volatility: `predict` multiplies it back by
+/// the volatility of the file it is given, so a calmer file gets a narrower band around the
+/// same kind of forecast.
+#[test]
+fn predict_scales_a_volatility_band_by_its_own_file() {
+    let dir = scratch("vol-band");
+    let out = dir.join("train");
+    let csv = fixture("stooq.csv");
+    let mut args = vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
+    args.extend_from_slice(&["--interval-method", "split-vol"]);
+    args.extend_from_slice(FAST);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("model/model.json")).unwrap()).unwrap();
+    assert_eq!(card["interval_vol_days"], 20);
+    // the same file with its last 21 days' moves halved: half the volatility
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let close = header.iter().position(|h| h.eq_ignore_ascii_case("close")).unwrap();
+    let rows: Vec<Vec<String>> =
+        lines[1..].iter().map(|l| l.split(',').map(String::from).collect()).collect();
+    let price = |r: &Vec<String>| r[close].parse::<f64>().ok();
+    let n = rows.len();
+    let mut calm = rows.clone();
+    for i in n - 21..n {
+        if let (Some(p), Some(q), Some(prev)) = (price(&rows[i]), price(&rows[i - 1]), price(&calm[i - 1])) {
+            calm[i][close] = format!("{:.6}", prev * (p / q).sqrt());
+        }
+    }
+    let calm_csv = dir.join("calm.csv");
+    let body: Vec<String> = calm.iter().map(|r| r.join(",")).collect();
+    std::fs::write(&calm_csv, format!("{}\n{}\n", lines[0], body.join("\n"))).unwrap();
+    let width = |file: &Path, name: &str| -> f64 {
+        let fc = dir.join(name);
+        let o = run(&[
+            "predict",
+            "--model",
+            out.join("model").to_str().unwrap(),
+            file.to_str().unwrap(),
+            "--days",
+            "1",
+            "--device",
+            "cpu",
+            "--out",
+            fc.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("scaled by this file's last 20 days' volatility"));
+        let line =
+            std::fs::read_to_string(fc.join("forecast.csv")).unwrap().lines().nth(1).unwrap().to_string();
+        let v: Vec<f64> = line.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+        (v[2] / v[1]).ln() // the band's log width: its quantiles times the volatility
+    };
+    let (full, half) = (width(&csv, "full"), width(&calm_csv, "calm"));
+    // the stored quantiles are the same: the log width halves with the volatility
+    assert!((half / full - 0.5).abs() < 0.01, "log widths {full} and {half}");
+}
+
 #[test]
 fn a_failing_compare_worker_is_one_input_error_and_leaves_nothing() {
     let out = scratch("compare-fails").join("never");
