@@ -1,5 +1,5 @@
-//! Command-line types (clap derive). They never leave this module: [`Cli::into_command`]
-//! converts them once into the validated configs the library works with.
+//! Command-line types (clap derive). They never leave this module: [`run`] converts them once
+//! into the configs the library works with and calls the command.
 
 use std::path::PathBuf;
 

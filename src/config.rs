@@ -1,4 +1,5 @@
-//! Validated settings for each command. The CLI builds these once; everything downstream
+//! Validated settings of `stock` (which `inspect` and `compare` reuse; the other commands keep
+//! theirs beside them). The CLI builds these once; everything downstream
 //! trusts them. They are saved beside the results (`run.json`) so every run says how to
 //! reproduce it.
 

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: `data` (load, split, scale, window) -> `model` -> `train` -> `eval`
 //! (metrics beside the naive baseline) -> `report` (PNG, JSON, CSV). `commands` wires one
-//! subcommand each; `cli` holds the clap types and nothing else.
+//! subcommand each; `cli` holds the clap types, their conversion into configs, and the
+//! dispatch to `commands`.
 
 pub mod cli;
 pub mod commands;

@@ -1,7 +1,7 @@
 //! The forecasting networks.
 //!
 //! Shape convention: inputs are batch-first `[batch, seq, features]`; the network predicts
-//! `[batch, 1]`, the next day's scaled value.
+//! `[batch, horizon]`, the next `horizon` days' scaled values (1 unless `stock --horizon`).
 
 pub mod bundle;
 pub mod fused;
