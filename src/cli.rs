@@ -407,6 +407,7 @@ pub enum IntervalMethodArg {
     SplitVol,
     Adaptive,
     AdaptiveVol,
+    AdaptiveAuto,
 }
 
 impl From<IntervalMethodArg> for Method {
@@ -416,6 +417,7 @@ impl From<IntervalMethodArg> for Method {
             IntervalMethodArg::SplitVol => Method::SplitVol,
             IntervalMethodArg::Adaptive => Method::Adaptive,
             IntervalMethodArg::AdaptiveVol => Method::AdaptiveVol,
+            IntervalMethodArg::AdaptiveAuto => Method::AdaptiveAuto,
         }
     }
 }

@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::intervals::{
-    adaptive_conformal, bounded, naive_log_returns, score, split_conformal, IntervalScore,
+    adaptive_conformal, bounded, dtaci, naive_log_returns, score, split_conformal, IntervalScore,
 };
 
 /// Levels every run reports, beside those asked for.
@@ -38,10 +38,13 @@ pub enum Method {
     #[default]
     Adaptive,
     AdaptiveVol,
+    /// Adaptive conformal with the step size tuned online (an expert per step size).
+    AdaptiveAuto,
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::Split, Method::SplitVol, Method::Adaptive, Method::AdaptiveVol];
+    pub const ALL: [Method; 5] =
+        [Method::Split, Method::SplitVol, Method::Adaptive, Method::AdaptiveVol, Method::AdaptiveAuto];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -49,6 +52,7 @@ impl Method {
             Method::SplitVol => "split-vol",
             Method::Adaptive => "adaptive",
             Method::AdaptiveVol => "adaptive-vol",
+            Method::AdaptiveAuto => "adaptive-auto",
         }
     }
 
@@ -57,6 +61,9 @@ impl Method {
             Method::Split | Method::SplitVol => "split conformal on the validation days' errors",
             Method::Adaptive | Method::AdaptiveVol => {
                 "adaptive conformal over the errors known each evening (validation days first)"
+            }
+            Method::AdaptiveAuto => {
+                "adaptive conformal over the errors known each evening, its step size tuned online (DtACI)"
             }
         };
         if self.scaled() {
@@ -71,7 +78,7 @@ impl Method {
     }
 
     fn adaptive(self) -> bool {
-        matches!(self, Method::Adaptive | Method::AdaptiveVol)
+        matches!(self, Method::Adaptive | Method::AdaptiveVol | Method::AdaptiveAuto)
     }
 }
 
@@ -214,6 +221,9 @@ impl<'a> Bands<'a> {
         let delay = (h + 1).saturating_sub(self.peek);
         #[cfg(not(test))]
         let delay = h + 1;
+        if m == Method::AdaptiveAuto {
+            return dtaci(&cal, &test, level, ACI_WINDOW, delay);
+        }
         adaptive_conformal(&cal, &test, level, self.gamma, ACI_WINDOW, delay)
     }
 
@@ -383,7 +393,7 @@ mod tests {
         let s = b.score_step(0.9, 0);
         assert!(s.of(Method::Split).coverage < 0.6, "{s:?}");
         assert!(s.naive.coverage < 0.6, "naive's historical band misses too: {s:?}");
-        for m in [Method::SplitVol, Method::Adaptive, Method::AdaptiveVol] {
+        for m in [Method::SplitVol, Method::Adaptive, Method::AdaptiveVol, Method::AdaptiveAuto] {
             let c = s.of(m).coverage;
             assert!(c > 0.8, "{}: {c}", m.name());
         }

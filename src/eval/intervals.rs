@@ -150,6 +150,93 @@ pub fn adaptive_conformal(
     out
 }
 
+/// Step sizes of the experts in [`dtaci`] (Gibbs and Candès 2022 use this grid).
+pub const DTACI_GAMMAS: [f64; 8] = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128];
+
+/// The band at miscoverage `alpha` from the sorted window `w`, as [`adaptive_conformal`] sizes it.
+fn band_at(w: &[f64], alpha: f64) -> (f64, f64) {
+    if alpha <= 0.0 {
+        widest(w)
+    } else if alpha >= 1.0 {
+        let m = split_conformal(w, 0.0);
+        (m.0, m.0)
+    } else {
+        bounded(split_conformal(w, 1.0 - alpha), w)
+    }
+}
+
+/// The largest miscoverage at which the band of sorted window `w` still holds `x`: with `c`
+/// scores at most `x` and `m` below it, the lower rank `floor((n + 1) a / 2)` stays at most `c`
+/// and the upper rank `ceil((n + 1)(1 - a / 2))` above `m`. Beyond the widest score no band
+/// holds `x` (see [`bounded`]).
+fn covering_level(w: &[f64], x: f64) -> f64 {
+    let (lo, hi) = widest(w);
+    if !(lo <= x && x <= hi) {
+        return 0.0;
+    }
+    let n1 = w.len() as f64 + 1.0;
+    let c = w.iter().filter(|&&v| v <= x).count() as f64;
+    let m = w.iter().filter(|&&v| v < x).count() as f64;
+    (2.0 * (c + 1.0) / n1).min(2.0 * (n1 - m) / n1).clamp(0.0, 1.0)
+}
+
+/// Dynamically-tuned adaptive conformal inference (Gibbs and Candès, JMLR 2024, "Conformal
+/// inference for online prediction with arbitrary distribution shifts"): one adaptive level
+/// per step size in [`DTACI_GAMMAS`], mixed with weights that follow each expert's recent
+/// pinball loss, so that a jump in volatility is followed at the speed of the fastest expert
+/// that pays off and calm stretches at the slowest. Same window, delay and look-ahead rule as
+/// [`adaptive_conformal`]; the experts learn from an outcome only once it is known.
+pub fn dtaci(
+    calibration: &[f64],
+    scores: &[f64],
+    level: f64,
+    window: usize,
+    delay: usize,
+) -> Vec<(f64, f64)> {
+    let target = 1.0 - level;
+    let k = DTACI_GAMMAS.len();
+    // the paper's defaults for a local horizon of 100 outcomes
+    let local: f64 = 100.0;
+    let sigma = 1.0 / (2.0 * local);
+    let eta = (3.0 / local).sqrt()
+        * (((k as f64 * local).ln() + 2.0)
+            / ((1.0 - target).powi(2) * target.powi(3) + target.powi(2) * (1.0 - target).powi(3)))
+        .sqrt();
+    let mut experts = vec![target; k];
+    let mut weights = vec![1.0 / k as f64; k];
+    let mut known: Vec<f64> = calibration.iter().copied().filter(|v| v.is_finite()).collect();
+    // what each band was sized from and with, for the update once its outcome is known
+    let mut history: Vec<(Vec<f64>, Vec<f64>)> = Vec::with_capacity(scores.len());
+    let mut out = Vec::with_capacity(scores.len());
+    for t in 0..scores.len() {
+        if t >= delay.max(1) {
+            let s = t - delay.max(1);
+            if scores[s].is_finite() {
+                known.push(scores[s]);
+                let (w, at) = &history[s];
+                let beta = covering_level(w, scores[s]);
+                let pinball = |a: f64| target * (beta - a) - (beta - a).min(0.0);
+                let mut total = 0.0;
+                for i in 0..k {
+                    weights[i] *= (-eta * pinball(at[i])).exp();
+                    total += weights[i];
+                }
+                for (i, wt) in weights.iter_mut().enumerate() {
+                    *wt = (1.0 - sigma) * *wt / total + sigma / k as f64;
+                    let miss = if beta < at[i] { 1.0 } else { 0.0 };
+                    experts[i] += DTACI_GAMMAS[i] * (target - miss);
+                }
+            }
+        }
+        let mut recent = known[known.len().saturating_sub(window)..].to_vec();
+        recent.sort_by(f64::total_cmp);
+        let alpha: f64 = experts.iter().zip(&weights).map(|(a, w)| a * w).sum();
+        out.push(band_at(&recent, alpha));
+        history.push((recent, experts.clone()));
+    }
+    out
+}
+
 /// Quantiles of the `h`-day log returns of `prices` over `rows` (each return ends in `rows`
 /// and starts `h` rows before it, also inside): the textbook interval of the naive forecast,
 /// which repeats the last price `h` days ahead.
@@ -249,6 +336,47 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn covering_level_is_where_the_band_stops_holding() {
+        let w: Vec<f64> = (1..=19).map(|v| v as f64).collect();
+        for x in [0.5, 1.0, 3.5, 10.0, 18.0, 19.5] {
+            let b = covering_level(&w, x);
+            // the band at a level just under b holds x; just above, it does not
+            if b > 0.01 {
+                let (lo, hi) = band_at(&w, b - 0.01);
+                assert!(lo <= x && x <= hi, "{x}: {b}");
+            }
+            if b < 0.99 {
+                let (lo, hi) = band_at(&w, b + 0.01);
+                assert!(!(lo <= x && x <= hi), "{x}: {b}");
+            }
+        }
+    }
+
+    /// Volatility doubles at the start of the test days: the expert mix recovers coverage at
+    /// least as well as plain ACI at its default step size, and uses no score early.
+    #[test]
+    fn dtaci_follows_a_volatility_jump_without_peeking() {
+        let mut g = Normal(8);
+        let calibration: Vec<f64> = (0..250).map(|_| 0.01 * g.draw()).collect();
+        // 150 days: too few for the window of 250 to roll over to the new volatility
+        let test: Vec<f64> = (0..150).map(|_| 0.025 * g.draw()).collect();
+        let mixed = score(&dtaci(&calibration, &test, 0.9, 250, 1), &test, 0.9);
+        let slow = score(&adaptive_conformal(&calibration, &test, 0.9, 0.005, 250, 1), &test, 0.9);
+        assert!((mixed.coverage - 0.9).abs() < 0.06, "{mixed:?}");
+        assert!(mixed.coverage > slow.coverage + 0.05, "{mixed:?} vs {slow:?}");
+        for delay in [1, 5] {
+            let base = dtaci(&calibration, &test, 0.9, 250, delay);
+            let mut changed = test.clone();
+            for v in &mut changed[100..] {
+                *v = 5.0 * *v - 0.1;
+            }
+            let other = dtaci(&calibration, &changed, 0.9, 250, delay);
+            assert_eq!(&base[..=100], &other[..=100], "delay {delay}");
+            assert_ne!(&base[101 + delay..], &other[101 + delay..], "delay {delay}");
         }
     }
 

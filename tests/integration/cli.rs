@@ -480,7 +480,7 @@ fn saved_model_round_trip_and_bundle_errors() {
     let rows = metrics["intervals"]["by_step_and_level"].as_array().unwrap();
     assert_eq!(rows.len(), 30);
     for r in rows {
-        assert_eq!(r["model"].as_array().unwrap().len(), 4, "{r}");
+        assert_eq!(r["model"].as_array().unwrap().len(), 5, "{r}");
         assert_eq!(r["model"][0]["days"], r["naive"]["days"], "{r}");
         let cov = r["naive"]["coverage"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&cov), "{r}");
