@@ -133,16 +133,7 @@ pub fn adaptive_conformal(
                 alpha += gamma * (target - if miss { 1.0 } else { 0.0 });
             }
         }
-        let recent = &known[known.len().saturating_sub(window)..];
-        let band = if alpha <= 0.0 {
-            widest(recent)
-        } else if alpha >= 1.0 {
-            // asked to cover nothing: an empty band at the median
-            let m = split_conformal(recent, 0.0);
-            (m.0, m.0)
-        } else {
-            bounded(split_conformal(recent, 1.0 - alpha), recent)
-        };
+        let band = band_at(&known[known.len().saturating_sub(window)..], alpha);
         // a score not known yet (NaN) neither counts as a miss nor joins the window
         misses[t] = scores[t].is_finite().then(|| !(band.0 <= scores[t] && scores[t] <= band.1));
         out.push(band);
@@ -153,7 +144,8 @@ pub fn adaptive_conformal(
 /// Step sizes of the experts in [`dtaci`] (Gibbs and Candès 2022 use this grid).
 pub const DTACI_GAMMAS: [f64; 8] = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128];
 
-/// The band at miscoverage `alpha` from the sorted window `w`, as [`adaptive_conformal`] sizes it.
+/// The band at miscoverage `alpha` from the window `w`: the widest score where `alpha` asks for
+/// everything, an empty band at the median where it asks for nothing.
 fn band_at(w: &[f64], alpha: f64) -> (f64, f64) {
     if alpha <= 0.0 {
         widest(w)
