@@ -2,7 +2,7 @@
 //! forecast is fed back as the newest input of the next step. A model trained with a horizon
 //! `H` forecasts `H` days directly from one window; beyond `H` days its `H` forecasts are fed
 //! back as a block. Used to score multi-step accuracy on the validation and test days, to size
-//! the prediction intervals, and by `predict`.
+//! the prediction bands, and by `predict`.
 //!
 //! Extra input features cannot be forecast by the model itself; beyond the first pass they are
 //! held at their last known value, which `predict` states.
@@ -62,38 +62,6 @@ impl Forecaster<'_> {
     }
 }
 
-/// The `q`-quantile of `v` (linear interpolation between order statistics).
-pub fn quantile(v: &[f64], q: f64) -> f64 {
-    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.is_empty() {
-        return f64::NAN;
-    }
-    s.sort_by(f64::total_cmp);
-    let pos = q.clamp(0.0, 1.0) * (s.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)
-}
-
-/// Interval bounds per step from forecast errors: the `(1 - level) / 2` and `(1 + level) / 2`
-/// quantiles of `ln(actual / forecast)`, so that the band scales with the price.
-pub fn log_error_quantiles(
-    forecasts: &[Vec<f64>],
-    actual: impl Fn(usize, usize) -> Option<f64>,
-    level: f64,
-) -> Vec<(f64, f64)> {
-    let steps = forecasts.first().map_or(0, |f| f.len());
-    (0..steps)
-        .map(|h| {
-            let errs: Vec<f64> = forecasts
-                .iter()
-                .enumerate()
-                .filter_map(|(k, f)| actual(k, h).map(|a| (a / f[h]).ln()))
-                .collect();
-            (quantile(&errs, (1.0 - level) / 2.0), quantile(&errs, (1.0 + level) / 2.0))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,16 +110,5 @@ mod tests {
         }
         assert!(fc.method(2).starts_with("direct (2 days"));
         assert!(fc.method(5).contains("blocks of 2"));
-    }
-
-    #[test]
-    fn quantiles_by_hand() {
-        let v = [3.0, 1.0, 2.0, 4.0, 5.0];
-        assert_eq!(quantile(&v, 0.5), 3.0);
-        assert_eq!(quantile(&v, 0.0), 1.0);
-        assert_eq!(quantile(&v, 1.0), 5.0);
-        assert_eq!(quantile(&v, 0.25), 2.0);
-        assert_eq!(quantile(&[1.0, 2.0], 0.5), 1.5);
-        assert!(quantile(&[], 0.5).is_nan());
     }
 }

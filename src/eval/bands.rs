@@ -111,6 +111,9 @@ pub struct Bands<'a> {
     cal_end: usize,
     /// Test origins and paths; scored on days before `prices.len()`.
     test: Paths<'a>,
+    /// `realised_vol` of every origin `0..=prices.len()`, computed once: every method, step and
+    /// level of a `*Vol` band divides by it.
+    vols: Vec<f64>,
     /// The adaptive level's step size.
     gamma: f64,
     /// Days a planted fault lets the adaptive band see early (tests only).
@@ -166,6 +169,7 @@ impl<'a> Bands<'a> {
             cal,
             cal_end,
             test,
+            vols: (0..=prices.len()).map(|t| realised_vol(prices, t, VOL_DAYS)).collect(),
             gamma: ACI_GAMMA,
             #[cfg(test)]
             peek: 0,
@@ -184,7 +188,7 @@ impl<'a> Bands<'a> {
     /// Divisor of origin `t`'s errors under `m`.
     fn scale(&self, m: Method, t: usize) -> f64 {
         if m.scaled() {
-            realised_vol(self.prices, t, VOL_DAYS)
+            self.vols[t]
         } else {
             1.0
         }

@@ -574,6 +574,12 @@ fn saved_model_round_trip_and_bundle_errors() {
             .replace("lstm-stock model v2", "lstm-stock model v0");
         std::fs::write(d.join("model.json"), j).unwrap();
     });
+    let no_bands = bad("no-bands", &|d| {
+        let mut j: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
+        j["intervals"] = serde_json::json!([]);
+        std::fs::write(d.join("model.json"), j.to_string()).unwrap();
+    });
     let five = dir.join("five.csv");
     let head: Vec<String> =
         std::fs::read_to_string(&csv).unwrap().lines().take(6).map(String::from).collect();
@@ -584,6 +590,7 @@ fn saved_model_round_trip_and_bundle_errors() {
         (truncated, stooq.clone(), "weights.safetensors: cannot be loaded"),
         (reshaped, stooq.clone(), "weights.safetensors: cannot be loaded"),
         (old, stooq.clone(), "incompatible lstm-stock version"),
+        (no_bands, stooq.clone(), "no prediction bands"),
         (model.clone(), five, "5 usable rows, but this model reads the last 10 days plus one"),
         (model.clone(), fixture("err_no_price.csv"), "no price column"),
     ];
