@@ -5,11 +5,13 @@
 //! subcommand each; `cli` holds the clap types, their conversion into configs, and the
 //! dispatch to `commands`.
 
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod forecast;

@@ -98,9 +98,9 @@ pub fn weight_digests(vs: &nn::VarStore) -> Vec<(String, String)> {
 /// switches. Same seed, same result holds only where these agree too.
 pub fn numeric_setup() -> NumericSetup {
     NumericSetup {
-        libtorch_threads: tch::get_num_threads().max(1) as usize,
-        split_threads: crate::model::workers::threads(),
-        busy_machine_cut: crate::model::workers::guided(),
+        libtorch_threads: crate::engine::threads::libtorch(),
+        split_threads: crate::engine::workers::threads(),
+        busy_machine_cut: crate::engine::workers::guided(),
         lstm_stock_gru: std::env::var("LSTM_STOCK_GRU").ok(),
         lstm_stock_split: std::env::var("LSTM_STOCK_SPLIT").ok(),
     }

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
 
+use crate::engine;
 use crate::model::Net;
 use crate::profile;
 
@@ -104,9 +105,12 @@ pub fn fit_until(
     };
     let mut hist = History::default();
     let mut best = (f64::INFINITY, snapshot(vs));
+    let parts = engine::parts_for(cfg.batch, train.x.device());
+    let _split = engine::threads::SplitScope::enter(parts);
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
-        let train_loss = run_epoch(net, &mut opt, train, cfg.batch, Some(cfg.clip), stop, ReadBack::Epoch);
+        let train_loss =
+            run_epoch(net, &mut opt, train, cfg.batch, Some(cfg.clip), stop, ReadBack::Epoch, parts);
         if stop() {
             // the epoch was cut short: keep the best complete epoch so far
             hist.interrupted = true;
@@ -144,14 +148,18 @@ pub fn fit_until(
 /// The per-batch losses are summed on the device and read back once, so the loop never
 /// waits for the device between steps.
 pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize, clip: Option<f64>) -> f64 {
-    run_epoch(net, opt, s, batch, clip, &crate::interrupt::requested, ReadBack::Epoch)
+    let parts = engine::parts_for(batch, s.x.device());
+    let _split = engine::threads::SplitScope::enter(parts);
+    run_epoch(net, opt, s, batch, clip, &crate::interrupt::requested, ReadBack::Epoch, parts)
 }
 
 /// [`train_epoch`] that reads every batch's loss back to the host as it is computed, as the
 /// benchmark workload (bench/WORKLOAD.md) and its Python peers do (`loss.item()`): on a GPU
 /// that waits for the device once per batch.
 pub fn train_epoch_read_each_batch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize) -> f64 {
-    run_epoch(net, opt, s, batch, None, &crate::interrupt::requested, ReadBack::Batch)
+    let parts = engine::parts_for(batch, s.x.device());
+    let _split = engine::threads::SplitScope::enter(parts);
+    run_epoch(net, opt, s, batch, None, &crate::interrupt::requested, ReadBack::Batch, parts)
 }
 
 /// When the training loss comes back to the host.
@@ -161,6 +169,7 @@ enum ReadBack {
     Batch,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_epoch(
     net: &Net,
     opt: &mut nn::Optimizer,
@@ -169,15 +178,9 @@ fn run_epoch(
     clip: Option<f64>,
     stop: &dyn Fn() -> bool,
     read_back: ReadBack,
+    parts: usize,
 ) -> f64 {
     let n = s.len();
-    let threads = tch::get_num_threads().max(1);
-    let split = crate::model::workers::threads();
-    let parts = if s.x.device() == Device::Cpu { crate::model::step::parts_for(batch, split) } else { 1 };
-    if parts > 1 {
-        // each share of a batch runs on its own thread with one libtorch thread
-        tch::set_num_threads(1);
-    }
     let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
     let mut host_sum = 0.0;
     let perm = Tensor::randperm(n, (Kind::Int64, s.x.device()));
@@ -187,7 +190,7 @@ fn run_epoch(
         }
         let (xb, yb) = profile::time("gather", || (s.x.index_select(0, &idx), s.y.index_select(0, &idx)));
         profile::time("optimizer", || opt.zero_grad());
-        let loss = net.loss_backward(&xb, &yb, parts);
+        let loss = engine::loss_backward(net, &xb, &yb, parts);
         if let Some(max) = clip {
             profile::time("clip", || opt.clip_grad_norm(max));
         }
@@ -198,9 +201,6 @@ fn run_epoch(
                 host_sum += profile::time("read-back", || loss.double_value(&[])) * idx.size()[0] as f64
             }
         }
-    }
-    if parts > 1 {
-        tch::set_num_threads(threads);
     }
     if read_back == ReadBack::Batch {
         return host_sum / n as f64;

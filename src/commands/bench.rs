@@ -29,7 +29,7 @@ pub struct BenchConfig {
     pub batch: usize,
     pub lr: f64,
     pub seed: u64,
-    /// `None`: `--threads auto` (see [`crate::device::use_threads`]).
+    /// `None`: `--threads auto` (see [`crate::engine::threads::use_threads`]).
     pub threads: Option<usize>,
     pub device: DeviceChoice,
     pub json: bool,
@@ -53,7 +53,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     if cfg.threads == Some(0) || cfg.epochs == 0 || cfg.batch == 0 || cfg.window == 0 {
         crate::bail_input!("--threads (a number or auto), --epochs, --batch and --window must be at least 1");
     }
-    crate::device::use_threads(cfg.threads);
+    crate::engine::threads::use_threads(cfg.threads);
     let device = crate::device::resolve(cfg.device)?;
     if cfg.profile {
         if device.is_cuda() {
@@ -129,9 +129,9 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         "batch_size": cfg.batch,
         "lr": cfg.lr,
         "seed": cfg.seed,
-        "threads": tch::get_num_threads(),
-        "split_threads": crate::model::workers::threads(),
-        "split_guided": crate::model::workers::guided(),
+        "threads": crate::engine::threads::libtorch(),
+        "split_threads": crate::engine::workers::threads(),
+        "split_guided": crate::engine::workers::guided(),
         "params": Net::param_count(&vs),
         "setup_s": round(setup_s, 4),
         "train_s": round(train_s, 4),

@@ -201,7 +201,7 @@ impl Plan {
     pub fn new(cfg: &CompareConfig) -> Result<Self> {
         cfg.base.validate()?;
         if let Some(t) = cfg.base.threads {
-            tch::set_num_threads(t as i32);
+            crate::engine::threads::use_exactly(t);
         }
         if cfg.models.is_empty() || cfg.seeds.is_empty() {
             bail_input!("--models and --seeds must name at least one model and one seed");

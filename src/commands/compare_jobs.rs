@@ -174,7 +174,7 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
     std::fs::create_dir_all(&dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let mut cfg = plan.cfg.clone();
-    let free = plan.cfg.base.threads.unwrap_or_else(crate::device::auto_threads);
+    let free = plan.cfg.base.threads.unwrap_or_else(crate::engine::threads::auto_threads);
     cfg.base.threads = Some((free.min(cores) / n).max(1));
     cfg.out = dir.clone();
     let spec = dir.join("spec.json");

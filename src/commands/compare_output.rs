@@ -7,7 +7,8 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::compare::{read_shards, run_all, CompareConfig, Plan};
-use super::compare_report::{build, Figures, Report, FIGURE_NAMES};
+use super::compare_report::build;
+use crate::eval::compare::{Figures, Report, FIGURE_NAMES};
 use crate::report::{compare_plots, files};
 
 /// `compare CSV`: every job here (in `--jobs` processes), then the report.

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use crate::bundle::{self, ModelCard};
 use crate::data::dataset::{channels, scale_channels};
 use crate::data::load_prices;
 use crate::device::DeviceChoice;
 use crate::eval::bands::{realised_vol, LevelQuantiles};
 use crate::forecast::Forecaster;
-use crate::model::bundle::{self, ModelCard};
 use crate::report::files;
 
 #[derive(Debug, Clone)]

@@ -28,7 +28,8 @@ pub struct SineConfig {
 }
 
 fn rmse(a: &[f32], b: &[f32]) -> f64 {
-    (a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
+    let wide = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
+    crate::eval::metrics::rmse(&wide(a), &wide(b))
 }
 
 pub fn run(cfg: &SineConfig) -> Result<()> {

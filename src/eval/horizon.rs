@@ -35,15 +35,15 @@ pub fn score_steps(
             if pairs.is_empty() {
                 return None;
             }
-            let n = pairs.len() as f64;
-            let rmse = (pairs.iter().map(|(f, a, _)| (f - a).powi(2)).sum::<f64>() / n).sqrt();
-            let naive_rmse = (pairs.iter().map(|(_, a, p)| (p - a).powi(2)).sum::<f64>() / n).sqrt();
+            let column = |pick: fn(&(f64, f64, f64)) -> f64| pairs.iter().map(pick).collect::<Vec<_>>();
+            let (f, a, naive) = (column(|p| p.0), column(|p| p.1), column(|p| p.2));
+            let (rmse, naive_rmse) = (super::metrics::rmse(&f, &a), super::metrics::rmse(&naive, &a));
             let coverage = bands.get(h).map(|b| {
                 let inside = |&k: &usize| {
                     let (f, a, (lo, hi)) = (forecasts[k][h], prices[origins[k] + h], b[k]);
                     a >= f * lo.exp() && a <= f * hi.exp()
                 };
-                known.iter().filter(|k| inside(k)).count() as f64 / n
+                known.iter().filter(|k| inside(k)).count() as f64 / pairs.len() as f64
             });
             Some(StepScore { step: h + 1, days: pairs.len(), rmse, naive_rmse, coverage })
         })

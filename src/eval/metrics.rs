@@ -28,9 +28,8 @@ impl Metrics {
         assert!(!actual.is_empty(), "metrics of an empty forecast");
         assert!(pred.len() == actual.len() && prev.len() == actual.len(), "length mismatch");
         let n = actual.len() as f64;
-        let errs = pred.iter().zip(actual).map(|(p, a)| p - a);
-        let rmse = (errs.clone().map(|e| e * e).sum::<f64>() / n).sqrt();
-        let mae = errs.map(f64::abs).sum::<f64>() / n;
+        let rmse = rmse(pred, actual);
+        let mae = pred.iter().zip(actual).map(|(p, a)| (p - a).abs()).sum::<f64>() / n;
         let mape = if actual.contains(&0.0) {
             None
         } else {
@@ -40,6 +39,12 @@ impl Metrics {
             (0..actual.len()).filter(|&i| sign(pred[i] - prev[i]) == sign(actual[i] - prev[i])).count();
         Metrics { rmse, mae, mape, directional_accuracy: Some(hits as f64 / n) }
     }
+}
+
+/// Root mean squared error of `forecast` against `actual`, pair by pair: the one RMSE every
+/// figure and test uses.
+pub fn rmse(forecast: &[f64], actual: &[f64]) -> f64 {
+    (forecast.iter().zip(actual).map(|(f, a)| (f - a).powi(2)).sum::<f64>() / actual.len() as f64).sqrt()
 }
 
 fn sign(x: f64) -> i8 {

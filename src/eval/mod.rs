@@ -1,6 +1,7 @@
 //! Judging forecasts: error metrics and the baselines every figure is shown beside.
 
 pub mod bands;
+pub mod compare;
 pub mod diagnostics;
 pub mod horizon;
 pub mod intervals;

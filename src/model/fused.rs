@@ -8,9 +8,7 @@
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
 use super::scratch::ScratchRnn;
-use super::step;
-use super::{Cell, ModelConfig};
-use crate::profile;
+use super::{rnn_weights, Cell, ModelConfig};
 
 /// A stack of recurrent layers with PyTorch's parameter names (`weight_ih_l0`, `bias_hh_l1`, ...).
 #[derive(Debug)]
@@ -18,24 +16,6 @@ pub struct Recurrent {
     cfg: ModelConfig,
     /// Per layer: w_ih `[G*H, in]`, w_hh `[G*H, H]`, b_ih `[G*H]`, b_hh `[G*H]`.
     flat: Vec<Tensor>,
-}
-
-/// Creates the recurrent weights under `p` with PyTorch's names, shapes and initialisation:
-/// per layer `weight_ih_l{l}` `[G*H, in]`, `weight_hh_l{l}` `[G*H, H]`, `bias_ih_l{l}`,
-/// `bias_hh_l{l}` `[G*H]`, all `U(-1/sqrt(H), 1/sqrt(H))`.
-pub fn rnn_weights(p: &nn::Path, cfg: &ModelConfig) -> Vec<Tensor> {
-    let (h, g) = (cfg.hidden, cfg.kind.gates() * cfg.hidden);
-    let k = 1.0 / (h as f64).sqrt();
-    let init = nn::Init::Uniform { lo: -k, up: k };
-    let mut flat = Vec::new();
-    for l in 0..cfg.layers {
-        let input = if l == 0 { cfg.input } else { h };
-        flat.push(p.var(&format!("weight_ih_l{l}"), &[g, input], init));
-        flat.push(p.var(&format!("weight_hh_l{l}"), &[g, h], init));
-        flat.push(p.var(&format!("bias_ih_l{l}"), &[g], init));
-        flat.push(p.var(&format!("bias_hh_l{l}"), &[g], init));
-    }
-    flat
 }
 
 impl Recurrent {
@@ -134,42 +114,11 @@ impl Net {
         self.head.forward(&out.select(1, -1))
     }
 
-    /// The training loss (MSE against `ys`, `[batch, horizon]`) of a batch, with the gradient of
-    /// every parameter left in its `.grad` as `backward` leaves it; with `parts` over 1 the
-    /// batch is split over that many threads (see [`super::step`]).
-    pub fn loss_backward(&self, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
-        match self.shared() {
-            Some(p) => step::loss_backward(&p, xs, ys, parts),
-            None => self.autograd_loss_backward(xs, ys),
-        }
-    }
-
-    /// [`Net::loss_backward`] split into shares of the given sizes (for the equivalence tests
-    /// of uneven shares); a network without fused layers ignores them.
-    pub fn loss_backward_shares(&self, xs: &Tensor, ys: &Tensor, sizes: &[usize]) -> Tensor {
-        match self.shared() {
-            Some(p) => step::loss_backward_shares(&p, xs, ys, sizes),
-            None => self.autograd_loss_backward(xs, ys),
-        }
-    }
-
-    /// The hand-written cells' step: autograd through [`Net::forward`].
-    fn autograd_loss_backward(&self, xs: &Tensor, ys: &Tensor) -> Tensor {
-        let loss = profile::time("forward", || self.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
-        profile::time("backward", || loss.backward());
-        loss
-    }
-
-    /// The fused network's parameters as shallow copies (same storage, same gradients) that
-    /// can move to another thread; `None` for the hand-written cells.
-    pub fn shared(&self) -> Option<step::Shared> {
+    /// The fused layers' weights (per layer `w_ih, w_hh, b_ih, b_hh`) and the head's weight and
+    /// bias; `None` for the hand-written cells.
+    pub fn fused_weights(&self) -> Option<(&[Tensor], &Tensor, &Tensor)> {
         match (&self.rnn, &self.head.bs) {
-            (Rnn::Fused(r), Some(b)) => Some(step::Shared {
-                cfg: self.cfg,
-                flat: r.flat.iter().map(|t| t.shallow_clone()).collect(),
-                head_w: self.head.ws.shallow_clone(),
-                head_b: b.shallow_clone(),
-            }),
+            (Rnn::Fused(r), Some(b)) => Some((&r.flat, &self.head.ws, b)),
             _ => None,
         }
     }

@@ -3,19 +3,15 @@
 //! Shape convention: inputs are batch-first `[batch, seq, features]`; the network predicts
 //! `[batch, horizon]`, the next `horizon` days' scaled values (1 unless `stock --horizon`).
 
-pub mod bundle;
 pub mod fused;
 pub mod gates;
-pub mod gru_step;
-pub mod kernels;
 pub mod plain;
 pub mod scratch;
-pub mod step;
-pub mod workers;
 
 pub use fused::{Net, Recurrent};
 
 use serde::{Deserialize, Serialize};
+use tch::{nn, Tensor};
 
 /// The recurrent cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,4 +91,22 @@ pub struct ModelConfig {
     pub layers: i64,
     /// Dropout between stacked layers while training (libtorch applies none after the last).
     pub dropout: f64,
+}
+
+/// Creates the recurrent weights under `p` with PyTorch's names, shapes and initialisation:
+/// per layer `weight_ih_l{l}` `[G*H, in]`, `weight_hh_l{l}` `[G*H, H]`, `bias_ih_l{l}`,
+/// `bias_hh_l{l}` `[G*H]`, all `U(-1/sqrt(H), 1/sqrt(H))`.
+pub fn rnn_weights(p: &nn::Path, cfg: &ModelConfig) -> Vec<Tensor> {
+    let (h, g) = (cfg.hidden, cfg.kind.gates() * cfg.hidden);
+    let k = 1.0 / (h as f64).sqrt();
+    let init = nn::Init::Uniform { lo: -k, up: k };
+    let mut flat = Vec::new();
+    for l in 0..cfg.layers {
+        let input = if l == 0 { cfg.input } else { h };
+        flat.push(p.var(&format!("weight_ih_l{l}"), &[g, input], init));
+        flat.push(p.var(&format!("weight_hh_l{l}"), &[g, h], init));
+        flat.push(p.var(&format!("bias_ih_l{l}"), &[g], init));
+        flat.push(p.var(&format!("bias_hh_l{l}"), &[g], init));
+    }
+    flat
 }

@@ -10,8 +10,7 @@
 
 use tch::{nn, Tensor};
 
-use super::fused::rnn_weights;
-use super::{Cell, ModelConfig};
+use super::{rnn_weights, Cell, ModelConfig};
 
 /// Final states of a sequence: per layer `h` (and `c` for an LSTM), each `[batch, hidden]`.
 #[derive(Debug)]
@@ -23,14 +22,11 @@ pub struct FinalState {
 /// Gate activations of one layer over a sequence, each `[batch, seq, hidden]`.
 #[derive(Debug)]
 pub struct GateTrace {
-    /// LSTM: forget gate f; GRU: update gate z.
-    pub forget: Tensor,
-    /// LSTM: input gate i; GRU: reset gate r.
-    pub input: Tensor,
-    /// LSTM: output gate o; GRU: candidate n.
-    pub output: Tensor,
-    /// LSTM: cell state c; GRU: hidden state h.
-    pub cell: Tensor,
+    /// In the order [`lstm_step`] and [`gru_step`] return them: LSTM forget f, input i,
+    /// output o; GRU update z, reset r, candidate n.
+    pub gates: [Tensor; 3],
+    /// LSTM: the cell state c; GRU: the hidden state h.
+    pub state: Tensor,
 }
 
 /// One LSTM step, the tutorial's four steps. `gx` is the input projection `x W_ih^T + b_ih`
@@ -144,8 +140,8 @@ impl ScratchRnn {
             }
             if let Some((tl, slot)) = trace.as_mut() {
                 if *tl == l {
-                    let [f, i, o, s] = gates.map(|g| Tensor::stack(&g, 1));
-                    **slot = Some(GateTrace { forget: f, input: i, output: o, cell: s });
+                    let [a, b, c, state] = gates.map(|g| Tensor::stack(&g, 1));
+                    **slot = Some(GateTrace { gates: [a, b, c], state });
                 }
             }
             input = Tensor::stack(&outs, 1);

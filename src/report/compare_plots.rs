@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::lines::{lines_png, Line};
 use super::plots::{date_chart, draw_legend, plot_err, render, DateAxes, ACTUAL, FONT, NAIVE};
-use crate::commands::compare_report::{Report, FIGURE_NAMES};
+use crate::eval::compare::{Figures, Report, FIGURE_NAMES};
 
 /// One colour per model, in `--models` order.
 pub const PALETTE: [RGBColor; 4] =
@@ -126,7 +126,7 @@ pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
     })
 }
 
-fn field(f: &crate::commands::compare_report::Figures, k: usize) -> f64 {
+fn field(f: &Figures, k: usize) -> f64 {
     [f.rmse, f.mae, f.mape, f.directional_accuracy, f.skill][k]
 }
 

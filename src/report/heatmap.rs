@@ -51,3 +51,38 @@ pub fn heatmaps_png(path: &Path, title: &str, x_label: &str, panels: &[Panel]) -
         Ok(())
     })
 }
+
+/// The four heatmap panels of a network's gates over one window (see `model::gates`), titled
+/// in the tutorial's terms: `gates` in the order LSTM f, i, o or GRU z, r, n, then `state`.
+pub fn gate_panels(lstm: bool, gates: &[Vec<Vec<f32>>; 3], state: &[Vec<f32>]) -> Vec<Panel> {
+    let m = state.iter().flatten().fold(0f32, |a, &v| a.max(v.abs())).max(1e-6);
+    let gate = |title: &str, values: &[Vec<f32>]| Panel {
+        title: title.to_string(),
+        values: values.to_vec(),
+        range: (0.0, 1.0),
+    };
+    let [a, b, c] = gates;
+    if lstm {
+        vec![
+            gate("step 1: forget gate f (1 = keep the old cell state)", a),
+            gate("step 2: input gate i (1 = let the candidate in)", b),
+            gate("step 4: output gate o (1 = expose the cell state as h)", c),
+            Panel {
+                title: "step 3: cell state c = f * c_prev + i * candidate".into(),
+                values: state.to_vec(),
+                range: (-m, m),
+            },
+        ]
+    } else {
+        vec![
+            gate("update gate z (1 = keep the previous state)", a),
+            gate("reset gate r (1 = the candidate sees the previous state)", b),
+            Panel { title: "candidate n".into(), values: c.to_vec(), range: (-1.0, 1.0) },
+            Panel {
+                title: "hidden state h = (1 - z) * n + z * h_prev".into(),
+                values: state.to_vec(),
+                range: (-m, m),
+            },
+        ]
+    }
+}

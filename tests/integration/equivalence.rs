@@ -157,14 +157,14 @@ fn plain_rust_lstm_cell_matches_the_tensor_cell() {
     assert!(worst < 1e-12, "{worst:e}");
 }
 
-/// The hand-written GRU training step (`model::gru_step`) against libtorch's `Tensor::gru` +
+/// The hand-written GRU training step (`engine::gru_step`) against libtorch's `Tensor::gru` +
 /// linear head + MSE with autograd: loss and the gradient of every parameter, float32, for
 /// {1, 2, 3 layers} x {batch 1, 7, 64} x {1, 3 outputs}, sequence 9, input 2, hidden 6 and 64.
 /// Measured when written: loss 0 (the same operations in the same order), gradients 4.9e-7 at
 /// most (relative to the largest gradient of each tensor). Required: 1e-5.
 #[test]
 fn hand_written_gru_step_matches_libtorch_autograd() {
-    use lstm_stock::model::gru_step;
+    use lstm_stock::engine::gru_step;
     use lstm_stock::model::Net;
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(11);
@@ -194,7 +194,7 @@ fn hand_written_gru_step_matches_libtorch_autograd() {
             let _ = v.grad().zero_();
         }
         assert!(gru_step::applies(Device::Cpu, Kind::Float, 0.0, layers));
-        let loss = net.loss_backward(&x, &y, 1);
+        let loss = lstm_stock::engine::loss_backward(&net, &x, &y, 1);
         worst.0 = worst.0.max((loss.double_value(&[]) - loss_ref.double_value(&[])).abs());
         for ((name, v), w) in vars.iter().zip(&want) {
             let scale = w.abs().max().double_value(&[]).max(1e-3);
@@ -210,7 +210,7 @@ fn hand_written_gru_step_matches_libtorch_autograd() {
     assert!(worst.0 < TOL_F32);
 }
 
-/// A batch split over threads (`model::step`) gives the full batch's loss and gradients: LSTM
+/// A batch split over threads (`engine::step`) gives the full batch's loss and gradients: LSTM
 /// and GRU, 2 layers, hidden 32, batch 64 and 37 (unequal shares), 2 and 3 shares, and the
 /// busy-machine cut of 64 rows into shares of 22, 21, 11 and 10 taken from a queue, float32.
 /// Measured when written: 1.3e-6 at most (relative to the largest gradient). Required: 1e-5.
@@ -237,8 +237,13 @@ fn a_batch_split_over_threads_gives_the_same_gradients() {
                     }
                 }
                 let loss = match parts {
-                    4 => net.loss_backward_shares(&x, &y, &lstm_stock::model::workers::guided_sizes(64, 2)),
-                    p => net.loss_backward(&x, &y, p),
+                    4 => lstm_stock::engine::loss_backward_shares(
+                        &net,
+                        &x,
+                        &y,
+                        &lstm_stock::engine::workers::guided_sizes(64, 2),
+                    ),
+                    p => lstm_stock::engine::loss_backward(&net, &x, &y, p),
                 };
                 let loss = loss.double_value(&[]);
                 (loss, vars.iter().map(|(_, v)| v.grad().copy()).collect::<Vec<_>>())

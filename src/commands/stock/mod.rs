@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use tch::{nn, Device};
 
+use crate::bundle::{self, ModelCard, TrainingData};
 use crate::config::StockConfig;
 use crate::data::features::raw_columns;
 use crate::data::{load_prices, Dataset, Plant, PriceSeries, Split};
@@ -21,7 +22,6 @@ use crate::eval::leakage::LeakCheck;
 use crate::eval::metrics::up_share;
 use crate::eval::{naive_forecast, skill, Metrics};
 use crate::forecast::Forecaster;
-use crate::model::bundle::{self, ModelCard, TrainingData};
 use crate::model::Net;
 use crate::pipeline;
 use crate::report::{files, plots};
@@ -109,7 +109,7 @@ pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
 pub fn execute(job: &Job) -> Result<StockOutcome> {
     let started = Instant::now();
     let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
-    let threads = crate::device::use_threads(cfg.threads);
+    let threads = crate::engine::threads::use_threads(cfg.threads);
     if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
         println!(
             "other work keeps some cores busy: libtorch runs on {threads} thread(s); a GRU still trains on every core, in shares taken from a queue (--threads overrides)"
@@ -138,8 +138,9 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     print_table(cfg, series, &eval);
     // the last test window, seen through the hand-written cell with the trained weights
     let last = test.x.narrow(0, test.len() - 1, 1);
-    let trace = crate::model::gates::trace_last_layer(&net.cfg, vs, &last)?;
-    let gates = crate::model::gates::panels(cfg.model.cell(), &trace);
+    let traced = crate::model::gates::trace_last_layer(&net.cfg, vs, &last)?;
+    let lstm = cfg.model.cell() == crate::model::Cell::Lstm;
+    let gates = crate::report::heatmap::gate_panels(lstm, &traced.gates, &traced.state);
     let ms = intervals::multi_step(job, net);
     let method = forecaster(job, net).method(ms.steps.len());
     intervals::print_steps(job, &method, &ms);
@@ -503,9 +504,9 @@ fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
         "versions": versions(),
         "device": crate::device::name(r.job.device),
         "reproducibility": pipeline::numeric_setup(),
-        "threads": tch::get_num_threads(),
-        "split_threads": crate::model::workers::threads(),
-        "split_guided": crate::model::workers::guided(),
+        "threads": crate::engine::threads::libtorch(),
+        "split_threads": crate::engine::workers::threads(),
+        "split_guided": crate::engine::workers::guided(),
         "wall_seconds": started.elapsed().as_secs_f64(),
     }))
 }

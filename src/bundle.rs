@@ -9,10 +9,10 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device};
 
-use super::{ModelConfig, Net};
 use crate::bail_input;
 use crate::data::{InputSpec, LoadOptions, MinMaxScaler};
 use crate::eval::bands::LevelQuantiles;
+use crate::model::{ModelConfig, Net};
 use crate::report::files;
 
 /// Written into every bundle; a bundle with another format is refused.

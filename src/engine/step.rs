@@ -11,10 +11,10 @@
 
 use tch::Tensor;
 
-use super::fused::rnn_forward;
 use super::gru_step::{self, LayerWeights};
 use super::workers;
-use super::{Cell, ModelConfig};
+use crate::model::fused::rnn_forward;
+use crate::model::{Cell, ModelConfig, Net};
 use crate::profile;
 
 /// A fused network's parameters (shallow copies: same storage and gradients), movable to a
@@ -28,6 +28,17 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The fused network's parameters as shallow copies (same storage, same gradients) that
+    /// can move to another thread; `None` for the hand-written cells.
+    pub fn of(net: &Net) -> Option<Shared> {
+        net.fused_weights().map(|(flat, head_w, head_b)| Shared {
+            cfg: net.cfg,
+            flat: flat.iter().map(|t| t.shallow_clone()).collect(),
+            head_w: head_w.shallow_clone(),
+            head_b: head_b.shallow_clone(),
+        })
+    }
+
     /// Another handle on the same parameters, for another thread.
     fn shallow_clone(&self) -> Shared {
         Shared {

@@ -1,0 +1,51 @@
+//! The CPU training engine: one training step's loss and gradients (the hand-written GRU step,
+//! or libtorch's autograd), a batch split over threads, and the thread counts of a run.
+//!
+//! Why apart from `model`: the networks say what is computed; this says how a training step is
+//! run on this machine's cores. It alone sets thread counts ([`threads`]), once per run.
+
+pub mod gru_step;
+pub mod kernels;
+pub mod step;
+pub mod threads;
+pub mod workers;
+
+use tch::{Device, Tensor};
+
+use crate::model::Net;
+use crate::profile;
+
+/// The training loss (MSE against `ys`, `[batch, horizon]`) of a batch, with the gradient of
+/// every parameter left in its `.grad` as `backward` leaves it; with `parts` over 1 the batch
+/// is split over that many threads (see [`step`]).
+pub fn loss_backward(net: &Net, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
+    match step::Shared::of(net) {
+        Some(p) => step::loss_backward(&p, xs, ys, parts),
+        None => autograd_loss_backward(net, xs, ys),
+    }
+}
+
+/// [`loss_backward`] split into shares of the given sizes (for the equivalence tests of uneven
+/// shares); a network without fused layers ignores them.
+pub fn loss_backward_shares(net: &Net, xs: &Tensor, ys: &Tensor, sizes: &[usize]) -> Tensor {
+    match step::Shared::of(net) {
+        Some(p) => step::loss_backward_shares(&p, xs, ys, sizes),
+        None => autograd_loss_backward(net, xs, ys),
+    }
+}
+
+/// The hand-written cells' step: autograd through [`Net::forward`].
+fn autograd_loss_backward(net: &Net, xs: &Tensor, ys: &Tensor) -> Tensor {
+    let loss = profile::time("forward", || net.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
+    profile::time("backward", || loss.backward());
+    loss
+}
+
+/// How many threads a batch of `batch` samples on `device` is split over: one on a GPU.
+pub fn parts_for(batch: usize, device: Device) -> usize {
+    if device == Device::Cpu {
+        step::parts_for(batch, workers::threads())
+    } else {
+        1
+    }
+}

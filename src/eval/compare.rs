@@ -1,0 +1,317 @@
+//! A comparison's figures and its verdicts in plain words: per model, pooled over walk-forward
+//! folds and seeds, beside naive and the other baselines, with significance tests, the leakage
+//! check and the power control. `commands::compare_report` fills these from the jobs' results.
+
+use serde::Serialize;
+
+use super::bands::{verdict, Method, StepLevel};
+use super::diagnostics::MoveProfile;
+use super::leakage::LeakCheck;
+use super::stats::{DmTest, SeededTest};
+use super::{skill, Metrics};
+use crate::model::ModelKind;
+
+/// The five headline figures of one forecast.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Figures {
+    pub rmse: f64,
+    pub mae: f64,
+    pub mape: f64,
+    pub directional_accuracy: f64,
+    pub skill: f64,
+}
+
+impl Figures {
+    pub fn of(m: &Metrics, naive_rmse: f64) -> Self {
+        Figures {
+            rmse: m.rmse,
+            mae: m.mae,
+            mape: m.mape.unwrap_or(f64::NAN),
+            directional_accuracy: m.directional_accuracy.unwrap_or(f64::NAN),
+            skill: skill(m.rmse, naive_rmse).unwrap_or(f64::NAN),
+        }
+    }
+
+    pub fn fields(&self) -> [f64; 5] {
+        [self.rmse, self.mae, self.mape, self.directional_accuracy, self.skill]
+    }
+
+    pub fn from_fields(v: [f64; 5]) -> Self {
+        Figures { rmse: v[0], mae: v[1], mape: v[2], directional_accuracy: v[3], skill: v[4] }
+    }
+}
+
+pub const FIGURE_NAMES: [&str; 5] = ["RMSE", "MAE", "MAPE %", "direction", "skill vs naive"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    pub model: ModelKind,
+    pub params: i64,
+    /// Per seed, over all folds' test days pooled.
+    pub per_seed: Vec<(u64, Figures)>,
+    pub mean: Figures,
+    pub sd: Figures,
+    pub epoch_seconds_mean: f64,
+    pub epoch_seconds_sd: f64,
+    /// The forecast averaged over seeds, and its figures.
+    pub seed_average: Vec<f64>,
+    pub seed_average_figures: Figures,
+    /// Against naive, the seeds' spread included in the variance.
+    pub dm_vs_naive: Option<SeededTest>,
+    /// Each seed's own Diebold-Mariano test against naive.
+    pub per_seed_vs_naive: Vec<(u64, Option<DmTest>)>,
+    /// The lag detector on the seed-averaged forecast.
+    pub moves: MoveProfile,
+    /// RMSE of the seed-averaged forecast in each fold.
+    pub fold_rmse: Vec<f64>,
+    /// Prediction bands of every method and naive's, per step and level, over every seed's
+    /// and fold's test days.
+    pub bands: Vec<StepLevel>,
+    /// Loss curves of the first seed in the last fold.
+    pub train_loss: Vec<f64>,
+    pub val_loss: Vec<f64>,
+    /// Jobs that ran to the `--epochs` cap instead of stopping early, of `jobs`.
+    pub at_epoch_cap: usize,
+    pub jobs: usize,
+    /// `--sanity`: the leakage check per fold (first seed).
+    pub leakage: Vec<(usize, Vec<LeakCheck>)>,
+    /// `--sanity`: the power control, one point per planted strength.
+    pub power: Vec<PowerPoint>,
+    /// The smallest planted skill detected at 5%, at that strength and every stronger one.
+    pub detectable_skill: Option<f64>,
+}
+
+/// One strength of the power control for one model.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PowerPoint {
+    pub phi: f64,
+    /// Skill over naive of the forecast that knows the planted term: the size of what a model
+    /// could find.
+    pub planted_skill: f64,
+    /// The model's own skill over naive on the planted series (first seed).
+    pub model_skill: f64,
+    pub dm: Option<DmTest>,
+    pub detected: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Baselines {
+    pub naive: Figures,
+    pub drift: Figures,
+    pub moving_average_5: Figures,
+    pub always_up_directional_accuracy: f64,
+    pub naive_fold_rmse: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pairwise {
+    pub first: ModelKind,
+    pub second: ModelKind,
+    /// Diebold-Mariano with the seeds' spread in the variance.
+    pub dm: Option<SeededTest>,
+    /// The first's seed k against the second's seed k.
+    pub per_seed: Vec<(u64, Option<DmTest>)>,
+    /// Seeds (paired by position) where the first has the smaller RMSE.
+    pub first_wins: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub rows: Vec<usize>,
+    pub actual: Vec<f64>,
+    pub naive: Vec<f64>,
+    pub fold_starts: Vec<usize>,
+    pub models: Vec<ModelSummary>,
+    pub baselines: Baselines,
+    pub pairwise: Vec<Pairwise>,
+    /// `--sanity`: wall seconds of the leakage check's and the power control's jobs.
+    pub leakage_seconds: f64,
+    pub power_seconds: f64,
+    pub verdicts: Vec<String>,
+}
+
+/// `p = 0.041`, or `p < 0.001`.
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
+fn upper(m: ModelKind) -> String {
+    m.name().to_uppercase()
+}
+
+fn p_list(tests: &[(u64, Option<DmTest>)]) -> String {
+    tests
+        .iter()
+        .map(|(_, t)| t.map_or("n/a".into(), |t| format!("{:.2}", t.p_value)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the power control says about a model, as a clause.
+fn power_clause(m: &ModelSummary) -> Option<String> {
+    let strongest = m.power.last()?;
+    Some(match m.detectable_skill {
+        Some(s) => format!(
+            "power control: with these settings one {} seed beats naive at 5% once the planted skill is {s:.3} or more",
+            upper(m.model)
+        ),
+        None => format!(
+            "power control: with these settings one seed could not detect even a planted skill of {:.3} for the {} (it reached {:+.3})",
+            strongest.planted_skill,
+            upper(m.model),
+            strongest.model_skill
+        ),
+    })
+}
+
+/// One sentence per model and shown step on its pooled band at `level` against naive's.
+pub fn band_verdicts(models: &[ModelSummary], method: Method, level: f64) -> Vec<String> {
+    let mut v = Vec::new();
+    for m in models {
+        let last = m.bands.iter().map(|b| b.step).max().unwrap_or(0);
+        for row in
+            m.bands.iter().filter(|b| (b.step == 1 || b.step == last) && (b.level - level).abs() < 1e-9)
+        {
+            v.push(format!("bands, pooled folds: {}", verdict(&upper(m.model), row, method)));
+        }
+    }
+    v
+}
+
+/// Plain-language conclusions at the 5% level.
+pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise], epochs_cap: usize) -> Vec<String> {
+    let mut v = Vec::new();
+    let seeds = models.first().map_or(0, |m| m.per_seed.len());
+    let spread = if seeds > 1 {
+        "seeds' spread included"
+    } else {
+        "one seed: training randomness is not in this test"
+    };
+    for pw in pairwise {
+        let (a, b) = (upper(pw.first), upper(pw.second));
+        let per_seed = format!(
+            "{a} has the smaller RMSE on {} of {seeds} seeds; per-seed DM p: {}",
+            pw.first_wins,
+            p_list(&pw.per_seed)
+        );
+        v.push(match pw.dm {
+            Some(d) if d.p_value < 0.05 => {
+                let (win, lose) = if d.statistic < 0.0 { (&a, &b) } else { (&b, &a) };
+                format!(
+                    "{win} beats {lose}: smaller squared errors (DM {}, {spread}; {per_seed})",
+                    p_text(d.p_value)
+                )
+            }
+            Some(d) => {
+                format!("{a} and {b} are not distinguishable (DM p = {:.2}, {spread}; {per_seed})", d.p_value)
+            }
+            None => format!("{a} and {b} make identical errors; no test possible"),
+        });
+        let find = |k: ModelKind| models.iter().find(|m| m.model == k);
+        if let (Some(x), Some(y)) = (find(pw.first), find(pw.second)) {
+            let gap = (x.mean.rmse - y.mean.rmse).abs();
+            if seeds > 1 && x.sd.rmse.max(y.sd.rmse) > gap {
+                v.push(format!(
+                    "caution: the spread across seeds (RMSE sd {:.4} for {a}, {:.4} for {b}) exceeds the gap between the models ({gap:.4}); other seeds could reverse the order",
+                    x.sd.rmse, y.sd.rmse
+                ));
+            }
+        }
+    }
+    let mut beaters = Vec::new();
+    for m in models {
+        let name = upper(m.model);
+        let wins = m
+            .per_seed_vs_naive
+            .iter()
+            .filter(|(_, t)| t.is_some_and(|t| t.statistic < 0.0 && t.p_value < 0.05))
+            .count();
+        let worse = m
+            .per_seed_vs_naive
+            .iter()
+            .filter(|(_, t)| t.is_some_and(|t| t.statistic > 0.0 && t.p_value < 0.05))
+            .count();
+        let per_seed = format!(
+            "{wins} of {seeds} seeds beat it alone at 5%{}; per-seed DM p: {}",
+            match worse {
+                0 => String::new(),
+                1 => ", 1 loses to it".to_string(),
+                k => format!(", {k} lose to it"),
+            },
+            p_list(&m.per_seed_vs_naive)
+        );
+        match m.dm_vs_naive {
+            Some(d) if d.p_value < 0.05 && d.statistic < 0.0 => {
+                beaters.push(name.clone());
+                v.push(format!(
+                    "{name} beats tomorrow = today at 5% (DM {}, {spread}; {per_seed})",
+                    p_text(d.p_value)
+                ));
+            }
+            Some(d) if d.p_value < 0.05 => v.push(format!(
+                "{name} is worse than tomorrow = today (DM {}, {spread}; {per_seed})",
+                p_text(d.p_value)
+            )),
+            Some(d) => v.push(format!(
+                "{name} is not distinguishable from tomorrow = today (DM p = {:.2}, {spread}; {per_seed}){}",
+                d.p_value,
+                power_clause(m).map_or(String::new(), |c| format!("; {c}"))
+            )),
+            None => v.push(format!("{name}: no test against tomorrow = today possible")),
+        }
+        v.push(m.moves.sentence(&name));
+        if m.at_epoch_cap > 0 {
+            v.push(format!(
+                "caution: {} of {} {name} jobs ran to the --epochs cap ({epochs_cap}) instead of stopping early: not converged, so more epochs could change these figures",
+                m.at_epoch_cap, m.jobs
+            ));
+        }
+        for (fold, checks) in &m.leakage {
+            for c in checks.iter().filter(|c| !c.passed()) {
+                v.push(c.sentence(&format!("{name} fold {}", fold + 1)));
+            }
+        }
+        let all: Vec<&LeakCheck> = m.leakage.iter().flat_map(|(_, c)| c).collect();
+        if !all.is_empty() && all.iter().all(|c| c.passed()) {
+            v.push(format!(
+                "leakage check PASS for {name} in all {} folds: with the future replaced from mid-test and from mid-validation, everything computed before the change was identical bit for bit ({} figures, {:.0} s)",
+                m.leakage.len(),
+                all.iter().map(|c| c.compared).sum::<usize>(),
+                all.iter().map(|c| c.seconds).sum::<f64>()
+            ));
+        }
+    }
+    if beaters.is_empty() {
+        let clauses: Vec<String> = models
+            .iter()
+            .filter_map(|m| {
+                let name = upper(m.model);
+                m.power.last().map(|_| match m.detectable_skill {
+                    Some(s) => format!("{s:.3} or more ({name})"),
+                    None => format!(
+                        "nothing up to {:.3} ({name})",
+                        m.power.last().map_or(f64::NAN, |p| p.planted_skill)
+                    ),
+                })
+            })
+            .collect();
+        let power = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; power control: with these settings one seed detects a planted skill of {}",
+                clauses.join(", ")
+            )
+        };
+        v.push(match models {
+            [one] => format!("{} does not beat tomorrow = today at 5%{power}", upper(one.model)),
+            [_, _] => format!("neither model beats tomorrow = today at 5%{power}"),
+            _ => format!("no model beats tomorrow = today at 5%{power}"),
+        });
+    }
+    v
+}
