@@ -1,13 +1,15 @@
-//! Command-line types (clap derive). They never leave this module: [`run`] converts them once
-//! into the configs the library works with and calls the command.
+//! Command-line types (clap derive). They never leave this module: [`Cli::into_command`] turns
+//! them once into the checked configs of `config` that the commands run.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands::bench::BenchConfig;
-use crate::commands::compare::CompareConfig;
-use crate::config::StockConfig;
+use anyhow::Result;
+
+use crate::config::{
+    self, BenchConfig, Command, CompareConfig, PredictConfig, SineConfig, StockConfig, StockPlan, TrendConfig,
+};
 use crate::data::features::parse_list;
 use crate::data::{Feature, LoadOptions, TargetKind};
 use crate::device::DeviceChoice;
@@ -23,11 +25,11 @@ use crate::train::TrainConfig;
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: CliCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum CliCommand {
     /// Train on a daily price CSV, forecast its test period one day ahead, compare with naive
     #[command(
         after_help = "Example:\n  lstm-stock stock data/AAPL.csv --model gru --epochs 50 --out output/aapl-gru"
@@ -72,36 +74,12 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ModelArg {
-    Lstm,
-    Gru,
-    /// The LSTM written gate by gate (same network, slower; see `gates`)
-    LstmScratch,
-    /// The GRU written gate by gate
-    GruScratch,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum TargetArg {
-    Price,
-    Return,
-    LogReturn,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum DeviceArg {
-    Auto,
-    Cpu,
-    Cuda,
-}
-
 /// Data and training flags shared by `stock`, `inspect` and `compare`.
 #[derive(Debug, Clone, Args)]
 pub struct TrainFlags {
     /// What the network learns (log-return: chosen on validation days, see README); forecasts are always turned back into prices
     #[arg(long, value_enum, default_value = "log-return")]
-    pub target: TargetArg,
+    pub target: TargetKind,
     /// Extra inputs, comma-separated: open, high, low, close, adj_close, volume, log_return, hl_range, log_volume
     #[arg(long, default_value = "")]
     pub features: String,
@@ -143,7 +121,7 @@ pub struct TrainFlags {
     pub seed: u64,
     /// Where to train: auto picks a CUDA GPU when libtorch sees one
     #[arg(long, value_enum, default_value = "auto")]
-    pub device: DeviceArg,
+    pub device: DeviceChoice,
     /// CPU threads (default: libtorch gets the cores not busy with other work; a GRU batch is
     /// still split over every core)
     #[arg(long)]
@@ -160,7 +138,7 @@ pub struct TrainFlags {
     /// How the band is sized: adaptive conformal (walk-forward) or split conformal (validation
     /// errors), each plain or scaled by the last 20 days' volatility; see docs/intervals.md
     #[arg(long, value_enum, default_value = "adaptive")]
-    pub interval_method: IntervalMethodArg,
+    pub interval_method: Method,
     /// How fast the adaptive band's level moves after a miss (larger: faster, noisier)
     #[arg(long, default_value_t = 0.005)]
     pub interval_gamma: f64,
@@ -176,7 +154,7 @@ pub struct StockArgs {
     pub csv: Vec<PathBuf>,
     /// Recurrent cell
     #[arg(long, value_enum, default_value = "lstm")]
-    pub model: ModelArg,
+    pub model: ModelKind,
     #[command(flatten)]
     pub flags: TrainFlags,
     /// Days one forward pass forecasts: above 1 trains a direct multi-output head (scored per step beside naive)
@@ -226,26 +204,22 @@ pub struct CompareArgs {
 }
 
 impl CompareArgs {
-    fn config(&self) -> anyhow::Result<CompareConfig> {
+    fn config(&self) -> Result<CompareConfig> {
         let models = self
             .models
             .split(',')
             .filter(|m| !m.trim().is_empty())
             .map(|m| {
-                ModelArg::from_str(m.trim(), true).map(ModelKind::from).map_err(|_| {
+                ModelKind::from_str(m.trim(), true).map_err(|_| {
                     crate::error::input_error(format!(
                         "--models: unknown model \"{}\"; choose from lstm, gru, lstm-scratch, gru-scratch",
                         m.trim()
                     ))
                 })
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        if self.seeds == 0 || self.folds == 0 {
-            crate::bail_input!("--seeds and --folds must be at least 1");
-        }
+            .collect::<Result<Vec<_>>>()?;
         let csv = self.csv.clone().unwrap_or_default();
-        let stem = csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
-        let out = self.out.clone().unwrap_or_else(|| PathBuf::from("output").join(format!("{stem}-compare")));
+        let out = self.out.clone().unwrap_or_else(|| config::default_out(&csv, "compare"));
         let features = parse_list(&self.flags.features)?;
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         Ok(CompareConfig {
@@ -259,7 +233,7 @@ impl CompareArgs {
             models,
             folds: self.folds,
             sanity: self.sanity,
-            jobs: self.jobs.unwrap_or(cores).max(1),
+            jobs: self.jobs.unwrap_or(cores),
             out,
         })
     }
@@ -280,7 +254,7 @@ pub struct PredictArgs {
     #[arg(long, value_delimiter = ',')]
     pub interval: Vec<f64>,
     #[arg(long, value_enum, default_value = "auto")]
-    pub device: DeviceArg,
+    pub device: DeviceChoice,
     /// Output folder [default: output/<file stem>-forecast]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -326,7 +300,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub csv: PathBuf,
     #[arg(long, value_enum, default_value = "lstm")]
-    pub model: ModelArg,
+    pub model: ModelKind,
     #[arg(long, default_value_t = 20)]
     pub epochs: usize,
     #[arg(long, default_value_t = 64)]
@@ -347,7 +321,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = "2")]
     pub threads: String,
     #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceArg,
+    pub device: DeviceChoice,
     /// Print one JSON line instead of a table
     #[arg(long)]
     pub json: bool,
@@ -361,7 +335,7 @@ impl From<BenchArgs> for BenchConfig {
     fn from(a: BenchArgs) -> Self {
         BenchConfig {
             csv: a.csv,
-            model: a.model.into(),
+            model: a.model,
             epochs: a.epochs,
             hidden: a.hidden,
             window: a.window,
@@ -373,69 +347,11 @@ impl From<BenchArgs> for BenchConfig {
                 "auto" => None,
                 t => Some(t.parse().unwrap_or(0)),
             },
-            device: a.device.into(),
+            device: a.device,
             json: a.json,
             profile: a.profile,
         }
     }
-}
-
-impl From<ModelArg> for ModelKind {
-    fn from(m: ModelArg) -> Self {
-        match m {
-            ModelArg::Lstm => ModelKind::Lstm,
-            ModelArg::Gru => ModelKind::Gru,
-            ModelArg::LstmScratch => ModelKind::LstmScratch,
-            ModelArg::GruScratch => ModelKind::GruScratch,
-        }
-    }
-}
-
-impl From<DeviceArg> for DeviceChoice {
-    fn from(d: DeviceArg) -> Self {
-        match d {
-            DeviceArg::Auto => DeviceChoice::Auto,
-            DeviceArg::Cpu => DeviceChoice::Cpu,
-            DeviceArg::Cuda => DeviceChoice::Cuda,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum IntervalMethodArg {
-    Split,
-    SplitVol,
-    Adaptive,
-    AdaptiveVol,
-    AdaptiveAuto,
-}
-
-impl From<IntervalMethodArg> for Method {
-    fn from(m: IntervalMethodArg) -> Self {
-        match m {
-            IntervalMethodArg::Split => Method::Split,
-            IntervalMethodArg::SplitVol => Method::SplitVol,
-            IntervalMethodArg::Adaptive => Method::Adaptive,
-            IntervalMethodArg::AdaptiveVol => Method::AdaptiveVol,
-            IntervalMethodArg::AdaptiveAuto => Method::AdaptiveAuto,
-        }
-    }
-}
-
-impl From<TargetArg> for TargetKind {
-    fn from(t: TargetArg) -> Self {
-        match t {
-            TargetArg::Price => TargetKind::Price,
-            TargetArg::Return => TargetKind::Return,
-            TargetArg::LogReturn => TargetKind::LogReturn,
-        }
-    }
-}
-
-/// What `stock` was asked to do: one file, or several with a summary folder.
-pub enum StockPlan {
-    One(Box<StockConfig>),
-    Many { jobs: Vec<StockConfig>, summary_dir: PathBuf },
 }
 
 impl TrainFlags {
@@ -456,7 +372,7 @@ impl TrainFlags {
             },
             csv,
             model,
-            target: self.target.into(),
+            target: self.target,
             features,
             window: self.window,
             hidden: self.hidden,
@@ -472,11 +388,11 @@ impl TrainFlags {
                 patience: self.patience,
             },
             seed: self.seed,
-            device: self.device.into(),
+            device: self.device,
             threads: self.threads,
             interval: self.interval.first().copied().unwrap_or(0.9),
             more_intervals: self.interval.iter().skip(1).copied().collect(),
-            interval_method: self.interval_method.into(),
+            interval_method: self.interval_method,
             interval_gamma: self.interval_gamma,
             horizon: 1,
             sanity: false,
@@ -486,109 +402,75 @@ impl TrainFlags {
 }
 
 impl StockArgs {
-    /// Expands folders into their `.csv` files and builds one config per file.
-    pub fn into_plan(self) -> anyhow::Result<StockPlan> {
-        let mut files = Vec::new();
-        for p in &self.csv {
-            if p.is_dir() {
-                let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
-                    .collect();
-                if found.is_empty() {
-                    crate::bail_input!(
-                        "{}: is a directory with no .csv files; give price files or a folder of them",
-                        p.display()
-                    );
-                }
-                found.sort();
-                files.extend(found);
-            } else {
-                files.push(p.clone());
-            }
-        }
+    fn plan(&self) -> Result<StockPlan> {
         let features = parse_list(&self.flags.features)?;
-        let single = files.len() == 1 && !self.csv[0].is_dir();
-        let root = self.out.clone().unwrap_or_else(|| PathBuf::from("output"));
-        let model = ModelKind::from(self.model);
-        let cfg_for = |csv: PathBuf| {
-            let stem = csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
-            let out = match (&self.out, single) {
-                (Some(o), true) => o.clone(),
-                _ => root.join(format!("{stem}-{model}")),
-            };
-            StockConfig {
-                horizon: self.horizon,
-                sanity: self.sanity,
-                ..self.flags.config(csv, model, features.clone(), out)
-            }
-        };
-        if single {
-            return Ok(StockPlan::One(Box::new(cfg_for(files.remove(0)))));
-        }
-        let jobs = files.into_iter().map(cfg_for).collect();
-        Ok(StockPlan::Many { jobs, summary_dir: root })
+        StockPlan::new(&self.csv, self.out.as_deref(), self.model, |csv, out| StockConfig {
+            horizon: self.horizon,
+            sanity: self.sanity,
+            ..self.flags.config(csv, self.model, features.clone(), out)
+        })
     }
 }
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Stock(args) => match args.into_plan()? {
-            StockPlan::One(cfg) => crate::commands::stock::run(&cfg).map(|_| ()),
-            StockPlan::Many { jobs, summary_dir } => crate::commands::stock::run_many(&jobs, &summary_dir),
-        },
-        Command::Inspect(args) if args.sanity => {
-            crate::bail_input!("--sanity: inspect trains nothing to check; use it with stock or compare")
-        }
-        Command::Inspect(args) => match args.into_plan()? {
-            StockPlan::One(cfg) => crate::commands::inspect::run(&cfg),
-            StockPlan::Many { jobs, .. } => jobs.iter().try_for_each(crate::commands::inspect::run),
-        },
-        Command::Compare(a) => {
-            if !a.merge.is_empty() {
-                let out = a.out.clone().unwrap_or_else(|| PathBuf::from("output/compare"));
-                return crate::commands::compare_output::merge(&a.merge, &out);
+impl Cli {
+    /// The command line as a checked [`Command`]: every flag bounded, folders expanded,
+    /// default output folders filled in.
+    pub fn into_command(self) -> Result<Command> {
+        Ok(match self.command {
+            CliCommand::Stock(args) => Command::Stock(args.plan()?),
+            CliCommand::Inspect(args) if args.sanity => {
+                crate::bail_input!("--sanity: inspect trains nothing to check; use it with stock or compare")
             }
-            let cfg = a.config()?;
-            match &a.shard {
-                Some(sh) => {
-                    let (i, n) = crate::commands::compare::parse_shard(sh)?;
-                    let path = crate::commands::compare::run_shard_to_file(&cfg, i, n, false)?;
-                    println!("wrote {}; combine all shards with: lstm-stock compare --merge <folders> --out <folder>", path.display());
-                    Ok(())
+            CliCommand::Inspect(args) => Command::Inspect(args.plan()?),
+            CliCommand::Compare(a) if !a.merge.is_empty() => Command::CompareMerge {
+                out: a.out.clone().unwrap_or_else(|| PathBuf::from("output/compare")),
+                inputs: a.merge,
+            },
+            CliCommand::Compare(a) => {
+                let cfg = a.config()?;
+                cfg.validate()?;
+                match &a.shard {
+                    Some(sh) => Command::CompareShard(cfg, config::parse_shard(sh)?),
+                    None => Command::Compare(cfg),
                 }
-                None => crate::commands::compare_output::run(&cfg),
             }
-        }
-        Command::CompareWorker { spec, shard, queue } => {
-            crate::commands::compare::worker(&spec, crate::commands::compare::parse_shard(&shard)?, queue)
-        }
-        Command::Predict(a) => {
-            let stem = a.csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
-            crate::commands::predict::run(&crate::commands::predict::PredictConfig {
-                out: a.out.unwrap_or_else(|| PathBuf::from("output").join(format!("{stem}-forecast"))),
-                model: a.model,
-                csv: a.csv,
-                days: a.days,
-                levels: a.interval,
-                device: a.device.into(),
-            })
-        }
-        Command::Trend(a) => crate::commands::trend::run(&crate::commands::trend::TrendConfig {
-            seed: a.seed,
-            epochs: a.epochs,
-            repeat: a.repeat,
-            out: a.out,
-        }),
-        Command::Sine(a) => crate::commands::sine::run(&crate::commands::sine::SineConfig {
-            seed: a.seed,
-            epochs: a.epochs,
-            window: a.window,
-            period: a.period,
-            periods: a.periods,
-            out: a.out,
-        }),
-        Command::Bench(args) => crate::commands::bench::run(&args.into()),
+            CliCommand::CompareWorker { spec, shard, queue } => {
+                Command::CompareWorker { spec, shard: config::parse_shard(&shard)?, queue }
+            }
+            CliCommand::Predict(a) => {
+                let cfg = PredictConfig {
+                    out: a.out.unwrap_or_else(|| config::default_out(&a.csv, "forecast")),
+                    model: a.model,
+                    csv: a.csv,
+                    days: a.days,
+                    levels: a.interval,
+                    device: a.device,
+                };
+                cfg.validate()?;
+                Command::Predict(cfg)
+            }
+            CliCommand::Trend(a) => {
+                let cfg = TrendConfig { seed: a.seed, epochs: a.epochs, repeat: a.repeat, out: a.out };
+                cfg.validate()?;
+                Command::Trend(cfg)
+            }
+            CliCommand::Sine(a) => {
+                let cfg = SineConfig {
+                    seed: a.seed,
+                    epochs: a.epochs,
+                    window: a.window,
+                    period: a.period,
+                    periods: a.periods,
+                    out: a.out,
+                };
+                cfg.validate()?;
+                Command::Sine(cfg)
+            }
+            CliCommand::Bench(args) => {
+                let cfg = BenchConfig::from(args);
+                cfg.validate()?;
+                Command::Bench(cfg)
+            }
+        })
     }
 }

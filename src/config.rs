@@ -1,9 +1,9 @@
-//! Validated settings of `stock` (which `inspect` and `compare` reuse; the other commands keep
-//! theirs beside them). The CLI builds these once; everything downstream
-//! trusts them. They are saved beside the results (`run.json`) so every run says how to
-//! reproduce it.
+//! The validated settings of every command, one config each, and the [`Command`] the CLI turns
+//! a command line into. Every flag is bounded and checked here, with a message that names it;
+//! everything downstream trusts these. They are saved beside the results (`run.json`,
+//! `compare.json`) so every run says how to reproduce it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -135,4 +135,265 @@ impl StockConfig {
         }
         Ok(())
     }
+}
+
+/// The name a file's outputs are known by: its stem (`data/AAPL.csv` -> `AAPL`).
+pub fn file_stem(p: &Path) -> String {
+    p.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Where a command writes when `--out` is not given: `output/<file stem>-<what>`.
+pub fn default_out(csv: &Path, what: &str) -> PathBuf {
+    PathBuf::from("output").join(format!("{}-{what}", file_stem(csv)))
+}
+
+/// What `stock` (or `inspect`) was asked to do: one file, or several with a summary folder.
+pub enum StockPlan {
+    One(Box<StockConfig>),
+    Many { jobs: Vec<StockConfig>, summary_dir: PathBuf },
+}
+
+impl StockPlan {
+    /// One config per file of `paths`, folders expanded into their `.csv` files (sorted);
+    /// `config` makes the settings of one file given its output folder. With one file, `out` is
+    /// its folder; otherwise each file gets `<out or output/>/<stem>-<model>`.
+    pub fn new(
+        paths: &[PathBuf],
+        out: Option<&Path>,
+        model: ModelKind,
+        config: impl Fn(PathBuf, PathBuf) -> StockConfig,
+    ) -> Result<StockPlan> {
+        let mut files = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+                    .collect();
+                if found.is_empty() {
+                    bail_input!(
+                        "{}: is a directory with no .csv files; give price files or a folder of them",
+                        p.display()
+                    );
+                }
+                found.sort();
+                files.extend(found);
+            } else {
+                files.push(p.clone());
+            }
+        }
+        let single = files.len() == 1 && !paths[0].is_dir();
+        let root = out.map_or_else(|| PathBuf::from("output"), Path::to_path_buf);
+        let checked = |csv: PathBuf| -> Result<StockConfig> {
+            let dir = match (out, single) {
+                (Some(o), true) => o.to_path_buf(),
+                _ => root.join(format!("{}-{model}", file_stem(&csv))),
+            };
+            let cfg = config(csv, dir);
+            cfg.validate()?;
+            Ok(cfg)
+        };
+        if single {
+            return Ok(StockPlan::One(Box::new(checked(files.remove(0))?)));
+        }
+        let jobs = files.into_iter().map(checked).collect::<Result<_>>()?;
+        Ok(StockPlan::Many { jobs, summary_dir: root })
+    }
+}
+
+/// Settings of a comparison. `base` holds the data and training settings shared by all jobs
+/// (its `model`, `seed` and `out` are unused).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompareConfig {
+    pub base: StockConfig,
+    pub models: Vec<ModelKind>,
+    pub seeds: Vec<u64>,
+    pub folds: usize,
+    /// Leakage check and power control (extra jobs, see [`Variant`]).
+    pub sanity: bool,
+    /// Worker processes on this machine.
+    pub jobs: usize,
+    pub out: PathBuf,
+}
+
+impl CompareConfig {
+    pub fn validate(&self) -> Result<()> {
+        self.base.validate()?;
+        if self.models.is_empty() {
+            bail_input!("--models: name at least one model (lstm, gru, lstm-scratch, gru-scratch)");
+        }
+        if self.seeds.is_empty() {
+            bail_input!("--seeds 0: must be at least 1");
+        }
+        if self.folds == 0 {
+            bail_input!("--folds 0: must be at least 1");
+        }
+        if self.jobs == 0 {
+            bail_input!("--jobs 0: must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Reads `--shard i/N`.
+pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let parsed = s.split_once('/').and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((i, n)) if n > 0 && i < n => Ok((i, n)),
+        _ => bail_input!("--shard {s}: expected i/N with 0 <= i < N, e.g. --shard 0/4"),
+    }
+}
+
+/// Settings of `lstm-stock predict`.
+#[derive(Debug, Clone)]
+pub struct PredictConfig {
+    pub model: PathBuf,
+    pub csv: PathBuf,
+    pub days: usize,
+    /// Levels of the bands to write; empty: the level the model was trained to chart.
+    pub levels: Vec<f64>,
+    pub device: DeviceChoice,
+    pub out: PathBuf,
+}
+
+impl PredictConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.days == 0 {
+            bail_input!("--days 0: must be at least 1");
+        }
+        for &l in &self.levels {
+            if !(l > 0.0 && l < 1.0) {
+                bail_input!("--interval {l}: must be between 0 and 1, for example 0.9 or 0.8,0.95");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Settings of `lstm-stock trend`.
+#[derive(Debug, Clone)]
+pub struct TrendConfig {
+    pub seed: u64,
+    pub epochs: usize,
+    /// Runs with seeds `seed, seed + 1, ...`, to see how often the extrapolation works.
+    pub repeat: usize,
+    pub out: PathBuf,
+}
+
+impl TrendConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            bail_input!("--epochs 0: must be at least 1");
+        }
+        if self.repeat == 0 {
+            bail_input!("--repeat 0: must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Settings of `lstm-stock sine`.
+#[derive(Debug, Clone)]
+pub struct SineConfig {
+    pub seed: u64,
+    pub epochs: usize,
+    pub window: usize,
+    /// Steps per period of the sine.
+    pub period: usize,
+    /// Periods to forecast after the training part.
+    pub periods: usize,
+    pub out: PathBuf,
+}
+
+impl SineConfig {
+    /// Periods of the sine the network trains on.
+    pub const TRAIN_PERIODS: usize = 12;
+
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            bail_input!("--epochs 0: must be at least 1");
+        }
+        if self.period < 4 {
+            bail_input!("--period {}: must be at least 4 steps", self.period);
+        }
+        if self.periods == 0 {
+            bail_input!("--periods 0: must be at least 1");
+        }
+        let train = Self::TRAIN_PERIODS * self.period;
+        if self.window == 0 || self.window >= train {
+            bail_input!(
+                "--window {}: must be at least 1 and shorter than the {train} training steps (12 periods of --period {})",
+                self.window,
+                self.period
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Settings of one benchmark run (flags named as the peers name them).
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub csv: PathBuf,
+    pub model: ModelKind,
+    pub epochs: usize,
+    pub hidden: i64,
+    pub window: usize,
+    pub layers: i64,
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u64,
+    /// `None`: `--threads auto` (see [`crate::engine::threads::use_threads`]).
+    pub threads: Option<usize>,
+    pub device: DeviceChoice,
+    pub json: bool,
+    /// Time the phases of each training step (see [`crate::profile`]).
+    pub profile: bool,
+}
+
+impl BenchConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.threads == Some(0) {
+            bail_input!("--threads: must be a number of at least 1, or auto");
+        }
+        for (flag, v) in [("--epochs", self.epochs), ("--batch", self.batch), ("--window", self.window)] {
+            if v == 0 {
+                bail_input!("{flag} 0: must be at least 1");
+            }
+        }
+        if self.hidden < 1 {
+            bail_input!("--hidden {}: must be at least 1", self.hidden);
+        }
+        if self.layers < 1 {
+            bail_input!("--layers {}: must be at least 1", self.layers);
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bail_input!("--lr {}: must be a positive number such as 0.001", self.lr);
+        }
+        Ok(())
+    }
+}
+
+/// A command line, checked: what [`crate::commands::run`] runs.
+pub enum Command {
+    Stock(StockPlan),
+    Inspect(StockPlan),
+    Compare(CompareConfig),
+    /// One shard `(i, n)` of a comparison, written to a file for `--merge`.
+    CompareShard(CompareConfig, (usize, usize)),
+    /// Shard files (or folders of them) combined into the full outputs in `out`.
+    CompareMerge {
+        inputs: Vec<PathBuf>,
+        out: PathBuf,
+    },
+    /// A worker process of `compare` (spawned by it, not typed by a user).
+    CompareWorker {
+        spec: PathBuf,
+        shard: (usize, usize),
+        queue: bool,
+    },
+    Predict(PredictConfig),
+    Trend(TrendConfig),
+    Sine(SineConfig),
+    Bench(BenchConfig),
 }

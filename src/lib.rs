@@ -1,9 +1,10 @@
 //! lstm-stock: daily stock price forecasting with LSTM and GRU networks on libtorch.
 //!
-//! Data flows one way: `data` (load, split, scale, window) -> `model` -> `train` -> `eval`
-//! (metrics beside the naive baseline) -> `report` (PNG, JSON, CSV). `commands` wires one
-//! subcommand each; `cli` holds the clap types, their conversion into configs, and the
-//! dispatch to `commands`.
+//! Data flows one way: `data` (load, split, scale, window) -> `model` -> `train` (on the CPU
+//! through `engine`) -> `eval` (metrics beside the naive baseline) -> `report` (PNG, JSON, CSV).
+//! `config` holds one checked config per command, `commands` wires one subcommand each, and
+//! `cli` holds the clap types and their conversion into a `config::Command`. The module map and
+//! its rules: docs/architecture.md.
 
 pub mod bundle;
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod pipeline;
 pub mod profile;
 pub mod report;
 pub mod train;
+pub mod versions;
 
 /// Helpers for unit tests.
 #[cfg(test)]

@@ -12,7 +12,7 @@ fn main() {
     }
     lstm_stock::device::keep_freed_memory();
     let cli = lstm_stock::cli::Cli::parse();
-    if let Err(err) = lstm_stock::cli::run(cli) {
+    if let Err(err) = cli.into_command().and_then(lstm_stock::commands::run) {
         eprintln!("error: {err:#}");
         std::process::exit(lstm_stock::error::exit_code(&err));
     }

@@ -7,13 +7,39 @@ use sha2::{Digest, Sha256};
 use tch::{nn, Device};
 
 use crate::config::StockConfig;
-use crate::data::{Dataset, Plant, Split};
+use crate::data::features::raw_columns;
+use crate::data::{load_prices, Dataset, LoadOptions, Plant, PriceSeries, Split};
 use crate::eval::bands::{self, Bands, LevelQuantiles, Method, Paths, StepLevel};
 use crate::eval::horizon::{score_steps, StepScore};
 use crate::eval::leakage::Fingerprint;
 use crate::forecast::Forecaster;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::train::{self, History, Samples, TrainConfig};
+
+/// A file loaded, split by date and windowed as `cfg` says: what every command that trains on
+/// one file (and `inspect`) starts from.
+pub struct Prepared {
+    pub series: PriceSeries,
+    pub split: Split,
+    pub data: Dataset,
+    /// Seconds spent loading and validating the file, and scaling and windowing it.
+    pub load_seconds: f64,
+    pub window_seconds: f64,
+}
+
+/// Loads `cfg.csv` (with the raw columns its features need), splits it by date and windows it.
+pub fn prepare(cfg: &StockConfig) -> Result<Prepared> {
+    let t0 = std::time::Instant::now();
+    let load = LoadOptions { columns: raw_columns(&cfg.features), ..cfg.load.clone() };
+    let series = load_prices(&cfg.csv, &load)?;
+    let load_seconds = t0.elapsed().as_secs_f64();
+    let spec = cfg.input_spec();
+    let split =
+        Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
+    let t1 = std::time::Instant::now();
+    let data = Dataset::build(&series, &split, &spec, cfg.horizon)?;
+    Ok(Prepared { series, split, data, load_seconds, window_seconds: t1.elapsed().as_secs_f64() })
+}
 
 /// A network built for a dataset, not trained yet.
 pub struct Built {

@@ -143,23 +143,50 @@ pub fn fit_until(
     Ok(hist)
 }
 
-/// One pass over `s` in shuffled mini-batches of `batch`; returns the mean training loss.
-///
-/// The per-batch losses are summed on the device and read back once, so the loop never
-/// waits for the device between steps.
-pub fn train_epoch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize, clip: Option<f64>) -> f64 {
-    let parts = engine::parts_for(batch, s.x.device());
-    let _split = engine::threads::SplitScope::enter(parts);
-    run_epoch(net, opt, s, batch, clip, &crate::interrupt::requested, ReadBack::Epoch, parts)
+/// A fixed number of epochs with no validation part: the teaching demos and the benchmark
+/// workload (bench/WORKLOAD.md), which train exactly as their Keras and PyTorch counterparts do.
+#[derive(Debug, Clone)]
+pub struct FixedEpochs {
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    /// Maximum global L2 norm of the gradient; `None` clips nothing.
+    pub clip: Option<f64>,
+    /// Read every batch's loss back to the host as it is computed, as the benchmark's Python
+    /// peers do (`loss.item()`); on a GPU that waits for the device once per batch. Otherwise
+    /// the losses are summed on the device and read once per epoch.
+    pub read_each_batch: bool,
 }
 
-/// [`train_epoch`] that reads every batch's loss back to the host as it is computed, as the
-/// benchmark workload (bench/WORKLOAD.md) and its Python peers do (`loss.item()`): on a GPU
-/// that waits for the device once per batch.
-pub fn train_epoch_read_each_batch(net: &Net, opt: &mut nn::Optimizer, s: &Samples, batch: usize) -> f64 {
-    let parts = engine::parts_for(batch, s.x.device());
+/// What a [`fit_fixed`] run did: the last epoch's mean training loss and each epoch's time.
+#[derive(Debug, Clone)]
+pub struct FixedRun {
+    pub last_loss: f64,
+    pub epoch_seconds: Vec<f64>,
+}
+
+/// Trains `net` (whose variables live in `vs`) with Adam for exactly `cfg.epochs` epochs.
+pub fn fit_fixed(net: &Net, vs: &nn::VarStore, train: &Samples, cfg: &FixedEpochs) -> Result<FixedRun> {
+    let mut opt = nn::Adam::default().build(vs, cfg.lr)?;
+    let parts = engine::parts_for(cfg.batch, train.x.device());
     let _split = engine::threads::SplitScope::enter(parts);
-    run_epoch(net, opt, s, batch, None, &crate::interrupt::requested, ReadBack::Batch, parts)
+    let read_back = if cfg.read_each_batch { ReadBack::Batch } else { ReadBack::Epoch };
+    let mut run = FixedRun { last_loss: f64::NAN, epoch_seconds: Vec::with_capacity(cfg.epochs) };
+    for _ in 0..cfg.epochs {
+        let start = Instant::now();
+        run.last_loss = run_epoch(
+            net,
+            &mut opt,
+            train,
+            cfg.batch,
+            cfg.clip,
+            &crate::interrupt::requested,
+            read_back,
+            parts,
+        );
+        run.epoch_seconds.push(start.elapsed().as_secs_f64());
+    }
+    Ok(run)
 }
 
 /// When the training loss comes back to the host.

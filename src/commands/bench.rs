@@ -4,38 +4,17 @@
 //! Differences from `stock` are deliberate and come from the workload: an 80/20 split with no
 //! validation part, no early stopping, no gradient clipping, a fixed number of epochs.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
 use serde_json::json;
-use tch::{nn, nn::OptimizerConfig};
+use tch::nn;
 
+use crate::config::BenchConfig;
 use crate::data::window::make_windows;
 use crate::data::{load_prices, LoadOptions, MinMaxScaler};
-use crate::device::DeviceChoice;
 use crate::model::{ModelConfig, ModelKind, Net};
-use crate::train::{train_epoch_read_each_batch, Samples};
-
-/// Settings of one benchmark run (flags named as the peers name them).
-#[derive(Debug, Clone)]
-pub struct BenchConfig {
-    pub csv: PathBuf,
-    pub model: ModelKind,
-    pub epochs: usize,
-    pub hidden: i64,
-    pub window: usize,
-    pub layers: i64,
-    pub batch: usize,
-    pub lr: f64,
-    pub seed: u64,
-    /// `None`: `--threads auto` (see [`crate::engine::threads::use_threads`]).
-    pub threads: Option<usize>,
-    pub device: DeviceChoice,
-    pub json: bool,
-    /// Time the phases of each training step (see [`crate::profile`]).
-    pub profile: bool,
-}
+use crate::train::{fit_fixed, FixedEpochs, FixedRun, Samples};
 
 /// Matmul FLOPs of one training epoch, as `bench_common.rnn_flops_per_epoch` counts them:
 /// per step, sample and layer `2 * G * (in + H) * H`, times 3 for forward plus backward.
@@ -50,9 +29,6 @@ pub fn flops_per_epoch(kind: ModelKind, samples: usize, window: usize, hidden: i
 }
 
 pub fn run(cfg: &BenchConfig) -> Result<()> {
-    if cfg.threads == Some(0) || cfg.epochs == 0 || cfg.batch == 0 || cfg.window == 0 {
-        crate::bail_input!("--threads (a number or auto), --epochs, --batch and --window must be at least 1");
-    }
     crate::engine::threads::use_threads(cfg.threads);
     let device = crate::device::resolve(cfg.device)?;
     if cfg.profile {
@@ -85,38 +61,29 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         &vs.root(),
         ModelConfig { kind: cfg.model, input: 1, hidden: cfg.hidden, layers: cfg.layers, dropout: 0.0 },
     );
-    let mut opt = nn::Adam::default().build(&vs, cfg.lr)?;
     let setup_s = process_age_s();
 
     let t_train = Instant::now();
-    let mut epoch_s = Vec::with_capacity(cfg.epochs);
-    let mut last_loss = f64::NAN;
-    for _ in 0..cfg.epochs {
-        let t0 = Instant::now();
-        last_loss = train_epoch_read_each_batch(&net, &mut opt, &train, cfg.batch);
-        epoch_s.push(t0.elapsed().as_secs_f64());
-    }
+    let plan =
+        FixedEpochs { epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, clip: None, read_each_batch: true };
+    let FixedRun { last_loss, epoch_seconds: epoch_s } = fit_fixed(&net, &vs, &train, &plan)?;
     let train_s = t_train.elapsed().as_secs_f64();
     let phases = crate::profile::take();
 
     let pred = net.predict(&test_x);
     let actual = &series.values[n_train..];
-    let sq = |p: f64, a: f64| (p - a) * (p - a);
-    let test_rmse = (pred.iter().zip(actual).map(|(&p, &a)| sq(scaler.inverse(p as f64), a)).sum::<f64>()
-        / actual.len() as f64)
-        .sqrt();
-    let naive_rmse = ((n_train..n).map(|i| sq(series.values[i - 1], series.values[i])).sum::<f64>()
-        / actual.len() as f64)
-        .sqrt();
+    let predicted: Vec<f64> = pred.iter().map(|&p| scaler.inverse(p as f64)).collect();
+    let test_rmse = crate::eval::metrics::rmse(&predicted, actual);
+    let naive_rmse = crate::eval::metrics::rmse(&series.values[n_train - 1..n - 1], actual);
 
     let flops = flops_per_epoch(cfg.model, train.len() as usize, cfg.window, cfg.hidden, cfg.layers);
     let med = median(&epoch_s);
     let round = |v: f64, d: i32| (v * 10f64.powi(d)).round() / 10f64.powi(d);
     let mut res = json!({
         "peer": "rust",
-        "framework": format!("lstm-stock {} (tch {}, libtorch {})", env!("CARGO_PKG_VERSION"), super::stock::TCH_VERSION, env!("LIBTORCH_VERSION")),
+        "framework": crate::versions::line(),
         "model": cfg.model,
-        "dataset": cfg.csv.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        "dataset": crate::config::file_stem(&cfg.csv),
         "device": crate::device::name(device),
         "cudnn": device.is_cuda() && tch::Cuda::cudnn_is_available(),
         "n_rows": n,

@@ -7,13 +7,9 @@
 //! machines (`--shard i/N`, then `--merge`); this module runs jobs and collects their results,
 //! `compare_report` turns results into figures, tests and verdicts.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::bail_input;
-use crate::config::StockConfig;
 use crate::data::features::raw_columns;
 use crate::data::perturb::{plant_ar, replace_future};
 use crate::data::{load_prices, Dataset, Plant, PriceSeries, Split};
@@ -23,62 +19,9 @@ use crate::model::ModelKind;
 use crate::pipeline;
 use crate::report::files;
 
-pub use super::compare_jobs::{parse_shard, read_shards, run_all, run_shard_to_file, worker};
-
-/// Settings of a comparison. `base` holds the data and training settings shared by all jobs
-/// (its `model`, `seed` and `out` are unused).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CompareConfig {
-    pub base: StockConfig,
-    pub models: Vec<ModelKind>,
-    pub seeds: Vec<u64>,
-    pub folds: usize,
-    /// Leakage check and power control (extra jobs, see [`Variant`]).
-    pub sanity: bool,
-    /// Worker processes on this machine.
-    pub jobs: usize,
-    pub out: PathBuf,
-}
-
-/// One walk-forward fold: train `..train_end`, validation `train_end..val_end`, test
-/// `val_end..test_end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fold {
-    pub train_end: usize,
-    pub val_end: usize,
-    pub test_end: usize,
-}
-
-/// Cuts the test part of `stock`'s split of `n` rows into `k` blocks; each fold validates on
-/// as many rows as `stock` does, just before its block, and trains on everything earlier. With
-/// `k = 1` the fold is exactly `stock`'s split.
-pub fn plan_folds(
-    n: usize,
-    val_frac: f64,
-    test_frac: f64,
-    k: usize,
-    lookback: usize,
-    source: &str,
-) -> Result<Vec<Fold>> {
-    let whole = Split::boundaries(n, val_frac, test_frac);
-    let test_total = n - whole.val_end;
-    let n_val = whole.val_end - whole.train_end;
-    if k == 0 || test_total < k || n_val == 0 {
-        bail_input!("{source}: {n} rows give {test_total} test rows and {n_val} validation rows: too few for --folds {k}; use fewer folds or a larger --test-frac");
-    }
-    let block = test_total / k;
-    let folds: Vec<Fold> = (0..k)
-        .map(|i| {
-            let start = n - test_total + i * block;
-            let end = if i + 1 == k { n } else { start + block };
-            Fold { train_end: start - n_val, val_end: start, test_end: end }
-        })
-        .collect();
-    if folds[0].train_end <= lookback {
-        bail_input!("{source}: the first fold would train on {} rows, not more than the {lookback}-row window; use fewer --folds, a smaller --test-frac or --window", folds[0].train_end);
-    }
-    Ok(folds)
-}
+pub use super::compare_jobs::{read_shards, run_all, run_shard_to_file, worker};
+pub use crate::config::CompareConfig;
+pub use crate::data::split::{plan_folds, Fold};
 
 /// One (model, seed, fold) job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,18 +50,6 @@ pub enum Variant {
 /// forecast of such a series beats naive's RMSE by `1 - sqrt(1 - phi^2)`: 1%, 5%, 11%, 20%
 /// (the report measures it on the test days themselves).
 pub const PLANT_PHIS: [f64; 4] = [0.15, 0.3, 0.45, 0.6];
-
-impl Fold {
-    /// First replaced row of the [`Variant::FutureInTest`] copy.
-    pub fn test_cutoff(&self) -> usize {
-        self.val_end + (self.test_end - self.val_end) / 2
-    }
-
-    /// First replaced row of the [`Variant::FutureInValidation`] copy.
-    pub fn validation_cutoff(&self) -> usize {
-        self.train_end + (self.val_end - self.train_end) / 2
-    }
-}
 
 /// Every job of a comparison in a fixed order: the main jobs, then with `sanity` the checks'.
 pub fn job_keys(models: &[ModelKind], seeds: &[u64], folds: usize, sanity: bool) -> Vec<JobKey> {
@@ -199,12 +130,9 @@ pub struct Plan {
 impl Plan {
     /// Loads and checks the data, plans folds and lists jobs in a fixed order.
     pub fn new(cfg: &CompareConfig) -> Result<Self> {
-        cfg.base.validate()?;
+        cfg.validate()?;
         if let Some(t) = cfg.base.threads {
             crate::engine::threads::use_exactly(t);
-        }
-        if cfg.models.is_empty() || cfg.seeds.is_empty() {
-            bail_input!("--models and --seeds must name at least one model and one seed");
         }
         let mut load = cfg.base.load.clone();
         load.columns = raw_columns(&cfg.base.features);
@@ -299,6 +227,7 @@ impl Plan {
 #[cfg(test)]
 pub(crate) mod test_plan {
     use super::*;
+    use crate::config::StockConfig;
     use crate::data::{LoadOptions, TargetKind};
     use crate::train::TrainConfig;
 
@@ -349,34 +278,9 @@ pub(crate) mod test_plan {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn folds_walk_forward_without_overlap() {
-        let f = plan_folds(1000, 0.15, 0.2, 4, 60, "x").unwrap();
-        assert_eq!(f.len(), 4);
-        let whole = Split::new(1000, 0.15, 0.2, 60, 0, "x").unwrap();
-        let block = (1000 - whole.val_end) / 4;
-        assert_eq!(
-            f[0],
-            Fold { train_end: whole.train_end, val_end: whole.val_end, test_end: whole.val_end + block }
-        );
-        for w in f.windows(2) {
-            assert_eq!(w[0].test_end, w[1].val_end, "test blocks are consecutive");
-            assert!(w[1].train_end > w[0].train_end, "training grows");
-        }
-        assert_eq!(f[3].test_end, 1000);
-        // one fold is stock's split, to the row (AAPL's and MSFT's lengths included)
-        for n in [1000, 1259, 7983, 7984] {
-            let s = Split::new(n, 0.15, 0.15, 60, 1, "x").unwrap();
-            assert_eq!(
-                plan_folds(n, 0.15, 0.15, 1, 61, "x").unwrap(),
-                vec![Fold { train_end: s.train_end, val_end: s.val_end, test_end: n }],
-                "{n} rows"
-            );
-        }
-        assert!(plan_folds(100, 0.15, 0.15, 20, 60, "x").is_err());
-        assert!(plan_folds(100, 0.15, 0.5, 2, 60, "x").is_err());
+    fn shards_read_as_i_of_n() {
+        use crate::config::parse_shard;
         assert_eq!(parse_shard("1/4").unwrap(), (1, 4));
         assert!(parse_shard("4/4").is_err() && parse_shard("x").is_err());
     }

@@ -292,15 +292,6 @@ pub fn describe(key: &JobKey) -> String {
     }
 }
 
-/// Parses `i/N`.
-pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
-    let parsed = s.split_once('/').and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
-    match parsed {
-        Some((i, n)) if n > 0 && i < n => Ok((i, n)),
-        _ => bail_input!("--shard {s}: expected i/N with 0 <= i < N, e.g. --shard 0/4"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

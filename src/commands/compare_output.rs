@@ -62,7 +62,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
     let md = markdown(plan, &report);
     print!("{md}");
     let out = &cfg.out;
-    let stem = cfg.base.csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
+    let stem = crate::config::file_stem(&cfg.base.csv);
     let dates = &plan.series.dates;
     compare_plots::forecasts_png(
         &out.join("compare.png"),
@@ -100,7 +100,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
             "test_start": dates[f.val_end].to_string(), "test_end": dates[f.test_end - 1].to_string()})).collect::<Vec<_>>(),
         "report": report,
         "jobs": per_job,
-        "versions": {"lstm_stock": env!("CARGO_PKG_VERSION"), "tch": super::stock::TCH_VERSION, "libtorch": env!("LIBTORCH_VERSION")},
+        "versions": crate::versions::record(),
     });
     files::write_json(&out.join("compare.json"), &doc)?;
     println!(

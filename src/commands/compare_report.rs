@@ -5,12 +5,12 @@ use super::compare::{Fold, JobResult, Plan, Variant, PLANT_PHIS};
 use crate::data::perturb::{ar_oracle, planted_mean_return};
 use crate::eval::bands::pool;
 use crate::eval::compare::{
-    band_verdicts, verdicts, Baselines, Figures, ModelSummary, Pairwise, PowerPoint, Report,
+    band_verdicts, pairwise, verdicts, Baselines, Figures, ModelSummary, PowerPoint, Report,
 };
 use crate::eval::diagnostics::{drift_forecast, move_profile, moving_average_forecast};
 use crate::eval::leakage::{compare, Cutoff, Fingerprint, LeakCheck};
 use crate::eval::metrics::{rmse, up_share};
-use crate::eval::stats::{diebold_mariano, mean_sd, seeded_dm, DmTest};
+use crate::eval::stats::{diebold_mariano, mean_sd, seeded_dm};
 use crate::eval::{skill, Metrics};
 use crate::model::ModelKind;
 
@@ -44,17 +44,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
     let naive_m = Metrics::compute(&naive, &actual, &naive);
     let naive_err = errors(&naive, &actual);
     let fold_starts: Vec<usize> = folds.iter().map(|f| f.val_end).collect();
-    let fold_ranges: Vec<std::ops::Range<usize>> = {
-        let mut start = 0;
-        folds
-            .iter()
-            .map(|f| {
-                let r = start..start + (f.test_end - f.val_end);
-                start = r.end;
-                r
-            })
-            .collect()
-    };
+    let fold_ranges = pooled_ranges(folds);
     let per_fold_rmse =
         |pred: &[f64]| fold_ranges.iter().map(|r| rmse(&pred[r.clone()], &actual[r.clone()])).collect();
     let figs = |pred: &[f64]| Figures::of(&Metrics::compute(pred, &actual, &naive), naive_m.rmse);
@@ -77,8 +67,10 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
                 seeds.iter().zip(&preds).map(|(&s, pr)| (s, figs(pr))).collect();
             let column = |k: usize| per_seed.iter().map(|(_, f)| f.fields()[k]).collect::<Vec<_>>();
             let stats: Vec<(f64, f64)> = (0..5).map(|k| mean_sd(&column(k))).collect();
+            // in seed and fold order, not the order the jobs finished in: pooled figures are
+            // sums, and their rounding must not depend on which worker was faster
             let own: Vec<&JobResult> =
-                results.iter().filter(|r| r.key.model == m && r.key.variant == Variant::Main).collect();
+                seeds.iter().flat_map(|&s| (0..folds.len()).map(move |f| main(m, s, f))).collect();
             let epochs: Vec<f64> = own.iter().flat_map(|r| r.epoch_seconds.clone()).collect();
             let (em, es) = mean_sd(&epochs);
             let avg: Vec<f64> = (0..rows.len())
@@ -122,27 +114,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
         })
         .unzip();
 
-    let mut pairwise = Vec::new();
-    for i in 0..summaries.len() {
-        for j in i + 1..summaries.len() {
-            let (a, b) = (&seed_errors[i], &seed_errors[j]);
-            let per_seed: Vec<(u64, Option<DmTest>)> =
-                seeds.iter().zip(a.iter().zip(b)).map(|(&s, (x, y))| (s, diebold_mariano(x, y, 1))).collect();
-            let first_wins = summaries[i]
-                .per_seed
-                .iter()
-                .zip(&summaries[j].per_seed)
-                .filter(|(x, y)| x.1.rmse < y.1.rmse)
-                .count();
-            pairwise.push(Pairwise {
-                first: summaries[i].model,
-                second: summaries[j].model,
-                dm: seeded_dm(a, b, 1),
-                per_seed,
-                first_wins,
-            });
-        }
-    }
+    let pairwise = pairwise(&summaries, &seed_errors);
     let baselines = Baselines {
         naive: figs(&naive),
         drift: figs(&drift_forecast(p, &rows)),
@@ -164,6 +136,19 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
         power_seconds: seconds(|v| matches!(v, Variant::Planted(_))),
         verdicts,
     }
+}
+
+/// Where each fold's test block sits in the pooled test days.
+fn pooled_ranges(folds: &[Fold]) -> Vec<std::ops::Range<usize>> {
+    let mut start = 0;
+    folds
+        .iter()
+        .map(|f| {
+            let r = start..start + (f.test_end - f.val_end);
+            start = r.end;
+            r
+        })
+        .collect()
 }
 
 /// The result of job (`m`, `s`, fold `f`, variant `v`); `results` holds every job of the plan.

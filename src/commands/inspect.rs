@@ -7,22 +7,13 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::config::StockConfig;
-use crate::data::features::raw_columns;
-use crate::data::{load_prices, Dataset, Split};
 
 pub fn run(cfg: &StockConfig) -> Result<()> {
     cfg.validate()?;
     let t0 = Instant::now();
-    let mut load = cfg.load.clone();
-    load.columns = raw_columns(&cfg.features);
-    let series = load_prices(&cfg.csv, &load)?;
-    let t_load = t0.elapsed().as_secs_f64();
+    let crate::pipeline::Prepared { series, split, data, load_seconds: t_load, window_seconds: t_window } =
+        crate::pipeline::prepare(&StockConfig { horizon: 1, ..cfg.clone() })?;
     let spec = cfg.input_spec();
-    let split =
-        Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
-    let t1 = Instant::now();
-    let data = Dataset::build(&series, &split, &spec, 1)?;
-    let t_window = t1.elapsed().as_secs_f64();
     println!("{}", series.summary());
     println!(
         "split: train {} / validation {} / test {} rows; windows of {} days x {} channels: {} train, {} validation, {} test",

@@ -1,4 +1,5 @@
-//! One module per subcommand; each takes a validated config and does the whole job.
+//! One module per subcommand; each takes a validated config (see `config`) and wires the
+//! layers below it into the whole job. [`run`] runs a checked command line.
 
 pub mod bench;
 pub mod compare;
@@ -10,3 +11,32 @@ pub mod predict;
 pub mod sine;
 pub mod stock;
 pub mod trend;
+
+use anyhow::Result;
+
+use crate::config::{Command, StockPlan};
+
+/// Runs a checked command line.
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Stock(StockPlan::One(cfg)) => stock::run(&cfg).map(|_| ()),
+        Command::Stock(StockPlan::Many { jobs, summary_dir }) => stock::run_many(&jobs, &summary_dir),
+        Command::Inspect(StockPlan::One(cfg)) => inspect::run(&cfg),
+        Command::Inspect(StockPlan::Many { jobs, .. }) => jobs.iter().try_for_each(inspect::run),
+        Command::Compare(cfg) => compare_output::run(&cfg),
+        Command::CompareShard(cfg, (i, n)) => {
+            let path = compare::run_shard_to_file(&cfg, i, n, false)?;
+            println!(
+                "wrote {}; combine all shards with: lstm-stock compare --merge <folders> --out <folder>",
+                path.display()
+            );
+            Ok(())
+        }
+        Command::CompareMerge { inputs, out } => compare_output::merge(&inputs, &out),
+        Command::CompareWorker { spec, shard, queue } => compare::worker(&spec, shard, queue),
+        Command::Predict(cfg) => predict::run(&cfg),
+        Command::Trend(cfg) => trend::run(&cfg),
+        Command::Sine(cfg) => sine::run(&cfg),
+        Command::Bench(cfg) => bench::run(&cfg),
+    }
+}

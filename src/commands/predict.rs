@@ -1,29 +1,16 @@
 //! `lstm-stock predict --model DIR FILE.csv`: forecast the trading days after the file's last
 //! date with a saved model, with a prediction interval, as `forecast.csv` and `forecast.png`.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::bundle::{self, ModelCard};
+use crate::config::PredictConfig;
 use crate::data::dataset::{channels, scale_channels};
-use crate::data::load_prices;
-use crate::device::DeviceChoice;
+use crate::data::{load_prices, PriceSeries};
 use crate::eval::bands::{realised_vol, LevelQuantiles};
 use crate::forecast::Forecaster;
 use crate::report::files;
-
-#[derive(Debug, Clone)]
-pub struct PredictConfig {
-    pub model: PathBuf,
-    pub csv: PathBuf,
-    pub days: usize,
-    /// Levels of the bands to write; empty: the level the model was trained to chart.
-    pub levels: Vec<f64>,
-    pub device: DeviceChoice,
-    pub out: PathBuf,
-}
 
 /// The next `n` weekdays after `d` (exchange holidays are not known and not skipped).
 pub fn next_weekdays(d: NaiveDate, n: usize) -> Vec<NaiveDate> {
@@ -78,6 +65,65 @@ fn level_name(l: f64) -> String {
     }
 }
 
+/// What the forecast is: the model, what it was trained on, how days beyond its head are
+/// reached, and how the bands are sized.
+fn describe(card: &ModelCard, series: &PriceSeries, fc: &Forecaster, days: usize, scale: f64) -> String {
+    let spec = &card.input;
+    let mut out = String::new();
+    out += &format!(
+        "{} model ({} of \"{}\", window {}) trained on {} .. {}; forecasting {} trading day(s) after {}",
+        card.model.kind.name().to_uppercase(),
+        spec.target.name(),
+        series.target_col,
+        spec.window,
+        card.training.first_date,
+        card.training.last_date,
+        days,
+        series.dates[series.len() - 1]
+    );
+    out.push('\n');
+    if days > 1 {
+        out += &format!(
+            "multi-day forecast: {}{}",
+            fc.method(days),
+            if spec.features.is_empty() || days <= card.horizon {
+                ""
+            } else {
+                "; extra input features are held at their last value"
+            }
+        );
+        out.push('\n');
+    }
+    out += &format!(
+        "bands: {} (sized up to {}){}",
+        card.interval_method,
+        card.training.last_date,
+        if scale == 1.0 {
+            String::new()
+        } else {
+            format!(
+                ", scaled by this file's last {} days' volatility ({:.4} per day)",
+                card.interval_vol_days.unwrap_or(0),
+                scale
+            )
+        }
+    );
+    out.push('\n');
+    out
+}
+
+/// What `predict` on the training file says about the bundle: the forecast made when it was
+/// saved is reproduced exactly, or by how much it differs.
+fn bundle_check(card: &ModelCard, path: &[f64]) -> String {
+    let k = path.len().min(card.check_forecast.len());
+    if path[..k] == card.check_forecast[..k] {
+        "bundle check: this is the training file, and the forecast reproduces the training-time forecast exactly".into()
+    } else {
+        let d = path.iter().zip(&card.check_forecast).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        format!("bundle check: the forecast differs from the training-time forecast by up to {d:.3e} (another device or thread count gives other rounding)")
+    }
+}
+
 /// The factor that turns the card's quantiles into log bands for a forecast made after the
 /// last row of `prices`: the realised volatility when the bands were scaled by it, else 1.
 fn band_scale(card: &ModelCard, prices: &[f64], source: &str) -> Result<f64> {
@@ -92,14 +138,6 @@ fn band_scale(card: &ModelCard, prices: &[f64], source: &str) -> Result<f64> {
 }
 
 pub fn run(cfg: &PredictConfig) -> Result<()> {
-    if cfg.days == 0 {
-        crate::bail_input!("--days 0: must be at least 1");
-    }
-    for &l in &cfg.levels {
-        if !(l > 0.0 && l < 1.0) {
-            crate::bail_input!("--interval {l}: must be between 0 and 1, for example 0.9 or 0.8,0.95");
-        }
-    }
     files::check_out_dir(&cfg.out)?;
     let device = crate::device::resolve(cfg.device)?;
     let (card, _vs, net) = bundle::load(&cfg.model, device)?;
@@ -124,13 +162,7 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     let path = fc.forecast(&matrix, &series.values, &[n], cfg.days).remove(0);
     let last = series.dates[n - 1];
     if files::sha256_file(&cfg.csv)? == card.training.sha256 {
-        let k = path.len().min(card.check_forecast.len());
-        if path[..k] == card.check_forecast[..k] {
-            println!("bundle check: this is the training file, and the forecast reproduces the training-time forecast exactly");
-        } else {
-            let d = path.iter().zip(&card.check_forecast).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-            println!("bundle check: the forecast differs from the training-time forecast by up to {d:.3e} (another device or thread count gives other rounding)");
-        }
+        println!("{}", bundle_check(&card, &path));
     }
     let dates = next_weekdays(last, cfg.days);
     let scale = band_scale(&card, &series.values, &series.source)?;
@@ -150,62 +182,10 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     let rows: Vec<(NaiveDate, f64, f64, f64)> =
         dates.iter().zip(&path).zip(&bands[0]).map(|((&d, &f), &(lo, hi))| (d, f, lo, hi)).collect();
 
-    println!(
-        "{} model ({} of \"{}\", window {}) trained on {} .. {}; forecasting {} trading day(s) after {last}",
-        card.model.kind.name().to_uppercase(),
-        spec.target.name(),
-        series.target_col,
-        spec.window,
-        card.training.first_date,
-        card.training.last_date,
-        cfg.days
-    );
-    if cfg.days > 1 {
-        println!(
-            "multi-day forecast: {}{}",
-            fc.method(cfg.days),
-            if spec.features.is_empty() || cfg.days <= card.horizon {
-                ""
-            } else {
-                "; extra input features are held at their last value"
-            }
-        );
-    }
-    println!(
-        "bands: {} (sized up to {}){}",
-        card.interval_method,
-        card.training.last_date,
-        if scale == 1.0 {
-            String::new()
-        } else {
-            format!(
-                ", scaled by this file's last {} days' volatility ({:.4} per day)",
-                card.interval_vol_days.unwrap_or(0),
-                scale
-            )
-        }
-    );
+    print!("{}", describe(&card, &series, &fc, cfg.days, scale));
     let names: Vec<String> = picked.iter().map(|q| level_name(q.level)).collect();
-    let mut header = format!("{:<12} {:>12}", "date", "forecast");
-    let mut csv = String::from("date,forecast,lower,upper");
-    for (i, n) in names.iter().enumerate() {
-        header += &format!(" {:>12} {:>12}", format!("lower {n}%"), format!("upper {n}%"));
-        if i > 0 {
-            csv += &format!(",lower_{n},upper_{n}");
-        }
-    }
-    csv.push('\n');
-    println!("{header}");
-    for (k, (d, f, _, _)) in rows.iter().enumerate() {
-        let mut line = format!("{d:<12} {f:>12.4}");
-        csv += &format!("{d},{f}");
-        for b in &bands {
-            line += &format!(" {:>12.4} {:>12.4}", b[k].0, b[k].1);
-            csv += &format!(",{},{}", b[k].0, b[k].1);
-        }
-        println!("{line}");
-        csv.push('\n');
-    }
+    let (table, csv) = crate::report::forecast_table::tables(&dates, &path, &bands, &names);
+    print!("{table}");
     println!("naive (tomorrow = today) forecasts {:.4} for every day; weekends are skipped, exchange holidays are not", series.values[n - 1]);
     std::fs::create_dir_all(&cfg.out)?;
     files::write_atomic(&cfg.out.join("forecast.csv"), csv.as_bytes())?;
@@ -214,7 +194,7 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
         &cfg.out.join("forecast.png"),
         &format!(
             "{}: {}-day forecast with a {}% band ({})",
-            cfg.csv.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned()),
+            crate::config::file_stem(&cfg.csv),
             cfg.days,
             names[0],
             card.model.kind.name().to_uppercase()

@@ -2,30 +2,17 @@
 //! windows of past values, then predicts the continuation two ways: one step ahead from the true
 //! values, and free-running from its own predictions, where errors compound.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use serde_json::json;
-use tch::{nn, nn::OptimizerConfig, Device, Tensor};
+use tch::{nn, Device, Tensor};
 
+use crate::config::SineConfig;
 use crate::data::window::make_windows;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::report::files;
 use crate::report::lines::{lines_png, Line};
 use crate::report::plots::{ACTUAL, MODEL};
-use crate::train::{train_epoch, Samples};
-
-#[derive(Debug, Clone)]
-pub struct SineConfig {
-    pub seed: u64,
-    pub epochs: usize,
-    pub window: usize,
-    /// Steps per period of the sine.
-    pub period: usize,
-    /// Periods to forecast after the training part.
-    pub periods: usize,
-    pub out: PathBuf,
-}
+use crate::train::{fit_fixed, FixedEpochs, Samples};
 
 fn rmse(a: &[f32], b: &[f32]) -> f64 {
     let wide = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
@@ -33,12 +20,9 @@ fn rmse(a: &[f32], b: &[f32]) -> f64 {
 }
 
 pub fn run(cfg: &SineConfig) -> Result<()> {
-    if cfg.epochs == 0 || cfg.window == 0 || cfg.period < 4 || cfg.periods == 0 {
-        crate::bail_input!("--epochs, --window and --periods must be at least 1, --period at least 4");
-    }
     files::check_out_dir(&cfg.out)?;
     tch::manual_seed(cfg.seed as i64);
-    let (train_len, horizon) = (12 * cfg.period, cfg.periods * cfg.period);
+    let (train_len, horizon) = (SineConfig::TRAIN_PERIODS * cfg.period, cfg.periods * cfg.period);
     let n = train_len + horizon;
     let s: Vec<f32> =
         (0..n).map(|t| (2.0 * std::f32::consts::PI * t as f32 / cfg.period as f32).sin()).collect();
@@ -49,11 +33,9 @@ pub fn run(cfg: &SineConfig) -> Result<()> {
         &vs.root(),
         ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: 32, layers: 1, dropout: 0.0 },
     );
-    let mut opt = nn::Adam::default().build(&vs, 5e-3)?;
-    let mut loss = f64::NAN;
-    for _ in 0..cfg.epochs {
-        loss = train_epoch(&net, &mut opt, &train, 32, Some(1.0));
-    }
+    let plan =
+        FixedEpochs { epochs: cfg.epochs, batch: 32, lr: 5e-3, clip: Some(1.0), read_each_batch: false };
+    let loss = fit_fixed(&net, &vs, &train, &plan)?.last_loss;
     println!(
         "trained an LSTM (32 units) on {} steps of a sine with period {}: final train MSE {loss:.2e}",
         train_len, cfg.period

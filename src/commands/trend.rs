@@ -3,24 +3,14 @@
 //! 1000 epochs, batch 5. Then the inputs shifted by one step, where the last target (1.2) lies
 //! outside anything seen in training: the tutorial shows 0.4, 0.6, 0.8, 1.0, 1.2.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use serde::Serialize;
-use tch::{nn, nn::OptimizerConfig, Device};
+use tch::{nn, Device};
 
+use crate::config::TrendConfig;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::report::files;
-use crate::train::{train_epoch, Samples};
-
-#[derive(Debug, Clone)]
-pub struct TrendConfig {
-    pub seed: u64,
-    pub epochs: usize,
-    /// Runs with seeds `seed, seed + 1, ...`, to see how often the extrapolation works.
-    pub repeat: usize,
-    pub out: PathBuf,
-}
+use crate::train::{fit_fixed, FixedEpochs, Samples};
 
 /// One training run's predictions.
 #[derive(Debug, Clone, Serialize)]
@@ -48,10 +38,8 @@ pub fn train_once(seed: u64, epochs: usize) -> Result<TrendRun> {
         &vs.root(),
         ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: LENGTH as i64, layers: 1, dropout: 0.0 },
     );
-    let mut opt = nn::Adam::default().build(&vs, 1e-3)?;
-    for _ in 0..epochs {
-        train_epoch(&net, &mut opt, &train, LENGTH, None);
-    }
+    let plan = FixedEpochs { epochs, batch: LENGTH, lr: 1e-3, clip: None, read_each_batch: false };
+    fit_fixed(&net, &vs, &train, &plan)?;
     Ok(TrendRun { seed, predictions: net.predict(&train.x), shifted_predictions: net.predict(&shifted.x) })
 }
 
@@ -60,9 +48,6 @@ fn one_decimal(v: &[f32]) -> String {
 }
 
 pub fn run(cfg: &TrendConfig) -> Result<()> {
-    if cfg.epochs == 0 || cfg.repeat == 0 {
-        crate::bail_input!("--epochs and --repeat must be at least 1");
-    }
     files::check_out_dir(&cfg.out)?;
     let seq = sequence();
     println!("X {}", one_decimal(&seq[..LENGTH]));

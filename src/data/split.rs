@@ -1,4 +1,4 @@
-//! Chronological train / validation / test split.
+//! Chronological train / validation / test split, and the walk-forward folds of `compare`.
 //!
 //! Rows are never shuffled across the split: the model is trained on the past, early-stopped
 //! on the near future and judged on the far future. A sample belongs to the part that holds
@@ -81,6 +81,58 @@ impl Split {
     }
 }
 
+/// One walk-forward fold: train `..train_end`, validation `train_end..val_end`, test
+/// `val_end..test_end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fold {
+    pub train_end: usize,
+    pub val_end: usize,
+    pub test_end: usize,
+}
+
+/// Cuts the test part of `stock`'s split of `n` rows into `k` blocks; each fold validates on
+/// as many rows as `stock` does, just before its block, and trains on everything earlier. With
+/// `k = 1` the fold is exactly `stock`'s split.
+pub fn plan_folds(
+    n: usize,
+    val_frac: f64,
+    test_frac: f64,
+    k: usize,
+    lookback: usize,
+    source: &str,
+) -> Result<Vec<Fold>> {
+    let whole = Split::boundaries(n, val_frac, test_frac);
+    let test_total = n - whole.val_end;
+    let n_val = whole.val_end - whole.train_end;
+    if k == 0 || test_total < k || n_val == 0 {
+        bail_input!("{source}: {n} rows give {test_total} test rows and {n_val} validation rows: too few for --folds {k}; use fewer folds or a larger --test-frac");
+    }
+    let block = test_total / k;
+    let folds: Vec<Fold> = (0..k)
+        .map(|i| {
+            let start = n - test_total + i * block;
+            let end = if i + 1 == k { n } else { start + block };
+            Fold { train_end: start - n_val, val_end: start, test_end: end }
+        })
+        .collect();
+    if folds[0].train_end <= lookback {
+        bail_input!("{source}: the first fold would train on {} rows, not more than the {lookback}-row window; use fewer --folds, a smaller --test-frac or --window", folds[0].train_end);
+    }
+    Ok(folds)
+}
+
+impl Fold {
+    /// First replaced row of the leakage check's copy cut in mid-test.
+    pub fn test_cutoff(&self) -> usize {
+        self.val_end + (self.test_end - self.val_end) / 2
+    }
+
+    /// First replaced row of the leakage check's copy cut in mid-validation.
+    pub fn validation_cutoff(&self) -> usize {
+        self.train_end + (self.val_end - self.train_end) / 2
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +154,33 @@ mod tests {
         assert!(Split::new(88, 0.15, 0.15, 60, 0, "x").is_ok());
         assert!(Split::new(87, 0.15, 0.15, 60, 0, "x").is_err());
         assert!(Split::new(88, 0.15, 0.15, 60, 1, "x").is_err(), "a return needs one row more");
+    }
+
+    #[test]
+    fn folds_walk_forward_without_overlap() {
+        let f = plan_folds(1000, 0.15, 0.2, 4, 60, "x").unwrap();
+        assert_eq!(f.len(), 4);
+        let whole = Split::new(1000, 0.15, 0.2, 60, 0, "x").unwrap();
+        let block = (1000 - whole.val_end) / 4;
+        assert_eq!(
+            f[0],
+            Fold { train_end: whole.train_end, val_end: whole.val_end, test_end: whole.val_end + block }
+        );
+        for w in f.windows(2) {
+            assert_eq!(w[0].test_end, w[1].val_end, "test blocks are consecutive");
+            assert!(w[1].train_end > w[0].train_end, "training grows");
+        }
+        assert_eq!(f[3].test_end, 1000);
+        // one fold is stock's split, to the row (AAPL's and MSFT's lengths included)
+        for n in [1000, 1259, 7983, 7984] {
+            let s = Split::new(n, 0.15, 0.15, 60, 1, "x").unwrap();
+            assert_eq!(
+                plan_folds(n, 0.15, 0.15, 1, 61, "x").unwrap(),
+                vec![Fold { train_end: s.train_end, val_end: s.val_end, test_end: n }],
+                "{n} rows"
+            );
+        }
+        assert!(plan_folds(100, 0.15, 0.15, 20, 60, "x").is_err());
+        assert!(plan_folds(100, 0.15, 0.5, 2, 60, "x").is_err());
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::PriceSeries;
 use crate::bail_input;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum TargetKind {
     /// The price, min-max scaled.

@@ -1,10 +1,10 @@
 //! The per-step arithmetic of the hand-written GRU step on plain memory: one matrix product
 //! and the gate activations, without a libtorch call.
 //!
-//! Why: each libtorch call costs 1-2 µs of dispatch (argument checks, a new tensor handle, a
-//! view), and a step of a 32-row share did about nine of them per layer, forward and backward:
-//! about 2.5 ms of a 10 ms share went to calls, not arithmetic, and that fixed cost is paid
-//! again by every share a batch is split into. The product calls MKL's `sgemm_` directly (the
+//! Why: each libtorch call pays a fixed dispatch cost (argument checks, a new tensor handle, a
+//! view), and a step of a small share makes about nine of them per layer, forward and backward:
+//! a quarter of a share's time went to calls, not arithmetic, and that fixed cost is paid again
+//! by every share a batch is split into. The product calls MKL's `sgemm_` directly (the
 //! same MKL libtorch calls for `mm` on the CPU; libtorch_cpu exports it) when build.rs finds
 //! it, and goes through libtorch otherwise.
 

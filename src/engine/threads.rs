@@ -5,9 +5,8 @@
 /// libtorch threads for a run that names none: the cores not busy with other work right now.
 ///
 /// libtorch's OpenMP threads spin while they wait for each other; with another process on one
-/// of two cores, two threads run several times slower than one (measured: small LSTM epoch 0.94 s
-/// with 2 threads, 0.22-0.34 s with 1). So we sample the machine for 100 ms and leave busy cores
-/// alone. The result goes into run.json.
+/// of two cores, two threads run several times slower than one. So we sample the machine for
+/// 100 ms and leave busy cores alone. The result goes into run.json.
 pub fn auto_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let sample = || -> Option<(u64, u64)> {

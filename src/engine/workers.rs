@@ -2,8 +2,8 @@
 //!
 //! Why long-lived threads: threads made afresh for every batch start where the scheduler puts
 //! new threads, beside their parent. With another program on one of two cores, both shares of
-//! every batch ran on the one core left (measured: 19-27 ms per 32-row share instead of 10-12),
-//! so the second thread bought nothing.
+//! every batch ran on the one core left, so the second thread bought nothing (the measurements
+//! behind this module are in docs/performance.md).
 //!
 //! Why shares come from a queue on a busy machine: a thread that shares its core with another
 //! program runs at about half speed, and a batch waits for its slowest share. When cores were
@@ -12,8 +12,8 @@
 //! the thread on a free core does a large and both small shares while the half-speed one does
 //! one large share. Which thread runs which share changes no sum, so results stay repeatable;
 //! only the cut does (it depends on the thread count and on [`guided`]). The threads are then
-//! pinned one per core, since the scheduler otherwise often puts two of them on the free core
-//! (measured: no gain over one thread unpinned, 0-17% pinned).
+//! pinned one per core, since the scheduler otherwise often puts two of them on the free core,
+//! where they gain nothing over one thread.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
@@ -58,8 +58,7 @@ pub fn guided() -> bool {
 
 /// Rows of each share when a batch of `n` rows is split over `parts` threads. On a busy
 /// machine the cut for the queue pays only where a share is `cheap` to start: libtorch's LSTM
-/// step has a fixed cost per share, and with a core busy its small LSTM epoch took 0.29 s cut
-/// for the queue against 0.28 s in one share (medians of 5 alternated runs), so it gets one.
+/// step has a fixed cost per share that eats what the queue gains, so it gets one share.
 pub fn share_sizes(n: usize, parts: usize, cheap: bool) -> Vec<usize> {
     match (guided(), cheap) {
         (true, false) => vec![n],

@@ -29,7 +29,7 @@ pub const ACI_GAMMA: f64 = 0.005;
 pub const ACI_WINDOW: usize = 250;
 
 /// How the model's band is sized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     Split,

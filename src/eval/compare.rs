@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::bands::{verdict, Method, StepLevel};
 use super::diagnostics::MoveProfile;
 use super::leakage::LeakCheck;
-use super::stats::{DmTest, SeededTest};
+use super::stats::{diebold_mariano, seeded_dm, DmTest, SeededTest};
 use super::{skill, Metrics};
 use crate::model::ModelKind;
 
@@ -182,136 +182,185 @@ pub fn band_verdicts(models: &[ModelSummary], method: Method, level: f64) -> Vec
     v
 }
 
+/// Every pair of models tested against each other on the pooled days: `seed_errors[i]` holds
+/// model `i`'s errors, one vector per seed (in the order of its `per_seed`).
+pub fn pairwise(summaries: &[ModelSummary], seed_errors: &[Vec<Vec<f64>>]) -> Vec<Pairwise> {
+    let mut pairwise = Vec::new();
+    for i in 0..summaries.len() {
+        for j in i + 1..summaries.len() {
+            let (a, b) = (&seed_errors[i], &seed_errors[j]);
+            let per_seed: Vec<(u64, Option<DmTest>)> = summaries[i]
+                .per_seed
+                .iter()
+                .map(|(s, _)| *s)
+                .zip(a.iter().zip(b))
+                .map(|(s, (x, y))| (s, diebold_mariano(x, y, 1)))
+                .collect();
+            let first_wins = summaries[i]
+                .per_seed
+                .iter()
+                .zip(&summaries[j].per_seed)
+                .filter(|(x, y)| x.1.rmse < y.1.rmse)
+                .count();
+            pairwise.push(Pairwise {
+                first: summaries[i].model,
+                second: summaries[j].model,
+                dm: seeded_dm(a, b, 1),
+                per_seed,
+                first_wins,
+            });
+        }
+    }
+    pairwise
+}
+
 /// Plain-language conclusions at the 5% level.
 pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise], epochs_cap: usize) -> Vec<String> {
-    let mut v = Vec::new();
     let seeds = models.first().map_or(0, |m| m.per_seed.len());
     let spread = if seeds > 1 {
         "seeds' spread included"
     } else {
         "one seed: training randomness is not in this test"
     };
-    for pw in pairwise {
-        let (a, b) = (upper(pw.first), upper(pw.second));
-        let per_seed = format!(
-            "{a} has the smaller RMSE on {} of {seeds} seeds; per-seed DM p: {}",
-            pw.first_wins,
-            p_list(&pw.per_seed)
-        );
-        v.push(match pw.dm {
-            Some(d) if d.p_value < 0.05 => {
-                let (win, lose) = if d.statistic < 0.0 { (&a, &b) } else { (&b, &a) };
-                format!(
-                    "{win} beats {lose}: smaller squared errors (DM {}, {spread}; {per_seed})",
-                    p_text(d.p_value)
-                )
-            }
-            Some(d) => {
-                format!("{a} and {b} are not distinguishable (DM p = {:.2}, {spread}; {per_seed})", d.p_value)
-            }
-            None => format!("{a} and {b} make identical errors; no test possible"),
-        });
-        let find = |k: ModelKind| models.iter().find(|m| m.model == k);
-        if let (Some(x), Some(y)) = (find(pw.first), find(pw.second)) {
-            let gap = (x.mean.rmse - y.mean.rmse).abs();
-            if seeds > 1 && x.sd.rmse.max(y.sd.rmse) > gap {
-                v.push(format!(
-                    "caution: the spread across seeds (RMSE sd {:.4} for {a}, {:.4} for {b}) exceeds the gap between the models ({gap:.4}); other seeds could reverse the order",
-                    x.sd.rmse, y.sd.rmse
-                ));
-            }
-        }
-    }
-    let mut beaters = Vec::new();
+    let mut v: Vec<String> =
+        pairwise.iter().flat_map(|pw| pair_verdicts(models, pw, seeds, spread)).collect();
     for m in models {
-        let name = upper(m.model);
-        let wins = m
-            .per_seed_vs_naive
-            .iter()
-            .filter(|(_, t)| t.is_some_and(|t| t.statistic < 0.0 && t.p_value < 0.05))
-            .count();
-        let worse = m
-            .per_seed_vs_naive
-            .iter()
-            .filter(|(_, t)| t.is_some_and(|t| t.statistic > 0.0 && t.p_value < 0.05))
-            .count();
-        let per_seed = format!(
-            "{wins} of {seeds} seeds beat it alone at 5%{}; per-seed DM p: {}",
-            match worse {
-                0 => String::new(),
-                1 => ", 1 loses to it".to_string(),
-                k => format!(", {k} lose to it"),
-            },
-            p_list(&m.per_seed_vs_naive)
-        );
-        match m.dm_vs_naive {
-            Some(d) if d.p_value < 0.05 && d.statistic < 0.0 => {
-                beaters.push(name.clone());
-                v.push(format!(
-                    "{name} beats tomorrow = today at 5% (DM {}, {spread}; {per_seed})",
-                    p_text(d.p_value)
-                ));
-            }
-            Some(d) if d.p_value < 0.05 => v.push(format!(
-                "{name} is worse than tomorrow = today (DM {}, {spread}; {per_seed})",
-                p_text(d.p_value)
-            )),
-            Some(d) => v.push(format!(
-                "{name} is not distinguishable from tomorrow = today (DM p = {:.2}, {spread}; {per_seed}){}",
-                d.p_value,
-                power_clause(m).map_or(String::new(), |c| format!("; {c}"))
-            )),
-            None => v.push(format!("{name}: no test against tomorrow = today possible")),
-        }
-        v.push(m.moves.sentence(&name));
-        if m.at_epoch_cap > 0 {
-            v.push(format!(
-                "caution: {} of {} {name} jobs ran to the --epochs cap ({epochs_cap}) instead of stopping early: not converged, so more epochs could change these figures",
-                m.at_epoch_cap, m.jobs
-            ));
-        }
-        for (fold, checks) in &m.leakage {
-            for c in checks.iter().filter(|c| !c.passed()) {
-                v.push(c.sentence(&format!("{name} fold {}", fold + 1)));
-            }
-        }
-        let all: Vec<&LeakCheck> = m.leakage.iter().flat_map(|(_, c)| c).collect();
-        if !all.is_empty() && all.iter().all(|c| c.passed()) {
-            v.push(format!(
-                "leakage check PASS for {name} in all {} folds: with the future replaced from mid-test and from mid-validation, everything computed before the change was identical bit for bit ({} figures, {:.0} s)",
-                m.leakage.len(),
-                all.iter().map(|c| c.compared).sum::<usize>(),
-                all.iter().map(|c| c.seconds).sum::<f64>()
-            ));
-        }
+        v.extend(model_verdicts(m, seeds, spread, epochs_cap));
     }
-    if beaters.is_empty() {
-        let clauses: Vec<String> = models
-            .iter()
-            .filter_map(|m| {
-                let name = upper(m.model);
-                m.power.last().map(|_| match m.detectable_skill {
-                    Some(s) => format!("{s:.3} or more ({name})"),
-                    None => format!(
-                        "nothing up to {:.3} ({name})",
-                        m.power.last().map_or(f64::NAN, |p| p.planted_skill)
-                    ),
-                })
-            })
-            .collect();
-        let power = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; power control: with these settings one seed detects a planted skill of {}",
-                clauses.join(", ")
-            )
-        };
-        v.push(match models {
-            [one] => format!("{} does not beat tomorrow = today at 5%{power}", upper(one.model)),
-            [_, _] => format!("neither model beats tomorrow = today at 5%{power}"),
-            _ => format!("no model beats tomorrow = today at 5%{power}"),
-        });
+    let beats_naive = |m: &ModelSummary| m.dm_vs_naive.is_some_and(|d| d.p_value < 0.05 && d.statistic < 0.0);
+    if !models.iter().any(beats_naive) {
+        v.push(no_winner(models));
     }
     v
+}
+
+/// What the test of one pair of models says, and a caution when seeds spread wider than the
+/// gap between them.
+fn pair_verdicts(models: &[ModelSummary], pw: &Pairwise, seeds: usize, spread: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    let (a, b) = (upper(pw.first), upper(pw.second));
+    let per_seed = format!(
+        "{a} has the smaller RMSE on {} of {seeds} seeds; per-seed DM p: {}",
+        pw.first_wins,
+        p_list(&pw.per_seed)
+    );
+    v.push(match pw.dm {
+        Some(d) if d.p_value < 0.05 => {
+            let (win, lose) = if d.statistic < 0.0 { (&a, &b) } else { (&b, &a) };
+            format!(
+                "{win} beats {lose}: smaller squared errors (DM {}, {spread}; {per_seed})",
+                p_text(d.p_value)
+            )
+        }
+        Some(d) => {
+            format!("{a} and {b} are not distinguishable (DM p = {:.2}, {spread}; {per_seed})", d.p_value)
+        }
+        None => format!("{a} and {b} make identical errors; no test possible"),
+    });
+    let find = |k: ModelKind| models.iter().find(|m| m.model == k);
+    if let (Some(x), Some(y)) = (find(pw.first), find(pw.second)) {
+        let gap = (x.mean.rmse - y.mean.rmse).abs();
+        if seeds > 1 && x.sd.rmse.max(y.sd.rmse) > gap {
+            v.push(format!(
+                "caution: the spread across seeds (RMSE sd {:.4} for {a}, {:.4} for {b}) exceeds the gap between the models ({gap:.4}); other seeds could reverse the order",
+                x.sd.rmse, y.sd.rmse
+            ));
+        }
+    }
+    v
+}
+
+/// One model against naive, its moves, its epoch cap and its leakage check.
+fn model_verdicts(m: &ModelSummary, seeds: usize, spread: &str, epochs_cap: usize) -> Vec<String> {
+    let mut v = Vec::new();
+    let name = upper(m.model);
+    let wins = m
+        .per_seed_vs_naive
+        .iter()
+        .filter(|(_, t)| t.is_some_and(|t| t.statistic < 0.0 && t.p_value < 0.05))
+        .count();
+    let worse = m
+        .per_seed_vs_naive
+        .iter()
+        .filter(|(_, t)| t.is_some_and(|t| t.statistic > 0.0 && t.p_value < 0.05))
+        .count();
+    let per_seed = format!(
+        "{wins} of {seeds} seeds beat it alone at 5%{}; per-seed DM p: {}",
+        match worse {
+            0 => String::new(),
+            1 => ", 1 loses to it".to_string(),
+            k => format!(", {k} lose to it"),
+        },
+        p_list(&m.per_seed_vs_naive)
+    );
+    match m.dm_vs_naive {
+        Some(d) if d.p_value < 0.05 && d.statistic < 0.0 => {
+            v.push(format!(
+                "{name} beats tomorrow = today at 5% (DM {}, {spread}; {per_seed})",
+                p_text(d.p_value)
+            ));
+        }
+        Some(d) if d.p_value < 0.05 => v.push(format!(
+            "{name} is worse than tomorrow = today (DM {}, {spread}; {per_seed})",
+            p_text(d.p_value)
+        )),
+        Some(d) => v.push(format!(
+            "{name} is not distinguishable from tomorrow = today (DM p = {:.2}, {spread}; {per_seed}){}",
+            d.p_value,
+            power_clause(m).map_or(String::new(), |c| format!("; {c}"))
+        )),
+        None => v.push(format!("{name}: no test against tomorrow = today possible")),
+    }
+    v.push(m.moves.sentence(&name));
+    if m.at_epoch_cap > 0 {
+        v.push(format!(
+            "caution: {} of {} {name} jobs ran to the --epochs cap ({epochs_cap}) instead of stopping early: not converged, so more epochs could change these figures",
+            m.at_epoch_cap, m.jobs
+        ));
+    }
+    for (fold, checks) in &m.leakage {
+        for c in checks.iter().filter(|c| !c.passed()) {
+            v.push(c.sentence(&format!("{name} fold {}", fold + 1)));
+        }
+    }
+    let all: Vec<&LeakCheck> = m.leakage.iter().flat_map(|(_, c)| c).collect();
+    if !all.is_empty() && all.iter().all(|c| c.passed()) {
+        v.push(format!(
+            "leakage check PASS for {name} in all {} folds: with the future replaced from mid-test and from mid-validation, everything computed before the change was identical bit for bit ({} figures, {:.0} s)",
+            m.leakage.len(),
+            all.iter().map(|c| c.compared).sum::<usize>(),
+            all.iter().map(|c| c.seconds).sum::<f64>()
+        ));
+    }
+    v
+}
+
+/// The sentence when no model beats naive, with the skill the power control could detect.
+fn no_winner(models: &[ModelSummary]) -> String {
+    let clauses: Vec<String> = models
+        .iter()
+        .filter_map(|m| {
+            let name = upper(m.model);
+            m.power.last().map(|_| match m.detectable_skill {
+                Some(s) => format!("{s:.3} or more ({name})"),
+                None => format!(
+                    "nothing up to {:.3} ({name})",
+                    m.power.last().map_or(f64::NAN, |p| p.planted_skill)
+                ),
+            })
+        })
+        .collect();
+    let power = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; power control: with these settings one seed detects a planted skill of {}",
+            clauses.join(", ")
+        )
+    };
+    match models {
+        [one] => format!("{} does not beat tomorrow = today at 5%{power}", upper(one.model)),
+        [_, _] => format!("neither model beats tomorrow = today at 5%{power}"),
+        _ => format!("no model beats tomorrow = today at 5%{power}"),
+    }
 }

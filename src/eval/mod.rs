@@ -3,12 +3,14 @@
 pub mod bands;
 pub mod compare;
 pub mod diagnostics;
+pub mod evaluation;
 pub mod horizon;
 pub mod intervals;
 pub mod leakage;
 pub mod metrics;
 pub mod stats;
 
+pub use evaluation::Evaluation;
 pub use metrics::{skill, Metrics};
 
 /// The naive forecast ("tomorrow = today"): the prediction for row `t` is the price at `t - 1`.

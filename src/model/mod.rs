@@ -33,12 +33,14 @@ impl Cell {
 
 /// Which network to train: a cell on libtorch's fused kernels, or the same cell written
 /// gate by gate from tensor primitives (`-scratch`, for teaching and checking).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
     Lstm,
     Gru,
+    /// The LSTM written gate by gate (same network, slower; see `gates`)
     LstmScratch,
+    /// The GRU written gate by gate
     GruScratch,
 }
 

@@ -3,6 +3,8 @@
 pub mod bands;
 pub mod compare_plots;
 pub mod files;
+pub mod forecast_table;
 pub mod heatmap;
 pub mod lines;
 pub mod plots;
+pub mod stock_tables;

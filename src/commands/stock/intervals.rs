@@ -7,8 +7,10 @@ use std::path::Path;
 use anyhow::Result;
 use serde_json::json;
 
-use super::{stem, Evaluation, Job};
+use super::Job;
+use crate::config::file_stem;
 use crate::eval::bands::{self, Method};
+use crate::eval::Evaluation;
 use crate::model::Net;
 use crate::pipeline::{self, MultiStep};
 use crate::report::bands::{band_png, BandChart};
@@ -122,7 +124,7 @@ pub(super) fn charts(job: &Job, e: &Evaluation, ms: &MultiStep, out: &Path) -> R
     let chart = BandChart {
         title: format!(
             "{} {}: {:.0}% band one day ahead on the test days ({})",
-            stem(&cfg.csv),
+            file_stem(&cfg.csv),
             cfg.model.name().to_uppercase(),
             cfg.interval * 100.0,
             cfg.interval_method.name()
@@ -169,7 +171,7 @@ pub(super) fn charts(job: &Job, e: &Evaluation, ms: &MultiStep, out: &Path) -> R
     }
     lines_png(
         &out.join("reliability.png"),
-        &format!("{} {}: realised against nominal coverage on the test days", stem(&cfg.csv), name),
+        &format!("{} {}: realised against nominal coverage on the test days", file_stem(&cfg.csv), name),
         ("nominal coverage (%)", "realised coverage (%)"),
         &lines,
         None,

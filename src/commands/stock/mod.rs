@@ -8,63 +8,21 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
-use chrono::NaiveDate;
 use serde_json::json;
 use tch::{nn, Device};
 
 use crate::bundle::{self, ModelCard, TrainingData};
-use crate::config::StockConfig;
+use crate::config::{file_stem, StockConfig};
 use crate::data::features::raw_columns;
-use crate::data::{load_prices, Dataset, Plant, PriceSeries, Split};
-use crate::eval::diagnostics::{move_profile, MoveProfile};
+use crate::data::{Dataset, Plant, PriceSeries, Split};
 use crate::eval::horizon::StepScore;
 use crate::eval::leakage::LeakCheck;
-use crate::eval::metrics::up_share;
-use crate::eval::{naive_forecast, skill, Metrics};
+use crate::eval::Evaluation;
 use crate::forecast::Forecaster;
 use crate::model::Net;
 use crate::pipeline;
-use crate::report::{files, plots};
+use crate::report::{files, plots, stock_tables};
 use crate::train::History;
-
-/// The tch crate version this build uses (Cargo.toml pins it to the libtorch in `.venv`).
-pub const TCH_VERSION: &str = "0.24";
-
-/// Forecasts and scores on the test part, in price units.
-pub struct Evaluation {
-    pub dates: Vec<NaiveDate>,
-    pub actual: Vec<f64>,
-    pub predicted: Vec<f64>,
-    pub naive: Vec<f64>,
-    pub model: Metrics,
-    pub baseline: Metrics,
-    pub skill: Option<f64>,
-    pub up_share: f64,
-    /// The lag detector: what the predicted moves have to do with the actual ones.
-    pub moves: MoveProfile,
-}
-
-impl Evaluation {
-    fn new(series: &PriceSeries, data: &Dataset, predicted: Vec<f64>) -> Self {
-        let rows = data.test.rows.clone();
-        let actual = series.values[rows.clone()].to_vec();
-        let naive = naive_forecast(&series.values, rows.clone());
-        let moves = move_profile(&predicted, &series.values, &rows.clone().collect::<Vec<_>>());
-        let model = Metrics::compute(&predicted, &actual, &naive);
-        let baseline = Metrics::compute(&naive, &actual, &naive);
-        Evaluation {
-            dates: series.dates[rows].to_vec(),
-            skill: skill(model.rmse, baseline.rmse),
-            up_share: up_share(&actual, &naive),
-            moves,
-            actual,
-            predicted,
-            naive,
-            model,
-            baseline,
-        }
-    }
-}
 
 /// What a finished `stock` run reports back (also written to the output folder).
 pub struct StockOutcome {
@@ -88,12 +46,9 @@ pub struct Job {
 pub fn prepare(cfg: &StockConfig) -> Result<Job> {
     cfg.validate()?;
     let mut cfg = cfg.clone();
+    let pipeline::Prepared { series, split, data, .. } = pipeline::prepare(&cfg)?;
+    // run.json and the bundle record the columns the features read
     cfg.load.columns = raw_columns(&cfg.features);
-    let series = load_prices(&cfg.csv, &cfg.load)?;
-    let spec = cfg.input_spec();
-    let split =
-        Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
-    let data = Dataset::build(&series, &split, &spec, cfg.horizon)?;
     files::check_out_dir(&cfg.out)?;
     let device = crate::device::resolve(cfg.device)?;
     let input_sha256 = files::sha256_file(&cfg.csv)?;
@@ -134,8 +89,12 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let (vs, net, history, test) = (&fitted.vs, &fitted.net, &fitted.history, &fitted.test);
     report_training(history);
 
-    let eval = Evaluation::new(series, data, pipeline::test_forecasts(&fitted, data, &series.values));
-    print_table(cfg, series, &eval);
+    let eval = Evaluation::new(
+        series,
+        data.test.rows.clone(),
+        pipeline::test_forecasts(&fitted, data, &series.values),
+    );
+    print!("{}", stock_tables::test_table(cfg.model.name(), &series.target_col, &eval));
     // the last test window, seen through the hand-written cell with the trained weights
     let last = test.x.narrow(0, test.len() - 1, 1);
     let traced = crate::model::gates::trace_last_layer(&net.cfg, vs, &last)?;
@@ -203,35 +162,13 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
         let o = execute(job)?;
         rows.push((job.cfg.csv.display().to_string(), o));
     }
-    let mut csv = String::from("file,rows,model_rmse,naive_rmse,skill\n");
-    println!("\n{:<40} {:>7} {:>12} {:>12} {:>8}", "file", "rows", "model RMSE", "naive RMSE", "skill");
-    for (file, o) in &rows {
-        let skill = o.eval.skill.map_or("n/a".into(), |s| format!("{s:+.3}"));
-        println!(
-            "{file:<40} {:>7} {:>12.4} {:>12.4} {skill:>8}",
-            o.rows, o.eval.model.rmse, o.eval.baseline.rmse
-        );
-        let skill_csv = o.eval.skill.map_or(String::new(), |s| format!("{s:.6}"));
-        csv += &format!(
-            "{},{},{:.6},{:.6},{skill_csv}\n",
-            csv_field(file),
-            o.rows,
-            o.eval.model.rmse,
-            o.eval.baseline.rmse
-        );
-    }
+    let rows: Vec<(String, usize, &Evaluation)> =
+        rows.iter().map(|(f, o)| (f.clone(), o.rows, &o.eval)).collect();
+    print!("{}", stock_tables::summary_table(&rows));
+    let csv = stock_tables::summary_csv(&rows);
     files::write_atomic(&summary_dir.join("summary.csv"), csv.as_bytes())?;
     println!("wrote {}", summary_dir.join("summary.csv").display());
     Ok(())
-}
-
-/// Quotes a CSV field when it needs it.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn describe(job: &Job) {
@@ -267,41 +204,6 @@ fn report_training(h: &History) {
         h.best_epoch,
         h.val_loss[h.best_epoch - 1]
     );
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |v| format!("{:.1}%", v * 100.0))
-}
-
-fn print_table(cfg: &StockConfig, series: &PriceSeries, e: &Evaluation) {
-    println!(
-        "\ntest period {} .. {} ({} days), one day ahead, {} in price units:",
-        e.dates[0],
-        e.dates[e.dates.len() - 1],
-        e.dates.len(),
-        series.target_col
-    );
-    println!("{:<26} {:>10} {:>10} {:>8} {:>10}", "forecast", "RMSE", "MAE", "MAPE", "direction");
-    let row = |name: &str, m: &Metrics| {
-        let mape = m.mape.map_or("n/a".into(), |v| format!("{v:.2}%"));
-        println!("{name:<26} {:>10.4} {:>10.4} {mape:>8} {:>10}", m.rmse, m.mae, pct(m.directional_accuracy));
-    };
-    row(cfg.model.name(), &e.model);
-    row("naive (tomorrow = today)", &e.baseline);
-    match e.skill {
-        Some(s) if s > 0.0 => {
-            println!("skill vs naive: {s:+.3} (the model's RMSE is {:.1}% below naive)", s * 100.0)
-        }
-        Some(s) => {
-            println!("skill vs naive: {s:+.3} (the model does NOT beat tomorrow = today on these days)")
-        }
-        None => println!("skill vs naive: n/a (naive is exact on these days)"),
-    }
-    println!(
-        "direction: naive never calls a move; a coin scores about 50%, \"always up\" scores {:.1}% here",
-        e.up_share * 100.0
-    );
-    println!("moves: {}", e.moves.sentence(&cfg.model.name().to_uppercase()));
 }
 
 /// The facts `run.json` records.
@@ -348,13 +250,9 @@ fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
         interval_level: cfg.interval,
         intervals: r.ms.next.clone(),
         check_forecast,
-        versions: versions(),
+        versions: crate::versions::record(),
     };
     bundle::save(&cfg.out.join("model"), &card, vs)
-}
-
-fn versions() -> serde_json::Value {
-    json!({"lstm_stock": env!("CARGO_PKG_VERSION"), "tch": TCH_VERSION, "libtorch": env!("LIBTORCH_VERSION")})
 }
 
 fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
@@ -368,7 +266,7 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
     plots::prediction_png(
         &out.join("prediction.png"),
         &plots::PredictionChart {
-            title: format!("{} {}", stem(&cfg.csv), series.target_col),
+            title: format!("{} {}", file_stem(&cfg.csv), series.target_col),
             y_label: format!("{} (price)", series.target_col),
             model_label: label,
             dates: d,
@@ -382,13 +280,13 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
         },
     )?;
     let h = r.history;
-    let title = format!("{} {} training loss", stem(&cfg.csv), cfg.model.name().to_uppercase());
+    let title = format!("{} {} training loss", file_stem(&cfg.csv), cfg.model.name().to_uppercase());
     plots::loss_png(&out.join("loss.png"), &title, &h.train_loss, &h.val_loss, h.best_epoch)?;
     let last = e.dates.len() - 1;
     let window_start = series.dates[r.job.data.test.rows.end - 1 - cfg.window];
     let title = format!(
         "{} {} last layer over the input window {} .. {} (forecast for {})",
-        stem(&cfg.csv),
+        file_stem(&cfg.csv),
         cfg.model.name().to_uppercase(),
         window_start,
         series.dates[r.job.data.test.rows.end - 2],
@@ -401,7 +299,7 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
         &out.join("horizon.png"),
         &format!(
             "{} {}: error by forecast step on the test days ({})",
-            stem(&cfg.csv),
+            file_stem(&cfg.csv),
             cfg.model.name().to_uppercase(),
             if cfg.horizon > 1 { format!("direct, {}-day head", cfg.horizon) } else { "recursive".into() }
         ),
@@ -420,22 +318,10 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
         ],
         None,
     )?;
-    files::write_atomic(&out.join("predictions.csv"), predictions_csv(e).as_bytes())?;
+    files::write_atomic(&out.join("predictions.csv"), stock_tables::predictions_csv(e).as_bytes())?;
     files::write_json(&out.join("metrics.json"), &metrics_json(r, e))?;
     files::write_json(&out.join("run.json"), &run_json(r, started)?)?;
     Ok(())
-}
-
-pub(super) fn stem(p: &Path) -> String {
-    p.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned())
-}
-
-fn predictions_csv(e: &Evaluation) -> String {
-    let mut s = String::from("date,actual,predicted,naive\n");
-    for i in 0..e.dates.len() {
-        s += &format!("{},{:.6},{:.6},{:.6}\n", e.dates[i], e.actual[i], e.predicted[i], e.naive[i]);
-    }
-    s
 }
 
 fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
@@ -501,7 +387,7 @@ fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
             "interrupted": h.interrupted,
             "epoch_seconds": h.epoch_seconds,
         },
-        "versions": versions(),
+        "versions": crate::versions::record(),
         "device": crate::device::name(r.job.device),
         "reproducibility": pipeline::numeric_setup(),
         "threads": crate::engine::threads::libtorch(),

@@ -1,0 +1,99 @@
+//! The tables of `stock`: the console table of a test period, `predictions.csv`, and the
+//! summary of a run over several files (console and `summary.csv`).
+
+use std::fmt::Write;
+
+use crate::eval::{Evaluation, Metrics};
+
+/// `writeln!` into a String, which cannot fail.
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// The console table of a test period: the model and naive side by side, the skill and what
+/// the moves say.
+pub fn test_table(model: &str, target_col: &str, e: &Evaluation) -> String {
+    let mut out = String::new();
+    outln!(
+        out,
+        "\ntest period {} .. {} ({} days), one day ahead, {} in price units:",
+        e.dates[0],
+        e.dates[e.dates.len() - 1],
+        e.dates.len(),
+        target_col
+    );
+    outln!(out, "{:<26} {:>10} {:>10} {:>8} {:>10}", "forecast", "RMSE", "MAE", "MAPE", "direction");
+    let row = |out: &mut String, name: &str, m: &Metrics| {
+        let mape = m.mape.map_or("n/a".into(), |v| format!("{v:.2}%"));
+        outln!(
+            out,
+            "{name:<26} {:>10.4} {:>10.4} {mape:>8} {:>10}",
+            m.rmse,
+            m.mae,
+            pct(m.directional_accuracy)
+        );
+    };
+    row(&mut out, model, &e.model);
+    row(&mut out, "naive (tomorrow = today)", &e.baseline);
+    match e.skill {
+        Some(s) if s > 0.0 => {
+            outln!(out, "skill vs naive: {s:+.3} (the model's RMSE is {:.1}% below naive)", s * 100.0)
+        }
+        Some(s) => {
+            outln!(out, "skill vs naive: {s:+.3} (the model does NOT beat tomorrow = today on these days)")
+        }
+        None => outln!(out, "skill vs naive: n/a (naive is exact on these days)"),
+    }
+    outln!(
+        out,
+        "direction: naive never calls a move; a coin scores about 50%, \"always up\" scores {:.1}% here",
+        e.up_share * 100.0
+    );
+    outln!(out, "moves: {}", e.moves.sentence(&model.to_uppercase()));
+    out
+}
+
+/// `predictions.csv`: date, actual, the model's forecast and naive's.
+pub fn predictions_csv(e: &Evaluation) -> String {
+    let mut s = String::from("date,actual,predicted,naive\n");
+    for i in 0..e.dates.len() {
+        s += &format!("{},{:.6},{:.6},{:.6}\n", e.dates[i], e.actual[i], e.predicted[i], e.naive[i]);
+    }
+    s
+}
+
+/// The console summary of a run over several files: `(file, rows, evaluation)` each.
+pub fn summary_table(rows: &[(String, usize, &Evaluation)]) -> String {
+    let mut out = String::new();
+    outln!(out, "\n{:<40} {:>7} {:>12} {:>12} {:>8}", "file", "rows", "model RMSE", "naive RMSE", "skill");
+    for (file, n, e) in rows {
+        let skill = e.skill.map_or("n/a".into(), |s| format!("{s:+.3}"));
+        outln!(out, "{file:<40} {n:>7} {:>12.4} {:>12.4} {skill:>8}", e.model.rmse, e.baseline.rmse);
+    }
+    out
+}
+
+/// `summary.csv` of a run over several files.
+pub fn summary_csv(rows: &[(String, usize, &Evaluation)]) -> String {
+    let mut csv = String::from("file,rows,model_rmse,naive_rmse,skill\n");
+    for (file, n, e) in rows {
+        let skill = e.skill.map_or(String::new(), |s| format!("{s:.6}"));
+        csv += &format!("{},{n},{:.6},{:.6},{skill}\n", csv_field(file), e.model.rmse, e.baseline.rmse);
+    }
+    csv
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
