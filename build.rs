@@ -30,7 +30,7 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=LIBTORCH_VERSION={version}");
     // MKL's sgemm_, exported by the x86-64 PyPI builds of libtorch_cpu, lets the hand-written
-    // GRU step multiply without a libtorch call per step (src/model/kernels.rs)
+    // GRU step multiply without a libtorch call per step (src/engine/kernels.rs)
     println!("cargo:rustc-check-cfg=cfg(mkl_sgemm)");
     let cpu = Path::new(&lib).join("libtorch_cpu.so");
     let exports_sgemm = std::process::Command::new("nm")

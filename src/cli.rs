@@ -218,6 +218,10 @@ impl CompareArgs {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        if self.seeds > config::limits::COUNT {
+            // refused before the list of seeds is built
+            crate::bail_input!("--seeds {}: at most {}", self.seeds, config::limits::COUNT);
+        }
         let csv = self.csv.clone().unwrap_or_default();
         let out = self.out.clone().unwrap_or_else(|| config::default_out(&csv, "compare"));
         let features = parse_list(&self.flags.features)?;
@@ -229,7 +233,7 @@ impl CompareArgs {
                 features,
                 out.clone(),
             ),
-            seeds: (0..self.seeds as u64).map(|k| self.flags.seed + k).collect(),
+            seeds: (0..self.seeds as u64).map(|k| self.flags.seed.wrapping_add(k)).collect(),
             models,
             folds: self.folds,
             sanity: self.sanity,
@@ -399,6 +403,15 @@ impl TrainFlags {
             out,
         }
     }
+}
+
+/// clap's message for a command line it cannot parse, on one line as every other error: the
+/// text before its usage and help hints, lines joined (`error: invalid value 'x' for '--window
+/// <WINDOW>': invalid digit found in string`).
+pub fn one_line(clap_message: &str) -> String {
+    let body = clap_message.split("\n\nUsage:").next().unwrap_or(clap_message);
+    let body = body.split("\n\nFor more information").next().unwrap_or(body);
+    body.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl StockArgs {

@@ -15,6 +15,34 @@ use crate::eval::bands::Method;
 use crate::model::ModelKind;
 use crate::train::TrainConfig;
 
+/// Upper bounds of sizes and counts. Beyond them a run could not finish in any reasonable time
+/// or fit in any machine's memory; each is refused naming its flag, instead of being left to an
+/// allocation failure inside libtorch or a run that never ends. (Memory within them is checked
+/// against the machine once the file's length is known: `pipeline::check_memory`.)
+pub mod limits {
+    pub const EPOCHS: usize = 100_000;
+    pub const HIDDEN: i64 = 65_536;
+    pub const LAYERS: i64 = 64;
+    pub const WINDOW: usize = 100_000;
+    pub const BATCH: usize = 1 << 24;
+    pub const THREADS: usize = 4096;
+    pub const HORIZON: usize = 1000;
+    /// `predict --days`: ten years of trading days.
+    pub const DAYS: usize = 2520;
+    /// `--seeds`, `--folds`, `--repeat`, `--periods`, `--jobs`.
+    pub const COUNT: usize = 1000;
+    /// `sine --period`.
+    pub const PERIOD: usize = 100_000;
+}
+
+/// Refuses `value` of `flag` above `max`.
+fn at_most<T: PartialOrd + std::fmt::Display>(flag: &str, value: T, max: T) -> Result<()> {
+    if value > max {
+        bail_input!("{flag} {value}: at most {max}");
+    }
+    Ok(())
+}
+
 /// Settings of `lstm-stock stock`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StockConfig {
@@ -133,6 +161,14 @@ impl StockConfig {
         if self.threads == Some(0) {
             bail_input!("--threads 0: must be at least 1");
         }
+        at_most("--window", self.window, limits::WINDOW)?;
+        at_most("--hidden", self.hidden, limits::HIDDEN)?;
+        at_most("--layers", self.layers, limits::LAYERS)?;
+        at_most("--epochs", t.epochs, limits::EPOCHS)?;
+        at_most("--patience", t.patience, limits::EPOCHS)?;
+        at_most("--batch", t.batch, limits::BATCH)?;
+        at_most("--horizon", self.horizon, limits::HORIZON)?;
+        at_most("--threads", self.threads.unwrap_or(1), limits::THREADS)?;
         Ok(())
     }
 }
@@ -187,7 +223,8 @@ impl StockPlan {
         let checked = |csv: PathBuf| -> Result<StockConfig> {
             let dir = match (out, single) {
                 (Some(o), true) => o.to_path_buf(),
-                _ => root.join(format!("{}-{model}", file_stem(&csv))),
+                (Some(o), false) => o.join(format!("{}-{model}", file_stem(&csv))),
+                (None, _) => default_out(&csv, model.name()),
             };
             let cfg = config(csv, dir);
             cfg.validate()?;
@@ -209,7 +246,7 @@ pub struct CompareConfig {
     pub models: Vec<ModelKind>,
     pub seeds: Vec<u64>,
     pub folds: usize,
-    /// Leakage check and power control (extra jobs, see [`Variant`]).
+    /// Leakage check and power control (extra jobs, see `commands::compare::Variant`).
     pub sanity: bool,
     /// Worker processes on this machine.
     pub jobs: usize,
@@ -231,6 +268,9 @@ impl CompareConfig {
         if self.jobs == 0 {
             bail_input!("--jobs 0: must be at least 1");
         }
+        at_most("--seeds", self.seeds.len(), limits::COUNT)?;
+        at_most("--folds", self.folds, limits::COUNT)?;
+        at_most("--jobs", self.jobs, limits::COUNT)?;
         Ok(())
     }
 }
@@ -261,6 +301,7 @@ impl PredictConfig {
         if self.days == 0 {
             bail_input!("--days 0: must be at least 1");
         }
+        at_most("--days", self.days, limits::DAYS)?;
         for &l in &self.levels {
             if !(l > 0.0 && l < 1.0) {
                 bail_input!("--interval {l}: must be between 0 and 1, for example 0.9 or 0.8,0.95");
@@ -288,6 +329,8 @@ impl TrendConfig {
         if self.repeat == 0 {
             bail_input!("--repeat 0: must be at least 1");
         }
+        at_most("--epochs", self.epochs, limits::EPOCHS)?;
+        at_most("--repeat", self.repeat, limits::COUNT)?;
         Ok(())
     }
 }
@@ -319,11 +362,15 @@ impl SineConfig {
         if self.periods == 0 {
             bail_input!("--periods 0: must be at least 1");
         }
+        at_most("--epochs", self.epochs, limits::EPOCHS)?;
+        at_most("--period", self.period, limits::PERIOD)?;
+        at_most("--periods", self.periods, limits::COUNT)?;
         let train = Self::TRAIN_PERIODS * self.period;
         if self.window == 0 || self.window >= train {
             bail_input!(
-                "--window {}: must be at least 1 and shorter than the {train} training steps (12 periods of --period {})",
+                "--window {}: must be at least 1 and shorter than the {train} training steps ({} periods of --period {})",
                 self.window,
+                Self::TRAIN_PERIODS,
                 self.period
             );
         }
@@ -370,6 +417,12 @@ impl BenchConfig {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             bail_input!("--lr {}: must be a positive number such as 0.001", self.lr);
         }
+        at_most("--epochs", self.epochs, limits::EPOCHS)?;
+        at_most("--hidden", self.hidden, limits::HIDDEN)?;
+        at_most("--layers", self.layers, limits::LAYERS)?;
+        at_most("--window", self.window, limits::WINDOW)?;
+        at_most("--batch", self.batch, limits::BATCH)?;
+        at_most("--threads", self.threads.unwrap_or(1), limits::THREADS)?;
         Ok(())
     }
 }

@@ -25,6 +25,31 @@ pub fn resolve(choice: DeviceChoice) -> Result<Device> {
     }
 }
 
+/// Memory this machine can give a new allocation now, in bytes (`MemAvailable`, Linux); `None`
+/// where it cannot be read.
+pub fn available_memory() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// `1.2 GB`, `340 MB`: a byte count for a message.
+pub fn bytes_text(b: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = b;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
 /// A short name for reports: `cpu` or `cuda:0`.
 pub fn name(device: Device) -> String {
     match device {

@@ -11,7 +11,14 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     lstm_stock::device::keep_freed_memory();
-    let cli = lstm_stock::cli::Cli::parse();
+    let cli = match lstm_stock::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            eprintln!("{}", lstm_stock::cli::one_line(&e.to_string()));
+            std::process::exit(2);
+        }
+    };
     if let Err(err) = cli.into_command().and_then(lstm_stock::commands::run) {
         eprintln!("error: {err:#}");
         std::process::exit(lstm_stock::error::exit_code(&err));

@@ -36,9 +36,26 @@ pub fn prepare(cfg: &StockConfig) -> Result<Prepared> {
     let spec = cfg.input_spec();
     let split =
         Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
+    check_memory(cfg, series.len())?;
     let t1 = std::time::Instant::now();
     let data = Dataset::build(&series, &split, &spec, cfg.horizon)?;
     Ok(Prepared { series, split, data, load_seconds, window_seconds: t1.elapsed().as_secs_f64() })
+}
+
+/// Refuses `cfg` on a file of `rows` rows when training it would not fit in this machine's free
+/// memory (see [`train::memory_estimate`]).
+pub fn check_memory(cfg: &StockConfig, rows: usize) -> Result<()> {
+    let spec = cfg.input_spec();
+    let model = ModelConfig {
+        kind: cfg.model,
+        input: spec.channels() as i64,
+        hidden: cfg.hidden,
+        layers: cfg.layers,
+        dropout: cfg.dropout,
+    };
+    let need =
+        train::memory_estimate(&model, cfg.horizon, rows, spec.window, spec.channels(), cfg.train.batch);
+    train::check_memory(need, crate::device::available_memory())
 }
 
 /// A network built for a dataset, not trained yet.

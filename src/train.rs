@@ -58,6 +58,49 @@ impl Samples {
     }
 }
 
+/// What training a network of size `model` with a head of `horizon` outputs would hold in
+/// memory, roughly, in bytes: `(network, data)`. The network: weights, gradients, Adam's two
+/// moments and the best epoch's copy (5 float32 copies of every parameter), plus the larger of
+/// the activations a training batch keeps for its backward pass (every layer's gates and states
+/// at every step) and those of one prediction chunk of up to 4096 windows (one layer at a
+/// time, nothing kept). The data: `samples` windows of `window` days by `channels`, held twice
+/// (the windows and their tensors). An estimate to refuse the impossible with, not a budget.
+pub fn memory_estimate(
+    model: &crate::model::ModelConfig,
+    horizon: usize,
+    samples: usize,
+    window: usize,
+    channels: usize,
+    batch: usize,
+) -> (f64, f64) {
+    let f = 4.0; // bytes per float32
+    let params = model.param_count(horizon);
+    let per_step = (model.hidden as f64) * (model.kind.gates() as f64 + 2.0) * f;
+    let training = 2.0 * batch as f64 * window as f64 * model.layers as f64 * per_step;
+    let prediction = samples.min(4096) as f64 * window as f64 * per_step;
+    let data = 2.0 * samples as f64 * (window as f64 * channels as f64 + horizon as f64) * f;
+    (5.0 * params * f + training.max(prediction), data)
+}
+
+/// Refuses a training run whose [`memory_estimate`] exceeds `available` bytes (what the machine
+/// has free; `None`: unknown, nothing is refused), naming the estimate, what the machine has and
+/// the flags that size it.
+pub fn check_memory(need: (f64, f64), available: Option<f64>) -> Result<()> {
+    let Some(free) = available else { return Ok(()) };
+    let (network, data) = need;
+    if network + data > free {
+        use crate::device::bytes_text;
+        crate::bail_input!(
+            "training would need about {} of memory (network and its training state {}, input windows {}), and this machine has {} free; use a smaller --hidden, --layers, --window or --batch, or a shorter file",
+            bytes_text(network + data),
+            bytes_text(network),
+            bytes_text(data),
+            bytes_text(free)
+        );
+    }
+    Ok(())
+}
+
 /// What happened during training, per epoch (losses are MSE on the scaled target).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct History {
@@ -109,8 +152,13 @@ pub fn fit_until(
     let _split = engine::threads::SplitScope::enter(parts);
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
-        let train_loss =
-            run_epoch(net, &mut opt, train, cfg.batch, Some(cfg.clip), stop, ReadBack::Epoch, parts);
+        let train_loss = run_epoch(
+            net,
+            &mut opt,
+            train,
+            EpochPlan { batch: cfg.batch, clip: Some(cfg.clip), read_back: ReadBack::Epoch, parts },
+            stop,
+        );
         if stop() {
             // the epoch was cut short: keep the best complete epoch so far
             hist.interrupted = true;
@@ -171,19 +219,11 @@ pub fn fit_fixed(net: &Net, vs: &nn::VarStore, train: &Samples, cfg: &FixedEpoch
     let parts = engine::parts_for(cfg.batch, train.x.device());
     let _split = engine::threads::SplitScope::enter(parts);
     let read_back = if cfg.read_each_batch { ReadBack::Batch } else { ReadBack::Epoch };
+    let plan = EpochPlan { batch: cfg.batch, clip: cfg.clip, read_back, parts };
     let mut run = FixedRun { last_loss: f64::NAN, epoch_seconds: Vec::with_capacity(cfg.epochs) };
     for _ in 0..cfg.epochs {
         let start = Instant::now();
-        run.last_loss = run_epoch(
-            net,
-            &mut opt,
-            train,
-            cfg.batch,
-            cfg.clip,
-            &crate::interrupt::requested,
-            read_back,
-            parts,
-        );
+        run.last_loss = run_epoch(net, &mut opt, train, plan, &crate::interrupt::requested);
         run.epoch_seconds.push(start.elapsed().as_secs_f64());
     }
     Ok(run)
@@ -196,17 +236,24 @@ enum ReadBack {
     Batch,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How one epoch runs: mini-batch size, clipping, when the loss comes back to the host, and
+/// how many threads each batch is split over.
+#[derive(Clone, Copy)]
+struct EpochPlan {
+    batch: usize,
+    clip: Option<f64>,
+    read_back: ReadBack,
+    parts: usize,
+}
+
 fn run_epoch(
     net: &Net,
     opt: &mut nn::Optimizer,
     s: &Samples,
-    batch: usize,
-    clip: Option<f64>,
+    plan: EpochPlan,
     stop: &dyn Fn() -> bool,
-    read_back: ReadBack,
-    parts: usize,
 ) -> f64 {
+    let EpochPlan { batch, clip, read_back, parts } = plan;
     let n = s.len();
     let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
     let mut host_sum = 0.0;
@@ -279,6 +326,28 @@ fn progress_bar(len: u64, label: &str) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memory_check_refuses_what_does_not_fit_and_says_how_much() {
+        let model = crate::model::ModelConfig {
+            kind: crate::model::ModelKind::Lstm,
+            input: 1,
+            hidden: 64,
+            layers: 2,
+            dropout: 0.0,
+        };
+        let need = memory_estimate(&model, 1, 1200, 60, 1, 64);
+        // the default network on AAPL's length: tens of megabytes at most
+        assert!(need.0 > 1e6 && need.0 < 1e9 && need.1 > 1e5 && need.1 < 1e8, "{need:?}");
+        assert!(check_memory(need, Some(16e9)).is_ok());
+        assert!(check_memory(need, None).is_ok(), "unknown memory refuses nothing");
+        // a machine with 1 MB free refuses it, naming the estimate and what it has
+        let e = format!("{:#}", check_memory(need, Some(1e6)).unwrap_err());
+        assert!(e.contains("training would need about") && e.contains("1.0 MB free"), "{e}");
+        // a network whose weights alone exceed any machine
+        let huge = crate::model::ModelConfig { hidden: 60_000, layers: 60, ..model };
+        assert!(check_memory(memory_estimate(&huge, 1, 1200, 60, 1, 64), Some(1e12)).is_err());
+    }
     use crate::model::{ModelConfig, ModelKind};
 
     fn tiny_data() -> (Samples, Samples) {

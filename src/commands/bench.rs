@@ -48,6 +48,10 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
             cfg.window
         );
     }
+    let model =
+        ModelConfig { kind: cfg.model, input: 1, hidden: cfg.hidden, layers: cfg.layers, dropout: 0.0 };
+    let need = crate::train::memory_estimate(&model, 1, n, cfg.window, 1, cfg.batch);
+    crate::train::check_memory(need, crate::device::available_memory())?;
     let scaler = MinMaxScaler::fit(&series.values[..n_train]);
     let s: Vec<f32> = series.values.iter().map(|&v| scaler.transform(v) as f32).collect();
     let (x, y) = make_windows(&s, cfg.window, cfg.window..n_train);
@@ -57,10 +61,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
 
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(device);
-    let net = Net::new(
-        &vs.root(),
-        ModelConfig { kind: cfg.model, input: 1, hidden: cfg.hidden, layers: cfg.layers, dropout: 0.0 },
-    );
+    let net = Net::new(&vs.root(), model);
     let setup_s = process_age_s();
 
     let t_train = Instant::now();

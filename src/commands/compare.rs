@@ -5,7 +5,7 @@
 //! test blocks, and each block's model and scaler are fitted on the rows before it only.
 //! Jobs are independent, so they can run in several processes (`--jobs`) or on several
 //! machines (`--shard i/N`, then `--merge`); this module runs jobs and collects their results,
-//! `compare_report` turns results into figures, tests and verdicts.
+//! `compare_report` pools them into the figures, tests and verdicts of `eval::compare`.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,7 @@ use crate::report::files;
 
 pub use super::compare_jobs::{read_shards, run_all, run_shard_to_file, worker};
 pub use crate::config::CompareConfig;
+use crate::config::StockConfig;
 pub use crate::data::split::{plan_folds, Fold};
 
 /// One (model, seed, fold) job.
@@ -139,6 +140,9 @@ impl Plan {
         let series = load_prices(&cfg.base.csv, &load)?;
         let spec = cfg.base.input_spec();
         spec.target.check(&series)?;
+        for &m in &cfg.models {
+            pipeline::check_memory(&StockConfig { model: m, ..cfg.base.clone() }, series.len())?;
+        }
         let folds = plan_folds(
             series.len(),
             cfg.base.val_frac,

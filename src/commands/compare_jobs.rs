@@ -117,10 +117,21 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
                 );
             }
         }
+        shard.config.validate().map_err(|e| crate::error::input_error(format!("{}: {e:#}", p.display())))?;
+        for r in &shard.results {
+            let layout = results
+                .iter()
+                .chain(&shard.results)
+                .find(|q| q.key.variant == Variant::Main)
+                .map(band_layout);
+            check_result(r, &shard.folds, layout.as_deref()).map_err(|e| {
+                crate::error::input_error(format!("{}: job {}: {e}", p.display(), describe(&r.key)))
+            })?;
+        }
         results.extend(shard.results.iter().cloned());
         first.get_or_insert(shard);
     }
-    let first = first.expect("at least one shard");
+    let Some(first) = first else { bail_input!("--merge: no shard files read") };
     let c = &first.config;
     let expected = job_keys(&c.models, &c.seeds, first.folds.len(), c.sanity).len();
     let mut keys: Vec<String> = results.iter().map(|r| format!("{:?}", r.key)).collect();
@@ -292,45 +303,134 @@ pub fn describe(key: &JobKey) -> String {
     }
 }
 
+/// Steps, levels and methods of a job's bands, in order.
+fn band_layout(r: &JobResult) -> Vec<(usize, u64, Vec<crate::eval::bands::Method>)> {
+    r.bands.iter().map(|b| (b.step, b.level.to_bits(), b.model.iter().map(|m| m.method).collect())).collect()
+}
+
+/// What a merge relies on in a job's result: its fold exists, it forecasts exactly that fold's
+/// test days with finite numbers, its training history is whole, and its bands have the layout
+/// of the other main jobs' (`layout`, once one is known; a check's job has none). A hand-edited or truncated shard fails here,
+/// with the reason, instead of deep inside the report.
+fn check_result(
+    r: &JobResult,
+    folds: &[Fold],
+    layout: Option<&[(usize, u64, Vec<crate::eval::bands::Method>)]>,
+) -> std::result::Result<(), String> {
+    let fold = folds.get(r.key.fold).ok_or_else(|| format!("fold {} does not exist", r.key.fold + 1))?;
+    if !r.rows.iter().copied().eq(fold.val_end..fold.test_end) {
+        return Err("its rows are not its fold's test days".into());
+    }
+    if r.predicted.len() != r.rows.len() || r.predicted.iter().any(|v| !v.is_finite()) {
+        return Err("its forecasts are missing, extra or not finite".into());
+    }
+    let epochs = r.train_loss.len();
+    if epochs == 0 || r.val_loss.len() != epochs || !(1..=epochs).contains(&r.best_epoch) {
+        return Err("its training history is incomplete".into());
+    }
+    // only main jobs size bands; the checks' jobs carry none
+    let expected = if r.key.variant == Variant::Main { layout } else { Some(&[][..]) };
+    if expected.is_some_and(|l| band_layout(r) != l) {
+        return Err("its prediction bands differ in steps, levels or methods from the other jobs'".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::commands::compare::test_plan::plan;
+    use crate::eval::bands::StepLevel;
+    use crate::eval::intervals::IntervalScore;
 
     #[test]
     fn merge_refuses_a_job_that_is_not_part_of_the_comparison() {
         let dir = std::env::temp_dir().join(format!("lstm-stock-merge-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let plan = plan(&dir);
-        // every job's key, with empty results: merging checks keys, not figures
-        let result = |key: JobKey| JobResult {
-            key,
-            rows: vec![],
-            predicted: vec![],
-            epoch_seconds: vec![],
-            best_epoch: 1,
-            params: 0,
-            train_loss: vec![],
-            val_loss: vec![],
-            stopped_early: true,
-            weights: vec![],
-            scalers: vec![],
-            seconds: 0.0,
-            setup: Default::default(),
-            bands: vec![],
+        // every job's key, with well-formed placeholder results: merging checks keys and
+        // shapes, not figures
+        let result = |key: JobKey| {
+            let fold = plan.folds[key.fold];
+            JobResult {
+                key,
+                rows: (fold.val_end..fold.test_end).collect(),
+                predicted: vec![1.0; fold.test_end - fold.val_end],
+                epoch_seconds: vec![0.1],
+                best_epoch: 1,
+                params: 0,
+                train_loss: vec![0.1],
+                val_loss: vec![0.1],
+                stopped_early: true,
+                weights: vec![],
+                scalers: vec![],
+                seconds: 0.0,
+                setup: Default::default(),
+                bands: vec![],
+            }
         };
+        let shard_path = dir.join("shard-0-of-1.json");
         let write = |results: Vec<JobResult>| {
             let shard = plan.shard_file((0, 1), results).unwrap();
-            files::write_json(&dir.join("shard-0-of-1.json"), &shard).unwrap();
+            files::write_json(&shard_path, &shard).unwrap();
             read_shards(std::slice::from_ref(&dir))
         };
         let all: Vec<JobResult> = plan.jobs.iter().map(|&k| result(k)).collect();
         assert!(write(all.clone()).is_ok());
         // the same count, but one job swapped for another comparison's (a second seed)
-        let mut mixed = all;
+        let mut mixed = all.clone();
         mixed[0].key.seed = 99;
         let e = format!("{:#}", write(mixed).unwrap_err());
         assert!(e.contains("gru seed 99 fold 1") && e.contains("not part of this comparison"), "{e}");
+        // hand-edited shards: each fault is one line naming the file and what is wrong
+        type Plant = Box<dyn Fn(&mut Vec<JobResult>)>;
+        let planted: Vec<(&str, Plant)> = vec![
+            (
+                "its rows are not its fold's test days",
+                Box::new(|r| {
+                    r[0].rows.pop();
+                }),
+            ),
+            (
+                "its forecasts are missing",
+                Box::new(|r| {
+                    r[0].predicted.pop();
+                }),
+            ),
+            // JSON has no NaN: a non-finite forecast cannot even be read
+            ("not a compare shard file", Box::new(|r| r[0].predicted[0] = f64::NAN)),
+            ("training history is incomplete", Box::new(|r| r[0].train_loss.clear())),
+            ("training history is incomplete", Box::new(|r| r[0].best_epoch = 7)),
+            ("fold 5 does not exist", Box::new(|r| r[0].key.fold = 4)),
+            (
+                "bands differ",
+                Box::new(|r| {
+                    let score = IntervalScore {
+                        level: 0.9,
+                        days: 1,
+                        coverage: 1.0,
+                        mean_width: 1.0,
+                        interval_score: 1.0,
+                    };
+                    // on a leakage-check job, which sizes no band
+                    let check = r.iter_mut().find(|j| j.key.variant != Variant::Main).unwrap();
+                    check.bands = vec![StepLevel { step: 1, level: 0.9, model: vec![], naive: score }];
+                }),
+            ),
+        ];
+        for (expect, plant) in &planted {
+            let mut bad = all.clone();
+            plant(&mut bad);
+            let e = format!("{:#}", write(bad).unwrap_err());
+            assert!(e.contains("shard-0-of-1.json") && e.contains(expect), "{expect}: {e}");
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
+        // a shard whose comparison names no model
+        let mut shard = plan.shard_file((0, 1), all).unwrap();
+        shard.config.models.clear();
+        files::write_json(&shard_path, &shard).unwrap();
+        let e = format!("{:#}", read_shards(std::slice::from_ref(&dir)).unwrap_err());
+        assert!(e.contains("shard-0-of-1.json") && e.contains("--models"), "{e}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

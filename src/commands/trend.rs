@@ -54,7 +54,7 @@ pub fn run(cfg: &TrendConfig) -> Result<()> {
     println!("y {}", one_decimal(&seq[1..]));
     let mut runs = Vec::new();
     for k in 0..cfg.repeat as u64 {
-        let r = train_once(cfg.seed + k, cfg.epochs)?;
+        let r = train_once(cfg.seed.wrapping_add(k), cfg.epochs)?;
         println!("seed {}: predict on X: {}", r.seed, one_decimal(&r.predictions));
         println!(
             "seed {}: predict-1 (inputs {}): {}",

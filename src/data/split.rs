@@ -37,14 +37,21 @@ impl Split {
         let val_end = ((train_frac + val_frac) * len as f64).floor() as usize;
         let split = Split { train_end, val_end, len };
         if train_end <= lookback || val_end <= train_end || len <= val_end {
-            // smallest length that leaves each part at least one target day
-            let need = (1..)
+            // the smallest longer length that leaves each part at least one target day; the
+            // training part needs more than `lookback` rows and holds at most `train_frac * n`,
+            // so the search starts no lower than `lookback / train_frac` (a huge --window is
+            // answered at once), and it gives up after ten million lengths (a tiny share can need
+            // that many)
+            let from = ((lookback as f64 / train_frac).min(1e18) as usize).max(len + 1);
+            let need = (from..from.saturating_add(10_000_000))
                 .map(|n| (n, Self::new_unchecked(n, train_frac, val_frac)))
                 .find(|(_, s)| s.train_end > lookback && s.val_end > s.train_end && s.len > s.val_end)
-                .map(|(n, _)| n)
-                .unwrap_or(usize::MAX);
+                .map_or_else(
+                    || format!("more than {}", from.saturating_add(10_000_000)),
+                    |(n, _)| format!("at least {n}"),
+                );
             bail_input!(
-                "{source}: {len} usable rows are too few for --window {window} with a {:.0}/{:.0}/{:.0} train/validation/test split: need at least {need} rows; use a longer file or a smaller --window",
+                "{source}: {len} usable rows are too few for --window {window} with a {:.0}/{:.0}/{:.0} train/validation/test split: need {need} rows; use a longer file or a smaller --window",
                 train_frac * 100.0,
                 val_frac * 100.0,
                 test_frac * 100.0
@@ -154,6 +161,19 @@ mod tests {
         assert!(Split::new(88, 0.15, 0.15, 60, 0, "x").is_ok());
         assert!(Split::new(87, 0.15, 0.15, 60, 0, "x").is_err());
         assert!(Split::new(88, 0.15, 0.15, 60, 1, "x").is_err(), "a return needs one row more");
+    }
+
+    #[test]
+    fn a_huge_window_or_a_tiny_share_is_answered_at_once() {
+        // the rows needed, found without trying every length below them, and really the least
+        for (len, val_frac, window) in [(1260, 0.15, 1_000_000_000), (101, 1e-7, 5)] {
+            let e = format!("{:#}", Split::new(len, val_frac, 0.15, window, 0, "x").unwrap_err());
+            let need: usize =
+                e.split("need at least ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+            assert!(need > len, "{e}");
+            assert!(Split::new(need, val_frac, 0.15, window, 0, "x").is_ok(), "{e}");
+            assert!(Split::new(need - 1, val_frac, 0.15, window, 0, "x").is_err(), "{e}");
+        }
     }
 
     #[test]

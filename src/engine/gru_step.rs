@@ -3,8 +3,8 @@
 //!
 //! Why: libtorch's CPU GRU has no oneDNN kernel. It runs one small matrix product per step for
 //! the input *and* the recurrent projection, and autograd records about a dozen small ops per
-//! step and layer, each with its own dispatch and allocation; the benchmark's GRU ran 6x above
-//! the floating-point floor. Here the input projections and the weight gradients of all time
+//! step and layer, each with its own dispatch and allocation, so the benchmark's GRU ran far
+//! above the floating-point floor (docs/performance.md). Here the input projections and the weight gradients of all time
 //! steps are single large products, and each step does one recurrent product and its gate
 //! arithmetic, activations included, on plain memory without a libtorch call ([`kernels`]).
 //!

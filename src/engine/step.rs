@@ -1,8 +1,9 @@
 //! One training step's loss and gradients, on one thread or with the batch split over several.
 //!
 //! Why split: libtorch parallelises inside each op, and the ops of a recurrent network on a
-//! 64-sample batch are small, so its threads spend much of an epoch waiting for each other. Splitting the batch gives each thread
-//! whole, independent forward and backward passes of its share with one libtorch thread each;
+//! 64-sample batch are small, so its threads spend much of an epoch waiting for each other.
+//! Splitting the batch gives each thread whole, independent forward and backward passes of its
+//! share with one libtorch thread each;
 //! the gradients, weighted by each share's size, add up to the full batch's. The sum is taken
 //! in a fixed order, so a run is repeatable for a given thread count, but the rounding differs
 //! from a run with another thread count, or one whose batches were cut for a busy machine (see

@@ -1,6 +1,8 @@
 //! The thread counts of a run: libtorch's, and how many threads a training batch is split over.
-//! Set once, from `--threads` or the machine's free cores, before any work starts; nothing else
-//! in the program changes them.
+//! Set once, from `--threads` or the machine's free cores, before any work starts; the only other
+//! change is [`SplitScope`], which a training run that splits its batches holds for its whole
+//! length. Nothing outside this module sets a thread count (the split's own threads each give
+//! themselves one libtorch thread, in `workers`).
 
 /// libtorch threads for a run that names none: the cores not busy with other work right now.
 ///
@@ -46,16 +48,20 @@ pub fn libtorch() -> usize {
     tch::get_num_threads().max(1) as usize
 }
 
-/// Gives libtorch `n` threads and lets a training batch be split over as many (`compare`'s
-/// worker processes, which share the cores between them).
+/// Gives libtorch `n` threads (`compare`'s worker processes, which share the cores between
+/// them); a training batch is then split over as many, since the split follows libtorch's
+/// count unless [`use_threads`] set it.
 pub fn use_exactly(n: usize) {
     tch::set_num_threads(n.max(1) as i32);
 }
 
 /// While a training run splits its batches (`parts` over 1), the thread that drives it keeps
-/// libtorch to one thread of its own: each share runs on a split thread with one libtorch
-/// thread, and the driver's own small ops (optimizer step, clipping, validation loss) would
-/// otherwise wake libtorch's spinning threads on the cores the shares use. Restored on drop.
+/// libtorch to one thread of its own for the whole run: each share runs on a split thread with
+/// one libtorch thread, and the driver's own work between the shares (optimizer step, clipping,
+/// and the validation loss once per epoch, which is why the whole run and not only its batches
+/// is covered) would otherwise wake libtorch's spinning threads on the cores the shares use.
+/// Restored on drop. This is the only change of a thread count during a run.
+#[must_use = "the thread count is restored as soon as the scope is dropped"]
 pub struct SplitScope {
     restore: Option<i32>,
 }

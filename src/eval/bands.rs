@@ -32,13 +32,16 @@ pub const ACI_WINDOW: usize = 250;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
+    /// Split conformal on the validation days' errors, fixed over the test
     Split,
+    /// Split conformal on errors divided by the last 20 days' volatility
     SplitVol,
-    /// The default: chosen by scripts/compare-intervals on the validation days (docs/intervals.md).
+    /// Adaptive conformal over the errors known each evening (the default, chosen on validation days: docs/intervals.md)
     #[default]
     Adaptive,
+    /// Adaptive conformal on errors divided by the last 20 days' volatility
     AdaptiveVol,
-    /// Adaptive conformal with the step size tuned online (an expert per step size).
+    /// Adaptive conformal with its step size tuned online (an expert per step size)
     AdaptiveAuto,
 }
 

@@ -147,6 +147,22 @@ impl Net {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_counted_without_building_match_the_built_network() {
+        for kind in [ModelKind::Lstm, ModelKind::Gru] {
+            for (input, hidden, layers, horizon) in [(1, 8, 1, 1), (3, 16, 2, 5), (2, 5, 3, 1)] {
+                let cfg = ModelConfig { kind, input, hidden, layers, dropout: 0.0 };
+                let vs = nn::VarStore::new(Device::Cpu);
+                let _net = Net::with_horizon(&vs.root(), cfg, horizon);
+                assert_eq!(
+                    cfg.param_count(horizon),
+                    Net::param_count(&vs) as f64,
+                    "{cfg:?} horizon {horizon}"
+                );
+            }
+        }
+    }
     use crate::model::ModelKind;
 
     #[test]

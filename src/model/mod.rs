@@ -84,6 +84,22 @@ impl std::fmt::Display for ModelKind {
     }
 }
 
+impl ModelConfig {
+    /// Trainable scalars of a [`Net`] with this size and a head of `horizon` outputs, without
+    /// building it: per layer `G * H * (in + H + 2)` (two weight matrices, two biases), and the
+    /// head's `H * horizon + horizon`. In f64, so that absurd sizes do not overflow.
+    pub fn param_count(&self, horizon: usize) -> f64 {
+        let (g, h, k) = (self.kind.gates() as f64, self.hidden as f64, horizon as f64);
+        let layers: f64 = (0..self.layers.max(0))
+            .map(|l| {
+                let input = if l == 0 { self.input as f64 } else { h };
+                g * h * (input + h + 2.0)
+            })
+            .sum();
+        layers + h * k + k
+    }
+}
+
 /// Sizes of a [`Net`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {

@@ -140,8 +140,8 @@ impl ScratchRnn {
             }
             if let Some((tl, slot)) = trace.as_mut() {
                 if *tl == l {
-                    let [a, b, c, state] = gates.map(|g| Tensor::stack(&g, 1));
-                    **slot = Some(GateTrace { gates: [a, b, c], state });
+                    let [g0, g1, g2, state] = gates.map(|g| Tensor::stack(&g, 1));
+                    **slot = Some(GateTrace { gates: [g0, g1, g2], state });
                 }
             }
             input = Tensor::stack(&outs, 1);

@@ -1,6 +1,7 @@
 //! What a run leaves behind: PNG charts, JSON and CSV files, each written atomically.
 
 pub mod bands;
+pub mod compare_md;
 pub mod compare_plots;
 pub mod files;
 pub mod forecast_table;

@@ -210,6 +210,54 @@ fn bad_input_gives_one_clear_line_and_no_files() {
     }
 }
 
+/// Each command line that once crashed, hung or reached libtorch with an impossible size: one
+/// `error:` line naming the flag (and, for memory, the estimate and what the machine has), exit
+/// code 2, nothing written.
+#[test]
+fn sizes_that_cannot_work_are_refused_before_any_work() {
+    let yahoo = fixture("yahoo.csv");
+    let y = yahoo.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["sine", "--window", "700"],
+            "--window 700: must be at least 1 and shorter than the 600 training steps",
+        ),
+        (&["stock", y, "--hidden", "100000000"], "--hidden 100000000: at most 65536"),
+        (&["stock", y, "--hidden", "60000", "--layers", "60"], "training would need about"),
+        (&["stock", y, "--window", "1000000000000"], "--window 1000000000000: at most 100000"),
+        (&["stock", y, "--epochs", "18446744073709551615"], "--epochs 18446744073709551615: at most 100000"),
+        (&["stock", y, "--window", "abc"], "invalid value 'abc' for '--window <WINDOW>'"),
+        (&["inspect", y, "--window", "99999"], "need at least"),
+        (
+            &["predict", "--model", "nowhere", y, "--days", "4611686018427387904"],
+            "--days 4611686018427387904: at most 2520",
+        ),
+        (&["compare", y, "--seeds", "100000000000000"], "--seeds 100000000000000: at most 1000"),
+        (&["bench", "--csv", y, "--layers", "0"], "--layers 0: must be at least 1"),
+        (&["bench", "--csv", y, "--hidden", "0"], "--hidden 0: must be at least 1"),
+        (&["bench", "--csv", y, "--hidden", "60000", "--layers", "60"], "training would need about"),
+        (&["trend", "--epochs", "1000000000"], "--epochs 1000000000: at most 100000"),
+    ];
+    for (args, expect) in cases {
+        let out = scratch("refused").join("never");
+        let mut all: Vec<&str> = args.to_vec();
+        if args[0] != "bench" && args[0] != "inspect" {
+            all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        }
+        let started = std::time::Instant::now();
+        let o = run(&all);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{all:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.trim_end().lines().count() == 1,
+            "{all:?}: not one line: {err}"
+        );
+        assert!(err.contains(expect), "{all:?}: expected {expect:?} in {err}");
+        assert!(!out.exists(), "{all:?}: output folder created");
+        assert!(started.elapsed().as_secs() < 30, "{all:?}: took {:?}", started.elapsed());
+    }
+}
+
 /// The `actual` column of predictions.csv after a 1-epoch run on `name`.
 fn actual_prices(name: &str, extra: &[&str]) -> String {
     let out = scratch(&format!("fmt-{name}")).join("run");
