@@ -11,7 +11,7 @@ use crate::config::{
     self, BenchConfig, Command, CompareConfig, PredictConfig, SineConfig, StockConfig, StockPlan, TrendConfig,
 };
 use crate::data::features::parse_list;
-use crate::data::{Feature, LoadOptions, TargetKind};
+use crate::data::{Decimal, Feature, LoadOptions, TargetKind};
 use crate::device::DeviceChoice;
 use crate::eval::bands::Method;
 use crate::model::ModelKind;
@@ -145,6 +145,12 @@ pub struct TrainFlags {
     /// Date format when detection cannot decide (chrono syntax, e.g. %d/%m/%Y)
     #[arg(long)]
     pub date_format: Option<String>,
+    /// Decimal mark of the file's numbers (default: decided per column from all its cells)
+    #[arg(long, value_enum)]
+    pub decimal: Option<Decimal>,
+    /// Accept a day-to-day price ratio beyond 50x (otherwise taken for a unit mix-up or an unadjusted split)
+    #[arg(long)]
+    pub allow_jumps: bool,
 }
 
 #[derive(Debug, Args)]
@@ -373,6 +379,8 @@ impl TrainFlags {
                 target_col: self.target_col.clone(),
                 date_format: self.date_format.clone(),
                 columns: vec![],
+                decimal: self.decimal,
+                allow_jumps: self.allow_jumps,
             },
             csv,
             model,

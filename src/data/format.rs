@@ -69,32 +69,125 @@ pub fn is_missing(s: &str) -> bool {
         || ["null", "nan", "na", "n/a", "-", "none", "#n/a"].iter().any(|m| s.eq_ignore_ascii_case(m))
 }
 
-/// Parses a number as exports write it: currency signs, thousands separators, decimal comma.
-///
-/// `1,234.50` and `1.234,50` both mean 1234.5; a lone comma is a thousands separator when it is
-/// followed by groups of exactly three digits (`1,234`), otherwise a decimal comma (`188,59`).
-pub fn parse_number(s: &str) -> Option<f64> {
-    let mut t: String =
-        s.trim().chars().filter(|c| !matches!(c, '$' | '€' | '£' | ' ' | '\'' | '_')).collect();
-    let (comma, dot) = (t.rfind(','), t.rfind('.'));
-    match (comma, dot) {
-        (Some(c), Some(d)) if c > d => t = t.replace('.', "").replace(',', "."),
-        (Some(_), Some(_)) => t = t.replace(',', ""),
-        (Some(_), None) if is_thousands_grouped(&t) => t = t.replace(',', ""),
-        (Some(_), None) => t = t.replace(',', "."),
-        (None, Some(_)) if t.matches('.').count() > 1 => t = t.replace('.', ""),
-        _ => {}
-    }
-    t.parse::<f64>().ok().filter(|v| v.is_finite())
+/// Which of `.` and `,` a column writes as its decimal mark; the other, where present, groups
+/// thousands (`1,234.50` under `Dot`, `1.234,50` under `Comma`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Decimal {
+    /// `1,234.50`: a decimal point, comma thousands
+    Dot,
+    /// `1.234,50`: a decimal comma, point thousands
+    Comma,
 }
 
-fn is_thousands_grouped(t: &str) -> bool {
+impl Decimal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Decimal::Dot => "a decimal point",
+            Decimal::Comma => "a decimal comma",
+        }
+    }
+
+    fn marks(self) -> (char, char) {
+        match self {
+            Decimal::Dot => ('.', ','),
+            Decimal::Comma => (',', '.'),
+        }
+    }
+}
+
+/// Reads a number as exports write it (currency signs and spaces dropped) under `style`: at
+/// most one decimal mark, and group marks only before it, in groups of exactly three digits.
+/// `None` where the text is not a number written that way.
+pub fn parse_in(s: &str, style: Decimal) -> Option<f64> {
+    if style == Decimal::Dot && !s.contains(',') {
+        // the common case, without a copy of the text
+        if let Ok(v) = s.trim().parse::<f64>() {
+            return v.is_finite().then_some(v);
+        }
+    }
+    let t: String = s.trim().chars().filter(|c| !matches!(c, '$' | '€' | '£' | ' ' | '\'' | '_')).collect();
+    let (dec, group) = style.marks();
+    if t.matches(dec).count() > 1 {
+        return None;
+    }
+    let (int, frac) = match t.find(dec) {
+        Some(i) => (&t[..i], Some(&t[i + dec.len_utf8()..])),
+        None => (t.as_str(), None),
+    };
+    if frac.is_some_and(|f| f.contains(group)) {
+        return None;
+    }
+    let int = if int.contains(group) {
+        if !is_grouped(int, group) {
+            return None;
+        }
+        int.replace(group, "")
+    } else {
+        int.to_string()
+    };
+    let plain = match frac {
+        Some(f) => format!("{int}.{f}"),
+        None => int,
+    };
+    plain.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// `1,234` or `-12,345,678` with `group` = `,`: a sign, one to three digits, then groups of three.
+fn is_grouped(t: &str, group: char) -> bool {
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
-    let mut groups = digits.split(',');
+    let mut groups = digits.split(group);
     let first = groups.next().unwrap_or("");
     (1..=3).contains(&first.len())
         && first.bytes().all(|b| b.is_ascii_digit())
         && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Why a column's cells admit no one number convention (`index`: the cell's position).
+#[derive(Debug, PartialEq)]
+pub enum StyleProblem {
+    /// Some cell reads only with a decimal point and another only with a decimal comma.
+    Conflict { dot_only: usize, comma_only: usize },
+    /// Every cell reads both ways, and `index` reads as two different numbers.
+    Ambiguous { index: usize },
+}
+
+/// The one convention all of a column's `cells` (missing ones left out) are written in, decided
+/// from every cell: the one every cell reads in, or, where both do and give the same numbers,
+/// `Dot`. `given` (`--decimal`) decides instead where the user gave it. Cells that are numbers
+/// in neither convention are the caller's to report; they decide nothing here.
+pub fn column_style<'a>(
+    cells: impl Iterator<Item = &'a str>,
+    given: Option<Decimal>,
+) -> Result<Decimal, StyleProblem> {
+    if let Some(style) = given {
+        return Ok(style);
+    }
+    let (mut dot_only, mut comma_only, mut differs) = (None, None, None);
+    for (i, cell) in cells.enumerate() {
+        if is_missing(cell) {
+            continue;
+        }
+        match (parse_in(cell, Decimal::Dot), parse_in(cell, Decimal::Comma)) {
+            (Some(_), None) => {
+                dot_only.get_or_insert(i);
+            }
+            (None, Some(_)) => {
+                comma_only.get_or_insert(i);
+            }
+            (Some(a), Some(b)) if a != b => {
+                differs.get_or_insert(i);
+            }
+            _ => {}
+        }
+    }
+    match (dot_only, comma_only, differs) {
+        (Some(d), Some(c), _) => Err(StyleProblem::Conflict { dot_only: d, comma_only: c }),
+        (None, Some(_), _) => Ok(Decimal::Comma),
+        (Some(_), None, _) => Ok(Decimal::Dot),
+        (None, None, Some(i)) => Err(StyleProblem::Ambiguous { index: i }),
+        (None, None, None) => Ok(Decimal::Dot),
+    }
 }
 
 /// Date formats tried when the user gives no `--date-format`, with a readable label.
@@ -182,17 +275,45 @@ mod tests {
 
     #[test]
     fn numbers_in_export_formats() {
-        assert_eq!(parse_number("$188.59"), Some(188.59));
-        assert_eq!(parse_number(" $1,188.59 "), Some(1188.59));
-        assert_eq!(parse_number("1.188,59"), Some(1188.59));
-        assert_eq!(parse_number("188,59"), Some(188.59));
-        assert_eq!(parse_number("26,212,220"), Some(26_212_220.0));
-        assert_eq!(parse_number("-1,234"), Some(-1234.0));
-        assert_eq!(parse_number("1e3"), Some(1000.0));
-        assert_eq!(parse_number("1.000.000"), Some(1e6));
-        assert_eq!(parse_number("abc"), None);
-        assert_eq!(parse_number("inf"), None);
-        assert_eq!(parse_number(""), None);
+        let dot = |t| parse_in(t, Decimal::Dot);
+        let comma = |t| parse_in(t, Decimal::Comma);
+        assert_eq!(dot("$188.59"), Some(188.59));
+        assert_eq!(dot(" $1,188.59 "), Some(1188.59));
+        assert_eq!(comma("1.188,59"), Some(1188.59));
+        assert_eq!(comma("188,59"), Some(188.59));
+        assert_eq!(dot("26,212,220"), Some(26_212_220.0));
+        assert_eq!(dot("-1,234"), Some(-1234.0));
+        assert_eq!(dot("1e3"), Some(1000.0));
+        assert_eq!(comma("1.000.000"), Some(1e6));
+        // each convention refuses what it cannot have written
+        assert_eq!(dot("188,59"), None, "a lone comma with two digits is no thousands group");
+        assert_eq!(comma("1,188.59"), None, "group mark after the decimal mark");
+        assert_eq!(dot("1.000.000"), None, "two decimal points");
+        assert_eq!(dot("12,34,567"), None, "groups of three only");
+        for t in ["abc", "inf", "", "1..2"] {
+            assert_eq!((dot(t), comma(t)), (None, None), "{t}");
+        }
+    }
+
+    #[test]
+    fn one_convention_per_column_from_every_cell() {
+        let style = |cells: &[&str]| column_style(cells.iter().copied(), None);
+        assert_eq!(style(&["12.5", "13.25", "1,234.5"]), Ok(Decimal::Dot));
+        assert_eq!(style(&["12,5", "13,25", "1.234,5"]), Ok(Decimal::Comma));
+        // `12,125` alone could be either; its column says which
+        assert_eq!(style(&["12,5", "12,125"]), Ok(Decimal::Comma));
+        assert_eq!(style(&["12.5", "12,125"]), Ok(Decimal::Dot));
+        // integers read the same both ways
+        assert_eq!(style(&["1000000", "1000", "-"]), Ok(Decimal::Dot));
+        // a column read under two conventions: the first cell of each is named
+        assert_eq!(
+            style(&["1", "12,5", "1.234,50", "7.5"]),
+            Err(StyleProblem::Conflict { dot_only: 3, comma_only: 1 })
+        );
+        // every cell both ways, giving different numbers: the user must say
+        assert_eq!(style(&["1.234", "2.5"]), Ok(Decimal::Dot), "2.5 can only be a decimal point");
+        assert_eq!(style(&["1.234", "2.345"]), Err(StyleProblem::Ambiguous { index: 0 }));
+        assert_eq!(column_style(["1.234", "2.345"].into_iter(), Some(Decimal::Comma)), Ok(Decimal::Comma));
     }
 
     #[test]

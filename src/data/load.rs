@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use polars::prelude::{CsvParseOptions, CsvReadOptions, DataFrame, SerReader};
 use serde::{Deserialize, Serialize};
 
-use super::format::{self, is_missing, normalize_name, parse_number};
+use super::format::{self, column_style, is_missing, normalize_name, parse_in, Decimal, StyleProblem};
 use crate::bail_input;
 use crate::error::input_error;
 
@@ -69,6 +69,13 @@ pub struct LoadOptions {
     pub date_format: Option<String>,
     /// Further columns to load (for input features); rows missing any of them are dropped.
     pub columns: Vec<RawColumn>,
+    /// The decimal mark of every number column (`--decimal`); `None`: decided per column from
+    /// all its cells.
+    #[serde(default)]
+    pub decimal: Option<Decimal>,
+    /// Accept day-to-day price ratios beyond [`MAX_DAILY_RATIO`] (`--allow-jumps`).
+    #[serde(default)]
+    pub allow_jumps: bool,
 }
 
 /// One price per trading day, sorted by date, no days invented.
@@ -193,7 +200,10 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         .map(|c| text_column(&df, wanted.binary_search(&c.index).expect("projected")))
         .collect::<Result<_>>()?;
     let (date_fmt, date_label) = date_format(opts, &cell_columns[0], &cols[0].name, source)?;
-    let rows = convert_rows(&cols, &cell_columns, &scan.lines, &date_fmt, &date_label, source)?;
+    let styles = (1..cols.len())
+        .map(|k| number_style(&cols[k].name, &cell_columns[k], &scan.lines, opts.decimal, source))
+        .collect::<Result<Vec<_>>>()?;
+    let rows = convert_rows(&cols, &cell_columns, &scan.lines, &styles, (&date_fmt, &date_label), source)?;
     if rows.dates.is_empty() {
         bail_input!(
             "{source}: no row has all the values needed ({} rows, all with a missing value in \"{}\" or a feature column)",
@@ -202,6 +212,13 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         );
     }
     rows.into_series(source, &cols, opts, date_label, format::separator_name(sep))
+}
+
+fn other(style: Decimal) -> Decimal {
+    match style {
+        Decimal::Dot => Decimal::Comma,
+        Decimal::Comma => Decimal::Dot,
+    }
 }
 
 /// A column to read: its position in the file and its header name.
@@ -239,12 +256,42 @@ struct Rows {
     dropped: usize,
 }
 
+/// The number convention of the column `name` (see [`column_style`]), or an error naming the
+/// lines that make it impossible to decide.
+fn number_style(
+    name: &str,
+    cells: &[Option<&str>],
+    lines: &[usize],
+    given: Option<Decimal>,
+    source: &str,
+) -> Result<Decimal> {
+    let cell = |i: usize| cells[i].unwrap_or("").trim();
+    match column_style(cells.iter().map(|c| c.unwrap_or("")), given) {
+        Ok(style) => Ok(style),
+        Err(StyleProblem::Conflict { dot_only, comma_only }) => bail_input!(
+            "{source}:{}: column \"{name}\": \"{}\" reads only with a decimal comma, but line {} (\"{}\") only with a decimal point; one column must use one convention: fix the lines that differ, or give --decimal comma or --decimal dot",
+            lines[comma_only],
+            cell(comma_only),
+            lines[dot_only],
+            cell(dot_only)
+        ),
+        Err(StyleProblem::Ambiguous { index }) => {
+            let c = cell(index);
+            let (a, b) = (parse_in(c, Decimal::Dot).unwrap_or(f64::NAN), parse_in(c, Decimal::Comma).unwrap_or(f64::NAN));
+            bail_input!(
+                "{source}:{}: column \"{name}\": \"{c}\" reads as {a} with a decimal point or {b} with a decimal comma, and every number in the column reads both ways; give --decimal dot or --decimal comma",
+                lines[index]
+            )
+        }
+    }
+}
+
 fn convert_rows(
     cols: &[ColumnPick],
     cells: &[Vec<Option<&str>>],
     lines: &[usize],
-    date_fmt: &str,
-    date_label: &str,
+    styles: &[Decimal],
+    (date_fmt, date_label): (&str, &str),
     source: &str,
 ) -> Result<Rows> {
     let n_values = cols.len() - 1;
@@ -258,20 +305,24 @@ fn convert_rows(
     'rows: for (i, &line) in lines.iter().enumerate() {
         for (k, v) in row_values.iter_mut().enumerate() {
             let cell = cells[k + 1][i].unwrap_or("");
-            *v = match cell.trim().parse::<f64>() {
-                Ok(x) if x.is_finite() => x,
-                _ if is_missing(cell) => {
+            *v = match parse_in(cell, styles[k]) {
+                Some(x) => x,
+                None if is_missing(cell) => {
                     rows.dropped += 1;
                     continue 'rows;
                 }
-                _ => match parse_number(cell) {
-                    Some(x) => x,
-                    None => bail_input!(
-                        "{source}:{line}: column \"{}\": \"{}\" is not a number; fix or delete the line",
-                        cols[k + 1].name,
-                        cell.trim()
-                    ),
-                },
+                None if parse_in(cell, other(styles[k])).is_some() => bail_input!(
+                    "{source}:{line}: column \"{}\": \"{}\" is written with {}, the rest of the column with {}; fix the line, or give --decimal",
+                    cols[k + 1].name,
+                    cell.trim(),
+                    other(styles[k]).name(),
+                    styles[k].name()
+                ),
+                None => bail_input!(
+                    "{source}:{line}: column \"{}\": \"{}\" is not a number; fix or delete the line",
+                    cols[k + 1].name,
+                    cell.trim()
+                ),
             };
         }
         let d = cells[0][i].unwrap_or("").trim();
@@ -309,6 +360,9 @@ impl Rows {
         reject_duplicates(&dates, &lines, source)?;
         let mut values = self.values.into_iter().map(|v| order.iter().map(|&i| v[i]).collect::<Vec<f64>>());
         let target = values.next().expect("target column");
+        if !opts.allow_jumps {
+            reject_jumps(&target, &lines, &cols[1].name, source)?;
+        }
         Ok(PriceSeries {
             source: source.to_string(),
             dates,
@@ -458,6 +512,27 @@ fn date_format(
             bail_input!("{source}: column \"{col}\": cannot tell the date format ({why}; first value \"{first}\"); give it with --date-format, e.g. --date-format %d/%m/%Y")
         }
     }
+}
+
+/// A day-to-day ratio of the price beyond this, either way, is taken for a unit mix-up (cents
+/// in a dollar column) or an unadjusted split, not a market move.
+pub const MAX_DAILY_RATIO: f64 = 50.0;
+
+/// Refuses a price series (sorted by date) with a day-to-day jump beyond [`MAX_DAILY_RATIO`],
+/// naming both lines.
+fn reject_jumps(values: &[f64], lines: &[usize], column: &str, source: &str) -> Result<()> {
+    for i in 1..values.len() {
+        let (prev, v) = (values[i - 1], values[i]);
+        if prev > 0.0 && v > 0.0 && (v / prev > MAX_DAILY_RATIO || prev / v > MAX_DAILY_RATIO) {
+            let ratio = if v > prev { v / prev } else { prev / v };
+            bail_input!(
+                "{source}:{}: column \"{column}\": {v} after {prev} the day before (line {}) is a {ratio:.0}x jump: a unit mix-up or an unadjusted split? Fix the file, or give --allow-jumps if it is real",
+                lines[i],
+                lines[i - 1]
+            );
+        }
+    }
+    Ok(())
 }
 
 fn reject_duplicates(dates: &[NaiveDate], lines: &[usize], source: &str) -> Result<()> {

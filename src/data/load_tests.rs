@@ -95,8 +95,67 @@ fn user_overrides_win() {
         target_col: Some("Adj Close".into()),
         date_format: Some("%d/%m/%Y".into()),
         columns: vec![],
+        decimal: None,
+        allow_jumps: false,
     };
     let s = parse_prices(b"when,Close,Adj Close\n01/02/2020,5,4\n02/02/2020,6,5\n", "t.csv", &opts).unwrap();
     assert_eq!(s.values, vec![4.0, 5.0]);
     assert_eq!(s.dates[1], NaiveDate::from_ymd_opt(2020, 2, 2).unwrap());
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn load_with(name: &str, decimal: Option<Decimal>) -> Result<PriceSeries> {
+    load_prices(&fixture(name), &LoadOptions { decimal, ..Default::default() })
+}
+
+#[test]
+fn a_column_is_read_under_one_number_convention() {
+    // "12,125" alone could be twelve thousand; beside "12,54" in its column it is 12.125
+    let s = load_with("comma_small.csv", None).unwrap();
+    assert!(
+        s.values.iter().all(|&v| (10.0..16.0).contains(&v)),
+        "{:?}",
+        s.values.iter().copied().fold(0.0, f64::max)
+    );
+    // the same file read as the user says: a decimal point refuses its first comma cell, by line
+    let e = format!("{:#}", load_with("semicolon.csv", Some(Decimal::Dot)).unwrap_err());
+    assert!(e.contains("semicolon.csv:2:") && e.contains("is written with a decimal comma"), "{e}");
+}
+
+#[test]
+fn a_column_under_two_conventions_or_either_is_refused_by_line() {
+    let e = format!("{:#}", load_with("err_mixed_decimal.csv", None).unwrap_err());
+    assert!(
+        e.contains("err_mixed_decimal.csv:32:") && e.contains("\"1111,58\" reads only with a decimal comma"),
+        "{e}"
+    );
+    assert!(e.contains("line 2 (\"1003.1\") only with a decimal point") && e.contains("--decimal"), "{e}");
+    let e = format!("{:#}", load_with("err_ambiguous_decimal.csv", None).unwrap_err());
+    assert!(
+        e.contains("err_ambiguous_decimal.csv:2:")
+            && e.contains("reads as 1.003 with a decimal point or 1003"),
+        "{e}"
+    );
+    // the user decides, and each reading is kept whole
+    let dot = load_with("err_ambiguous_decimal.csv", Some(Decimal::Dot)).unwrap();
+    let comma = load_with("err_ambiguous_decimal.csv", Some(Decimal::Comma)).unwrap();
+    assert_eq!(dot.values.len(), comma.values.len());
+    assert!(dot.values.iter().zip(&comma.values).all(|(d, c)| (c / d - 1000.0).abs() < 1e-6));
+}
+
+#[test]
+fn a_price_that_jumps_fiftyfold_in_a_day_is_refused_unless_allowed() {
+    let e = format!("{:#}", load_with("err_jump.csv", None).unwrap_err());
+    assert!(e.contains("err_jump.csv:82:") && e.contains("(line 81)") && e.contains("101x jump"), "{e}");
+    assert!(e.contains("--allow-jumps"), "{e}");
+    let opts = LoadOptions { allow_jumps: true, ..Default::default() };
+    assert_eq!(load_prices(&fixture("err_jump.csv"), &opts).unwrap().len(), 300);
+    // the way back down is a jump too, and an honest series has none
+    let mut v = vec![10.0, 10.5, 0.2];
+    assert!(reject_jumps(&v, &[2, 3, 4], "Close", "t.csv").is_err());
+    v[2] = 10.1;
+    assert!(reject_jumps(&v, &[2, 3, 4], "Close", "t.csv").is_ok());
 }

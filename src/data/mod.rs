@@ -17,6 +17,7 @@ pub mod window;
 
 pub use dataset::{Dataset, InputSpec, Plant};
 pub use features::Feature;
+pub use format::Decimal;
 pub use load::{load_prices, LoadOptions, PriceSeries, RawColumn};
 pub use scale::MinMaxScaler;
 pub use split::Split;

@@ -199,6 +199,16 @@ fn bad_input_gives_one_clear_line_and_no_files() {
             "--features needs an \"adj_close\" column and there is none",
         ),
         (&[&f("yahoo.csv"), &f("err_ragged.csv")], "err_ragged.csv:121"),
+        (
+            &[&f("err_mixed_decimal.csv")],
+            "err_mixed_decimal.csv:32: column \"Close\": \"1111,58\" reads only with a decimal comma",
+        ),
+        (&[&f("err_ambiguous_decimal.csv")], "give --decimal dot or --decimal comma"),
+        (
+            &[&f("semicolon.csv"), "--decimal", "dot"],
+            "semicolon.csv:2: column \"Close\": \"1.003,10\" is written with a decimal comma",
+        ),
+        (&[&f("err_jump.csv")], "err_jump.csv:82: column \"Close\": 96364 after 951.45"),
     ];
     for (args, expect) in cases {
         let mut all = vec!["stock"];

@@ -31,6 +31,7 @@ enum Kind {
     Method,
     Text,
     Shard,
+    Decimal,
 }
 
 fn pool(kind: Kind, files: &Files) -> Vec<String> {
@@ -72,6 +73,7 @@ fn pool(kind: Kind, files: &Files) -> Vec<String> {
         Kind::Method => v(&["split", "split-vol", "adaptive", "adaptive-vol", "adaptive-auto", "bogus"]),
         Kind::Text => v(&["", "Close", "Date", "Adj Close", "nope", "%d/%m/%Y", "%Q", "\u{e9}"]),
         Kind::Shard => v(&["0/2", "1/2", "2/2", "1/0", "x", "0/1", "-1/2"]),
+        Kind::Decimal => v(&["dot", "comma", "point", ""]),
     }
 }
 
@@ -93,6 +95,9 @@ impl Files {
             fixture("err_empty.csv"),
             fixture("err_binary.csv"),
             fixture("err_short.csv"),
+            fixture("semicolon.csv"),
+            fixture("err_ambiguous_decimal.csv"),
+            fixture("err_jump.csv"),
             "/dev/null".into(),
             String::new(),
         ]
@@ -126,6 +131,7 @@ const TRAIN_FLAGS: &[(&str, Kind)] = &[
     ("--target-col", Kind::Text),
     ("--date-format", Kind::Text),
     ("--device", Kind::Device),
+    ("--decimal", Kind::Decimal),
 ];
 
 /// A subcommand: its cheap valid command line (the file first, where it takes one) and the flags
