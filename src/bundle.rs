@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device};
 
@@ -63,7 +63,11 @@ pub fn save(dir: &Path, card: &ModelCard, vs: &nn::VarStore) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let weights = dir.join("weights.safetensors");
     let tmp = files::tmp_path(&weights);
-    vs.save(&tmp)?;
+    if let Err(e) = vs.save(&tmp) {
+        // never a half-written weights file
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("{}: cannot write", weights.display()));
+    }
     files::commit(&tmp, &weights)?;
     files::write_json(&dir.join("model.json"), card)
 }

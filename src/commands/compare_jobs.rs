@@ -60,7 +60,7 @@ pub fn run_shard_to_file(cfg: &CompareConfig, i: usize, n: usize, progress_lines
         }
     })?;
     bar.finish_and_clear();
-    std::fs::create_dir_all(&cfg.out)?;
+    let _out = files::OutputDir::open(&cfg.out)?;
     let path = cfg.out.join(format!("shard-{i}-of-{n}.json"));
     files::write_json(&path, &plan.shard_file((i, n), results)?)?;
     Ok(path)

@@ -27,14 +27,10 @@ pub fn run(cfg: &CompareConfig) -> Result<()> {
     if cfg.sanity && crate::device::resolve(cfg.base.device).is_ok_and(|d| d.is_cuda()) {
         println!("note: on a GPU, identical results also need deterministic kernels; confirm a LEAK found here with --device cpu");
     }
-    let made_out = !cfg.out.exists();
-    std::fs::create_dir_all(&cfg.out)?;
-    let results = run_all(&plan).inspect_err(|_| {
-        if made_out {
-            // only removes it while it is empty: a failed run leaves no folder of its own
-            std::fs::remove_dir(&cfg.out).ok();
-        }
-    })?;
+    // held from here: the workers write their specs into it; a failed run leaves no folder of
+    // its own (the folder goes with the lock while it is empty)
+    let _out = files::OutputDir::open(&cfg.out)?;
+    let results = run_all(&plan)?;
     finish(&plan, &results)
 }
 
@@ -49,8 +45,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
             cfg.base.csv.display()
         );
     }
-    files::check_out_dir(out)?;
-    std::fs::create_dir_all(out)?;
+    let _out = files::OutputDir::open(out)?;
     println!("merged {} jobs from {} location(s)", results.len(), dirs.len());
     finish(&plan, &results)
 }

@@ -187,7 +187,7 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     let (table, csv) = crate::report::forecast_table::tables(&dates, &path, &bands, &names);
     print!("{table}");
     println!("naive (tomorrow = today) forecasts {:.4} for every day; weekends are skipped, exchange holidays are not", series.values[n - 1]);
-    std::fs::create_dir_all(&cfg.out)?;
+    let _out = files::OutputDir::open(&cfg.out)?;
     files::write_atomic(&cfg.out.join("forecast.csv"), csv.as_bytes())?;
     let from = n.saturating_sub(120);
     crate::report::plots::forecast_png(

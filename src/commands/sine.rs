@@ -58,7 +58,7 @@ pub fn run(cfg: &SineConfig) -> Result<()> {
     println!("  one step ahead from true values:   RMSE {r1:.4}");
     println!("  free-running from own predictions: RMSE {rf:.4}");
 
-    std::fs::create_dir_all(&cfg.out)?;
+    let _out = files::OutputDir::open(&cfg.out)?;
     let from = train_len - 2 * cfg.period;
     let pts = |v: &[f32], start: usize| {
         v.iter().enumerate().map(|(i, &y)| ((start + i) as f64, y as f64)).collect()

@@ -72,7 +72,7 @@ pub fn run(cfg: &TrendConfig) -> Result<()> {
         runs.len(),
         lasts.join(", ")
     );
-    std::fs::create_dir_all(&cfg.out)?;
+    let _out = files::OutputDir::open(&cfg.out)?;
     let first = &runs[0];
     let json = serde_json::json!({
         "seed": first.seed,

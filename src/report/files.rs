@@ -1,7 +1,7 @@
 //! Atomic file output: every file is written under a temporary name in the same folder and
 //! renamed into place, so a crash or Ctrl-C never leaves a half-written result behind.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -26,9 +26,114 @@ pub fn commit(tmp: &Path, path: &Path) -> Result<()> {
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// Writes `path` atomically through `write`, which fills the temporary file. If it fails (a full
+/// disk, say), the temporary file is removed and `path` is left as it was: never half-written.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let tmp = tmp_path(path);
-    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        write(&mut f)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("{}: cannot write", path.display()));
+    }
     commit(&tmp, path)
+}
+
+/// An output folder this process is writing: created if missing, and locked with a file naming
+/// this process, so that two runs given the same `--out` never interleave their files (the
+/// second is refused while the first writes; one after the other, each leaves a whole set). On
+/// drop the lock goes, and the folder too if this run created it and left nothing in it.
+pub struct OutputDir {
+    dir: PathBuf,
+    lock: PathBuf,
+    created: bool,
+}
+
+/// The lock file's name inside an output folder.
+pub const LOCK_NAME: &str = ".lstm-stock.lock";
+
+impl OutputDir {
+    pub fn open(dir: &Path) -> Result<OutputDir> {
+        check_out_dir(dir)?;
+        let created = !dir.exists();
+        std::fs::create_dir_all(dir).map_err(|e| {
+            crate::error::input_error(format!(
+                "--out {}: cannot create the folder: {e}; choose another --out",
+                dir.display()
+            ))
+        })?;
+        let lock = dir.join(LOCK_NAME);
+        let out = OutputDir { dir: dir.to_path_buf(), lock: lock.clone(), created };
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+                Ok(mut f) => {
+                    let _ = writeln!(f, "{}", std::process::id());
+                    return Ok(out);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder =
+                        std::fs::read_to_string(&lock).ok().and_then(|t| t.trim().parse::<u32>().ok());
+                    match holder {
+                        Some(pid) if pid != std::process::id() && process_alive(pid) => {
+                            // not ours: dropping `out` must not remove the other run's lock
+                            std::mem::forget(out);
+                            crate::bail_input!(
+                                "--out {}: another lstm-stock run (process {pid}) is writing there now; wait for it to finish or choose another --out",
+                                dir.display()
+                            );
+                        }
+                        // left by a run that died: take it over
+                        _ => {
+                            let _ = std::fs::remove_file(&lock);
+                        }
+                    }
+                }
+                Err(e) => {
+                    std::mem::forget(out);
+                    crate::bail_input!(
+                        "--out {}: cannot write there: {e}; choose another --out",
+                        dir.display()
+                    );
+                }
+            }
+        }
+        std::mem::forget(out);
+        crate::bail_input!(
+            "--out {}: could not take its lock file {LOCK_NAME}; remove it if no run is writing there",
+            dir.display()
+        )
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.lock);
+        if self.created {
+            // only succeeds when empty
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// Whether process `pid` is running (Linux: it has a `/proc` entry; elsewhere assumed so).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
 }
 
 /// Pretty JSON, atomically.
@@ -64,6 +169,60 @@ pub fn check_out_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_write_that_fails_halfway_leaves_nothing_half_written() {
+        let dir = std::env::temp_dir().join(format!("lstm-stock-fault-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("metrics.json");
+        write_atomic(&p, b"old, whole").unwrap();
+        // a planted fault: half the bytes go out, then the disk is full
+        let e = write_atomic_with(&p, |f| {
+            f.write_all(b"new, ha")?;
+            Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device"))
+        })
+        .unwrap_err();
+        assert_eq!(format!("{e:#}").lines().count(), 1);
+        assert!(format!("{e:#}").contains("metrics.json: cannot write: No space left on device"), "{e:#}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"old, whole", "the old file stays whole");
+        assert!(!tmp_path(&p).exists(), "no temporary file left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn two_runs_never_write_one_folder_at_once() {
+        let root = std::env::temp_dir().join(format!("lstm-stock-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let dir = root.join("out");
+        let first = OutputDir::open(&dir).unwrap();
+        assert!(dir.join(LOCK_NAME).exists());
+        // another live process holds it: refused, naming the process (pid 1 is always alive)
+        std::fs::write(dir.join(LOCK_NAME), "1\n").unwrap();
+        let e = format!("{:#}", OutputDir::open(&dir).err().unwrap());
+        assert!(e.contains("another lstm-stock run (process 1) is writing there now"), "{e}");
+        assert!(dir.join(LOCK_NAME).exists(), "the other run's lock is left alone");
+        // a lock left by a run that died is taken over
+        std::fs::write(dir.join(LOCK_NAME), "4000000000\n").unwrap();
+        let second = OutputDir::open(&dir).unwrap();
+        drop(second);
+        assert!(!dir.join(LOCK_NAME).exists());
+        // the folder this run created goes with it while empty; one with results stays
+        std::fs::write(dir.join(LOCK_NAME), format!("{}\n", std::process::id())).unwrap();
+        drop(first);
+        assert!(!dir.exists(), "an empty folder this run created is removed");
+        let held = OutputDir::open(&dir).unwrap();
+        write_atomic(&held.path().join("a.txt"), b"x").unwrap();
+        drop(held);
+        assert!(dir.join("a.txt").exists() && !dir.join(LOCK_NAME).exists());
+        // a folder that is a file, or that cannot be created
+        std::fs::write(root.join("file"), b"x").unwrap();
+        assert!(
+            format!("{:#}", OutputDir::open(&root.join("file")).err().unwrap()).contains("is not a folder")
+        );
+        let e = format!("{:#}", OutputDir::open(Path::new("/proc/lstm-stock-out")).err().unwrap());
+        assert!(e.contains("--out /proc/lstm-stock-out: cannot create the folder"), "{e}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn temporary_names_keep_the_extension() {

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
@@ -35,11 +35,16 @@ pub(crate) fn render(
 ) -> Result<()> {
     ensure_font();
     let tmp = tmp_path(path);
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
         draw(&root)?;
-        root.present().map_err(plot_err)?;
+        root.present().map_err(plot_err)
+    })();
+    if let Err(e) = drawn {
+        // a chart that could not be finished (a full disk, say) leaves no half-written file
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("{}: cannot write", path.display()));
     }
     commit(&tmp, path)
 }

@@ -106,8 +106,10 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     intervals::print_bands(job, &ms);
     let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &ms)? } else { None };
     let run_info = RunInfo { job, history, params: Net::param_count(vs), gates, ms, method, leaks };
+    let out = files::OutputDir::open(&cfg.out)?;
     write_outputs(&run_info, &eval, started)?;
     save_bundle(&run_info, vs, net)?;
+    drop(out);
     println!(
         "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json and model/ to {}",
         cfg.out.display()
@@ -166,6 +168,7 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
         rows.iter().map(|(f, o)| (f.clone(), o.rows, &o.eval)).collect();
     print!("{}", stock_tables::summary_table(&rows));
     let csv = stock_tables::summary_csv(&rows);
+    let _out = files::OutputDir::open(summary_dir)?;
     files::write_atomic(&summary_dir.join("summary.csv"), csv.as_bytes())?;
     println!("wrote {}", summary_dir.join("summary.csv").display());
     Ok(())
@@ -258,9 +261,6 @@ fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
 fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
     let (cfg, series, split) = (&r.job.cfg, &r.job.series, &r.job.split);
     let out = &cfg.out;
-    std::fs::create_dir_all(out).map_err(|err| {
-        crate::error::input_error(format!("--out {}: cannot create folder: {err}", out.display()))
-    })?;
     let d = &series.dates;
     let label = format!("{} forecast", cfg.model.name().to_uppercase());
     plots::prediction_png(
