@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device};
 
@@ -61,14 +61,7 @@ pub struct ModelCard {
 /// Writes `model.json` and `weights.safetensors` into `dir`, each atomically.
 pub fn save(dir: &Path, card: &ModelCard, vs: &nn::VarStore) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let weights = dir.join("weights.safetensors");
-    let tmp = files::tmp_path(&weights);
-    if let Err(e) = vs.save(&tmp) {
-        // never a half-written weights file
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("{}: cannot write", weights.display()));
-    }
-    files::commit(&tmp, &weights)?;
+    files::atomic(&dir.join("weights.safetensors"), |tmp| Ok(vs.save(tmp)?))?;
     files::write_json(&dir.join("model.json"), card)
 }
 

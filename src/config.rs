@@ -43,6 +43,23 @@ fn at_most<T: PartialOrd + std::fmt::Display>(flag: &str, value: T, max: T) -> R
     Ok(())
 }
 
+/// The upper bounds of the flags that size a training run (`stock`, `inspect`, `compare`, `bench`).
+fn training_limits(
+    hidden: i64,
+    layers: i64,
+    window: usize,
+    batch: usize,
+    epochs: usize,
+    threads: Option<usize>,
+) -> Result<()> {
+    at_most("--hidden", hidden, limits::HIDDEN)?;
+    at_most("--layers", layers, limits::LAYERS)?;
+    at_most("--window", window, limits::WINDOW)?;
+    at_most("--batch", batch, limits::BATCH)?;
+    at_most("--epochs", epochs, limits::EPOCHS)?;
+    at_most("--threads", threads.unwrap_or(1), limits::THREADS)
+}
+
 /// Settings of `lstm-stock stock`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StockConfig {
@@ -161,14 +178,9 @@ impl StockConfig {
         if self.threads == Some(0) {
             bail_input!("--threads 0: must be at least 1");
         }
-        at_most("--window", self.window, limits::WINDOW)?;
-        at_most("--hidden", self.hidden, limits::HIDDEN)?;
-        at_most("--layers", self.layers, limits::LAYERS)?;
-        at_most("--epochs", t.epochs, limits::EPOCHS)?;
+        training_limits(self.hidden, self.layers, self.window, t.batch, t.epochs, self.threads)?;
         at_most("--patience", t.patience, limits::EPOCHS)?;
-        at_most("--batch", t.batch, limits::BATCH)?;
         at_most("--horizon", self.horizon, limits::HORIZON)?;
-        at_most("--threads", self.threads.unwrap_or(1), limits::THREADS)?;
         Ok(())
     }
 }
@@ -417,13 +429,7 @@ impl BenchConfig {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             bail_input!("--lr {}: must be a positive number such as 0.001", self.lr);
         }
-        at_most("--epochs", self.epochs, limits::EPOCHS)?;
-        at_most("--hidden", self.hidden, limits::HIDDEN)?;
-        at_most("--layers", self.layers, limits::LAYERS)?;
-        at_most("--window", self.window, limits::WINDOW)?;
-        at_most("--batch", self.batch, limits::BATCH)?;
-        at_most("--threads", self.threads.unwrap_or(1), limits::THREADS)?;
-        Ok(())
+        training_limits(self.hidden, self.layers, self.window, self.batch, self.epochs, self.threads)
     }
 }
 

@@ -46,16 +46,15 @@ pub fn prepare(cfg: &StockConfig) -> Result<Prepared> {
 /// memory (see [`train::memory_estimate`]).
 pub fn check_memory(cfg: &StockConfig, rows: usize) -> Result<()> {
     let spec = cfg.input_spec();
-    let model = ModelConfig {
-        kind: cfg.model,
-        input: spec.channels() as i64,
-        hidden: cfg.hidden,
-        layers: cfg.layers,
-        dropout: cfg.dropout,
-    };
+    let model = model_config(cfg, cfg.model, spec.channels());
     let need =
         train::memory_estimate(&model, cfg.horizon, rows, spec.window, spec.channels(), cfg.train.batch);
     train::check_memory(need, crate::device::available_memory())
+}
+
+/// The size of a `kind` network for `cfg` reading `channels` inputs.
+fn model_config(cfg: &StockConfig, kind: ModelKind, channels: usize) -> ModelConfig {
+    ModelConfig { kind, input: channels as i64, hidden: cfg.hidden, layers: cfg.layers, dropout: cfg.dropout }
 }
 
 /// A network built for a dataset, not trained yet.
@@ -81,13 +80,7 @@ pub fn build(data: &Dataset, cfg: &StockConfig, kind: ModelKind, seed: u64, devi
     let (train, val, test) = Samples::parts(data, device);
     tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(device);
-    let model = ModelConfig {
-        kind,
-        input: data.spec.channels() as i64,
-        hidden: cfg.hidden,
-        layers: cfg.layers,
-        dropout: cfg.dropout,
-    };
+    let model = model_config(cfg, kind, data.spec.channels());
     let net = Net::with_horizon(&vs.root(), model, data.horizon);
     Built { vs, net, train, val, test }
 }

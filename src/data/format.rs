@@ -143,6 +143,17 @@ fn is_grouped(t: &str, group: char) -> bool {
         && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Whether some `mark` in `s` is followed by exactly three digits (then the end or another
+/// `mark`): the shape a thousands group needs.
+fn groups_three_after(mark: char, s: &str) -> bool {
+    let s = s.trim_end();
+    s.match_indices(mark).any(|(i, _)| {
+        let rest = &s[i + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        digits == 3 && (rest.len() == 3 || rest[3..].starts_with(mark))
+    })
+}
+
 /// Why a column's cells admit no one number convention (`index`: the cell's position).
 #[derive(Debug, PartialEq)]
 pub enum StyleProblem {
@@ -165,10 +176,18 @@ pub fn column_style<'a>(
     }
     let (mut dot_only, mut comma_only, mut differs) = (None, None, None);
     for (i, cell) in cells.enumerate() {
-        if is_missing(cell) {
+        // most cells of a plain file have no comma and no point grouping three digits: they read
+        // with a decimal point or not at all, and only the first such number matters here (so
+        // loading stays about one parse per cell). A missing cell ("", "null", "-") reads in
+        // neither convention, like any non-number.
+        if !cell.contains(',') && !groups_three_after('.', cell) {
+            if dot_only.is_none() && cell.contains('.') && parse_in(cell, Decimal::Dot).is_some() {
+                dot_only = Some(i);
+            }
             continue;
         }
-        match (parse_in(cell, Decimal::Dot), parse_in(cell, Decimal::Comma)) {
+        let (dot, comma) = (parse_in(cell, Decimal::Dot), parse_in(cell, Decimal::Comma));
+        match (dot, comma) {
             (Some(_), None) => {
                 dot_only.get_or_insert(i);
             }

@@ -35,12 +35,19 @@ pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<()> {
-    let tmp = tmp_path(path);
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+    atomic(path, |tmp| {
+        let mut f = std::fs::File::create(tmp)?;
         write(&mut f)?;
-        f.sync_all()
-    });
-    if let Err(e) = written {
+        Ok(f.sync_all()?)
+    })
+}
+
+/// Makes `path` by having `make` write the file at the temporary path it is given, then renames
+/// it into place; if `make` fails, the temporary file is removed and `path` is left as it was.
+/// Every output file (text, charts, weights) is written through this.
+pub fn atomic(path: &Path, make: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let tmp = tmp_path(path);
+    if let Err(e) = make(&tmp) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e).with_context(|| format!("{}: cannot write", path.display()));
     }

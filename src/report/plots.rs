@@ -6,14 +6,14 @@
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::RangedDate;
 use plotters::prelude::*;
 
-use super::files::{commit, tmp_path};
+use super::files::atomic;
 
 pub(crate) const FONT: &str = "sans-serif";
 static FONT_ONCE: Once = Once::new();
@@ -34,19 +34,12 @@ pub(crate) fn render(
     draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
 ) -> Result<()> {
     ensure_font();
-    let tmp = tmp_path(path);
-    let drawn = (|| {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+    atomic(path, |tmp| {
+        let root = BitMapBackend::new(tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
         draw(&root)?;
         root.present().map_err(plot_err)
-    })();
-    if let Err(e) = drawn {
-        // a chart that could not be finished (a full disk, say) leaves no half-written file
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("{}: cannot write", path.display()));
-    }
-    commit(&tmp, path)
+    })
 }
 
 /// The legend every chart uses: a framed, slightly transparent box at `pos`.

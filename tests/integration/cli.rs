@@ -28,7 +28,7 @@ fn stderr(o: &Output) -> String {
 }
 
 /// Tiny, quick settings; one libtorch thread each, since the tests run side by side.
-const FAST: &[&str] =
+pub const FAST: &[&str] =
     &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1", "--threads", "1"];
 
 #[test]
@@ -247,6 +247,10 @@ fn sizes_that_cannot_work_are_refused_before_any_work() {
         (&["bench", "--csv", y, "--hidden", "0"], "--hidden 0: must be at least 1"),
         (&["bench", "--csv", y, "--hidden", "60000", "--layers", "60"], "training would need about"),
         (&["trend", "--epochs", "1000000000"], "--epochs 1000000000: at most 100000"),
+        (&["compare", y, "--jobs", "0"], "--jobs 0: must be at least 1"),
+        (&["compare", y, "--folds", "0"], "--folds 0: must be at least 1"),
+        (&["compare", y, "--hidden", "60000", "--layers", "60"], "training would need about"),
+        (&["sine", "--period", "3"], "--period 3: must be at least 4 steps"),
     ];
     for (args, expect) in cases {
         let out = scratch("refused").join("never");

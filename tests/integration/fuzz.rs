@@ -148,20 +148,8 @@ struct Template {
 fn templates(files: &Files) -> Vec<Template> {
     let good = files.good.to_string_lossy().into_owned();
     let s = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let fast = s(&[
-        "--epochs",
-        "2",
-        "--window",
-        "10",
-        "--hidden",
-        "8",
-        "--layers",
-        "1",
-        "--threads",
-        "1",
-        "--device",
-        "cpu",
-    ]);
+    let fast =
+        [super::cli::FAST, &["--device", "cpu"]].concat().iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let with = |head: Vec<String>, extra: &[(&'static str, Kind)]| {
         let mut flags = TRAIN_FLAGS.to_vec();
         flags.extend_from_slice(extra);
