@@ -16,9 +16,9 @@ use crate::model::{ModelConfig, Net};
 use crate::report::files;
 
 /// Written into every bundle; a bundle with another format is refused.
-pub const FORMAT: &str = "lstm-stock model v2";
+pub const FORMAT: &str = "lstm-stock model v3";
 
-/// Where the training data came from.
+/// Where the training data came from, and which of its rows did what.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainingData {
     pub path: String,
@@ -26,6 +26,80 @@ pub struct TrainingData {
     pub rows: usize,
     pub first_date: String,
     pub last_date: String,
+    /// The price column the target was read from.
+    pub target_column: String,
+    /// The rows whose prices trained the saved weights, from the file's first row: every row
+    /// after the final fit (`refit`), the training part without it.
+    pub weights_rows: RowSpan,
+    /// The weights are the final fit on every row, trained for `epochs` epochs (the count the
+    /// split run's validation part chose); otherwise the split run's network.
+    pub refit: bool,
+    pub epochs: usize,
+    /// The days whose forecast errors sized the bands: the split run's validation and test
+    /// days, out of sample for the network that made those forecasts (the adaptive methods
+    /// keep the most recent 250 errors). The refitted network has no out-of-sample days, so its
+    /// bands are the split network's, never sized from errors on rows it was trained on.
+    pub band_error_rows: RowSpan,
+}
+
+impl TrainingData {
+    /// Which rows trained the weights and which sized the bands, in words.
+    pub fn provenance(&self) -> String {
+        let w = &self.weights_rows;
+        let b = &self.band_error_rows;
+        let weights = if self.refit {
+            format!(
+                "weights trained on all {} rows ({} .. {}) for {} epochs, the count the split run's validation chose",
+                w.len(),
+                w.first_date,
+                w.last_date,
+                self.epochs
+            )
+        } else {
+            format!(
+                "weights trained on the first {} of {} rows ({} .. {}; not refitted on the rest)",
+                w.len(),
+                self.rows,
+                w.first_date,
+                w.last_date
+            )
+        };
+        format!(
+            "{weights}; bands sized from the split run's out-of-sample errors on {} .. {} ({} days)",
+            b.first_date,
+            b.last_date,
+            b.len()
+        )
+    }
+}
+
+/// Rows `first..=last` of a file (0-based, in date order) and their dates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowSpan {
+    pub first: usize,
+    pub last: usize,
+    pub first_date: String,
+    pub last_date: String,
+}
+
+impl RowSpan {
+    /// Rows `rows` of a series with these `dates`.
+    pub fn of(dates: &[chrono::NaiveDate], rows: std::ops::Range<usize>) -> Self {
+        RowSpan {
+            first: rows.start,
+            last: rows.end - 1,
+            first_date: dates[rows.start].to_string(),
+            last_date: dates[rows.end - 1].to_string(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.last + 1 - self.first
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.last < self.first
+    }
 }
 
 /// Everything about a trained model except its weights.
@@ -65,17 +139,23 @@ pub fn save(dir: &Path, card: &ModelCard, vs: &nn::VarStore) -> Result<()> {
     files::write_json(&dir.join("model.json"), card)
 }
 
-/// Reads a bundle and rebuilds its network on `device`, with one clear error per way a
-/// bundle can be wrong.
+/// Reads a bundle (from its folder, or from the run folder holding it as `model/`) and rebuilds
+/// its network on `device`, with one clear error per way a bundle can be wrong.
 pub fn load(dir: &Path, device: Device) -> Result<(ModelCard, nn::VarStore, Net)> {
+    let run_folder = dir.join("model");
+    let dir = if !dir.join("model.json").exists() && run_folder.join("model.json").is_file() {
+        run_folder.as_path()
+    } else {
+        dir
+    };
     let d = dir.display();
     if !dir.is_dir() {
-        bail_input!("--model {d}: no such folder; give the model/ folder that `stock` wrote (e.g. output/AAPL-lstm/model)");
+        bail_input!("--model {d}: no such folder; give the folder that `stock` wrote (e.g. output/AAPL-lstm) or its model/");
     }
     let text = match std::fs::read_to_string(dir.join("model.json")) {
         Ok(t) => t,
         Err(_) => {
-            bail_input!("--model {d}: no model.json in it; is this the model/ folder that `stock` wrote?")
+            bail_input!("--model {d}: no model.json in it or in its model/; give the folder that `stock` wrote (e.g. output/AAPL-lstm)")
         }
     };
     let format: serde_json::Value = serde_json::from_str(&text).map_err(|e| {

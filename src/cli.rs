@@ -11,7 +11,7 @@ use crate::config::{
     self, BenchConfig, Command, CompareConfig, PredictConfig, SineConfig, StockConfig, StockPlan, TrendConfig,
 };
 use crate::data::features::parse_list;
-use crate::data::{Decimal, Feature, LoadOptions, TargetKind};
+use crate::data::{Decimal, Feature, LoadOptions, RawColumn, TargetKind};
 use crate::device::DeviceChoice;
 use crate::eval::bands::Method;
 use crate::model::ModelKind;
@@ -137,7 +137,7 @@ pub struct TrainFlags {
     pub interval: Vec<f64>,
     /// How the band is sized: adaptive conformal (walk-forward) or split conformal (validation
     /// errors), each plain or scaled by the last 20 days' volatility; see docs/intervals.md
-    #[arg(long, value_enum, default_value = "adaptive")]
+    #[arg(long, value_enum, default_value = "adaptive-vol")]
     pub interval_method: Method,
     /// How fast the adaptive band's level moves after a miss (larger: faster, noisier)
     #[arg(long, default_value_t = 0.005)]
@@ -151,6 +151,26 @@ pub struct TrainFlags {
     /// Accept a day-to-day price ratio beyond 50x (otherwise taken for a unit mix-up or an unadjusted split)
     #[arg(long)]
     pub allow_jumps: bool,
+    /// Long-format files (several tickers, one row per ticker and day): the ticker column
+    /// [default: detected: ticker, symbol, unique_id, id, name, ...]
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// Long-format files: use this ticker's rows only (stock without it trains one model per ticker)
+    #[arg(long)]
+    pub ticker: Option<String>,
+    /// Header of the open column, where it has no usual name (likewise the five below)
+    #[arg(long, value_name = "NAME")]
+    pub open_col: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub high_col: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub low_col: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub close_col: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub adj_close_col: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub volume_col: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +190,10 @@ pub struct StockArgs {
     /// mid-validation) and require everything computed before it to be identical bit for bit
     #[arg(long)]
     pub sanity: bool,
+    /// Save the network of the split run (trained on the training part only) instead of one
+    /// refitted on every row for the epoch count validation chose
+    #[arg(long)]
+    pub no_refit: bool,
     /// Output folder [default: output/<file stem>-<model>; with several files, output/ holding one folder per file]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -365,6 +389,21 @@ impl From<BenchArgs> for BenchConfig {
 }
 
 impl TrainFlags {
+    /// The raw columns named by `--open-col` ... `--volume-col`.
+    fn column_names(&self) -> Vec<(RawColumn, String)> {
+        [
+            (RawColumn::Open, &self.open_col),
+            (RawColumn::High, &self.high_col),
+            (RawColumn::Low, &self.low_col),
+            (RawColumn::Close, &self.close_col),
+            (RawColumn::AdjClose, &self.adj_close_col),
+            (RawColumn::Volume, &self.volume_col),
+        ]
+        .into_iter()
+        .filter_map(|(c, n)| n.clone().map(|n| (c, n)))
+        .collect()
+    }
+
     /// A `stock` config for one file with these flags.
     pub fn config(
         &self,
@@ -381,6 +420,9 @@ impl TrainFlags {
                 columns: vec![],
                 decimal: self.decimal,
                 allow_jumps: self.allow_jumps,
+                id_col: self.id_col.clone(),
+                ticker: self.ticker.clone(),
+                column_names: self.column_names(),
             },
             csv,
             model,
@@ -408,6 +450,7 @@ impl TrainFlags {
             interval_gamma: self.interval_gamma,
             horizon: 1,
             sanity: false,
+            refit: false,
             out,
         }
     }
@@ -428,6 +471,7 @@ impl StockArgs {
         StockPlan::new(&self.csv, self.out.as_deref(), self.model, |csv, out| StockConfig {
             horizon: self.horizon,
             sanity: self.sanity,
+            refit: !self.no_refit,
             ..self.flags.config(csv, self.model, features.clone(), out)
         })
     }

@@ -98,11 +98,18 @@ pub struct StockConfig {
     /// Run the future-perturbation leakage check after training.
     #[serde(default)]
     pub sanity: bool,
+    /// Save a network refitted on every row (`stock`; `--no-refit` keeps the split run's).
+    #[serde(default = "yes")]
+    pub refit: bool,
     pub out: PathBuf,
 }
 
 fn one_day() -> usize {
     1
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn aci_gamma() -> f64 {
@@ -190,6 +197,13 @@ pub fn file_stem(p: &Path) -> String {
     p.file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned())
 }
 
+/// A ticker as part of a folder name: letters, digits, `.`, `-` and `_` kept, anything else `_`.
+fn path_safe(t: &str) -> String {
+    t.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect()
+}
+
 /// Where a command writes when `--out` is not given: `output/<file stem>-<what>`.
 pub fn default_out(csv: &Path, what: &str) -> PathBuf {
     PathBuf::from("output").join(format!("{}-{what}", file_stem(csv)))
@@ -230,22 +244,40 @@ impl StockPlan {
                 files.push(p.clone());
             }
         }
-        let single = files.len() == 1 && !paths[0].is_dir();
+        // a long-format file without --ticker: one job per ticker, as for a folder
+        let mut units: Vec<(PathBuf, Option<String>)> = Vec::new();
+        for f in files {
+            let probe = config(f.clone(), PathBuf::new());
+            match crate::data::load::tickers(&f, &probe.load)? {
+                Some(t) if probe.load.ticker.is_none() => {
+                    units.extend(t.values.into_iter().map(|v| (f.clone(), Some(v))))
+                }
+                _ => units.push((f, None)),
+            }
+        }
+        let single = units.len() == 1 && !paths[0].is_dir();
         let root = out.map_or_else(|| PathBuf::from("output"), Path::to_path_buf);
-        let checked = |csv: PathBuf| -> Result<StockConfig> {
+        let checked = |(csv, ticker): (PathBuf, Option<String>)| -> Result<StockConfig> {
+            let what = match &ticker {
+                Some(t) => format!("{}-{model}", path_safe(t)),
+                None => model.name().to_string(),
+            };
             let dir = match (out, single) {
                 (Some(o), true) => o.to_path_buf(),
-                (Some(o), false) => o.join(format!("{}-{model}", file_stem(&csv))),
-                (None, _) => default_out(&csv, model.name()),
+                (Some(o), false) => o.join(format!("{}-{what}", file_stem(&csv))),
+                (None, _) => default_out(&csv, &what),
             };
-            let cfg = config(csv, dir);
+            let mut cfg = config(csv, dir);
+            if ticker.is_some() {
+                cfg.load.ticker = ticker;
+            }
             cfg.validate()?;
             Ok(cfg)
         };
         if single {
-            return Ok(StockPlan::One(Box::new(checked(files.remove(0))?)));
+            return Ok(StockPlan::One(Box::new(checked(units.remove(0))?)));
         }
-        let jobs = files.into_iter().map(checked).collect::<Result<_>>()?;
+        let jobs = units.into_iter().map(checked).collect::<Result<_>>()?;
         Ok(StockPlan::Many { jobs, summary_dir: root })
     }
 }

@@ -105,6 +105,43 @@ pub fn fit(
     train(build(data, cfg, kind, seed, device), train_cfg, None, plant)
 }
 
+/// The final fit for forecasting: the network trained on every row of the file.
+pub struct Refitted {
+    pub vs: nn::VarStore,
+    pub net: Net,
+    /// Windows and scalers of all rows.
+    pub data: Dataset,
+    pub epochs: usize,
+    /// The last epoch's mean training loss.
+    pub last_loss: f64,
+    pub seconds: f64,
+}
+
+/// Trains a fresh `cfg.model` network, seeded with `seed` as the split run was, on every row of
+/// `series` for exactly `epochs` epochs (the count the split run's validation part chose): with
+/// no rows left to stop on, the count is the one thing the split run hands over.
+pub fn refit(
+    series: &PriceSeries,
+    cfg: &StockConfig,
+    seed: u64,
+    device: Device,
+    epochs: usize,
+) -> Result<Refitted> {
+    let data = Dataset::build_all(series, &cfg.input_spec(), cfg.horizon)?;
+    let b = build(&data, cfg, cfg.model, seed, device);
+    let plan = train::FixedEpochs {
+        epochs,
+        batch: cfg.train.batch,
+        lr: cfg.train.lr,
+        clip: Some(cfg.train.clip),
+        read_each_batch: false,
+        progress: Some(format!("{} refit", cfg.model.name())),
+    };
+    let run = train::fit_fixed(&b.net, &b.vs, &b.train, &plan)?;
+    let seconds = run.epoch_seconds.iter().sum();
+    Ok(Refitted { vs: b.vs, net: b.net, data, epochs, last_loss: run.last_loss, seconds })
+}
+
 /// One-step forecasts in price units for the test rows of `data`.
 pub fn test_forecasts(f: &Fitted, data: &Dataset, prices: &[f64]) -> Vec<f64> {
     data.to_prices(prices, data.test.rows.clone(), &f.net.predict(&f.test.x))

@@ -204,6 +204,8 @@ pub struct FixedEpochs {
     /// peers do (`loss.item()`); on a GPU that waits for the device once per batch. Otherwise
     /// the losses are summed on the device and read once per epoch.
     pub read_each_batch: bool,
+    /// Show a progress bar with this label (the refit of `stock`); `None` shows nothing.
+    pub progress: Option<String>,
 }
 
 /// What a [`fit_fixed`] run did: the last epoch's mean training loss and each epoch's time.
@@ -221,11 +223,18 @@ pub fn fit_fixed(net: &Net, vs: &nn::VarStore, train: &Samples, cfg: &FixedEpoch
     let read_back = if cfg.read_each_batch { ReadBack::Batch } else { ReadBack::Epoch };
     let plan = EpochPlan { batch: cfg.batch, clip: cfg.clip, read_back, parts };
     let mut run = FixedRun { last_loss: f64::NAN, epoch_seconds: Vec::with_capacity(cfg.epochs) };
-    for _ in 0..cfg.epochs {
+    let bar = match &cfg.progress {
+        Some(label) => progress_bar(cfg.epochs as u64, label),
+        None => ProgressBar::hidden(),
+    };
+    for epoch in 1..=cfg.epochs {
         let start = Instant::now();
         run.last_loss = run_epoch(net, &mut opt, train, plan, &crate::interrupt::requested);
         run.epoch_seconds.push(start.elapsed().as_secs_f64());
+        bar.set_position(epoch as u64);
+        bar.set_message(format!("train {:.5}", run.last_loss));
     }
+    bar.finish_and_clear();
     Ok(run)
 }
 

@@ -65,8 +65,14 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     let setup_s = process_age_s();
 
     let t_train = Instant::now();
-    let plan =
-        FixedEpochs { epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, clip: None, read_each_batch: true };
+    let plan = FixedEpochs {
+        epochs: cfg.epochs,
+        batch: cfg.batch,
+        lr: cfg.lr,
+        clip: None,
+        read_each_batch: true,
+        progress: None,
+    };
     let FixedRun { last_loss, epoch_seconds: epoch_s } = fit_fixed(&net, &vs, &train, &plan)?;
     let train_s = t_train.elapsed().as_secs_f64();
     let phases = crate::profile::take();

@@ -265,6 +265,7 @@ pub(crate) mod test_plan {
             interval_gamma: 0.005,
             horizon: 1,
             sanity: false,
+            refit: false,
             out: dir.join("out"),
         };
         let cfg = CompareConfig {

@@ -71,13 +71,13 @@ fn describe(card: &ModelCard, series: &PriceSeries, fc: &Forecaster, days: usize
     let spec = &card.input;
     let mut out = String::new();
     out += &format!(
-        "{} model ({} of \"{}\", window {}) trained on {} .. {}; forecasting {} trading day(s) after {}",
+        "{} model ({} of \"{}\", window {}) from {}: {}\nforecasting {} trading day(s) after {}",
         card.model.kind.name().to_uppercase(),
         spec.target.name(),
         series.target_col,
         spec.window,
-        card.training.first_date,
-        card.training.last_date,
+        card.training.path,
+        card.training.provenance(),
         days,
         series.dates[series.len() - 1]
     );
@@ -95,7 +95,7 @@ fn describe(card: &ModelCard, series: &PriceSeries, fc: &Forecaster, days: usize
         out.push('\n');
     }
     out += &format!(
-        "bands: {} (sized up to {}){}",
+        "bands: {} (as they stood after {}){}",
         card.interval_method,
         card.training.last_date,
         if scale == 1.0 {

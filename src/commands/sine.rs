@@ -33,8 +33,14 @@ pub fn run(cfg: &SineConfig) -> Result<()> {
         &vs.root(),
         ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: 32, layers: 1, dropout: 0.0 },
     );
-    let plan =
-        FixedEpochs { epochs: cfg.epochs, batch: 32, lr: 5e-3, clip: Some(1.0), read_each_batch: false };
+    let plan = FixedEpochs {
+        epochs: cfg.epochs,
+        batch: 32,
+        lr: 5e-3,
+        clip: Some(1.0),
+        read_each_batch: false,
+        progress: None,
+    };
     let loss = fit_fixed(&net, &vs, &train, &plan)?.last_loss;
     println!(
         "trained an LSTM (32 units) on {} steps of a sine with period {}: final train MSE {loss:.2e}",

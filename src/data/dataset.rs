@@ -136,6 +136,13 @@ impl Dataset {
         Self::build_planted(series, split, spec, horizon, Plant::NONE)
     }
 
+    /// Every row trains: the final fit for forecasting, after a split run chose the epoch count.
+    /// The scalers are fitted on all rows; the validation and test parts are empty.
+    pub fn build_all(series: &PriceSeries, spec: &InputSpec, horizon: usize) -> Result<Self> {
+        let len = series.len();
+        Self::build_planted(series, &Split { train_end: len, val_end: len, len }, spec, horizon, Plant::NONE)
+    }
+
     /// [`Dataset::build`] with a planted leak (tests of the leakage check only).
     pub fn build_planted(
         series: &PriceSeries,
@@ -180,7 +187,11 @@ impl Dataset {
         };
         let train_end = if plant.0 == Fault::TrainOnValidation { split.val_end } else { split.train_end };
         let train_rows = inside(spec.lookback()..train_end, "training")?;
-        let val_rows = inside(split.val_targets(), "validation")?;
+        let val_rows = if split.val_end > split.train_end {
+            inside(split.val_targets(), "validation")?
+        } else {
+            split.val_targets()
+        };
         Ok(Dataset {
             spec: spec.clone(),
             horizon,
@@ -264,5 +275,19 @@ mod tests {
         );
         let e = format!("{:#}", Dataset::build(&s, &split, &spec, 20).unwrap_err());
         assert!(e.contains("--horizon 20") && e.contains("training part has only"), "{e}");
+    }
+
+    #[test]
+    fn the_final_fit_trains_on_every_row() {
+        let s = series(30);
+        let spec = InputSpec { target: TargetKind::Return, features: vec![], window: 4 };
+        let d = Dataset::build_all(&s, &spec, 2).unwrap();
+        // every target day whose two-day horizon is known, to the last row
+        assert_eq!(d.train.rows, 5..29);
+        assert_eq!(d.train.y[d.train.y.len() - 1], d.matrix[29]);
+        assert!(d.val.x.is_empty() && d.test.y.is_empty());
+        // the scaler is fitted on every row
+        let r = TargetKind::Return.transform(&s.values);
+        assert_eq!(d.scalers[0], MinMaxScaler::fit(&r[1..30]));
     }
 }

@@ -52,12 +52,13 @@ pub fn separator_name(sep: u8) -> &'static str {
     }
 }
 
-/// Lower case with spaces, `_` and `-` removed: `Adj Close`, `adj_close` and `ADJ-CLOSE` match.
+/// Lower case with spaces, `_`, `-` and `.` removed: `Adj Close`, `adj_close`, `ADJ-CLOSE` and
+/// `Adj. Close` match, and so do `Vol.` and `vol`.
 pub fn normalize_name(name: &str) -> String {
     name.trim()
         .trim_matches('"')
         .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '.'))
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -107,6 +108,18 @@ pub fn parse_in(s: &str, style: Decimal) -> Option<f64> {
         }
     }
     let t: String = s.trim().chars().filter(|c| !matches!(c, '$' | '€' | '£' | ' ' | '\'' | '_')).collect();
+    // vendor shorthands: `19.40M` volumes, `-0.52%` changes; the power of ten is applied to the
+    // decimal text (`19.40e6`), so 19.40M reads as exactly 19400000
+    let (t, exponent) = match t.char_indices().last() {
+        Some((i, c)) if i > 0 => match c.to_ascii_uppercase() {
+            'K' => (t[..i].to_string(), Some(3)),
+            'M' => (t[..i].to_string(), Some(6)),
+            'B' => (t[..i].to_string(), Some(9)),
+            '%' => (t[..i].to_string(), Some(-2)),
+            _ => (t, None),
+        },
+        _ => (t, None),
+    };
     let (dec, group) = style.marks();
     if t.matches(dec).count() > 1 {
         return None;
@@ -126,9 +139,22 @@ pub fn parse_in(s: &str, style: Decimal) -> Option<f64> {
     } else {
         int.to_string()
     };
+    if !int.bytes().any(|b| b.is_ascii_digit())
+        && !frac.is_some_and(|f| f.bytes().any(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
     let plain = match frac {
         Some(f) => format!("{int}.{f}"),
         None => int,
+    };
+    let plain = match exponent {
+        // a suffix after a plain decimal only: not after an exponent or a second suffix
+        Some(e) if plain.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+')) => {
+            format!("{plain}e{e}")
+        }
+        Some(_) => return None,
+        None => plain,
     };
     plain.parse::<f64>().ok().filter(|v| v.is_finite())
 }
@@ -221,6 +247,7 @@ const DATE_FORMATS: &[(&str, &str)] = &[
     ("%m-%d-%Y", "MM-DD-YYYY"),
     ("%d-%b-%Y", "DD-Mon-YYYY"),
     ("%b %d %Y", "Mon DD YYYY"),
+    ("%b %d, %Y", "Mon DD, YYYY"),
 ];
 
 /// The date part of a cell: drops a time part (`2013-05-13 00:00:00`, `2013-05-13T00:00:00Z`).
@@ -301,6 +328,16 @@ mod tests {
         assert_eq!(comma("1.188,59"), Some(1188.59));
         assert_eq!(comma("188,59"), Some(188.59));
         assert_eq!(dot("26,212,220"), Some(26_212_220.0));
+        // vendor shorthands, read exactly
+        assert_eq!(dot("19.40M"), Some(19_400_000.0));
+        assert_eq!(dot("1.234K"), Some(1234.0));
+        assert_eq!(dot("2.5b"), Some(2_500_000_000.0));
+        assert_eq!(comma("19,40M"), Some(19_400_000.0));
+        assert_eq!(dot("-0.52%"), Some(-0.0052));
+        assert_eq!(dot("\"26.21M\"".trim_matches('"')), Some(26_210_000.0));
+        for bad in ["M", "-M", "1e5K", "12MM", "1,2M", "%"] {
+            assert_eq!(dot(bad), None, "{bad}");
+        }
         assert_eq!(dot("-1,234"), Some(-1234.0));
         assert_eq!(dot("1e3"), Some(1000.0));
         assert_eq!(comma("1.000.000"), Some(1e6));

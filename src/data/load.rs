@@ -47,6 +47,11 @@ impl RawColumn {
         }
     }
 
+    /// The flag that names this column's header (`--volume-col`).
+    pub fn flag(self) -> String {
+        format!("--{}-col", self.label().replace('_', "-"))
+    }
+
     /// Normalised header names that mean this column, in order of preference.
     fn names(self) -> &'static [&'static str] {
         match self {
@@ -76,6 +81,22 @@ pub struct LoadOptions {
     /// Accept day-to-day price ratios beyond [`MAX_DAILY_RATIO`] (`--allow-jumps`).
     #[serde(default)]
     pub allow_jumps: bool,
+    /// The ticker column of a long-format file (`--id-col`); `None`: detected by name.
+    #[serde(default)]
+    pub id_col: Option<String>,
+    /// Keep only this ticker's rows of a long-format file (`--ticker`).
+    #[serde(default)]
+    pub ticker: Option<String>,
+    /// Header names for raw columns, where the usual names do not find them (`--volume-col`).
+    #[serde(default)]
+    pub column_names: Vec<(RawColumn, String)>,
+}
+
+impl LoadOptions {
+    /// The header name the user gave for `col`, if any.
+    fn named(&self, col: RawColumn) -> Option<&str> {
+        self.column_names.iter().find(|(c, _)| *c == col).map(|(_, n)| n.as_str())
+    }
 }
 
 /// One price per trading day, sorted by date, no days invented.
@@ -97,6 +118,8 @@ pub struct PriceSeries {
     pub separator: &'static str,
     /// Rows dropped because a value they need was missing (`null`, empty, `NaN`).
     pub dropped: usize,
+    /// The ticker whose rows these are, in a long-format file.
+    pub ticker: Option<String>,
 }
 
 impl PriceSeries {
@@ -128,8 +151,9 @@ impl PriceSeries {
     pub fn summary(&self) -> String {
         let d = &self.dates;
         format!(
-            "{}: {} rows, {} .. {}, date column \"{}\" ({}), target column \"{}\", {} separated, {} rows dropped for missing values",
+            "{}{}: {} rows, {} .. {}, date column \"{}\" ({}), target column \"{}\", {} separated, {} rows dropped for missing values",
             self.source,
+            self.ticker.as_ref().map_or(String::new(), |t| format!(" (ticker {t})")),
             self.len(),
             d[0],
             d[d.len() - 1],
@@ -143,6 +167,82 @@ impl PriceSeries {
 }
 
 const DATE_NAMES: &[&str] = &["date", "datetime", "timestamp", "time", "day"];
+
+/// Normalised names of the column that says which series a row of a long-format file belongs
+/// to (NeuralForecast's `unique_id`, Kaggle's `Name`).
+const ID_NAMES: &[&str] = &["ticker", "symbol", "uniqueid", "id", "name", "code", "instrument"];
+
+/// The tickers of a long-format file: its ticker column and the values in it, in order of
+/// first appearance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tickers {
+    pub column: String,
+    pub values: Vec<String>,
+}
+
+/// The tickers of the file at `path` when it holds several series in long format (a ticker
+/// column by `opts.id_col` or by name, with more than one value and values that repeat);
+/// `None` for a file of one series.
+pub fn tickers(path: &Path, opts: &LoadOptions) -> Result<Option<Tickers>> {
+    let source = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        // the loader names a missing or unreadable file
+        Err(_) => return Ok(None),
+    };
+    let text = check_text(&bytes, &source)?;
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let sep = format::sniff_separator(header);
+    let names = format::split_header(header, sep);
+    let Some(col) = id_column(&names, opts, &source)? else { return Ok(None) };
+    let df = read_frame(text, sep, &[col.index], &source)?;
+    let cells = text_column(&df, 0)?;
+    named_column_check(&cells, &col.name, opts, &source)?;
+    Ok(distinct_tickers(&cells, opts.id_col.is_some()).map(|values| Tickers { column: col.name, values }))
+}
+
+/// `--id-col` naming a column with a different value on every row (a price, a row number)
+/// would make a series of every row: refused.
+fn named_column_check(cells: &[Option<&str>], column: &str, opts: &LoadOptions, source: &str) -> Result<()> {
+    if opts.id_col.is_some() && cells.len() > 1 {
+        let distinct: std::collections::HashSet<&str> =
+            cells.iter().map(|c| c.unwrap_or("").trim()).collect();
+        if distinct.len() == cells.len() {
+            bail_input!(
+                "{source}: --id-col {column}: every row holds a different value, so it names no series; give the column that names the ticker"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The ticker column: the one `--id-col` names, or one with a usual name.
+fn id_column(names: &[String], opts: &LoadOptions, source: &str) -> Result<Option<ColumnPick>> {
+    match &opts.id_col {
+        Some(_) => pick(names, opts.id_col.as_deref(), &[], source, "ticker", "--id-col").map(Some),
+        None => Ok(pick(names, None, ID_NAMES, source, "ticker", "--id-col").ok()),
+    }
+}
+
+/// The distinct values of a ticker column, when they make it one: more than one, and (unless
+/// the user named the column) fewer than the rows, since a column of all-different values is a
+/// row number or a description, not a ticker.
+fn distinct_tickers(cells: &[Option<&str>], named: bool) -> Option<Vec<String>> {
+    let mut seen = std::collections::HashSet::new();
+    let values: Vec<String> =
+        cells.iter().map(|c| c.unwrap_or("").trim()).filter(|c| seen.insert(*c)).map(String::from).collect();
+    (values.len() > 1 && (named || values.len() < cells.len())).then_some(values)
+}
+
+/// "AAPL, MSFT" or "AAPL, MSFT, ... (12 in all)".
+fn ticker_list(values: &[String]) -> String {
+    let shown = values.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+    if values.len() > 8 {
+        format!("{shown}, ... ({} in all)", values.len())
+    } else {
+        shown
+    }
+}
 
 /// Reads `path` and parses it with [`parse_prices`]. Only this function touches the disk.
 pub fn load_prices(path: &Path, opts: &LoadOptions) -> Result<PriceSeries> {
@@ -178,6 +278,13 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         bail_input!("{source}: has a header but no data rows");
     }
     let cols = pick_columns(&names, opts, source)?;
+    let id = id_column(&names, opts, source)?;
+    if opts.ticker.is_some() && id.is_none() {
+        bail_input!(
+            "{source}: --ticker needs a ticker column (ticker, symbol, unique_id, id, name, ...) and there is none; columns found: {}; name one with --id-col",
+            names.join(", ")
+        );
+    }
 
     // polars reads a blank line as a row; our line numbers skip them, so drop them for polars
     let cleaned: String;
@@ -187,7 +294,7 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
     } else {
         text
     };
-    let mut wanted: Vec<usize> = cols.iter().map(|c| c.index).collect();
+    let mut wanted: Vec<usize> = cols.iter().chain(&id).map(|c| c.index).collect();
     wanted.sort_unstable();
     wanted.dedup();
     let df = read_frame(text, sep, &wanted, source)?;
@@ -199,11 +306,28 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         .iter()
         .map(|c| text_column(&df, wanted.binary_search(&c.index).expect("projected")))
         .collect::<Result<_>>()?;
+    let keep = match &id {
+        Some(c) => ticker_rows(
+            &text_column(&df, wanted.binary_search(&c.index).expect("projected"))?,
+            &c.name,
+            opts,
+            source,
+        )?,
+        None => None,
+    };
     let (date_fmt, date_label) = date_format(opts, &cell_columns[0], &cols[0].name, source)?;
     let styles = (1..cols.len())
         .map(|k| number_style(&cols[k].name, &cell_columns[k], &scan.lines, opts.decimal, source))
         .collect::<Result<Vec<_>>>()?;
-    let rows = convert_rows(&cols, &cell_columns, &scan.lines, &styles, (&date_fmt, &date_label), source)?;
+    let rows = convert_rows(
+        &cols,
+        &cell_columns,
+        &scan.lines,
+        &styles,
+        keep.as_deref(),
+        (&date_fmt, &date_label),
+        source,
+    )?;
     if rows.dates.is_empty() {
         bail_input!(
             "{source}: no row has all the values needed ({} rows, all with a missing value in \"{}\" or a feature column)",
@@ -212,6 +336,37 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         );
     }
     rows.into_series(source, &cols, opts, date_label, format::separator_name(sep))
+}
+
+/// Which rows belong to `opts.ticker` (`None`: all of them, a file of one series); an error
+/// when the file holds several tickers and none was picked, or not the one picked.
+fn ticker_rows(
+    cells: &[Option<&str>],
+    column: &str,
+    opts: &LoadOptions,
+    source: &str,
+) -> Result<Option<Vec<bool>>> {
+    named_column_check(cells, column, opts, source)?;
+    let Some(want) = opts.ticker.as_deref() else {
+        if let Some(values) = distinct_tickers(cells, opts.id_col.is_some()) {
+            bail_input!(
+                "{source}: column \"{column}\" holds {} tickers ({}); pick one with --ticker (stock trains one model per ticker on its own)",
+                values.len(),
+                ticker_list(&values)
+            );
+        }
+        return Ok(None);
+    };
+    let keep: Vec<bool> = cells.iter().map(|c| c.unwrap_or("").trim() == want.trim()).collect();
+    if !keep.contains(&true) {
+        let values = distinct_tickers(cells, true)
+            .unwrap_or_else(|| cells.iter().take(1).map(|c| c.unwrap_or("").trim().to_string()).collect());
+        bail_input!(
+            "{source}: --ticker {want}: no such ticker in column \"{column}\"; it holds {}",
+            ticker_list(&values)
+        );
+    }
+    Ok(Some(keep))
 }
 
 fn other(style: Decimal) -> Decimal {
@@ -236,13 +391,17 @@ fn pick_columns(names: &[String], opts: &LoadOptions, source: &str) -> Result<Ve
     let target = pick(names, opts.target_col.as_deref(), &usual, source, "price", "--target-col")?;
     let mut cols = vec![date, target];
     for &col in &opts.columns {
-        cols.push(pick(names, None, col.names(), source, "", "").map_err(|_| {
-            input_error(format!(
-                "{source}: --features needs an \"{}\" column and there is none; columns found: {}; drop the features that use it",
-                col.label(),
-                names.join(", ")
-            ))
-        })?);
+        let flag = col.flag();
+        cols.push(match opts.named(col) {
+            Some(name) => pick(names, Some(name), &[], source, col.label(), &flag)?,
+            None => pick(names, None, col.names(), source, "", "").map_err(|_| {
+                input_error(format!(
+                    "{source}: --features needs a column for \"{}\" and none has a usual name; columns found: {}; name it with {flag}, or drop the features that use it",
+                    col.label(),
+                    names.join(", ")
+                ))
+            })?,
+        });
     }
     Ok(cols)
 }
@@ -254,6 +413,9 @@ struct Rows {
     /// One vector per value column (target first, then the extra columns).
     values: Vec<Vec<f64>>,
     dropped: usize,
+    /// Date cells carried different times of day ("2018-05-11 09:30", "09:31"): a hint, should
+    /// dates repeat, that the file holds intraday bars.
+    timed: bool,
 }
 
 /// The number convention of the column `name` (see [`column_style`]), or an error naming the
@@ -291,6 +453,7 @@ fn convert_rows(
     cells: &[Vec<Option<&str>>],
     lines: &[usize],
     styles: &[Decimal],
+    keep: Option<&[bool]>,
     (date_fmt, date_label): (&str, &str),
     source: &str,
 ) -> Result<Rows> {
@@ -300,9 +463,14 @@ fn convert_rows(
         lines: Vec::with_capacity(lines.len()),
         values: vec![Vec::with_capacity(lines.len()); n_values],
         dropped: 0,
+        timed: false,
     };
+    let mut first_time: Option<&str> = None;
     let mut row_values = vec![0.0; n_values];
     'rows: for (i, &line) in lines.iter().enumerate() {
+        if keep.is_some_and(|k| !k[i]) {
+            continue;
+        }
         for (k, v) in row_values.iter_mut().enumerate() {
             let cell = cells[k + 1][i].unwrap_or("");
             *v = match parse_in(cell, styles[k]) {
@@ -332,6 +500,10 @@ fn convert_rows(
                 cols[0].name
             )
         };
+        if let Some(t) = d.get(10..).filter(|t| t.contains(':')) {
+            // one closing time on every row is a daily export; times that differ are bars
+            rows.timed |= *first_time.get_or_insert(t) != t;
+        }
         rows.dates.push(date);
         rows.lines.push(line);
         for (col, &v) in rows.values.iter_mut().zip(&row_values) {
@@ -357,7 +529,7 @@ impl Rows {
         }
         let dates: Vec<NaiveDate> = order.iter().map(|&i| self.dates[i]).collect();
         let lines: Vec<usize> = order.iter().map(|&i| self.lines[i]).collect();
-        reject_duplicates(&dates, &lines, source)?;
+        reject_duplicates(&dates, &lines, self.timed, source)?;
         let mut values = self.values.into_iter().map(|v| order.iter().map(|&i| v[i]).collect::<Vec<f64>>());
         let target = values.next().expect("target column");
         if !opts.allow_jumps {
@@ -374,6 +546,7 @@ impl Rows {
             date_format,
             separator,
             dropped: self.dropped,
+            ticker: opts.ticker.clone(),
         })
     }
 }
@@ -535,17 +708,26 @@ fn reject_jumps(values: &[f64], lines: &[usize], column: &str, source: &str) -> 
     Ok(())
 }
 
-fn reject_duplicates(dates: &[NaiveDate], lines: &[usize], source: &str) -> Result<()> {
-    let dups: Vec<String> = (1..dates.len())
-        .filter(|&i| dates[i - 1] == dates[i])
+fn reject_duplicates(dates: &[NaiveDate], lines: &[usize], timed: bool, source: &str) -> Result<()> {
+    // counted, and only three named: an intraday file repeats nearly every date
+    let mut dups = (1..dates.len()).filter(|&i| dates[i - 1] == dates[i]);
+    let shown: Vec<String> = dups
+        .by_ref()
+        .take(3)
         .map(|i| format!("{} (lines {} and {})", dates[i], lines[i - 1], lines[i]))
         .collect();
-    if !dups.is_empty() {
-        let shown = dups.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-        let more = if dups.len() > 3 { format!(" and {} more", dups.len() - 3) } else { String::new() };
-        bail_input!("{source}: duplicate dates {shown}{more}; keep one row per trading day");
+    if shown.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let rest = dups.count();
+    let more = if rest > 0 { format!(" and {rest} more") } else { String::new() };
+    let shown = shown.join(", ");
+    if timed {
+        bail_input!(
+            "{source}: duplicate dates {shown}{more}: the dates carry times of day, so these look like intraday bars; lstm-stock forecasts one price per day: keep each day's last row"
+        );
+    }
+    bail_input!("{source}: duplicate dates {shown}{more}; keep one row per trading day");
 }
 
 #[cfg(test)]

@@ -75,7 +75,16 @@ fn bad_inputs_name_the_line_and_column() {
         err("Date,Close\n2020-01-02,1\n2020-01-03,2,3\n").contains("t.csv:3: 3 fields, but the header has 2")
     );
     assert!(err("Date,Close\n2020-01-02,1\n2020-01-02,2\n")
-        .contains("duplicate dates 2020-01-02 (lines 2 and 3)"));
+        .contains("duplicate dates 2020-01-02 (lines 2 and 3); keep one row per trading day"));
+    // minute bars: named as intraday, the count of the rest given rather than every date listed
+    let bars: String = (0..50).map(|m| format!("2020-01-02 09:{m:02},{}\n", 10 + m)).collect();
+    let e = err(&format!("Date,Close\n{bars}"));
+    assert!(e.contains("2020-01-02 (lines 4 and 5) and 46 more: the dates carry times of day"), "{e}");
+    assert!(e.contains("intraday bars"), "{e}");
+    // a daily export stamped with one closing time is still daily
+    assert!(
+        err("Date,Close\n2018-05-11 16:00,1\n2018-05-11 16:00,2\n").contains("keep one row per trading day")
+    );
     assert!(err("Date,Close\n2020-01-02,null\n").contains("no row has all the values"));
     assert!(err("Date,Close\n05/11/2018,1\n05/10/2018,2\n").contains("--date-format"));
 }
@@ -97,6 +106,9 @@ fn user_overrides_win() {
         columns: vec![],
         decimal: None,
         allow_jumps: false,
+        id_col: None,
+        ticker: None,
+        column_names: vec![],
     };
     let s = parse_prices(b"when,Close,Adj Close\n01/02/2020,5,4\n02/02/2020,6,5\n", "t.csv", &opts).unwrap();
     assert_eq!(s.values, vec![4.0, 5.0]);
@@ -158,4 +170,69 @@ fn a_price_that_jumps_fiftyfold_in_a_day_is_refused_unless_allowed() {
     assert!(reject_jumps(&v, &[2, 3, 4], "Close", "t.csv").is_err());
     v[2] = 10.1;
     assert!(reject_jumps(&v, &[2, 3, 4], "Close", "t.csv").is_ok());
+}
+
+#[test]
+fn long_format_files_are_read_one_ticker_at_a_time() {
+    let path = fixture("long.csv");
+    let bytes = std::fs::read(&path).unwrap();
+    let pick = |t: Option<&str>| LoadOptions { ticker: t.map(String::from), ..Default::default() };
+    // the ticker column is found by name; the tickers come in order of appearance
+    let t = super::tickers(&path, &LoadOptions::default()).unwrap().unwrap();
+    assert_eq!((t.column.as_str(), t.values.clone()), ("Ticker", vec!["AAA".to_string(), "BBB".into()]));
+    let a = parse_prices(&bytes, "long.csv", &pick(Some("AAA"))).unwrap();
+    let b = parse_prices(&bytes, "long.csv", &pick(Some("BBB"))).unwrap();
+    assert_eq!((a.len(), b.len()), (300, 300));
+    assert_eq!(a.values[0], 1003.1);
+    assert_eq!(b.values[0], 506.55);
+    // each row keeps its own line: AAA on even lines, BBB on odd ones
+    assert_eq!((a.lines[0], b.lines[0], a.lines[1]), (2, 3, 4));
+    // no ticker picked: named, with the tickers, instead of "duplicate dates"
+    let e = format!("{:#}", parse_prices(&bytes, "long.csv", &pick(None)).unwrap_err());
+    assert!(e.contains("column \"Ticker\" holds 2 tickers (AAA, BBB); pick one with --ticker"), "{e}");
+    let e = format!("{:#}", parse_prices(&bytes, "long.csv", &pick(Some("ZZZ"))).unwrap_err());
+    assert!(e.contains("--ticker ZZZ: no such ticker in column \"Ticker\"; it holds AAA, BBB"), "{e}");
+    // --ticker on a file with no ticker column
+    let e = err_with("Date,Close\n2020-01-02,1\n2020-01-03,2\n", &pick(Some("AAA")));
+    assert!(e.contains("--ticker needs a ticker column"), "{e}");
+    // a column of all-different values is not a ticker column (a row id); one value is one series
+    let ids = "Date,Id,Close\n2020-01-02,1,5\n2020-01-03,2,6\n2020-01-06,3,7\n";
+    assert_eq!(parse_prices(ids.as_bytes(), "t.csv", &LoadOptions::default()).unwrap().len(), 3);
+    let one = "Date,Name,Close\n2020-01-02,AAPL,5\n2020-01-03,AAPL,6\n";
+    assert_eq!(parse_prices(one.as_bytes(), "t.csv", &LoadOptions::default()).unwrap().len(), 2);
+    // real duplicate dates in a file without a ticker column are still refused as such
+    assert!(err("Date,Close\n2020-01-02,1\n2020-01-02,2\n").contains("duplicate dates"));
+}
+
+fn err_with(text: &str, opts: &LoadOptions) -> String {
+    format!("{:#}", parse_prices(text.as_bytes(), "t.csv", opts).unwrap_err())
+}
+
+#[test]
+fn vendor_exports_load_with_their_volumes() {
+    use RawColumn::*;
+    let opts = LoadOptions { columns: vec![Open, High, Low, Volume], ..Default::default() };
+    for (name, last_volume) in
+        [("investing.csv", 1_300_000.0), ("gsheets.csv", 1_299_000.0), ("marketwatch.csv", 1_299_000.0)]
+    {
+        let s = load_prices(&fixture(name), &opts).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        assert_eq!(s.len(), 300, "{name}");
+        assert_eq!(s.dates[0], NaiveDate::from_ymd_opt(2019, 1, 1).unwrap(), "{name}");
+        assert_eq!((s.values[0], s.values[299]), (1003.1, 1236.48), "{name}");
+        assert_eq!(s.column(High).unwrap()[0], 1013.1, "{name}");
+        assert_eq!(s.column(Volume).unwrap()[299], last_volume, "{name}");
+    }
+    // a volume column under an unusual name: found with --volume-col, and the error says so
+    let text = "Date,Close,Umsatz\n2020-01-02,5,100\n2020-01-03,6,200\n";
+    let opts = LoadOptions { columns: vec![Volume], ..Default::default() };
+    let e = err_with(text, &opts);
+    assert!(
+        e.contains("--features needs a column for \"volume\"") && e.contains("name it with --volume-col"),
+        "{e}"
+    );
+    let named = LoadOptions { column_names: vec![(Volume, "umsatz".into())], ..opts };
+    let s = parse_prices(text.as_bytes(), "t.csv", &named).unwrap();
+    assert_eq!(s.column(Volume).unwrap(), &[100.0, 200.0]);
+    let wrong = LoadOptions { column_names: vec![(Volume, "Vol".into())], ..named };
+    assert!(err_with(text, &wrong).contains("--volume-col \"Vol\": no such column"));
 }

@@ -27,6 +27,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+fn json(path: impl AsRef<Path>) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 /// Tiny, quick settings; one libtorch thread each, since the tests run side by side.
 pub const FAST: &[&str] =
     &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1", "--threads", "1"];
@@ -196,7 +200,7 @@ fn bad_input_gives_one_clear_line_and_no_files() {
         (&[&f("yahoo.csv"), "--features", "volume,moon"], "unknown feature \"moon\""),
         (
             &[&f("stooq.csv"), "--features", "adj_close"],
-            "--features needs an \"adj_close\" column and there is none",
+            "--features needs a column for \"adj_close\" and none has a usual name; columns found: Date, Open, High, Low, Close, Volume; name it with --adj-close-col",
         ),
         (&[&f("yahoo.csv"), &f("err_ragged.csv")], "err_ragged.csv:121"),
         (
@@ -298,9 +302,14 @@ fn every_format_loads_the_same_days_and_prices() {
         "tab.csv",
         "thousands.csv",
         "shuffled.csv",
+        "gsheets.csv",
+        "marketwatch.csv",
+        "investing.csv",
     ] {
         assert_eq!(actual_prices(name, &[]), reference, "{name} differs from stooq.csv");
     }
+    // and trains on its "1.30M" volumes
+    assert_eq!(actual_prices("investing.csv", &["--features", "log_volume"]).lines().count(), 46);
 }
 
 #[test]
@@ -547,14 +556,33 @@ fn saved_model_round_trip_and_bundle_errors() {
         let cov = r["naive"]["coverage"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&cov), "{r}");
     }
-    assert_eq!(metrics["intervals"]["method"], "adaptive");
+    assert_eq!(metrics["intervals"]["method"], "adaptive-vol");
 
-    // a new process loads the bundle and reproduces the training-time forecast bit for bit
+    // the saved network is refitted on every row; its bands come from the split run's
+    // out-of-sample days (validation and test), which model.json names
+    let card = json(model.join("model.json"));
+    let run_json = json(out.join("run.json"));
+    let t = &card["training"];
+    let rows = t["rows"].as_u64().unwrap();
+    assert_eq!(t["refit"], true);
+    assert_eq!(t["epochs"], run_json["training"]["best_epoch"]);
+    assert_eq!(
+        (t["weights_rows"]["first"].as_u64(), t["weights_rows"]["last"].as_u64()),
+        (Some(0), Some(rows - 1))
+    );
+    assert_eq!(t["weights_rows"]["last_date"], t["last_date"]);
+    let train_rows = run_json["split"]["train_rows"].as_u64().unwrap();
+    assert_eq!(t["band_error_rows"]["first"].as_u64(), Some(train_rows));
+    assert_eq!(t["band_error_rows"]["first_date"], run_json["split"]["validation_start"]);
+    assert_eq!(run_json["refit"]["rows"].as_u64(), Some(rows));
+
+    // a new process loads the bundle (given the run folder) and reproduces the training-time
+    // forecast bit for bit
     let fc = dir.join("forecast");
     let o = run(&[
         "predict",
         "--model",
-        model.to_str().unwrap(),
+        out.to_str().unwrap(),
         csv.to_str().unwrap(),
         "--days",
         "3",
@@ -566,6 +594,8 @@ fn saved_model_round_trip_and_bundle_errors() {
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("reproduces the training-time forecast exactly"), "{stdout}");
+    assert!(stdout.contains(&format!("weights trained on all {rows} rows")), "{stdout}");
+    assert!(stdout.contains("bands sized from the split run's out-of-sample errors on"), "{stdout}");
     let text = std::fs::read_to_string(fc.join("forecast.csv")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "date,forecast,lower,upper");
@@ -578,6 +608,27 @@ fn saved_model_round_trip_and_bundle_errors() {
         assert!(v.iter().all(|x| x.is_finite() && *x > 0.0) && v[1] < v[2], "{l}");
     }
     assert_eq!(&std::fs::read(fc.join("forecast.png")).unwrap()[..4], b"\x89PNG");
+
+    // --no-refit saves the split run's network: trained on the training part only, so its
+    // forecast of the days after the file differs from the refitted one's
+    let kept = dir.join("no-refit");
+    let mut args = vec!["stock", csv.to_str().unwrap(), "--out", kept.to_str().unwrap(), "--no-refit"];
+    args.extend_from_slice(&["--target", "log-return", "--device", "cpu"]);
+    args.extend_from_slice(FAST);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("refitting"));
+    let kept_card = json(kept.join("model/model.json"));
+    let k = &kept_card["training"];
+    assert_eq!(k["refit"], false);
+    assert_eq!(k["weights_rows"]["last"].as_u64(), Some(train_rows - 1));
+    assert_eq!(k["band_error_rows"], t["band_error_rows"]);
+    assert_eq!(
+        json(kept.join("metrics.json"))["model"],
+        metrics["model"],
+        "the test figures are the split run's either way"
+    );
+    assert_ne!(kept_card["check_forecast"], card["check_forecast"]);
 
     // several levels: the first fills lower/upper, the others get their own columns
     let predict_levels = |levels: &str, out: &Path| {
@@ -633,7 +684,7 @@ fn saved_model_round_trip_and_bundle_errors() {
     let old = bad("old", &|d| {
         let j = std::fs::read_to_string(d.join("model.json"))
             .unwrap()
-            .replace("lstm-stock model v2", "lstm-stock model v0");
+            .replace("lstm-stock model v3", "lstm-stock model v0");
         std::fs::write(d.join("model.json"), j).unwrap();
     });
     let no_bands = bad("no-bands", &|d| {
@@ -689,9 +740,6 @@ fn direct_horizon_models_are_scored_per_step_and_predict() {
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("with a direct 3-day head"), "{stdout}");
-    let json = |p: PathBuf| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-    };
     let m = json(out.join("metrics.json"));
     assert_eq!(m["horizon"]["trained_horizon"], 3);
     assert!(m["horizon"]["method"].as_str().unwrap().starts_with("direct for days 1..3"), "{m}");
@@ -831,4 +879,142 @@ fn a_failing_compare_worker_is_one_input_error_and_leaves_nothing() {
     assert!(err.contains("training diverged") && err.contains("--lr"), "{err}");
     assert_eq!(err.trim_end().lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
     assert!(!out.exists(), "output folder left behind");
+}
+
+/// The Python block of docs/python.md, run with the project's PyTorch (`.venv`, or
+/// `LSTM_STOCK_PYTHON`), against `predict` on the same saved models: one with three extra
+/// features forecasting returns recursively, one with a 3-day direct head forecasting prices.
+#[test]
+fn python_snippet_reproduces_predict() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python =
+        std::env::var_os("LSTM_STOCK_PYTHON").map_or_else(|| root.join(".venv/bin/python"), PathBuf::from);
+    assert!(
+        python.is_file(),
+        "{}: no Python with PyTorch; run scripts/setup or set LSTM_STOCK_PYTHON",
+        python.display()
+    );
+    let doc = std::fs::read_to_string(root.join("docs/python.md")).unwrap();
+    let code = doc.split("```python\n").nth(1).and_then(|b| b.split("\n```").next()).expect("a python block");
+    let dir = scratch("python");
+    let script = dir.join("predict.py");
+    std::fs::write(&script, code).unwrap();
+    let csv = fixture("stooq.csv");
+    let cases: [&[&str]; 2] = [
+        &[
+            "--model",
+            "lstm",
+            "--target",
+            "log-return",
+            "--features",
+            "log_return,hl_range,log_volume",
+            "--layers",
+            "2",
+        ],
+        &["--model", "gru", "--target", "price", "--features", "volume", "--horizon", "3", "--layers", "1"],
+    ];
+    for (i, extra) in cases.iter().enumerate() {
+        let out = dir.join(format!("run{i}"));
+        let mut args =
+            vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
+        args.extend_from_slice(&["--epochs", "2", "--window", "10", "--hidden", "8", "--threads", "1"]);
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let fc = dir.join(format!("forecast{i}"));
+        let o = run(&[
+            "predict",
+            "--model",
+            out.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "--days",
+            "7",
+            "--out",
+            fc.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let want: Vec<f64> = std::fs::read_to_string(fc.join("forecast.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        let o = Command::new(&python)
+            .args([script.as_os_str(), out.join("model").as_os_str(), csv.as_os_str(), "7".as_ref()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let got: Vec<f64> = String::from_utf8_lossy(&o.stdout).lines().map(|l| l.parse().unwrap()).collect();
+        assert_eq!(got.len(), 7);
+        for (g, w) in got.iter().zip(&want) {
+            // the same float32 network and float64 arithmetic: equal up to the last bits of
+            // PyTorch's and libtorch's kernels
+            assert!((g - w).abs() <= 1e-9 * w.abs(), "case {i}: python {got:?}\npredict {want:?}");
+        }
+    }
+}
+
+/// A long-format file (a ticker column, a row per ticker and day): `stock` trains one model per
+/// ticker with a summary, as for a folder; `--ticker` picks one; the saved model remembers its
+/// ticker, so `predict` on the same file reads that ticker's rows; other commands ask for one.
+#[test]
+fn long_format_files_train_one_model_per_ticker() {
+    let dir = scratch("long");
+    let csv = fixture("long.csv");
+    let mut args = vec!["stock", csv.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--no-refit"];
+    args.extend_from_slice(FAST);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("long.csv (ticker BBB): 300 rows"), "{stdout}");
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 3, "{summary}");
+    assert!(summary.contains("long.csv AAA") && summary.contains("long.csv BBB"), "{summary}");
+    for t in ["AAA", "BBB"] {
+        assert!(dir.join(format!("long-{t}-lstm/model/model.json")).is_file(), "{t}");
+    }
+    let card = json(dir.join("long-BBB-lstm/model/model.json"));
+    assert_eq!(card["load"]["ticker"], "BBB");
+    let fc = dir.join("forecast");
+    let model = dir.join("long-BBB-lstm");
+    let o = run(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        csv.to_str().unwrap(),
+        "--days",
+        "2",
+        "--out",
+        fc.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("reproduces the training-time forecast exactly"));
+
+    let one = dir.join("one");
+    let mut args = vec!["stock", csv.to_str().unwrap(), "--ticker", "AAA", "--out", one.to_str().unwrap()];
+    args.extend_from_slice(FAST);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(one.join("model/model.json").is_file() && !one.join("summary.csv").exists());
+
+    let o = run(&["inspect", csv.to_str().unwrap(), "--window", "10"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("(ticker AAA): 300 rows") && stdout.contains("(ticker BBB): 300 rows"),
+        "{stdout}"
+    );
+
+    for (args, expect) in [
+        (vec!["stock", csv.to_str().unwrap(), "--ticker", "ZZZ"], "--ticker ZZZ: no such ticker"),
+        (vec!["compare", csv.to_str().unwrap()], "holds 2 tickers (AAA, BBB); pick one with --ticker"),
+    ] {
+        let never = dir.join("never");
+        let mut args = args.clone();
+        args.extend_from_slice(&["--out", never.to_str().unwrap()]);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+        assert!(!never.exists());
+    }
 }

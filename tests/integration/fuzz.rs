@@ -98,6 +98,7 @@ impl Files {
             fixture("semicolon.csv"),
             fixture("err_ambiguous_decimal.csv"),
             fixture("err_jump.csv"),
+            fixture("long.csv"),
             "/dev/null".into(),
             String::new(),
         ]
@@ -132,6 +133,8 @@ const TRAIN_FLAGS: &[(&str, Kind)] = &[
     ("--date-format", Kind::Text),
     ("--device", Kind::Device),
     ("--decimal", Kind::Decimal),
+    ("--ticker", Kind::Text),
+    ("--id-col", Kind::Text),
 ];
 
 /// A subcommand: its cheap valid command line (the file first, where it takes one) and the flags

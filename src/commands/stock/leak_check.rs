@@ -119,6 +119,7 @@ mod tests {
             interval_gamma: 0.005,
             horizon: 1,
             sanity: true,
+            refit: false,
             out: dir.join("out"),
         };
         let mut c = cfg.clone();

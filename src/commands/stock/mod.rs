@@ -11,7 +11,7 @@ use anyhow::Result;
 use serde_json::json;
 use tch::{nn, Device};
 
-use crate::bundle::{self, ModelCard, TrainingData};
+use crate::bundle::{self, ModelCard, RowSpan, TrainingData};
 use crate::config::{file_stem, StockConfig};
 use crate::data::features::raw_columns;
 use crate::data::{Dataset, Plant, PriceSeries, Split};
@@ -105,16 +105,55 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     intervals::print_steps(job, &method, &ms);
     intervals::print_bands(job, &ms);
     let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &ms)? } else { None };
+    let refit = final_fit(job, history)?;
+    let saved = match &refit {
+        Some(r) => Saved { vs: &r.vs, net: &r.net, data: &r.data, rows: series.len(), refit: true },
+        None => Saved { vs, net, data, rows: job.split.train_end, refit: false },
+    };
     let run_info = RunInfo { job, history, params: Net::param_count(vs), gates, ms, method, leaks };
     let out = files::OutputDir::open(&cfg.out)?;
-    write_outputs(&run_info, &eval, started)?;
-    save_bundle(&run_info, vs, net)?;
+    write_outputs(&run_info, &eval, &refit, started)?;
+    let card = save_bundle(&run_info, &saved)?;
     drop(out);
     println!(
         "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json and model/ to {}",
         cfg.out.display()
     );
+    println!("model/: {}", card.training.provenance());
     Ok(StockOutcome { eval, history: history.clone(), rows: series.len() })
+}
+
+/// The final fit for the saved model (see [`pipeline::refit`]), or `None` where the split run's
+/// network is kept: `--no-refit`, an interrupted run, or a refit that was interrupted or diverged.
+fn final_fit(job: &Job, history: &History) -> Result<Option<pipeline::Refitted>> {
+    let cfg = &job.cfg;
+    if !cfg.refit {
+        return Ok(None);
+    }
+    if history.interrupted {
+        println!("no refit: training was interrupted; the saved model is the split run's network");
+        return Ok(None);
+    }
+    println!(
+        "refitting on all {} rows for {} epochs (the count validation chose), seed {}, for the saved model (--no-refit skips)",
+        job.series.len(),
+        history.best_epoch,
+        cfg.seed
+    );
+    let r = pipeline::refit(&job.series, cfg, cfg.seed, job.device, history.best_epoch)?;
+    if crate::interrupt::requested() {
+        println!("refit interrupted (Ctrl-C); the saved model is the split run's network");
+        return Ok(None);
+    }
+    if !r.last_loss.is_finite() {
+        println!(
+            "the refit diverged (training loss {}); the saved model is the split run's network",
+            r.last_loss
+        );
+        return Ok(None);
+    }
+    println!("refit in {:.1} s (final training loss {:.6})", r.seconds, r.last_loss);
+    Ok(Some(r))
 }
 
 /// `--sanity`: the leakage check against the run just made, printed; `None` when Ctrl-C
@@ -153,16 +192,21 @@ fn sanity(
     Ok(Some(checks))
 }
 
-/// Several files: every one is loaded and checked first, then each is trained in turn, then
-/// a summary table is printed and written to `summary_dir/summary.csv`.
+/// Several files (or tickers of a long-format file): every one is loaded and checked first,
+/// then each is trained in turn, then a summary table is printed and written to
+/// `summary_dir/summary.csv`.
 pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     files::check_out_dir(summary_dir)?;
     let jobs = cfgs.iter().map(prepare).collect::<Result<Vec<_>>>()?;
     let mut rows = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
-        println!("\n== [{}/{}] {}", i + 1, jobs.len(), job.cfg.csv.display());
+        let name = match &job.cfg.load.ticker {
+            Some(t) => format!("{} {t}", job.cfg.csv.display()),
+            None => job.cfg.csv.display().to_string(),
+        };
+        println!("\n== [{}/{}] {name}", i + 1, jobs.len());
         let o = execute(job)?;
-        rows.push((job.cfg.csv.display().to_string(), o));
+        rows.push((name, o));
     }
     let rows: Vec<(String, usize, &Evaluation)> =
         rows.iter().map(|(f, o)| (f.clone(), o.rows, &o.eval)).collect();
@@ -228,17 +272,27 @@ pub(super) fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
     Forecaster { net, spec: &job.data.spec, scalers: &job.data.scalers, device: job.device }
 }
 
-fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
-    let (cfg, series, data) = (&r.job.cfg, &r.job.series, &r.job.data);
-    let check_forecast = forecaster(r.job, net)
-        .forecast(&data.matrix, &series.values, &[series.len()], intervals::steps_of(r.job))
-        .remove(0);
+/// The network a bundle keeps: the refit or the split run's, with its windows and scalers, and
+/// the rows `0..rows` that trained it.
+struct Saved<'a> {
+    vs: &'a nn::VarStore,
+    net: &'a Net,
+    data: &'a Dataset,
+    rows: usize,
+    refit: bool,
+}
+
+fn save_bundle(r: &RunInfo, s: &Saved) -> Result<ModelCard> {
+    let (cfg, series, data) = (&r.job.cfg, &r.job.series, s.data);
+    let fc = Forecaster { net: s.net, spec: &data.spec, scalers: &data.scalers, device: r.job.device };
+    let check_forecast =
+        fc.forecast(&data.matrix, &series.values, &[series.len()], intervals::steps_of(r.job)).remove(0);
     let d = &series.dates;
     let card = ModelCard {
         format: bundle::FORMAT.into(),
-        model: net.cfg,
+        model: s.net.cfg,
         input: data.spec.clone(),
-        horizon: net.horizon,
+        horizon: s.net.horizon,
         scalers: data.scalers.clone(),
         load: cfg.load.clone(),
         training: TrainingData {
@@ -247,6 +301,11 @@ fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
             rows: series.len(),
             first_date: d[0].to_string(),
             last_date: d[d.len() - 1].to_string(),
+            target_column: series.target_col.clone(),
+            weights_rows: RowSpan::of(d, 0..s.rows),
+            refit: s.refit,
+            epochs: r.history.best_epoch,
+            band_error_rows: RowSpan::of(d, r.job.split.train_end..series.len()),
         },
         interval_method: cfg.interval_method.name().into(),
         interval_vol_days: cfg.interval_method.scaled().then_some(crate::eval::bands::VOL_DAYS),
@@ -255,10 +314,16 @@ fn save_bundle(r: &RunInfo, vs: &nn::VarStore, net: &Net) -> Result<()> {
         check_forecast,
         versions: crate::versions::record(),
     };
-    bundle::save(&cfg.out.join("model"), &card, vs)
+    bundle::save(&cfg.out.join("model"), &card, s.vs)?;
+    Ok(card)
 }
 
-fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
+fn write_outputs(
+    r: &RunInfo,
+    e: &Evaluation,
+    refit: &Option<pipeline::Refitted>,
+    started: Instant,
+) -> Result<()> {
     let (cfg, series, split) = (&r.job.cfg, &r.job.series, &r.job.split);
     let out = &cfg.out;
     let d = &series.dates;
@@ -320,7 +385,7 @@ fn write_outputs(r: &RunInfo, e: &Evaluation, started: Instant) -> Result<()> {
     )?;
     files::write_atomic(&out.join("predictions.csv"), stock_tables::predictions_csv(e).as_bytes())?;
     files::write_json(&out.join("metrics.json"), &metrics_json(r, e))?;
-    files::write_json(&out.join("run.json"), &run_json(r, started)?)?;
+    files::write_json(&out.join("run.json"), &run_json(r, refit, started)?)?;
     Ok(())
 }
 
@@ -350,7 +415,7 @@ fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
     })
 }
 
-fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
+fn run_json(r: &RunInfo, refit: &Option<pipeline::Refitted>, started: Instant) -> Result<serde_json::Value> {
     let (cfg, series, split) = (&r.job.cfg, &r.job.series, &r.job.split);
     let d = &series.dates;
     let h = r.history;
@@ -387,6 +452,12 @@ fn run_json(r: &RunInfo, started: Instant) -> Result<serde_json::Value> {
             "interrupted": h.interrupted,
             "epoch_seconds": h.epoch_seconds,
         },
+        "refit": refit.as_ref().map(|f| json!({
+            "rows": series.len(),
+            "epochs": f.epochs,
+            "last_training_loss": f.last_loss,
+            "seconds": f.seconds,
+        })),
         "versions": crate::versions::record(),
         "device": crate::device::name(r.job.device),
         "reproducibility": pipeline::numeric_setup(),
