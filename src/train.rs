@@ -150,14 +150,35 @@ pub fn fit_until(
     let mut best = (f64::INFINITY, snapshot(vs));
     let parts = engine::parts_for(cfg.batch, train.x.device());
     let _split = engine::threads::SplitScope::enter(parts);
+    let batches = (train.len().max(0) as usize).div_ceil(cfg.batch.max(1));
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
+        // a first epoch that runs long (a big file) says early how long the run may take
+        let (seen, told) = (std::cell::Cell::new(0usize), std::cell::Cell::new(false));
+        let watch = || {
+            seen.set(seen.get() + 1);
+            if epoch == 1
+                && progress.is_some()
+                && !told.get()
+                && start.elapsed().as_secs_f64() > EPOCH_NOTICE_S
+            {
+                told.set(true);
+                let note =
+                    epoch_estimate(label, start.elapsed().as_secs_f64(), seen.get(), batches, cfg.epochs);
+                if bar.is_hidden() {
+                    eprintln!("{note}");
+                } else {
+                    bar.println(note);
+                }
+            }
+            stop()
+        };
         let train_loss = run_epoch(
             net,
             &mut opt,
             train,
             EpochPlan { batch: cfg.batch, clip: Some(cfg.clip), read_back: ReadBack::Epoch, parts },
-            stop,
+            &watch,
         );
         if stop() {
             // the epoch was cut short: keep the best complete epoch so far
@@ -189,6 +210,31 @@ pub fn fit_until(
     }
     restore(vs, &best.1);
     Ok(hist)
+}
+
+/// Seconds into the first epoch after which [`fit`] estimates how long the run may take.
+const EPOCH_NOTICE_S: f64 = 20.0;
+
+/// "lstm: about 12 min per epoch (79,887 batches); up to 100 epochs: at most 20.0 h, early
+/// stopping usually ends sooner": from `elapsed` seconds for the first `done` batches.
+fn epoch_estimate(label: &str, elapsed: f64, done: usize, batches: usize, epochs: usize) -> String {
+    let per_epoch = elapsed / done.max(1) as f64 * batches as f64;
+    format!(
+        "{label}: about {} per epoch ({batches} batches); up to {epochs} epochs: at most {}, early stopping usually ends sooner (--epochs, a shorter file or a larger --batch shorten it)",
+        human_duration(per_epoch),
+        human_duration(per_epoch * epochs as f64)
+    )
+}
+
+/// `42 s`, `12.5 min`, `3.1 h`.
+fn human_duration(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
 }
 
 /// A fixed number of epochs with no validation part: the teaching demos and the benchmark
@@ -335,6 +381,19 @@ fn progress_bar(len: u64, label: &str) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_first_epoch_is_estimated() {
+        // 100 of 8000 batches in 25 s: 2000 s (33.3 min) an epoch, 55.6 h for 100 epochs
+        let note = epoch_estimate("lstm", 25.0, 100, 8000, 100);
+        assert!(
+            note.starts_with(
+                "lstm: about 33.3 min per epoch (8000 batches); up to 100 epochs: at most 55.6 h"
+            ),
+            "{note}"
+        );
+        assert_eq!(human_duration(42.4), "42 s");
+    }
 
     #[test]
     fn the_memory_check_refuses_what_does_not_fit_and_says_how_much() {
