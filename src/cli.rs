@@ -226,6 +226,10 @@ pub struct CompareArgs {
     /// Combine shard files (or folders of them) into the full outputs
     #[arg(long, num_args = 1.., value_name = "DIR")]
     pub merge: Vec<PathBuf>,
+    /// Days one forward pass forecasts: above 1 every model gets a direct multi-output head
+    /// (the comparison scores its first day; the bands every step)
+    #[arg(long, default_value_t = 1)]
+    pub horizon: usize,
     /// Output folder [default: output/<file stem>-compare]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -257,12 +261,15 @@ impl CompareArgs {
         let features = parse_list(&self.flags.features)?;
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         Ok(CompareConfig {
-            base: self.flags.config(
-                csv,
-                models.first().copied().unwrap_or(ModelKind::Lstm),
-                features,
-                out.clone(),
-            ),
+            base: StockConfig {
+                horizon: self.horizon,
+                ..self.flags.config(
+                    csv,
+                    models.first().copied().unwrap_or(ModelKind::Lstm),
+                    features,
+                    out.clone(),
+                )
+            },
             seeds: (0..self.seeds as u64).map(|k| self.flags.seed.wrapping_add(k)).collect(),
             models,
             folds: self.folds,
@@ -275,7 +282,7 @@ impl CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// The model/ folder written by `stock`
+    /// The folder `stock` wrote (or its model/ folder)
     #[arg(long)]
     pub model: PathBuf,
     /// Price file whose last rows feed the model (may be newer than the training file)

@@ -177,7 +177,7 @@ impl Plan {
             Variant::Main | Variant::Planted(_) => {}
         }
         let split = Split { train_end: fold.train_end, val_end: fold.val_end, len: fold.test_end };
-        let data = Dataset::build(&series, &split, &b.input_spec(), 1)?;
+        let data = Dataset::build(&series, &split, &b.input_spec(), b.horizon)?;
         let device = crate::device::resolve(b.device)?;
         let f = pipeline::fit(&data, b, key.model, key.seed, device, &train, Plant::NONE)?;
         let predicted = pipeline::test_forecasts(&f, &data, &series.values);

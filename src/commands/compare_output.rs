@@ -53,7 +53,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
 fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
     let cfg = &plan.cfg;
     let report = build(plan, results);
-    let md = compare_md::markdown(&plan.cfg, &plan.series.dates, &plan.folds, &report);
+    let target_col = &plan.series.target_col;
+    let md = compare_md::markdown(&plan.cfg, target_col, &plan.series.dates, &plan.folds, &report);
     print!("{md}");
     let out = &cfg.out;
     let stem = crate::config::file_stem(&cfg.base.csv);
@@ -81,6 +82,8 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
         &report,
     )?;
     files::write_atomic(&out.join("compare.md"), md.as_bytes())?;
+    let table = compare_md::csv(cfg, target_col, plan.folds.len(), &report);
+    files::write_atomic(&out.join("compare.csv"), table.as_bytes())?;
     let per_job: Vec<_> = results
         .iter()
         .map(|r| json!({"model": r.key.model, "seed": r.key.seed, "fold": r.key.fold, "variant": r.key.variant, "stopped_early": r.stopped_early, "seconds": r.seconds, "reproducibility": r.setup, "best_epoch": r.best_epoch, "epochs_run": r.train_loss.len(), "epoch_seconds": r.epoch_seconds}))
@@ -98,7 +101,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
     });
     files::write_json(&out.join("compare.json"), &doc)?;
     println!(
-        "wrote compare.png, metrics.png, folds.png, loss.png, compare.json, compare.md to {}",
+        "wrote compare.png, metrics.png, folds.png, loss.png, compare.json, compare.md, compare.csv to {}",
         out.display()
     );
     Ok(())

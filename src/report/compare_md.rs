@@ -5,48 +5,91 @@ use chrono::NaiveDate;
 
 use crate::config::CompareConfig;
 use crate::data::split::Fold;
-use crate::eval::compare::{Figures, Report, FIGURE_NAMES};
+use crate::eval::compare::{Figures, Report};
 
-fn cell(mean: f64, sd: f64, k: usize) -> String {
-    match k {
-        3 => format!("{:.1}% ± {:.1}", mean * 100.0, sd * 100.0),
-        4 => format!("{mean:+.3} ± {sd:.3}"),
-        2 => format!("{mean:.2}% ± {sd:.2}"),
-        _ => format!("{mean:.4} ± {sd:.4}"),
+/// The figures' column names, each with its unit, printed once in the header.
+const COLUMNS: [&str; 5] = ["RMSE (price)", "MAE (price)", "MAPE (%)", "direction (%)", "skill vs naive"];
+
+/// Figure `k` of `f` in the table's units (percent for MAPE and direction).
+fn value(f: &Figures, k: usize) -> f64 {
+    let v = [f.rmse, f.mae, f.mape, f.directional_accuracy, f.skill][k];
+    if k == 3 {
+        v * 100.0
+    } else {
+        v
     }
 }
 
-fn single(f: &Figures, k: usize) -> String {
-    let v = [f.rmse, f.mae, f.mape, f.directional_accuracy, f.skill][k];
-    match k {
-        3 => format!("{:.1}%", v * 100.0),
-        4 => format!("{v:+.3}"),
-        2 => format!("{v:.2}%"),
-        _ => format!("{v:.4}"),
+/// A figure as the table prints it: RMSE and MAE to 4 decimals, MAPE to 3, direction to 1,
+/// skill signed to 3; a spread one decimal finer, so a small one does not read as 0.
+fn number(v: f64, k: usize, spread: bool) -> String {
+    let d = [4, 4, 3, 1, 3][k] + usize::from(spread);
+    if k == 4 && !spread {
+        format!("{v:+.d$}")
+    } else {
+        format!("{v:.d$}")
     }
+}
+
+/// What was compared, in words: the settings a reader needs to reproduce the table.
+pub fn settings(cfg: &CompareConfig, target_col: &str, folds: usize) -> String {
+    let b = &cfg.base;
+    let t = &b.train;
+    let feats: Vec<String> = b.features.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+    let seeds = match (cfg.seeds.first(), cfg.seeds.last()) {
+        (Some(a), Some(z)) if cfg.seeds.len() > 1 => format!("{} seeds ({a} .. {z})", cfg.seeds.len()),
+        (Some(a), _) => format!("1 seed ({a})"),
+        _ => "no seed".into(),
+    };
+    format!(
+        "Settings: target {} of \"{target_col}\"; extra inputs {}; window {} days; {} layer(s) x {} units, dropout {}; up to {} epochs (patience {}), batch {}, learning rate {}, clip {}; validation {:.0}% and test {:.0}% of the rows, the test cut into {folds} walk-forward fold(s); {seeds}; {}; bands {} at {:.0}%.",
+        b.target.name(),
+        if feats.is_empty() { "none".into() } else { feats.join(", ") },
+        b.window,
+        b.layers,
+        b.hidden,
+        b.dropout,
+        t.epochs,
+        t.patience,
+        t.batch,
+        t.lr,
+        t.clip,
+        b.val_frac * 100.0,
+        b.test_frac * 100.0,
+        if b.horizon > 1 { format!("a direct {}-day head, scored one day ahead", b.horizon) } else { "one day ahead".into() },
+        b.interval_method.name(),
+        b.interval * 100.0
+    )
 }
 
 /// The table and the verdicts, ready to paste into a report.
-pub fn markdown(cfg: &CompareConfig, d: &[NaiveDate], folds: &[Fold], r: &Report) -> String {
+pub fn markdown(
+    cfg: &CompareConfig,
+    target_col: &str,
+    d: &[NaiveDate],
+    folds: &[Fold],
+    r: &Report,
+) -> String {
     let (first, last) = (d[r.rows[0]], d[*r.rows.last().expect("test days")]);
     let mut s = format!(
-        "\n## {}: {} on {} test days ({first} .. {last}), {} walk-forward folds, {} seeds\n\n",
+        "\n## {}: {} on {} test days ({first} .. {last}), {} walk-forward folds, {} seeds\n\n{}\n\n",
         cfg.base.csv.display(),
         cfg.models.iter().map(|m| m.name().to_uppercase()).collect::<Vec<_>>().join(" vs "),
         r.rows.len(),
         folds.len(),
+        cfg.seeds.len(),
+        settings(cfg, target_col, folds.len())
+    );
+    s += &format!(
+        "Each model's figure is the mean over its {} seeds, its spread (± one standard deviation across seeds) beside it: cite the mean.\n\n",
         cfg.seeds.len()
     );
     s += "| forecast | ";
-    s += &FIGURE_NAMES.join(" | ");
+    s += &COLUMNS.join(" | ");
     s += " | s / epoch | parameters |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
     for m in &r.models {
         let f = |k: usize| {
-            cell(
-                [m.mean.rmse, m.mean.mae, m.mean.mape, m.mean.directional_accuracy, m.mean.skill][k],
-                [m.sd.rmse, m.sd.mae, m.sd.mape, m.sd.directional_accuracy, m.sd.skill][k],
-                k,
-            )
+            format!("{} ± {}", number(value(&m.mean, k), k, false), number(value(&m.sd, k), k, true))
         };
         s += &format!(
             "| {} | {} | {} | {} | {} | {} | {:.3} ± {:.3} | {} |\n",
@@ -60,16 +103,6 @@ pub fn markdown(cfg: &CompareConfig, d: &[NaiveDate], folds: &[Fold], r: &Report
             m.epoch_seconds_sd,
             m.params
         );
-        let a = &m.seed_average_figures;
-        s += &format!(
-            "| {} mean of seeds | {} | {} | {} | {} | {} | | |\n",
-            m.model.name().to_uppercase(),
-            single(a, 0),
-            single(a, 1),
-            single(a, 2),
-            single(a, 3),
-            single(a, 4)
-        );
     }
     let b = &r.baselines;
     for (name, f) in [
@@ -77,18 +110,29 @@ pub fn markdown(cfg: &CompareConfig, d: &[NaiveDate], folds: &[Fold], r: &Report
         ("drift", &b.drift),
         ("moving average, 5 days", &b.moving_average_5),
     ] {
-        s += &format!(
-            "| {name} | {} | {} | {} | {} | {} | | |\n",
-            single(f, 0),
-            single(f, 1),
-            single(f, 2),
-            single(f, 3),
-            single(f, 4)
-        );
+        let v = |k: usize| number(value(f, k), k, false);
+        s += &format!("| {name} | {} | {} | {} | {} | {} | | |\n", v(0), v(1), v(2), v(3), v(4));
     }
     s += &format!(
-        "| always up (direction only) | | | | {:.1}% | | | |\n",
+        "| always up (direction only) | | | | {:.1} | | | |\n",
         b.always_up_directional_accuracy * 100.0
+    );
+    let ensembles: Vec<String> = r
+        .models
+        .iter()
+        .map(|m| {
+            let a = &m.seed_average_figures;
+            format!(
+                "{} RMSE {} (skill {})",
+                m.model.name().to_uppercase(),
+                number(a.rmse, 0, false),
+                number(a.skill, 4, false)
+            )
+        })
+        .collect();
+    s += &format!(
+        "\nThe forecast averaged over the seeds (an ensemble, not what one training run gives) scores {}.\n",
+        ensembles.join(", ")
     );
     s += "\nVerdicts at 5% (Diebold-Mariano on squared errors with the Harvey-Leybourne-Newbold correction; the variance adds the spread across seeds to the spread across days):\n\n";
     for v in &r.verdicts {
@@ -101,6 +145,47 @@ pub fn markdown(cfg: &CompareConfig, d: &[NaiveDate], folds: &[Fold], r: &Report
         s += &bands_table(cfg, r);
     }
     s
+}
+
+/// `compare.csv`: one row per model (mean over seeds and its spread) and per baseline, each
+/// opening with the settings compared, so that a row read alone says what it measured.
+pub fn csv(cfg: &CompareConfig, target_col: &str, folds: usize, r: &Report) -> String {
+    let b = &cfg.base;
+    let feats: Vec<String> = b.features.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+    let setting = [
+        quote(&b.csv.display().to_string()),
+        quote(target_col),
+        b.target.name().to_string(),
+        quote(&feats.join(",")),
+        b.window.to_string(),
+        b.layers.to_string(),
+        b.hidden.to_string(),
+        b.train.epochs.to_string(),
+        cfg.seeds.len().to_string(),
+        folds.to_string(),
+        b.horizon.to_string(),
+        r.rows.len().to_string(),
+    ]
+    .join(",");
+    let mut out = String::from(
+        "file,price_column,target,features,window,layers,hidden,max_epochs,seeds,folds,horizon,test_days,forecast,rmse,rmse_sd,mae,mae_sd,mape_pct,mape_pct_sd,direction_pct,direction_pct_sd,skill,skill_sd,seconds_per_epoch,parameters\n",
+    );
+    let row = |name: &str, f: &Figures, sd: Option<&Figures>, extra: String| {
+        let cells: Vec<String> = (0..5)
+            .flat_map(|k| [value(f, k).to_string(), sd.map_or(String::new(), |s| value(s, k).to_string())])
+            .collect();
+        format!("{setting},{name},{},{extra}\n", cells.join(","))
+    };
+    for m in &r.models {
+        out += &row(m.model.name(), &m.mean, Some(&m.sd), format!("{},{}", m.epoch_seconds_mean, m.params));
+    }
+    let bl = &r.baselines;
+    for (name, f) in [("naive", &bl.naive), ("drift", &bl.drift), ("moving_average_5", &bl.moving_average_5)]
+    {
+        out += &row(name, f, None, ",".into());
+    }
+    out
 }
 
 /// Prediction bands over the pooled folds and seeds: the chosen method beside naive's band.

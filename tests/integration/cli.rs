@@ -464,9 +464,25 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
         md.contains("| naive (tomorrow = today) |") && md.contains("| drift |") && md.contains("Verdicts"),
         "{md}"
     );
+    // it stands alone: the settings compared, one row per model, units in the header only
+    assert!(
+        md.contains("Settings: target log-return of \"Close\"; extra inputs none; window 10 days"),
+        "{md}"
+    );
+    assert!(md.contains("2 seeds (42 .. 43)") && md.contains("| RMSE (price) |"), "{md}");
+    assert_eq!(md.lines().filter(|l| l.starts_with("| LSTM |") && l.contains(" ± ")).count(), 1, "{md}");
+    assert!(!md.contains("mean of seeds |") && !md.contains("% ±"), "{md}");
+    let table = std::fs::read_to_string(full.join("compare.csv")).unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[0].starts_with("file,price_column,target,features,window"), "{table}");
+    assert_eq!(rows.len(), 1 + 2 + 3, "{table}");
+    assert!(rows[1].contains(",lstm,") && rows[3].contains(",naive,"), "{table}");
+    let rmse_col = rows[0].split(',').position(|c| c == "rmse").unwrap();
+    let lstm_rmse: f64 = rows[1].split(',').nth(rmse_col).unwrap().parse().unwrap();
     let j = compare_json(&full);
     let report = &j["report"];
     assert_eq!(report["models"].as_array().unwrap().len(), 2);
+    assert_eq!(Some(lstm_rmse), report["models"][0]["mean"]["rmse"].as_f64());
     assert_eq!(report["rows"].as_array().unwrap().len(), 45);
     assert_eq!(j["folds"].as_array().unwrap().len(), 2);
     // 8 jobs, and per model and fold two leakage runs and four power-control runs
@@ -1017,4 +1033,17 @@ fn long_format_files_train_one_model_per_ticker() {
         assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
         assert!(!never.exists());
     }
+}
+
+#[test]
+fn compare_accepts_a_direct_horizon() {
+    let dir = scratch("compare-horizon");
+    let csv = fixture("stooq.csv");
+    let mut args = vec!["compare", csv.to_str().unwrap(), "--horizon", "3", "--out", dir.to_str().unwrap()];
+    args.extend_from_slice(TINY_COMPARE);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(dir.join("compare.md")).unwrap();
+    assert!(md.contains("a direct 3-day head, scored one day ahead"), "{md}");
+    assert_eq!(compare_json(&dir)["settings"]["base"]["horizon"], 3);
 }

@@ -171,6 +171,7 @@ fn templates(files: &Files) -> Vec<Template> {
             ("--folds", Kind::Int),
             ("--jobs", Kind::Int),
             ("--shard", Kind::Shard),
+            ("--horizon", Kind::Int),
         ],
     );
     let model = files.model.to_string_lossy().into_owned();
