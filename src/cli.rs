@@ -230,6 +230,10 @@ pub struct CompareArgs {
     /// (the comparison scores its first day; the bands every step)
     #[arg(long, default_value_t = 1)]
     pub horizon: usize,
+    /// Feature sets to compare, separated by `;`, each as --features takes it (`none` for no
+    /// extra inputs), e.g. "none;volume,hl_range": every model is trained with each
+    #[arg(long, value_name = "SETS")]
+    pub feature_sets: Option<String>,
     /// Output folder [default: output/<file stem>-compare]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -259,6 +263,15 @@ impl CompareArgs {
         let csv = self.csv.clone().unwrap_or_default();
         let out = self.out.clone().unwrap_or_else(|| config::default_out(&csv, "compare"));
         let features = parse_list(&self.flags.features)?;
+        let feature_sets = match &self.feature_sets {
+            None => vec![],
+            Some(_) if !features.is_empty() => {
+                crate::bail_input!(
+                    "--features and --feature-sets: give one (the sets list every feature set compared)"
+                )
+            }
+            Some(sets) => parse_feature_sets(sets)?,
+        };
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         Ok(CompareConfig {
             base: StockConfig {
@@ -275,6 +288,7 @@ impl CompareArgs {
             folds: self.folds,
             sanity: self.sanity,
             jobs: self.jobs.unwrap_or(cores),
+            feature_sets,
             out,
         })
     }
@@ -461,6 +475,26 @@ impl TrainFlags {
             out,
         }
     }
+}
+
+/// `none;volume,hl_range` -> `[[], [Volume, HlRange]]`: at least two sets, none repeated.
+fn parse_feature_sets(text: &str) -> Result<Vec<Vec<Feature>>> {
+    let mut sets: Vec<Vec<Feature>> = Vec::new();
+    for part in text.split(';') {
+        let part = part.trim();
+        let set = if part.eq_ignore_ascii_case("none") { vec![] } else { parse_list(part)? };
+        if part.is_empty() {
+            crate::bail_input!("--feature-sets \"{text}\": an empty set; write none for no extra inputs");
+        }
+        if sets.contains(&set) {
+            crate::bail_input!("--feature-sets \"{text}\": \"{part}\" is given twice");
+        }
+        sets.push(set);
+    }
+    if sets.len() < 2 {
+        crate::bail_input!("--feature-sets \"{text}\": give two or more sets separated by ; (e.g. \"none;volume\"), or use --features for one");
+    }
+    Ok(sets)
 }
 
 /// clap's message for a command line it cannot parse, on one line as every other error: the

@@ -294,10 +294,47 @@ pub struct CompareConfig {
     pub sanity: bool,
     /// Worker processes on this machine.
     pub jobs: usize,
+    /// Feature sets to compare (`--feature-sets`); empty: `base.features` alone.
+    #[serde(default)]
+    pub feature_sets: Vec<Vec<Feature>>,
     pub out: PathBuf,
 }
 
 impl CompareConfig {
+    /// The feature sets compared: `--feature-sets`, or `base.features` alone.
+    pub fn feature_sets(&self) -> Vec<Vec<Feature>> {
+        if self.feature_sets.is_empty() {
+            vec![self.base.features.clone()]
+        } else {
+            self.feature_sets.clone()
+        }
+    }
+
+    /// Everything compared, in a fixed order: each model with each feature set (an index into
+    /// [`Self::feature_sets`]).
+    pub fn contenders(&self) -> Vec<(ModelKind, usize)> {
+        let sets = self.feature_sets().len();
+        self.models.iter().flat_map(|&m| (0..sets).map(move |f| (m, f))).collect()
+    }
+
+    /// How tables and verdicts name a contender: `LSTM`, or `LSTM (volume, hl_range)` and
+    /// `LSTM (no features)` when feature sets are compared.
+    pub fn label(&self, model: ModelKind, set: usize) -> String {
+        let name = model.name().to_uppercase();
+        if self.feature_sets.len() < 2 {
+            return name;
+        }
+        match crate::data::features::names(&self.feature_sets()[set]).as_str() {
+            "" => format!("{name} (no features)"),
+            f => format!("{name} ({f})"),
+        }
+    }
+
+    /// The `stock` settings of one contender.
+    pub fn contender_config(&self, model: ModelKind, set: usize) -> StockConfig {
+        StockConfig { model, features: self.feature_sets()[set].clone(), ..self.base.clone() }
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.base.validate()?;
         if self.models.is_empty() {
@@ -315,6 +352,7 @@ impl CompareConfig {
         at_most("--seeds", self.seeds.len(), limits::COUNT)?;
         at_most("--folds", self.folds, limits::COUNT)?;
         at_most("--jobs", self.jobs, limits::COUNT)?;
+        at_most("--feature-sets", self.feature_sets.len(), limits::COUNT)?;
         Ok(())
     }
 }

@@ -21,13 +21,15 @@ use crate::report::files;
 
 pub use super::compare_jobs::{read_shards, run_all, run_shard_to_file, worker};
 pub use crate::config::CompareConfig;
-use crate::config::StockConfig;
 pub use crate::data::split::{plan_folds, Fold};
 
 /// One (model, seed, fold) job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobKey {
     pub model: ModelKind,
+    /// Index of the feature set (`CompareConfig::feature_sets`).
+    #[serde(default)]
+    pub features: usize,
     pub seed: u64,
     pub fold: usize,
     pub variant: Variant,
@@ -53,24 +55,24 @@ pub enum Variant {
 pub const PLANT_PHIS: [f64; 4] = [0.15, 0.3, 0.45, 0.6];
 
 /// Every job of a comparison in a fixed order: the main jobs, then with `sanity` the checks'.
-pub fn job_keys(models: &[ModelKind], seeds: &[u64], folds: usize, sanity: bool) -> Vec<JobKey> {
+pub fn job_keys(contenders: &[(ModelKind, usize)], seeds: &[u64], folds: usize, sanity: bool) -> Vec<JobKey> {
     let mut jobs = Vec::new();
-    let mut add = |model, seed, variant| {
+    let mut add = |(model, features): (ModelKind, usize), seed, variant| {
         for fold in 0..folds {
-            jobs.push(JobKey { model, seed, fold, variant });
+            jobs.push(JobKey { model, features, seed, fold, variant });
         }
     };
-    for &model in models {
+    for &c in contenders {
         for &seed in seeds {
-            add(model, seed, Variant::Main);
+            add(c, seed, Variant::Main);
         }
     }
     if sanity {
-        for &model in models {
-            add(model, seeds[0], Variant::FutureInTest);
-            add(model, seeds[0], Variant::FutureInValidation);
+        for &c in contenders {
+            add(c, seeds[0], Variant::FutureInTest);
+            add(c, seeds[0], Variant::FutureInValidation);
             for k in 0..PLANT_PHIS.len() {
-                add(model, seeds[0], Variant::Planted(k));
+                add(c, seeds[0], Variant::Planted(k));
             }
         }
     }
@@ -136,12 +138,14 @@ impl Plan {
             crate::engine::threads::use_exactly(t);
         }
         let mut load = cfg.base.load.clone();
-        load.columns = raw_columns(&cfg.base.features);
+        load.columns = raw_columns(&cfg.feature_sets().concat());
         let series = load_prices(&cfg.base.csv, &load)?;
         let spec = cfg.base.input_spec();
         spec.target.check(&series)?;
-        for &m in &cfg.models {
-            pipeline::check_memory(&StockConfig { model: m, ..cfg.base.clone() }, series.len())?;
+        for (m, f) in cfg.contenders() {
+            let one = cfg.contender_config(m, f);
+            crate::data::dataset::channels(&series, &one.input_spec())?;
+            pipeline::check_memory(&one, series.len())?;
         }
         let folds = plan_folds(
             series.len(),
@@ -151,7 +155,7 @@ impl Plan {
             spec.lookback(),
             &series.source,
         )?;
-        let jobs = job_keys(&cfg.models, &cfg.seeds, folds.len(), cfg.sanity);
+        let jobs = job_keys(&cfg.contenders(), &cfg.seeds, folds.len(), cfg.sanity);
         let planted =
             if cfg.sanity { PLANT_PHIS.iter().map(|&phi| plant_ar(&series, phi)).collect() } else { vec![] };
         Ok(Plan { cfg: cfg.clone(), series, folds, jobs, planted })
@@ -160,7 +164,8 @@ impl Plan {
     /// Trains one job and forecasts its fold's test block.
     pub fn run_job(&self, key: JobKey) -> Result<JobResult> {
         let started = std::time::Instant::now();
-        let b = &self.cfg.base;
+        let contender = self.cfg.contender_config(key.model, key.features);
+        let b = &contender;
         let fold = self.folds[key.fold];
         let source = match key.variant {
             Variant::Planted(k) => &self.planted[k],
@@ -275,6 +280,7 @@ pub(crate) mod test_plan {
             folds: 1,
             sanity: true,
             jobs: 1,
+            feature_sets: vec![],
             out: dir.join("out"),
         };
         Plan::new(&cfg).unwrap()

@@ -133,7 +133,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
     }
     let Some(first) = first else { bail_input!("--merge: no shard files read") };
     let c = &first.config;
-    let expected = job_keys(&c.models, &c.seeds, first.folds.len(), c.sanity).len();
+    let expected = job_keys(&c.contenders(), &c.seeds, first.folds.len(), c.sanity).len();
     let mut keys: Vec<String> = results.iter().map(|r| format!("{:?}", r.key)).collect();
     keys.sort();
     keys.dedup();
@@ -143,7 +143,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
     if results.len() != expected {
         bail_input!("--merge: {} of {expected} jobs found; run the missing shards first", results.len());
     }
-    let wanted = job_keys(&c.models, &c.seeds, first.folds.len(), c.sanity);
+    let wanted = job_keys(&c.contenders(), &c.seeds, first.folds.len(), c.sanity);
     if let Some(r) = results.iter().find(|r| !wanted.contains(&r.key)) {
         bail_input!(
             "--merge: job {} is not part of this comparison; were shards of two runs mixed?",
@@ -294,7 +294,8 @@ pub fn worker(spec: &Path, shard: (usize, usize), queue: bool) -> Result<()> {
 
 /// A job in words, for progress lines and errors.
 pub fn describe(key: &JobKey) -> String {
-    let base = format!("{} seed {} fold {}", key.model, key.seed, key.fold + 1);
+    let set = if key.features > 0 { format!(" feature set {}", key.features + 1) } else { String::new() };
+    let base = format!("{}{set} seed {} fold {}", key.model, key.seed, key.fold + 1);
     match key.variant {
         Variant::Main => base,
         Variant::FutureInTest => format!("{base}, leakage check (test part)"),

@@ -17,7 +17,7 @@ pub fn run(cfg: &CompareConfig) -> Result<()> {
     println!("{}", plan.series.summary());
     println!(
         "comparing {} on {} walk-forward fold{} x {} seeds = {} jobs; test days pooled over folds: {}",
-        cfg.models.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
+        cfg.contenders().iter().map(|&(m, f)| cfg.label(m, f)).collect::<Vec<_>>().join(", "),
         plan.folds.len(),
         if plan.folds.len() == 1 { "" } else { "s" },
         cfg.seeds.len(),
@@ -86,7 +86,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
     files::write_atomic(&out.join("compare.csv"), table.as_bytes())?;
     let per_job: Vec<_> = results
         .iter()
-        .map(|r| json!({"model": r.key.model, "seed": r.key.seed, "fold": r.key.fold, "variant": r.key.variant, "stopped_early": r.stopped_early, "seconds": r.seconds, "reproducibility": r.setup, "best_epoch": r.best_epoch, "epochs_run": r.train_loss.len(), "epoch_seconds": r.epoch_seconds}))
+        .map(|r| json!({"model": r.key.model, "features": r.key.features, "seed": r.key.seed, "fold": r.key.fold, "variant": r.key.variant, "stopped_early": r.stopped_early, "seconds": r.seconds, "reproducibility": r.setup, "best_epoch": r.best_epoch, "epochs_run": r.train_loss.len(), "epoch_seconds": r.epoch_seconds}))
         .collect();
     let doc = json!({
         "command": "compare",

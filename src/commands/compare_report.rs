@@ -34,11 +34,12 @@ fn fingerprint(r: &JobResult) -> Fingerprint {
 /// Pools every fold's test days; `results` must hold every job of `plan`.
 pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
     let (series, folds, cfg) = (&plan.series, &plan.folds, &plan.cfg);
-    let (models, seeds) = (&cfg.models[..], &cfg.seeds[..]);
+    let (contenders, seeds) = (cfg.contenders(), &cfg.seeds[..]);
     let p = &series.values;
-    let job = |m: ModelKind, s: u64, f: usize, v: Variant| find_job(results, m, s, f, v);
-    let main = |m, s, f| job(m, s, f, Variant::Main);
-    let rows: Vec<usize> = (0..folds.len()).flat_map(|f| main(models[0], seeds[0], f).rows.clone()).collect();
+    let job = |c: Contender, s: u64, f: usize, v: Variant| find_job(results, c, s, f, v);
+    let main = |c, s, f| job(c, s, f, Variant::Main);
+    let rows: Vec<usize> =
+        (0..folds.len()).flat_map(|f| main(contenders[0], seeds[0], f).rows.clone()).collect();
     let actual: Vec<f64> = rows.iter().map(|&t| p[t]).collect();
     let naive: Vec<f64> = rows.iter().map(|&t| p[t - 1]).collect();
     let naive_m = Metrics::compute(&naive, &actual, &naive);
@@ -48,15 +49,15 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
     let per_fold_rmse =
         |pred: &[f64]| fold_ranges.iter().map(|r| rmse(&pred[r.clone()], &actual[r.clone()])).collect();
     let figs = |pred: &[f64]| Figures::of(&Metrics::compute(pred, &actual, &naive), naive_m.rmse);
-    let pooled = |m: ModelKind, v: Variant| -> Vec<f64> {
-        (0..folds.len()).flat_map(|f| job(m, seeds[0], f, v).predicted.clone()).collect()
+    let pooled = |c: Contender, v: Variant| -> Vec<f64> {
+        (0..folds.len()).flat_map(|f| job(c, seeds[0], f, v).predicted.clone()).collect()
     };
     let seconds = |keep: fn(Variant) -> bool| -> f64 {
         results.iter().filter(|r| keep(r.key.variant)).map(|r| r.seconds).sum()
     };
 
     // per model: its summary, and each seed's errors on the pooled days (the pairwise tests reuse them)
-    let (summaries, seed_errors): (Vec<ModelSummary>, Vec<Vec<Vec<f64>>>) = models
+    let (summaries, seed_errors): (Vec<ModelSummary>, Vec<Vec<Vec<f64>>>) = contenders
         .iter()
         .map(|&m| {
             let preds: Vec<Vec<f64>> = seeds
@@ -84,7 +85,9 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
                 .find(|&k| power[k..].iter().all(|pt| pt.detected))
                 .map(|k| power[k].planted_skill);
             let summary = ModelSummary {
-                model: m,
+                model: m.0,
+                features: cfg.feature_sets()[m.1].clone(),
+                label: cfg.label(m.0, m.1),
                 params: last.params,
                 mean: Figures::from_fields(std::array::from_fn(|k| stats[k].0)),
                 sd: Figures::from_fields(std::array::from_fn(|k| stats[k].1)),
@@ -151,16 +154,20 @@ fn pooled_ranges(folds: &[Fold]) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-/// The result of job (`m`, `s`, fold `f`, variant `v`); `results` holds every job of the plan.
-fn find_job(results: &[JobResult], m: ModelKind, s: u64, f: usize, v: Variant) -> &JobResult {
+/// A model with the index of its feature set.
+type Contender = (ModelKind, usize);
+
+/// The result of job (`c`, `s`, fold `f`, variant `v`); `results` holds every job of the plan.
+fn find_job(results: &[JobResult], c: Contender, s: u64, f: usize, v: Variant) -> &JobResult {
+    let k = |r: &&JobResult| (r.key.model, r.key.features) == c;
     results
         .iter()
-        .find(|r| r.key.model == m && r.key.seed == s && r.key.fold == f && r.key.variant == v)
+        .find(|r| k(r) && r.key.seed == s && r.key.fold == f && r.key.variant == v)
         .expect("every job present")
 }
 
-/// Each fold's two leakage checks for model `m` (first seed).
-fn leakage(plan: &Plan, results: &[JobResult], m: ModelKind) -> Vec<(usize, Vec<LeakCheck>)> {
+/// Each fold's two leakage checks for contender `m` (first seed).
+fn leakage(plan: &Plan, results: &[JobResult], m: Contender) -> Vec<(usize, Vec<LeakCheck>)> {
     let seed = plan.cfg.seeds[0];
     let find = |f: usize, v: Variant| find_job(results, m, seed, f, v);
     let date = |r: usize| plan.series.dates[r].to_string();
@@ -202,7 +209,7 @@ fn leakage(plan: &Plan, results: &[JobResult], m: ModelKind) -> Vec<(usize, Vec<
 
 /// The power control of model `m`: its first seed on each planted series, against naive on the
 /// same (planted) prices.
-fn power(plan: &Plan, pooled: &dyn Fn(ModelKind, Variant) -> Vec<f64>, m: ModelKind) -> Vec<PowerPoint> {
+fn power(plan: &Plan, pooled: &dyn Fn(Contender, Variant) -> Vec<f64>, m: Contender) -> Vec<PowerPoint> {
     let rows: Vec<usize> = plan.folds.iter().flat_map(|f| f.val_end..f.test_end).collect();
     let mu = planted_mean_return(&plan.series);
     PLANT_PHIS
@@ -242,13 +249,14 @@ mod tests {
         let m = ModelKind::Gru;
         let results: Vec<JobResult> = (0..PLANT_PHIS.len())
             .map(|k| {
-                plan.run_job(JobKey { model: m, seed: 1, fold: 0, variant: Variant::Planted(k) }).unwrap()
+                plan.run_job(JobKey { model: m, features: 0, seed: 1, fold: 0, variant: Variant::Planted(k) })
+                    .unwrap()
             })
             .collect();
-        let pooled = |m: ModelKind, v: Variant| -> Vec<f64> {
-            results.iter().find(|r| r.key.model == m && r.key.variant == v).unwrap().predicted.clone()
+        let pooled = |c: Contender, v: Variant| -> Vec<f64> {
+            results.iter().find(|r| r.key.model == c.0 && r.key.variant == v).unwrap().predicted.clone()
         };
-        let points = power(&plan, &pooled, m);
+        let points = power(&plan, &pooled, (m, 0));
         eprintln!("{points:?}");
         // the planted sizes are what the AR term gives: about 1 - sqrt(1 - phi^2)
         for pt in &points {
@@ -271,7 +279,7 @@ mod tests {
             .into_iter()
             .map(|variant| {
                 let mut r = JobResult {
-                    key: JobKey { model: ModelKind::Gru, seed: 1, fold: 0, variant },
+                    key: JobKey { model: ModelKind::Gru, features: 0, seed: 1, fold: 0, variant },
                     rows: (fold.val_end..fold.test_end).collect(),
                     predicted: (fold.val_end..fold.test_end).map(|t| t as f64).collect(),
                     epoch_seconds: vec![0.1; 3],
@@ -297,7 +305,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lstm-stock-leak-report-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let plan = plan(&dir);
-        let check = |results: Vec<JobResult>| leakage(&plan, &results, ModelKind::Gru).remove(0).1;
+        let check = |results: Vec<JobResult>| leakage(&plan, &results, (ModelKind::Gru, 0)).remove(0).1;
         let honest = check(leak_jobs(&plan, |_, _| {}));
         assert!(honest.iter().all(|c| c.passed()), "{honest:?}");
         // the check's forecast for the cutoff day moved: a leak, named by its date

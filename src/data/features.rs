@@ -51,6 +51,21 @@ impl FromStr for Feature {
 }
 
 impl Feature {
+    /// The name users write in `--features`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::Open => "open",
+            Feature::High => "high",
+            Feature::Low => "low",
+            Feature::Close => "close",
+            Feature::AdjClose => "adj_close",
+            Feature::Volume => "volume",
+            Feature::LogReturn => "log_return",
+            Feature::HlRange => "hl_range",
+            Feature::LogVolume => "log_volume",
+        }
+    }
+
     /// Raw columns this feature is computed from.
     pub fn needs(self) -> &'static [RawColumn] {
         match self {
@@ -120,6 +135,11 @@ pub fn parse_list(s: &str) -> Result<Vec<Feature>> {
 }
 
 /// All raw columns that `features` need, without repeats.
+/// `volume, hl_range`: features as users write them, comma-separated (empty for none).
+pub fn names(features: &[Feature]) -> String {
+    features.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+}
+
 pub fn raw_columns(features: &[Feature]) -> Vec<RawColumn> {
     let mut cols = Vec::new();
     for c in features.iter().flat_map(|f| f.needs()) {
@@ -151,5 +171,10 @@ mod tests {
         assert_eq!(Feature::HlRange.compute(&s).unwrap(), vec![0.2, 2.0 / 11.0]);
         assert_eq!(Feature::LogVolume.compute(&s).unwrap(), vec![0.0, 100f64.ln()]);
         assert!(format!("{:#}", parse_list("close,foo").unwrap_err()).contains("unknown feature \"foo\""));
+        // every name reads back as its feature
+        let all = parse_list(FEATURE_NAMES).unwrap();
+        assert_eq!(all.len(), 9);
+        assert_eq!(parse_list(&names(&all)).unwrap(), all);
+        assert_eq!(names(&feats), "log_return, hl_range, log_volume");
     }
 }

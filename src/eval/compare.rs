@@ -46,6 +46,10 @@ pub const FIGURE_NAMES: [&str; 5] = ["RMSE", "MAE", "MAPE %", "direction", "skil
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelSummary {
     pub model: ModelKind,
+    /// The extra inputs this network read (`compare --feature-sets` compares several).
+    pub features: Vec<crate::data::Feature>,
+    /// How tables and verdicts name it: `LSTM`, or `LSTM (volume)` when feature sets are compared.
+    pub label: String,
     pub params: i64,
     /// Per seed, over all folds' test days pooled.
     pub per_seed: Vec<(u64, Figures)>,
@@ -105,8 +109,9 @@ pub struct Baselines {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Pairwise {
-    pub first: ModelKind,
-    pub second: ModelKind,
+    /// Labels of the two compared (see [`ModelSummary::label`]).
+    pub first: String,
+    pub second: String,
     /// Diebold-Mariano with the seeds' spread in the variance.
     pub dm: Option<SeededTest>,
     /// The first's seed k against the second's seed k.
@@ -139,10 +144,6 @@ fn p_text(p: f64) -> String {
     }
 }
 
-fn upper(m: ModelKind) -> String {
-    m.name().to_uppercase()
-}
-
 fn p_list(tests: &[(u64, Option<DmTest>)]) -> String {
     tests
         .iter()
@@ -157,12 +158,12 @@ fn power_clause(m: &ModelSummary) -> Option<String> {
     Some(match m.detectable_skill {
         Some(s) => format!(
             "power control: with these settings one {} seed beats naive at 5% once the planted skill is {s:.3} or more",
-            upper(m.model)
+            m.label.clone()
         ),
         None => format!(
             "power control: with these settings one seed could not detect even a planted skill of {:.3} for the {} (it reached {:+.3})",
             strongest.planted_skill,
-            upper(m.model),
+            m.label.clone(),
             strongest.model_skill
         ),
     })
@@ -176,7 +177,7 @@ pub fn band_verdicts(models: &[ModelSummary], method: Method, level: f64) -> Vec
         for row in
             m.bands.iter().filter(|b| (b.step == 1 || b.step == last) && (b.level - level).abs() < 1e-9)
         {
-            v.push(format!("bands, pooled folds: {}", verdict(&upper(m.model), row, method)));
+            v.push(format!("bands, pooled folds: {}", verdict(&m.label.clone(), row, method)));
         }
     }
     v
@@ -203,8 +204,8 @@ pub fn pairwise(summaries: &[ModelSummary], seed_errors: &[Vec<Vec<f64>>]) -> Ve
                 .filter(|(x, y)| x.1.rmse < y.1.rmse)
                 .count();
             pairwise.push(Pairwise {
-                first: summaries[i].model,
-                second: summaries[j].model,
+                first: summaries[i].label.clone(),
+                second: summaries[j].label.clone(),
                 dm: seeded_dm(a, b, 1),
                 per_seed,
                 first_wins,
@@ -238,7 +239,7 @@ pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise], epochs_cap: usiz
 /// gap between them.
 fn pair_verdicts(models: &[ModelSummary], pw: &Pairwise, seeds: usize, spread: &str) -> Vec<String> {
     let mut v = Vec::new();
-    let (a, b) = (upper(pw.first), upper(pw.second));
+    let (a, b) = (pw.first.clone(), pw.second.clone());
     let per_seed = format!(
         "{a} has the smaller RMSE on {} of {seeds} seeds; per-seed DM p: {}",
         pw.first_wins,
@@ -257,8 +258,8 @@ fn pair_verdicts(models: &[ModelSummary], pw: &Pairwise, seeds: usize, spread: &
         }
         None => format!("{a} and {b} make identical errors; no test possible"),
     });
-    let find = |k: ModelKind| models.iter().find(|m| m.model == k);
-    if let (Some(x), Some(y)) = (find(pw.first), find(pw.second)) {
+    let find = |k: &str| models.iter().find(|m| m.label == k);
+    if let (Some(x), Some(y)) = (find(&pw.first), find(&pw.second)) {
         let gap = (x.mean.rmse - y.mean.rmse).abs();
         if seeds > 1 && x.sd.rmse.max(y.sd.rmse) > gap {
             v.push(format!(
@@ -273,7 +274,7 @@ fn pair_verdicts(models: &[ModelSummary], pw: &Pairwise, seeds: usize, spread: &
 /// One model against naive, its moves, its epoch cap and its leakage check.
 fn model_verdicts(m: &ModelSummary, seeds: usize, spread: &str, epochs_cap: usize) -> Vec<String> {
     let mut v = Vec::new();
-    let name = upper(m.model);
+    let name = m.label.clone();
     let wins = m
         .per_seed_vs_naive
         .iter()
@@ -340,7 +341,7 @@ fn no_winner(models: &[ModelSummary]) -> String {
     let clauses: Vec<String> = models
         .iter()
         .filter_map(|m| {
-            let name = upper(m.model);
+            let name = m.label.clone();
             m.power.last().map(|_| match m.detectable_skill {
                 Some(s) => format!("{s:.3} or more ({name})"),
                 None => format!(
@@ -359,7 +360,7 @@ fn no_winner(models: &[ModelSummary]) -> String {
         )
     };
     match models {
-        [one] => format!("{} does not beat tomorrow = today at 5%{power}", upper(one.model)),
+        [one] => format!("{} does not beat tomorrow = today at 5%{power}", one.label.clone()),
         [_, _] => format!("neither model beats tomorrow = today at 5%{power}"),
         _ => format!("no model beats tomorrow = today at 5%{power}"),
     }

@@ -35,16 +35,23 @@ fn number(v: f64, k: usize, spread: bool) -> String {
 pub fn settings(cfg: &CompareConfig, target_col: &str, folds: usize) -> String {
     let b = &cfg.base;
     let t = &b.train;
-    let feats: Vec<String> = b.features.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+    let sets: Vec<String> = cfg
+        .feature_sets()
+        .iter()
+        .map(|f| match crate::data::features::names(f).as_str() {
+            "" => "none".to_string(),
+            n => n.to_string(),
+        })
+        .collect();
+    let feats = if sets.len() > 1 { format!("compared: {}", sets.join("; ")) } else { sets.join("") };
     let seeds = match (cfg.seeds.first(), cfg.seeds.last()) {
         (Some(a), Some(z)) if cfg.seeds.len() > 1 => format!("{} seeds ({a} .. {z})", cfg.seeds.len()),
         (Some(a), _) => format!("1 seed ({a})"),
         _ => "no seed".into(),
     };
     format!(
-        "Settings: target {} of \"{target_col}\"; extra inputs {}; window {} days; {} layer(s) x {} units, dropout {}; up to {} epochs (patience {}), batch {}, learning rate {}, clip {}; validation {:.0}% and test {:.0}% of the rows, the test cut into {folds} walk-forward fold(s); {seeds}; {}; bands {} at {:.0}%.",
+        "Settings: target {} of \"{target_col}\"; extra inputs {feats}; window {} days; {} layer(s) x {} units, dropout {}; up to {} epochs (patience {}), batch {}, learning rate {}, clip {}; validation {:.0}% and test {:.0}% of the rows, the test cut into {folds} walk-forward fold(s); {seeds}; {}; bands {} at {:.0}%.",
         b.target.name(),
-        if feats.is_empty() { "none".into() } else { feats.join(", ") },
         b.window,
         b.layers,
         b.hidden,
@@ -74,7 +81,7 @@ pub fn markdown(
     let mut s = format!(
         "\n## {}: {} on {} test days ({first} .. {last}), {} walk-forward folds, {} seeds\n\n{}\n\n",
         cfg.base.csv.display(),
-        cfg.models.iter().map(|m| m.name().to_uppercase()).collect::<Vec<_>>().join(" vs "),
+        r.models.iter().map(|m| m.label.as_str()).collect::<Vec<_>>().join(" vs "),
         r.rows.len(),
         folds.len(),
         cfg.seeds.len(),
@@ -93,7 +100,7 @@ pub fn markdown(
         };
         s += &format!(
             "| {} | {} | {} | {} | {} | {} | {:.3} ± {:.3} | {} |\n",
-            m.model.name().to_uppercase(),
+            m.label,
             f(0),
             f(1),
             f(2),
@@ -151,13 +158,11 @@ pub fn markdown(
 /// opening with the settings compared, so that a row read alone says what it measured.
 pub fn csv(cfg: &CompareConfig, target_col: &str, folds: usize, r: &Report) -> String {
     let b = &cfg.base;
-    let feats: Vec<String> = b.features.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
     let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
     let setting = [
         quote(&b.csv.display().to_string()),
         quote(target_col),
         b.target.name().to_string(),
-        quote(&feats.join(",")),
         b.window.to_string(),
         b.layers.to_string(),
         b.hidden.to_string(),
@@ -169,21 +174,23 @@ pub fn csv(cfg: &CompareConfig, target_col: &str, folds: usize, r: &Report) -> S
     ]
     .join(",");
     let mut out = String::from(
-        "file,price_column,target,features,window,layers,hidden,max_epochs,seeds,folds,horizon,test_days,forecast,rmse,rmse_sd,mae,mae_sd,mape_pct,mape_pct_sd,direction_pct,direction_pct_sd,skill,skill_sd,seconds_per_epoch,parameters\n",
+        "file,price_column,target,window,layers,hidden,max_epochs,seeds,folds,horizon,test_days,forecast,features,rmse,rmse_sd,mae,mae_sd,mape_pct,mape_pct_sd,direction_pct,direction_pct_sd,skill,skill_sd,seconds_per_epoch,parameters\n",
     );
-    let row = |name: &str, f: &Figures, sd: Option<&Figures>, extra: String| {
+    let row = |name: &str, feats: &str, f: &Figures, sd: Option<&Figures>, extra: String| {
         let cells: Vec<String> = (0..5)
             .flat_map(|k| [value(f, k).to_string(), sd.map_or(String::new(), |s| value(s, k).to_string())])
             .collect();
-        format!("{setting},{name},{},{extra}\n", cells.join(","))
+        format!("{setting},{},{},{},{extra}\n", quote(name), quote(feats), cells.join(","))
     };
     for m in &r.models {
-        out += &row(m.model.name(), &m.mean, Some(&m.sd), format!("{},{}", m.epoch_seconds_mean, m.params));
+        let feats = crate::data::features::names(&m.features);
+        let extra = format!("{},{}", m.epoch_seconds_mean, m.params);
+        out += &row(&m.label, &feats, &m.mean, Some(&m.sd), extra);
     }
     let bl = &r.baselines;
     for (name, f) in [("naive", &bl.naive), ("drift", &bl.drift), ("moving_average_5", &bl.moving_average_5)]
     {
-        out += &row(name, f, None, ",".into());
+        out += &row(name, "", f, None, ",".into());
     }
     out
 }
@@ -201,7 +208,7 @@ fn bands_table(cfg: &CompareConfig, r: &Report) -> String {
             let (a, n) = (row.of(m), &row.naive);
             s += &format!(
                 "| {} | {} | {:.0}% | {:.1}% | {:.3} | {:.3} | {:.1}% | {:.3} | {:.3} |\n",
-                model.model.name().to_uppercase(),
+                model.label,
                 row.step,
                 row.level * 100.0,
                 a.coverage * 100.0,
@@ -223,7 +230,7 @@ fn power_table(r: &Report) -> String {
         r.power_seconds
     );
     for m in &r.models {
-        s += &format!(" {} skill | {} DM p |", m.model.name().to_uppercase(), m.model.name().to_uppercase());
+        s += &format!(" {} skill | {} DM p |", m.label, m.label);
     }
     s += "\n|---:|---:|";
     s += &"---:|---:|".repeat(r.models.len());

@@ -46,12 +46,7 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
             ("naive (tomorrow = today)".into(), &r.naive, NAIVE, 1),
         ];
         for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
-            series.push((
-                format!("{} (mean of seeds)", m.model.name().to_uppercase()),
-                &m.seed_average,
-                *c,
-                2,
-            ));
+            series.push((format!("{} (mean of seeds)", m.label.clone()), &m.seed_average, *c, 2));
         }
         for (label, v, color, w) in series {
             ch.draw_series(LineSeries::new(d.iter().copied().zip(v.iter().copied()), color.stroke_width(w)))
@@ -76,7 +71,7 @@ pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
                 .models
                 .iter()
                 .zip(PALETTE.iter().cycle())
-                .map(|(m, c)| (m.model.name().to_uppercase(), field(&m.mean, k), field(&m.sd, k), *c))
+                .map(|(m, c)| (m.label.clone(), field(&m.mean, k), field(&m.sd, k), *c))
                 .chain(std::iter::once(("naive".to_string(), naive_fields[k], 0.0, NAIVE)))
                 .collect();
             let hi = bars.iter().map(|b| b.1 + b.2).fold(0.0f64, f64::max);
@@ -138,7 +133,7 @@ pub fn folds_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) -> R
         .iter()
         .zip(PALETTE.iter().cycle())
         .map(|(m, c)| Line {
-            label: m.model.name().to_uppercase(),
+            label: m.label.clone(),
             points: m.fold_rmse.iter().enumerate().map(|(i, &v)| (x(i), v)).collect(),
             color: *c,
         })
@@ -159,13 +154,13 @@ pub fn loss_png(path: &Path, title: &str, r: &Report) -> Result<()> {
         let pts =
             |v: &[f64]| v.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l.max(1e-12).log10())).collect();
         lines.push(Line {
-            label: format!("{} train", m.model.name().to_uppercase()),
+            label: format!("{} train", m.label.clone()),
             points: pts(&m.train_loss),
             color: *c,
         });
         let light = RGBColor(c.0 / 2 + 128, c.1 / 2 + 128, c.2 / 2 + 128);
         lines.push(Line {
-            label: format!("{} validation", m.model.name().to_uppercase()),
+            label: format!("{} validation", m.label.clone()),
             points: pts(&m.val_loss),
             color: light,
         });

@@ -474,9 +474,9 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     assert!(!md.contains("mean of seeds |") && !md.contains("% ±"), "{md}");
     let table = std::fs::read_to_string(full.join("compare.csv")).unwrap();
     let rows: Vec<&str> = table.lines().collect();
-    assert!(rows[0].starts_with("file,price_column,target,features,window"), "{table}");
+    assert!(rows[0].starts_with("file,price_column,target,window"), "{table}");
     assert_eq!(rows.len(), 1 + 2 + 3, "{table}");
-    assert!(rows[1].contains(",lstm,") && rows[3].contains(",naive,"), "{table}");
+    assert!(rows[1].contains(",\"LSTM\",") && rows[3].contains(",\"naive\","), "{table}");
     let rmse_col = rows[0].split(',').position(|c| c == "rmse").unwrap();
     let lstm_rmse: f64 = rows[1].split(',').nth(rmse_col).unwrap().parse().unwrap();
     let j = compare_json(&full);
@@ -1046,4 +1046,59 @@ fn compare_accepts_a_direct_horizon() {
     let md = std::fs::read_to_string(dir.join("compare.md")).unwrap();
     assert!(md.contains("a direct 3-day head, scored one day ahead"), "{md}");
     assert_eq!(compare_json(&dir)["settings"]["base"]["horizon"], 3);
+}
+
+/// `--feature-sets`: every model with each set, named by its features in the table, the CSV and
+/// the verdicts ("do the features help?" in one run).
+#[test]
+fn compare_feature_sets_as_it_compares_models() {
+    let dir = scratch("compare-features");
+    let csv = fixture("stooq.csv");
+    let out = dir.join("run");
+    let mut args = vec![
+        "compare",
+        csv.to_str().unwrap(),
+        "--feature-sets",
+        "none;log_volume,hl_range",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(TINY_COMPARE);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(md.contains("extra inputs compared: none; log_volume, hl_range"), "{md}");
+    for label in [
+        "LSTM (no features)",
+        "LSTM (log_volume, hl_range)",
+        "GRU (no features)",
+        "GRU (log_volume, hl_range)",
+    ] {
+        assert_eq!(
+            md.lines().filter(|l| l.starts_with(&format!("| {label} |")) && l.contains(" ± ")).count(),
+            1,
+            "{label}: {md}"
+        );
+    }
+    // the pair verdict between the two LSTMs, whichever way it goes
+    assert!(md.contains("LSTM (no features) has the smaller RMSE on"), "{md}");
+    let table = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    assert_eq!(table.lines().count(), 1 + 4 + 3, "{table}");
+    assert!(table.contains(",\"LSTM (log_volume, hl_range)\",\"log_volume, hl_range\","), "{table}");
+    let j = compare_json(&out);
+    assert_eq!(j["report"]["models"].as_array().unwrap().len(), 4);
+    assert_eq!(j["jobs"].as_array().unwrap().len(), 4 * 2 * 2);
+
+    for (sets, expect) in [
+        ("volume", "give two or more sets"),
+        ("none;none", "\"none\" is given twice"),
+        ("none;;volume", "an empty set"),
+        ("none;bogus", "unknown feature \"bogus\""),
+    ] {
+        assert_bad_input(&["compare", csv.to_str().unwrap(), "--feature-sets", sets], expect);
+    }
+    assert_bad_input(
+        &["compare", csv.to_str().unwrap(), "--feature-sets", "none;volume", "--features", "volume"],
+        "--features and --feature-sets: give one",
+    );
 }

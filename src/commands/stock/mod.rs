@@ -222,12 +222,12 @@ fn describe(job: &Job) {
     let (series, split, spec) = (&job.series, &job.split, &job.data.spec);
     let d = &series.dates;
     println!("{}", series.summary());
-    let feats: Vec<String> = spec.features.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+    let feats = crate::data::features::names(&spec.features);
     println!(
         "model learns: {} of \"{}\"{}; forecasts are turned back into prices for every figure",
         spec.target.name(),
         series.target_col,
-        if feats.is_empty() { String::new() } else { format!(", extra inputs: {}", feats.join(", ")) }
+        if feats.is_empty() { String::new() } else { format!(", extra inputs: {}", feats) }
     );
     println!(
         "split by date: train {} rows (to {}), validation {} rows, test {} rows (from {}); scalers fitted on train only",
