@@ -27,6 +27,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `predict --model MODEL CSV --days DAYS --out OUT` and `extra` flags.
+fn predict(model: &Path, csv: &Path, days: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["predict", "--model", model.to_str().unwrap(), csv.to_str().unwrap(), "--days", days];
+    args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 fn json(path: impl AsRef<Path>) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -648,20 +656,7 @@ fn saved_model_round_trip_and_bundle_errors() {
 
     // several levels: the first fills lower/upper, the others get their own columns
     let predict_levels = |levels: &str, out: &Path| {
-        run(&[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            csv.to_str().unwrap(),
-            "--days",
-            "2",
-            "--interval",
-            levels,
-            "--device",
-            "cpu",
-            "--out",
-            out.to_str().unwrap(),
-        ])
+        predict(&model, &csv, "2", out, &["--interval", levels, "--device", "cpu"])
     };
     let fc2 = dir.join("forecast-levels");
     let o = predict_levels("0.8,0.95", &fc2);
@@ -938,16 +933,7 @@ fn python_snippet_reproduces_predict() {
         let o = run(&args);
         assert!(o.status.success(), "{}", stderr(&o));
         let fc = dir.join(format!("forecast{i}"));
-        let o = run(&[
-            "predict",
-            "--model",
-            out.to_str().unwrap(),
-            csv.to_str().unwrap(),
-            "--days",
-            "7",
-            "--out",
-            fc.to_str().unwrap(),
-        ]);
+        let o = predict(&out, &csv, "7", &fc, &[]);
         assert!(o.status.success(), "{}", stderr(&o));
         let want: Vec<f64> = std::fs::read_to_string(fc.join("forecast.csv"))
             .unwrap()
@@ -993,16 +979,7 @@ fn long_format_files_train_one_model_per_ticker() {
     assert_eq!(card["load"]["ticker"], "BBB");
     let fc = dir.join("forecast");
     let model = dir.join("long-BBB-lstm");
-    let o = run(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        csv.to_str().unwrap(),
-        "--days",
-        "2",
-        "--out",
-        fc.to_str().unwrap(),
-    ]);
+    let o = predict(&model, &csv, "2", &fc, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("reproduces the training-time forecast exactly"));
 
