@@ -248,11 +248,14 @@ impl StockPlan {
         let mut units: Vec<(PathBuf, Option<String>)> = Vec::new();
         for f in files {
             let probe = config(f.clone(), PathBuf::new());
+            if probe.load.ticker.is_some() {
+                // --ticker: one job, its folder named by the ticker
+                units.push((f, probe.load.ticker.clone()));
+                continue;
+            }
             match crate::data::load::tickers(&f, &probe.load)? {
-                Some(t) if probe.load.ticker.is_none() => {
-                    units.extend(t.values.into_iter().map(|v| (f.clone(), Some(v))))
-                }
-                _ => units.push((f, None)),
+                Some(t) => units.extend(t.values.into_iter().map(|v| (f.clone(), Some(v)))),
+                None => units.push((f, None)),
             }
         }
         let single = units.len() == 1 && !paths[0].is_dir();

@@ -43,13 +43,27 @@ pub fn prepare(cfg: &StockConfig) -> Result<Prepared> {
 }
 
 /// Refuses `cfg` on a file of `rows` rows when training it would not fit in this machine's free
-/// memory (see [`train::memory_estimate`]).
+/// memory (see [`train::memory_estimate`]). The final fit on every row (`cfg.refit`) holds a
+/// second set of windows while the split run's are still in memory.
 pub fn check_memory(cfg: &StockConfig, rows: usize) -> Result<()> {
     let spec = cfg.input_spec();
     let model = model_config(cfg, cfg.model, spec.channels());
-    let need =
-        train::memory_estimate(&model, cfg.horizon, rows, spec.window, spec.channels(), cfg.train.batch);
-    train::check_memory(need, crate::device::available_memory())
+    let windows_of = if cfg.refit { 2 * rows } else { rows };
+    let need = train::memory_estimate(
+        &model,
+        cfg.horizon,
+        windows_of,
+        spec.window,
+        spec.channels(),
+        cfg.train.batch,
+    );
+    train::check_memory(need, crate::device::available_memory()).map_err(|e| {
+        if cfg.refit {
+            crate::error::input_error(format!("{e:#}; --no-refit needs half the windows"))
+        } else {
+            e
+        }
+    })
 }
 
 /// The size of a `kind` network for `cfg` reading `channels` inputs.

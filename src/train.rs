@@ -164,7 +164,7 @@ pub fn fit_until(
             {
                 told.set(true);
                 let note =
-                    epoch_estimate(label, start.elapsed().as_secs_f64(), seen.get(), batches, cfg.epochs);
+                    epoch_estimate(label, start.elapsed().as_secs_f64(), seen.get() - 1, batches, cfg.epochs);
                 if bar.is_hidden() {
                     eprintln!("{note}");
                 } else {
@@ -215,12 +215,12 @@ pub fn fit_until(
 /// Seconds into the first epoch after which [`fit`] estimates how long the run may take.
 const EPOCH_NOTICE_S: f64 = 20.0;
 
-/// "lstm: about 12 min per epoch (79,887 batches); up to 100 epochs: at most 20.0 h, early
-/// stopping usually ends sooner": from `elapsed` seconds for the first `done` batches.
+/// "lstm: about 12 min per epoch (79887 batches); up to 100 epochs: at most 20.0 h of
+/// training, ...": from `elapsed` seconds for the first `done` completed batches.
 fn epoch_estimate(label: &str, elapsed: f64, done: usize, batches: usize, epochs: usize) -> String {
     let per_epoch = elapsed / done.max(1) as f64 * batches as f64;
     format!(
-        "{label}: about {} per epoch ({batches} batches); up to {epochs} epochs: at most {}, early stopping usually ends sooner (--epochs, a shorter file or a larger --batch shorten it)",
+        "{label}: about {} per epoch ({batches} batches); up to {epochs} epochs: at most {} of training, early stopping usually ends sooner, and stock's refit on every row adds about as long again as the epochs kept (--epochs, a shorter file or a larger --batch shorten it)",
         human_duration(per_epoch),
         human_duration(per_epoch * epochs as f64)
     )

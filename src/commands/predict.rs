@@ -142,7 +142,13 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     let device = crate::device::resolve(cfg.device)?;
     let (card, _vs, net) = bundle::load(&cfg.model, device)?;
     let picked = pick_levels(&card, &cfg.levels)?;
-    let series = load_prices(&cfg.csv, &card.load)?;
+    let mut load = card.load.clone();
+    if load.ticker.is_some() && !crate::data::load::has_ticker_column(&cfg.csv, &load)? {
+        // trained on one ticker of a long-format file; this file holds one series: that one
+        load.ticker = None;
+        load.id_col = None;
+    }
+    let series = load_prices(&cfg.csv, &load)?;
     let spec = &card.input;
     let need = spec.lookback();
     if series.len() < need {

@@ -108,14 +108,14 @@ pub fn parse_in(s: &str, style: Decimal) -> Option<f64> {
         }
     }
     let t: String = s.trim().chars().filter(|c| !matches!(c, '$' | '€' | '£' | ' ' | '\'' | '_')).collect();
-    // vendor shorthands: `19.40M` volumes, `-0.52%` changes; the power of ten is applied to the
-    // decimal text (`19.40e6`), so 19.40M reads as exactly 19400000
+    // vendor shorthands: `19.40M` volumes; the power of ten is applied to the decimal text
+    // (`19.40e6`), so 19.40M reads as exactly 19400000. (A `%` is not read: a percentage in a
+    // price column would silently be 100 times too small.)
     let (t, exponent) = match t.char_indices().last() {
         Some((i, c)) if i > 0 => match c.to_ascii_uppercase() {
             'K' => (t[..i].to_string(), Some(3)),
             'M' => (t[..i].to_string(), Some(6)),
             'B' => (t[..i].to_string(), Some(9)),
-            '%' => (t[..i].to_string(), Some(-2)),
             _ => (t, None),
         },
         _ => (t, None),
@@ -333,9 +333,9 @@ mod tests {
         assert_eq!(dot("1.234K"), Some(1234.0));
         assert_eq!(dot("2.5b"), Some(2_500_000_000.0));
         assert_eq!(comma("19,40M"), Some(19_400_000.0));
-        assert_eq!(dot("-0.52%"), Some(-0.0052));
+        assert_eq!(dot("-0.52%"), None, "a percentage is no price");
         assert_eq!(dot("\"26.21M\"".trim_matches('"')), Some(26_210_000.0));
-        for bad in ["M", "-M", "1e5K", "12MM", "1,2M", "%"] {
+        for bad in ["M", "-M", "1e5K", "12MM", "1,2M", "%", "4.25%"] {
             assert_eq!(dot(bad), None, "{bad}");
         }
         assert_eq!(dot("-1,234"), Some(-1234.0));

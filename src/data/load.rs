@@ -151,9 +151,8 @@ impl PriceSeries {
     pub fn summary(&self) -> String {
         let d = &self.dates;
         format!(
-            "{}{}: {} rows, {} .. {}, date column \"{}\" ({}), target column \"{}\", {} separated, {} rows dropped for missing values",
+            "{}: {} rows, {} .. {}, date column \"{}\" ({}), target column \"{}\", {} separated, {} rows dropped for missing values",
             self.source,
-            self.ticker.as_ref().map_or(String::new(), |t| format!(" (ticker {t})")),
             self.len(),
             d[0],
             d[d.len() - 1],
@@ -180,9 +179,8 @@ pub struct Tickers {
     pub values: Vec<String>,
 }
 
-/// The tickers of the file at `path` when it holds several series in long format (a ticker
-/// column by `opts.id_col` or by name, with more than one value and values that repeat);
-/// `None` for a file of one series.
+/// The tickers of the file at `path` when it holds several series in long format (see
+/// [`long_format`]); `None` for a file of one series.
 pub fn tickers(path: &Path, opts: &LoadOptions) -> Result<Option<Tickers>> {
     let source = path.display().to_string();
     let bytes = match std::fs::read(path) {
@@ -194,44 +192,83 @@ pub fn tickers(path: &Path, opts: &LoadOptions) -> Result<Option<Tickers>> {
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let sep = format::sniff_separator(header);
     let names = format::split_header(header, sep);
-    let Some(col) = id_column(&names, opts, &source)? else { return Ok(None) };
-    let df = read_frame(text, sep, &[col.index], &source)?;
-    let cells = text_column(&df, 0)?;
-    named_column_check(&cells, &col.name, opts, &source)?;
-    Ok(distinct_tickers(&cells, opts.id_col.is_some()).map(|values| Tickers { column: col.name, values }))
+    // a file whose columns cannot be found is the loader's to report
+    let Ok(cols) = pick_columns(&names, opts, &source) else { return Ok(None) };
+    let Some(col) = id_column(&names, &cols, opts, &source)? else { return Ok(None) };
+    let mut wanted = vec![col.index, cols[0].index];
+    wanted.sort_unstable();
+    let df = read_frame(text, sep, &wanted, &source)?;
+    let at = |i: usize| wanted.binary_search(&i).expect("projected");
+    let (ids, dates) = (text_column(&df, at(col.index))?, text_column(&df, at(cols[0].index))?);
+    Ok(long_format(&ids, &dates, &col.name, opts, &source)?
+        .map(|values| Tickers { column: col.name, values }))
 }
 
-/// `--id-col` naming a column with a different value on every row (a price, a row number)
-/// would make a series of every row: refused.
-fn named_column_check(cells: &[Option<&str>], column: &str, opts: &LoadOptions, source: &str) -> Result<()> {
-    if opts.id_col.is_some() && cells.len() > 1 {
-        let distinct: std::collections::HashSet<&str> =
-            cells.iter().map(|c| c.unwrap_or("").trim()).collect();
-        if distinct.len() == cells.len() {
-            bail_input!(
-                "{source}: --id-col {column}: every row holds a different value, so it names no series; give the column that names the ticker"
-            );
-        }
-    }
-    Ok(())
+/// Whether the file at `path` has a ticker column at all (by `opts.id_col` or by name).
+pub fn has_ticker_column(path: &Path, opts: &LoadOptions) -> Result<bool> {
+    let source = path.display().to_string();
+    let Ok(bytes) = std::fs::read(path) else { return Ok(false) };
+    let text = check_text(&bytes, &source)?;
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let names = format::split_header(header, format::sniff_separator(header));
+    let normal: Vec<String> = names.iter().map(|n| normalize_name(n)).collect();
+    Ok(match &opts.id_col {
+        Some(c) => normal.contains(&normalize_name(c)),
+        None => ID_NAMES.iter().any(|n| normal.iter().any(|h| h == n)),
+    })
 }
 
-/// The ticker column: the one `--id-col` names, or one with a usual name.
-fn id_column(names: &[String], opts: &LoadOptions, source: &str) -> Result<Option<ColumnPick>> {
+/// The ticker column: the one `--id-col` names, or one with a usual name; never a column the
+/// file is read by (`cols`: date, price and feature columns), which `--id-col` may not name.
+fn id_column(
+    names: &[String],
+    cols: &[ColumnPick],
+    opts: &LoadOptions,
+    source: &str,
+) -> Result<Option<ColumnPick>> {
+    let used = |c: &ColumnPick| cols.iter().any(|u| u.index == c.index);
     match &opts.id_col {
-        Some(_) => pick(names, opts.id_col.as_deref(), &[], source, "ticker", "--id-col").map(Some),
-        None => Ok(pick(names, None, ID_NAMES, source, "ticker", "--id-col").ok()),
+        Some(_) => {
+            let c = pick(names, opts.id_col.as_deref(), &[], source, "ticker", "--id-col")?;
+            if used(&c) {
+                bail_input!(
+                    "{source}: --id-col {}: that column is read as the date or a price; give the column that names the ticker",
+                    c.name
+                );
+            }
+            Ok(Some(c))
+        }
+        None => Ok(pick(names, None, ID_NAMES, source, "ticker", "--id-col").ok().filter(|c| !used(c))),
     }
 }
 
-/// The distinct values of a ticker column, when they make it one: more than one, and (unless
-/// the user named the column) fewer than the rows, since a column of all-different values is a
-/// row number or a description, not a ticker.
-fn distinct_tickers(cells: &[Option<&str>], named: bool) -> Option<Vec<String>> {
+/// The tickers of a long-format file, from its ticker column's cells `ids` and its date cells:
+/// more than one (missing cells left out), and, unless the user named the column, dates that
+/// repeat (a one-series file whose symbol changed, FB to META, is still one series). A named
+/// column with a different value on every row (a price, a row number) is refused.
+fn long_format(
+    ids: &[Option<&str>],
+    dates: &[Option<&str>],
+    column: &str,
+    opts: &LoadOptions,
+    source: &str,
+) -> Result<Option<Vec<String>>> {
     let mut seen = std::collections::HashSet::new();
-    let values: Vec<String> =
-        cells.iter().map(|c| c.unwrap_or("").trim()).filter(|c| seen.insert(*c)).map(String::from).collect();
-    (values.len() > 1 && (named || values.len() < cells.len())).then_some(values)
+    let values: Vec<String> = ids
+        .iter()
+        .map(|c| c.unwrap_or("").trim())
+        .filter(|c| !is_missing(c) && seen.insert(*c))
+        .map(String::from)
+        .collect();
+    let named = opts.id_col.is_some();
+    if named && ids.len() > 1 && values.len() == ids.len() {
+        bail_input!(
+            "{source}: --id-col {column}: every row holds a different value, so it names no series; give the column that names the ticker"
+        );
+    }
+    let mut days = std::collections::HashSet::new();
+    let dates_repeat = dates.iter().any(|d| !days.insert(d.unwrap_or("").trim()));
+    Ok((values.len() > 1 && (named || dates_repeat)).then_some(values))
 }
 
 /// "AAPL, MSFT" or "AAPL, MSFT, ... (12 in all)".
@@ -264,6 +301,9 @@ pub fn load_prices(path: &Path, opts: &LoadOptions) -> Result<PriceSeries> {
 
 /// Parses CSV bytes into a sorted [`PriceSeries`]. `source` names the file in messages.
 pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<PriceSeries> {
+    // one ticker of a long-format file: every message (and the summary) names it
+    let labelled = opts.ticker.as_ref().map(|t| format!("{source} (ticker {t})"));
+    let source = labelled.as_deref().unwrap_or(source);
     let text = check_text(bytes, source)?;
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     if header.is_empty() {
@@ -278,7 +318,7 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         bail_input!("{source}: has a header but no data rows");
     }
     let cols = pick_columns(&names, opts, source)?;
-    let id = id_column(&names, opts, source)?;
+    let id = id_column(&names, &cols, opts, source)?;
     if opts.ticker.is_some() && id.is_none() {
         bail_input!(
             "{source}: --ticker needs a ticker column (ticker, symbol, unique_id, id, name, ...) and there is none; columns found: {}; name one with --id-col",
@@ -309,6 +349,7 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
     let keep = match &id {
         Some(c) => ticker_rows(
             &text_column(&df, wanted.binary_search(&c.index).expect("projected"))?,
+            &cell_columns[0],
             &c.name,
             opts,
             source,
@@ -341,14 +382,15 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
 /// Which rows belong to `opts.ticker` (`None`: all of them, a file of one series); an error
 /// when the file holds several tickers and none was picked, or not the one picked.
 fn ticker_rows(
-    cells: &[Option<&str>],
+    ids: &[Option<&str>],
+    dates: &[Option<&str>],
     column: &str,
     opts: &LoadOptions,
     source: &str,
 ) -> Result<Option<Vec<bool>>> {
-    named_column_check(cells, column, opts, source)?;
+    let tickers = long_format(ids, dates, column, opts, source)?;
     let Some(want) = opts.ticker.as_deref() else {
-        if let Some(values) = distinct_tickers(cells, opts.id_col.is_some()) {
+        if let Some(values) = tickers {
             bail_input!(
                 "{source}: column \"{column}\" holds {} tickers ({}); pick one with --ticker (stock trains one model per ticker on its own)",
                 values.len(),
@@ -357,10 +399,15 @@ fn ticker_rows(
         }
         return Ok(None);
     };
-    let keep: Vec<bool> = cells.iter().map(|c| c.unwrap_or("").trim() == want.trim()).collect();
+    let keep: Vec<bool> = ids.iter().map(|c| c.unwrap_or("").trim() == want.trim()).collect();
     if !keep.contains(&true) {
-        let values = distinct_tickers(cells, true)
-            .unwrap_or_else(|| cells.iter().take(1).map(|c| c.unwrap_or("").trim().to_string()).collect());
+        let mut seen = std::collections::HashSet::new();
+        let values: Vec<String> = ids
+            .iter()
+            .map(|c| c.unwrap_or("").trim())
+            .filter(|c| seen.insert(*c))
+            .map(String::from)
+            .collect();
         bail_input!(
             "{source}: --ticker {want}: no such ticker in column \"{column}\"; it holds {}",
             ticker_list(&values)
@@ -500,7 +547,7 @@ fn convert_rows(
                 cols[0].name
             )
         };
-        if let Some(t) = d.get(10..).filter(|t| t.contains(':')) {
+        if let Some((_, t)) = d.split_once([' ', 'T']).filter(|(_, t)| t.contains(':')) {
             // one closing time on every row is a daily export; times that differ are bars
             rows.timed |= *first_time.get_or_insert(t) != t;
         }

@@ -81,10 +81,13 @@ fn bad_inputs_name_the_line_and_column() {
     let e = err(&format!("Date,Close\n{bars}"));
     assert!(e.contains("2020-01-02 (lines 4 and 5) and 46 more: the dates carry times of day"), "{e}");
     assert!(e.contains("intraday bars"), "{e}");
-    // a daily export stamped with one closing time is still daily
+    // a daily export stamped with one closing time is still daily, however its dates are written
     assert!(
         err("Date,Close\n2018-05-11 16:00,1\n2018-05-11 16:00,2\n").contains("keep one row per trading day")
     );
+    let sheets = "Date,Close\n1/5/2019 16:00:00,1\n12/31/2019 16:00:00,2\n12/31/2019 16:00:00,3\n";
+    let e = err(sheets);
+    assert!(e.contains("keep one row per trading day") && !e.contains("intraday"), "{e}");
     assert!(err("Date,Close\n2020-01-02,null\n").contains("no row has all the values"));
     assert!(err("Date,Close\n05/11/2018,1\n05/10/2018,2\n").contains("--date-format"));
 }
@@ -200,6 +203,22 @@ fn long_format_files_are_read_one_ticker_at_a_time() {
     assert_eq!(parse_prices(ids.as_bytes(), "t.csv", &LoadOptions::default()).unwrap().len(), 3);
     let one = "Date,Name,Close\n2020-01-02,AAPL,5\n2020-01-03,AAPL,6\n";
     assert_eq!(parse_prices(one.as_bytes(), "t.csv", &LoadOptions::default()).unwrap().len(), 2);
+    // a symbol that changed (FB to META) on a file whose dates never repeat is one series
+    let renamed = "Date,Symbol,Close\n2022-06-08,FB,5\n2022-06-09,META,6\n2022-06-10,META,7\n";
+    assert_eq!(parse_prices(renamed.as_bytes(), "t.csv", &LoadOptions::default()).unwrap().len(), 3);
+    // --id-col may not name a column the file is read by
+    let on_date = LoadOptions { id_col: Some("Date".into()), ..Default::default() };
+    let e = format!("{:#}", parse_prices(&bytes, "long.csv", &on_date).unwrap_err());
+    assert!(e.contains("--id-col Date: that column is read as the date or a price"), "{e}");
+    assert!(format!("{:#}", super::tickers(&path, &on_date).unwrap_err()).contains("--id-col Date"));
+    // a blank ticker cell is no ticker
+    let blank = "Date,Ticker,Close\n2020-01-02,A,5\n2020-01-02,,6\n2020-01-03,A,7\n2020-01-03,B,8\n";
+    let e = err(blank);
+    assert!(e.contains("holds 2 tickers (A, B)"), "{e}");
+    // the picked ticker is named in every message
+    let b = parse_prices(blank.as_bytes(), "t.csv", &pick(Some("B"))).unwrap();
+    assert_eq!((b.source.as_str(), b.len()), ("t.csv (ticker B)", 1));
+    assert!(b.summary().starts_with("t.csv (ticker B): 1 rows"));
     // real duplicate dates in a file without a ticker column are still refused as such
     assert!(err("Date,Close\n2020-01-02,1\n2020-01-02,2\n").contains("duplicate dates"));
 }

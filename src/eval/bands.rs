@@ -81,7 +81,8 @@ impl Method {
         matches!(self, Method::SplitVol | Method::AdaptiveVol)
     }
 
-    fn adaptive(self) -> bool {
+    /// Sized from errors that keep arriving over the test days (else from the validation days').
+    pub fn adaptive(self) -> bool {
         matches!(self, Method::Adaptive | Method::AdaptiveVol | Method::AdaptiveAuto)
     }
 }

@@ -634,9 +634,18 @@ fn saved_model_round_trip_and_bundle_errors() {
     assert_eq!(&std::fs::read(fc.join("forecast.png")).unwrap()[..4], b"\x89PNG");
 
     // --no-refit saves the split run's network: trained on the training part only, so its
-    // forecast of the days after the file differs from the refitted one's
+    // forecast of the days after the file differs from the refitted one's; split conformal
+    // bands come from the validation days alone
     let kept = dir.join("no-refit");
-    let mut args = vec!["stock", csv.to_str().unwrap(), "--out", kept.to_str().unwrap(), "--no-refit"];
+    let mut args = vec![
+        "stock",
+        csv.to_str().unwrap(),
+        "--out",
+        kept.to_str().unwrap(),
+        "--no-refit",
+        "--interval-method",
+        "split",
+    ];
     args.extend_from_slice(&["--target", "log-return", "--device", "cpu"]);
     args.extend_from_slice(FAST);
     let o = run(&args);
@@ -646,7 +655,14 @@ fn saved_model_round_trip_and_bundle_errors() {
     let k = &kept_card["training"];
     assert_eq!(k["refit"], false);
     assert_eq!(k["weights_rows"]["last"].as_u64(), Some(train_rows - 1));
-    assert_eq!(k["band_error_rows"], t["band_error_rows"]);
+    let val_rows = run_json["split"]["validation_rows"].as_u64().unwrap();
+    assert_eq!(k["band_error_rows"]["first"], t["band_error_rows"]["first"]);
+    assert_eq!(k["band_error_rows"]["last"].as_u64(), Some(train_rows + val_rows - 1));
+    assert_eq!(
+        t["band_error_rows"]["last"].as_u64(),
+        Some(rows - 1),
+        "the adaptive band goes on through the test"
+    );
     assert_eq!(
         json(kept.join("metrics.json"))["model"],
         metrics["model"],
@@ -982,6 +998,20 @@ fn long_format_files_train_one_model_per_ticker() {
     let o = predict(&model, &csv, "2", &fc, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("reproduces the training-time forecast exactly"));
+
+    // the same model on a file of BBB's rows alone, without a ticker column
+    let plain = dir.join("bbb.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let bbb: Vec<String> = std::iter::once("Date,Open,High,Low,Close,Volume".to_string())
+        .chain(text.lines().filter(|l| l.contains(",BBB,")).map(|l| l.replacen(",BBB", "", 1)))
+        .collect();
+    std::fs::write(&plain, bbb.join("\n")).unwrap();
+    let o = predict(&model, &plain, "2", &dir.join("forecast-plain"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("forecast-plain/forecast.csv")).unwrap(),
+        std::fs::read_to_string(fc.join("forecast.csv")).unwrap()
+    );
 
     let one = dir.join("one");
     let mut args = vec!["stock", csv.to_str().unwrap(), "--ticker", "AAA", "--out", one.to_str().unwrap()];

@@ -105,7 +105,11 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     intervals::print_steps(job, &method, &ms);
     intervals::print_bands(job, &ms);
     let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &ms)? } else { None };
-    let refit = final_fit(job, history)?;
+    let refit = final_fit(job, history).unwrap_or_else(|e| {
+        // the split run's results stand; only the saved network falls back
+        println!("the refit failed ({e:#}); the saved model is the split run's network");
+        None
+    });
     let saved = match &refit {
         Some(r) => Saved { vs: &r.vs, net: &r.net, data: &r.data, rows: series.len(), refit: true },
         None => Saved { vs, net, data, rows: job.split.train_end, refit: false },
@@ -305,7 +309,16 @@ fn save_bundle(r: &RunInfo, s: &Saved) -> Result<ModelCard> {
             weights_rows: RowSpan::of(d, 0..s.rows),
             refit: s.refit,
             epochs: r.history.best_epoch,
-            band_error_rows: RowSpan::of(d, r.job.split.train_end..series.len()),
+            // split conformal keeps the validation days' errors; the adaptive methods go on
+            // through the test days
+            band_error_rows: RowSpan::of(
+                d,
+                r.job.split.train_end..if cfg.interval_method.adaptive() {
+                    series.len()
+                } else {
+                    r.job.split.val_end
+                },
+            ),
         },
         interval_method: cfg.interval_method.name().into(),
         interval_vol_days: cfg.interval_method.scaled().then_some(crate::eval::bands::VOL_DAYS),
