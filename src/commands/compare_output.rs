@@ -14,9 +14,9 @@ use crate::report::{compare_md, compare_plots, files};
 pub fn run(cfg: &CompareConfig) -> Result<()> {
     let plan = Plan::new(cfg)?;
     files::check_out_dir(&cfg.out)?;
-    println!("{}", plan.series.summary());
-    println!(
-        "comparing {} on {} walk-forward fold{} x {} seeds = {} jobs; test days pooled over folds: {}",
+    let head = format!(
+        "{}\ncomparing {} on {} walk-forward fold{} x {} seeds = {} jobs; test days pooled over folds: {}",
+        plan.series.summary(),
         cfg.contenders().iter().map(|&(m, f)| cfg.label(m, f)).collect::<Vec<_>>().join(", "),
         plan.folds.len(),
         if plan.folds.len() == 1 { "" } else { "s" },
@@ -24,6 +24,7 @@ pub fn run(cfg: &CompareConfig) -> Result<()> {
         plan.jobs.len(),
         plan.folds.last().map_or(0, |f| f.test_end) - plan.folds[0].val_end
     );
+    println!("{head}");
     if cfg.sanity && crate::device::resolve(cfg.base.device).is_ok_and(|d| d.is_cuda()) {
         println!("note: on a GPU, identical results also need deterministic kernels; confirm a LEAK found here with --device cpu");
     }
@@ -31,7 +32,7 @@ pub fn run(cfg: &CompareConfig) -> Result<()> {
     // its own (the folder goes with the lock while it is empty)
     let _out = files::OutputDir::open(&cfg.out)?;
     let results = run_all(&plan)?;
-    finish(&plan, &results)
+    finish(&plan, &results, head)
 }
 
 /// `compare --merge DIR...`: the report from shard files made elsewhere.
@@ -46,11 +47,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
         );
     }
     let _out = files::OutputDir::open(out)?;
-    println!("merged {} jobs from {} location(s)", results.len(), dirs.len());
-    finish(&plan, &results)
+    let head = format!("merged {} jobs from {} location(s)", results.len(), dirs.len());
+    println!("{head}");
+    finish(&plan, &results, head)
 }
 
-fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
+/// Writes every output; `head` is what was printed before the report (for report.html).
+fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> Result<()> {
     let cfg = &plan.cfg;
     let report = build(plan, results);
     let target_col = &plan.series.target_col;
@@ -100,9 +103,26 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult]) -> Result<()> {
         "versions": crate::versions::record(),
     });
     files::write_json(&out.join("compare.json"), &doc)?;
-    println!(
-        "wrote compare.png, metrics.png, folds.png, loss.png, compare.json, compare.md, compare.csv to {}",
+    let wrote = format!(
+        "wrote compare.png, metrics.png, folds.png, loss.png, compare.json, compare.md, compare.csv, report.html to {}",
         out.display()
     );
+    println!("{wrote}");
+    let chart = |file: &str, caption: &str| (caption.to_string(), out.join(file));
+    let page = crate::report::html::Page {
+        title: format!(
+            "{stem}: {}",
+            report.models.iter().map(|m| m.label.as_str()).collect::<Vec<_>>().join(" vs ")
+        ),
+        text: format!("{head}{md}{wrote}"),
+        charts: vec![
+            chart("compare.png", "the pooled walk-forward test days"),
+            chart("metrics.png", "each figure's mean over seeds, error bars one standard deviation"),
+            chart("folds.png", "error per walk-forward fold"),
+            chart("loss.png", "loss curves (first seed, last fold)"),
+        ],
+        settings: serde_json::to_value(cfg)?,
+    };
+    crate::report::html::write(out, &page)?;
     Ok(())
 }

@@ -160,7 +160,9 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
             if spec.offset() > 0 { " plus one (for the first return)" } else { "" }
         );
     }
-    println!("{}", series.summary());
+    // what is printed is kept for report.html
+    let mut text = format!("{}\n", series.summary());
+    print!("{text}");
     let raw = channels(&series, spec)?;
     let matrix = scale_channels(&raw, &card.scalers);
     let fc = Forecaster { net: &net, spec, scalers: &card.scalers, device };
@@ -168,7 +170,9 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     let path = fc.forecast(&matrix, &series.values, &[n], cfg.days).remove(0);
     let last = series.dates[n - 1];
     if files::sha256_file(&cfg.csv)? == card.training.sha256 {
-        println!("{}", bundle_check(&card, &path));
+        let check = format!("{}\n", bundle_check(&card, &path));
+        print!("{check}");
+        text += &check;
     }
     let dates = next_weekdays(last, cfg.days);
     let scale = band_scale(&card, &series.values, &series.source)?;
@@ -188,11 +192,15 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     let rows: Vec<(NaiveDate, f64, f64, f64)> =
         dates.iter().zip(&path).zip(&bands[0]).map(|((&d, &f), &(lo, hi))| (d, f, lo, hi)).collect();
 
-    print!("{}", describe(&card, &series, &fc, cfg.days, scale));
     let names: Vec<String> = picked.iter().map(|q| level_name(q.level)).collect();
     let (table, csv) = crate::report::forecast_table::tables(&dates, &path, &bands, &names);
-    print!("{table}");
-    println!("naive (tomorrow = today) forecasts {:.4} for every day; weekends are skipped, exchange holidays are not", series.values[n - 1]);
+    let rest = format!(
+        "{}{table}naive (tomorrow = today) forecasts {:.4} for every day; weekends are skipped, exchange holidays are not\n",
+        describe(&card, &series, &fc, cfg.days, scale),
+        series.values[n - 1]
+    );
+    print!("{rest}");
+    text += &rest;
     let _out = files::OutputDir::open(&cfg.out)?;
     files::write_atomic(&cfg.out.join("forecast.csv"), csv.as_bytes())?;
     let from = n.saturating_sub(120);
@@ -209,7 +217,20 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
         &series.values[from..],
         &rows,
     )?;
-    println!("wrote forecast.csv, forecast.png to {}", cfg.out.display());
+    let wrote = format!("wrote forecast.csv, forecast.png, report.html to {}", cfg.out.display());
+    println!("{wrote}");
+    let page = crate::report::html::Page {
+        title: format!(
+            "{}: {}-day forecast ({})",
+            crate::config::file_stem(&cfg.csv),
+            cfg.days,
+            card.model.kind.name().to_uppercase()
+        ),
+        text: text + &wrote,
+        charts: vec![(format!("the forecast with its {}% band", names[0]), cfg.out.join("forecast.png"))],
+        settings: serde_json::json!({ "predict": { "model": cfg.model, "file": cfg.csv, "days": cfg.days }, "model": card }),
+    };
+    crate::report::html::write(&cfg.out, &page)?;
     Ok(())
 }
 

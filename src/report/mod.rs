@@ -6,6 +6,7 @@ pub mod compare_plots;
 pub mod files;
 pub mod forecast_table;
 pub mod heatmap;
+pub mod html;
 pub mod lines;
 pub mod plots;
 pub mod stock_tables;

@@ -35,6 +35,20 @@ fn predict(model: &Path, csv: &Path, days: &str, out: &Path, extra: &[&str]) -> 
     run(&args)
 }
 
+/// `dir/report.html` holds the run's console text, `charts` embedded PNGs and `setting`.
+fn report_page(dir: &Path, stdout: &str, charts: usize, setting: &str) {
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("src=\"data:image/png;base64,iVBORw0KGgo").count(), charts, "{}", dir.display());
+    assert!(html.contains(setting), "{setting} not in report.html");
+    assert!(!html.contains("<script") && !html.contains("http"), "report.html must stand alone");
+    // the console's lines, as printed (escaped)
+    let escape =
+        |l: &str| l.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    for line in stdout.lines().filter(|l| l.contains("naive") || l.starts_with("step ")) {
+        assert!(html.contains(&escape(line)), "report.html lacks the line: {line}");
+    }
+}
+
 fn json(path: impl AsRef<Path>) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -96,6 +110,8 @@ fn stock_writes_every_output_file() {
     assert_eq!(run_json["input"]["sha256"].as_str().unwrap().len(), 64);
     assert!(run_json["versions"]["libtorch"].as_str().unwrap().starts_with("2.11.0"));
     assert!(run_json["wall_seconds"].as_f64().unwrap() > 0.0);
+    // report.html: the console's tables, every chart embedded, the settings, no script
+    report_page(&out, &stdout, 6, "&quot;window&quot;: 10");
     // nothing half-written left behind
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
@@ -480,6 +496,7 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     assert!(md.contains("2 seeds (42 .. 43)") && md.contains("| RMSE (price) |"), "{md}");
     assert_eq!(md.lines().filter(|l| l.starts_with("| LSTM |") && l.contains(" ± ")).count(), 1, "{md}");
     assert!(!md.contains("mean of seeds |") && !md.contains("% ±"), "{md}");
+    report_page(&full, &stdout, 4, "&quot;folds&quot;: 2");
     let table = std::fs::read_to_string(full.join("compare.csv")).unwrap();
     let rows: Vec<&str> = table.lines().collect();
     assert!(rows[0].starts_with("file,price_column,target,window"), "{table}");
@@ -619,6 +636,7 @@ fn saved_model_round_trip_and_bundle_errors() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("reproduces the training-time forecast exactly"), "{stdout}");
     assert!(stdout.contains(&format!("weights trained on all {rows} rows")), "{stdout}");
+    report_page(&fc, &stdout, 1, "&quot;days&quot;: 3");
     assert!(stdout.contains("bands sized from the split run's out-of-sample errors on"), "{stdout}");
     let text = std::fs::read_to_string(fc.join("forecast.csv")).unwrap();
     let lines: Vec<&str> = text.lines().collect();

@@ -26,16 +26,17 @@ pub(crate) fn multi_step(job: &Job, net: &Net) -> MultiStep {
     pipeline::multi_step(net, &job.data, &job.series.values, &job.split, &job.cfg, job.device)
 }
 
-pub(super) fn print_steps(job: &Job, method: &str, ms: &MultiStep) {
+pub(super) fn print_steps(job: &Job, method: &str, ms: &MultiStep, log: &mut String) {
     let cfg = &job.cfg;
-    println!(
+    say!(
+        log,
         "\nforecasts on the test days, step h = h trading days ahead; {method}; coverage of the {:.0}% band:",
         cfg.interval * 100.0
     );
-    println!("{:>5} {:>6} {:>10} {:>11} {:>9}", "step", "days", "RMSE", "naive RMSE", "coverage");
+    say!(log, "{:>5} {:>6} {:>10} {:>11} {:>9}", "step", "days", "RMSE", "naive RMSE", "coverage");
     for s in ms.steps.iter().filter(|s| shown(s.step, cfg.horizon)) {
         let cov = s.coverage.map_or("n/a".into(), |c| format!("{:.1}%", c * 100.0));
-        println!("{:>5} {:>6} {:>10.4} {:>11.4} {cov:>9}", s.step, s.days, s.rmse, s.naive_rmse);
+        say!(log, "{:>5} {:>6} {:>10.4} {:>11.4} {cov:>9}", s.step, s.days, s.rmse, s.naive_rmse);
     }
 }
 
@@ -45,15 +46,17 @@ fn shown(step: usize, horizon: usize) -> bool {
 
 /// The bands table: the chosen method and naive's textbook band on the same days, then a
 /// verdict per shown step at the first level, and the other methods in one line each.
-pub(super) fn print_bands(job: &Job, ms: &MultiStep) {
+pub(super) fn print_bands(job: &Job, ms: &MultiStep, log: &mut String) {
     let (cfg, m) = (&job.cfg, job.cfg.interval_method);
     let name = cfg.model.name().to_uppercase();
-    println!(
+    say!(
+        log,
         "\nprediction bands on the test days ({}: {}); naive's band: the historical spread of its h-day moves (training and validation rows):",
         m.name(),
         m.describe()
     );
-    println!(
+    say!(
+        log,
         "{:>5} {:>6} | {:>9} {:>10} {:>10} | {:>9} {:>10} {:>10}",
         "step",
         "level",
@@ -66,7 +69,8 @@ pub(super) fn print_bands(job: &Job, ms: &MultiStep) {
     );
     for s in ms.bands.iter().filter(|s| shown(s.step, cfg.horizon)) {
         let a = s.of(m);
-        println!(
+        say!(
+            log,
             "{:>5} {:>5.0}% | {:>8.1}% {:>10.3} {:>10.3} | {:>8.1}% {:>10.3} {:>10.3}",
             s.step,
             s.level * 100.0,
@@ -78,9 +82,9 @@ pub(super) fn print_bands(job: &Job, ms: &MultiStep) {
             s.naive.interval_score
         );
     }
-    println!("width and interval score in price units (lower is better; a miss costs 2 / (1 - level) times its distance)");
+    say!(log, "width and interval score in price units (lower is better; a miss costs 2 / (1 - level) times its distance)");
     for s in ms.bands.iter().filter(|s| shown(s.step, cfg.horizon) && same(s.level, cfg.interval)) {
-        println!("{}", bands::verdict(&name, s, m));
+        say!(log, "{}", bands::verdict(&name, s, m));
     }
     for other in Method::ALL.iter().filter(|&&o| o != m) {
         let cells: Vec<String> = ms
@@ -92,7 +96,7 @@ pub(super) fn print_bands(job: &Job, ms: &MultiStep) {
                 format!("step {} {:.1}% (score {:.3})", s.step, x.coverage * 100.0, x.interval_score)
             })
             .collect();
-        println!("  --interval-method {:<13} {}", other.name(), cells.join(", "));
+        say!(log, "  --interval-method {:<13} {}", other.name(), cells.join(", "));
     }
 }
 

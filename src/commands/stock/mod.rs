@@ -1,6 +1,20 @@
 //! `lstm-stock stock FILE.csv`: train on the past, forecast the test period one day ahead,
 //! and judge the forecast beside tomorrow = today.
 
+/// Prints a line and keeps it in `log` for report.html.
+macro_rules! say {
+    ($log:expr) => {{
+        println!();
+        $log.push('\n');
+    }};
+    ($log:expr, $($arg:tt)*) => {{
+        let line = format!($($arg)*);
+        println!("{line}");
+        $log.push_str(&line);
+        $log.push('\n');
+    }};
+}
+
 mod intervals;
 mod leak_check;
 
@@ -64,17 +78,20 @@ pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
 pub fn execute(job: &Job) -> Result<StockOutcome> {
     let started = Instant::now();
     let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
+    let mut log = String::new();
     let threads = crate::engine::threads::use_threads(cfg.threads);
     if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
-        println!(
+        say!(
+        log,
             "other work keeps some cores busy: libtorch runs on {threads} thread(s); a GRU still trains on every core, in shares taken from a queue (--threads overrides)"
         );
     }
     crate::interrupt::install();
     crate::interrupt::set_out_dir(&cfg.out);
-    describe(job);
+    describe(job, &mut log);
     let built = pipeline::build(data, cfg, cfg.model, cfg.seed, job.device);
-    println!(
+    say!(
+        log,
         "training {}{} ({} layers x {} units, {} parameters) on {} for up to {} epochs, {} training windows",
         cfg.model,
         if cfg.horizon > 1 { format!(" with a direct {}-day head", cfg.horizon) } else { String::new() },
@@ -87,14 +104,14 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     );
     let fitted = pipeline::train(built, &cfg.train, Some(cfg.model.name()), Plant::NONE)?;
     let (vs, net, history, test) = (&fitted.vs, &fitted.net, &fitted.history, &fitted.test);
-    report_training(history);
+    report_training(history, &mut log);
 
     let eval = Evaluation::new(
         series,
         data.test.rows.clone(),
         pipeline::test_forecasts(&fitted, data, &series.values),
     );
-    print!("{}", stock_tables::test_table(cfg.model.name(), &series.target_col, &eval));
+    say!(log, "{}", stock_tables::test_table(cfg.model.name(), &series.target_col, &eval).trim_end());
     // the last test window, seen through the hand-written cell with the trained weights
     let last = test.x.narrow(0, test.len() - 1, 1);
     let traced = crate::model::gates::trace_last_layer(&net.cfg, vs, &last)?;
@@ -102,12 +119,12 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let gates = crate::report::heatmap::gate_panels(lstm, &traced.gates, &traced.state);
     let ms = intervals::multi_step(job, net);
     let method = forecaster(job, net).method(ms.steps.len());
-    intervals::print_steps(job, &method, &ms);
-    intervals::print_bands(job, &ms);
-    let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &ms)? } else { None };
-    let refit = final_fit(job, history).unwrap_or_else(|e| {
+    intervals::print_steps(job, &method, &ms, &mut log);
+    intervals::print_bands(job, &ms, &mut log);
+    let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &ms, &mut log)? } else { None };
+    let refit = final_fit(job, history, &mut log).unwrap_or_else(|e| {
         // the split run's results stand; only the saved network falls back
-        println!("the refit failed ({e:#}); the saved model is the split run's network");
+        say!(log, "the refit failed ({e:#}); the saved model is the split run's network");
         None
     });
     let saved = match &refit {
@@ -118,27 +135,30 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let out = files::OutputDir::open(&cfg.out)?;
     write_outputs(&run_info, &eval, &refit, started)?;
     let card = save_bundle(&run_info, &saved)?;
-    drop(out);
-    println!(
-        "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json and model/ to {}",
+    say!(
+        log,
+        "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json, report.html and model/ to {}",
         cfg.out.display()
     );
-    println!("model/: {}", card.training.provenance());
+    say!(log, "model/: {}", card.training.provenance());
+    report_page(job, log)?;
+    drop(out);
     Ok(StockOutcome { eval, history: history.clone(), rows: series.len() })
 }
 
 /// The final fit for the saved model (see [`pipeline::refit`]), or `None` where the split run's
 /// network is kept: `--no-refit`, an interrupted run, or a refit that was interrupted or diverged.
-fn final_fit(job: &Job, history: &History) -> Result<Option<pipeline::Refitted>> {
+fn final_fit(job: &Job, history: &History, log: &mut String) -> Result<Option<pipeline::Refitted>> {
     let cfg = &job.cfg;
     if !cfg.refit {
         return Ok(None);
     }
     if history.interrupted {
-        println!("no refit: training was interrupted; the saved model is the split run's network");
+        say!(log, "no refit: training was interrupted; the saved model is the split run's network");
         return Ok(None);
     }
-    println!(
+    say!(
+            log,
         "refitting on all {} rows for {} epochs (the count validation chose), seed {}, for the saved model (--no-refit skips)",
         job.series.len(),
         history.best_epoch,
@@ -146,17 +166,18 @@ fn final_fit(job: &Job, history: &History) -> Result<Option<pipeline::Refitted>>
     );
     let r = pipeline::refit(&job.series, cfg, cfg.seed, job.device, history.best_epoch)?;
     if crate::interrupt::requested() {
-        println!("refit interrupted (Ctrl-C); the saved model is the split run's network");
+        say!(log, "refit interrupted (Ctrl-C); the saved model is the split run's network");
         return Ok(None);
     }
     if !r.last_loss.is_finite() {
-        println!(
+        say!(
+            log,
             "the refit diverged (training loss {}); the saved model is the split run's network",
             r.last_loss
         );
         return Ok(None);
     }
-    println!("refit in {:.1} s (final training loss {:.6})", r.seconds, r.last_loss);
+    say!(log, "refit in {:.1} s (final training loss {:.6})", r.seconds, r.last_loss);
     Ok(Some(r))
 }
 
@@ -167,14 +188,16 @@ fn sanity(
     fitted: &pipeline::Fitted,
     eval: &Evaluation,
     ms: &pipeline::MultiStep,
+    log: &mut String,
 ) -> Result<Option<Vec<LeakCheck>>> {
-    println!();
+    say!(log);
     if fitted.history.interrupted {
-        println!("leakage check skipped: training was interrupted (Ctrl-C)");
+        say!(log, "leakage check skipped: training was interrupted (Ctrl-C)");
         return Ok(None);
     }
     if job.device.is_cuda() {
-        println!(
+        say!(
+            log,
             "note: on a GPU, identical results also need deterministic kernels; confirm a LEAK found here with --device cpu"
         );
     }
@@ -185,13 +208,13 @@ fn sanity(
     );
     let checks = match leak_check::run(job, &honest, Plant::NONE) {
         Err(_) | Ok(_) if crate::interrupt::requested() => {
-            println!("leakage check stopped: interrupted (Ctrl-C); nothing was compared");
+            say!(log, "leakage check stopped: interrupted (Ctrl-C); nothing was compared");
             return Ok(None);
         }
         other => other?,
     };
     for c in &checks {
-        println!("{}", c.sentence(&job.cfg.model.name().to_uppercase()));
+        say!(log, "{}", c.sentence(&job.cfg.model.name().to_uppercase()));
     }
     Ok(Some(checks))
 }
@@ -222,18 +245,20 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn describe(job: &Job) {
+fn describe(job: &Job, log: &mut String) {
     let (series, split, spec) = (&job.series, &job.split, &job.data.spec);
     let d = &series.dates;
-    println!("{}", series.summary());
+    say!(log, "{}", series.summary());
     let feats = crate::data::features::names(&spec.features);
-    println!(
+    say!(
+        log,
         "model learns: {} of \"{}\"{}; forecasts are turned back into prices for every figure",
         spec.target.name(),
         series.target_col,
         if feats.is_empty() { String::new() } else { format!(", extra inputs: {}", feats) }
     );
-    println!(
+    say!(
+        log,
         "split by date: train {} rows (to {}), validation {} rows, test {} rows (from {}); scalers fitted on train only",
         split.train_end,
         d[split.train_end - 1],
@@ -243,18 +268,40 @@ fn describe(job: &Job) {
     );
 }
 
-fn report_training(h: &History) {
+fn report_training(h: &History, log: &mut String) {
     let epochs = h.train_loss.len();
     if h.interrupted {
-        println!("training was interrupted (Ctrl-C) after {epochs} complete epochs; evaluating and saving the best weights so far");
+        say!(log, "training was interrupted (Ctrl-C) after {epochs} complete epochs; evaluating and saving the best weights so far");
     }
-    println!(
+    say!(
+        log,
         "trained {epochs} epochs{} in {:.1} s; kept epoch {} (validation MSE {:.6})",
         if h.stopped_early { " (early stop)" } else { "" },
         h.epoch_seconds.iter().sum::<f64>(),
         h.best_epoch,
         h.val_loss[h.best_epoch - 1]
     );
+}
+
+/// `report.html`: what the run printed, every chart, and the settings.
+fn report_page(job: &Job, text: String) -> Result<()> {
+    let cfg = &job.cfg;
+    let model = cfg.model.name().to_uppercase();
+    let chart = |file: &str, caption: &str| (caption.to_string(), cfg.out.join(file));
+    let page = crate::report::html::Page {
+        title: format!("{}: {model} against tomorrow = today", file_stem(&cfg.csv)),
+        text,
+        charts: vec![
+            chart("prediction.png", "the test period: actual, forecast and naive"),
+            chart("bands.png", "the prediction band one day ahead, the days outside it marked"),
+            chart("reliability.png", "realised against nominal coverage, model and naive"),
+            chart("horizon.png", "error by forecast step beside naive"),
+            chart("loss.png", "training and validation loss per epoch"),
+            chart("gates.png", "the last layer's gates over the last test window"),
+        ],
+        settings: serde_json::to_value(cfg)?,
+    };
+    crate::report::html::write(&cfg.out, &page)
 }
 
 /// The facts `run.json` records.
