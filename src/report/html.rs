@@ -38,7 +38,7 @@ pub fn escape(text: &str) -> String {
 /// The page as HTML: every chart inline as a `data:` URL, so the file stands alone.
 pub fn render(page: &Page) -> Result<String> {
     let mut h = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>body{{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}}pre{{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:13px;line-height:1.35}}img{{max-width:100%;border:1px solid #ddd}}figure{{margin:2em 0}}figcaption{{font-weight:bold;margin-bottom:.5em}}</style></head>\n<body>\n<h1>{t}</h1>\n<h2>What the run printed</h2>\n<pre>{text}</pre>\n<h2>Charts</h2>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>body{{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}}pre{{background:#f6f6f6;padding:1em;white-space:pre-wrap;font-size:13px;line-height:1.35}}img{{max-width:100%;border:1px solid #ddd}}figure{{margin:2em 0}}figcaption{{font-weight:bold;margin-bottom:.5em}}</style></head>\n<body>\n<h1>{t}</h1>\n<h2>What the run printed</h2>\n<pre>{text}</pre>\n<h2>Charts</h2>\n",
         t = escape(&page.title),
         text = escape(page.text.trim_end())
     );
