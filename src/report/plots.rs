@@ -14,6 +14,7 @@ use plotters::prelude::RangedDate;
 use plotters::prelude::*;
 
 use super::files::atomic;
+use crate::eval::metrics::rmse;
 
 pub(crate) const FONT: &str = "sans-serif";
 static FONT_ONCE: Once = Once::new();
@@ -117,7 +118,7 @@ pub(crate) fn bounds<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
 pub(crate) fn points<'a>(
     dates: &'a [NaiveDate],
     values: &'a [f64],
-) -> impl Iterator<Item = (NaiveDate, f64)> + 'a {
+) -> impl Iterator<Item = (NaiveDate, f64)> + Clone + 'a {
     dates.iter().copied().zip(values.iter().copied())
 }
 
@@ -129,6 +130,8 @@ pub(crate) fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement
 pub const ACTUAL: RGBColor = RGBColor(20, 20, 20);
 pub const MODEL: RGBColor = RGBColor(214, 39, 40);
 pub const NAIVE: RGBColor = RGBColor(120, 120, 120);
+/// Naive drawn dashed over the model: darker than [`NAIVE`], to read on top of red.
+const NAIVE_DASH: RGBColor = RGBColor(30, 90, 200);
 const VAL_SHADE: RGBColor = RGBColor(255, 165, 0);
 const TEST_SHADE: RGBColor = RGBColor(31, 119, 180);
 
@@ -153,10 +156,12 @@ pub struct PredictionChart<'a> {
 /// Two panels: the whole history with the split boundaries shaded, and the test period with
 /// actual, predicted and naive prices.
 pub fn prediction_png(path: &Path, c: &PredictionChart) -> Result<()> {
-    render(path, (1400, 1000), |root| {
-        let (top, bottom) = root.split_vertically(420);
+    render(path, (1400, 1250), |root| {
+        let (top, rest) = root.split_vertically(400);
+        let (middle, bottom) = rest.split_vertically(520);
         history_panel(&top, c)?;
-        test_panel(&bottom, c)
+        test_panel(&middle, c)?;
+        error_panel(&bottom, c)
     })
 }
 
@@ -191,6 +196,19 @@ fn history_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) 
     draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
 }
 
+/// The model's and naive's labels with their RMSE on the test days and the model's skill, so
+/// that the legend says at a glance which line is closer.
+fn scored_labels(c: &PredictionChart) -> (String, String) {
+    let (m, n) = (rmse(c.test_pred, c.test_actual), rmse(c.test_naive, c.test_actual));
+    let skill = if n > 0.0 { 1.0 - m / n } else { f64::NAN };
+    (
+        format!("{} (RMSE {m:.3}, skill {skill:+.3})", c.model_label),
+        format!("naive, tomorrow = today (RMSE {n:.3})"),
+    )
+}
+
+/// The test period: actual, the model, and naive dashed on top of it (a model that hugs the price
+/// as closely as naive does shows as a dashed line running over it).
 fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
     let (lo, hi) = bounds(c.test_actual.iter().chain(c.test_pred).chain(c.test_naive));
     let (first, last) = (c.test_dates[0], *c.test_dates.last().expect("non-empty test"));
@@ -203,18 +221,53 @@ fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> 
         x_labels: 8,
     };
     let mut ch = date_chart(area, &axes)?;
-    let series: [(&str, &[f64], RGBColor, u32); 3] = [
-        ("actual", c.test_actual, ACTUAL, 2),
-        ("naive (tomorrow = today)", c.test_naive, NAIVE, 1),
-        (c.model_label.as_str(), c.test_pred, MODEL, 2),
-    ];
-    for (label, values, color, width) in series {
-        ch.draw_series(LineSeries::new(points(c.test_dates, values), color.stroke_width(width)))
-            .map_err(plot_err)?
-            .label(label)
-            .legend(legend_line(color));
-    }
+    let (model, naive) = scored_labels(c);
+    ch.draw_series(LineSeries::new(points(c.test_dates, c.test_actual), ACTUAL.stroke_width(2)))
+        .map_err(plot_err)?
+        .label("actual")
+        .legend(legend_line(ACTUAL));
+    ch.draw_series(LineSeries::new(points(c.test_dates, c.test_pred), MODEL.stroke_width(2)))
+        .map_err(plot_err)?
+        .label(model)
+        .legend(legend_line(MODEL));
+    ch.draw_series(DashedLineSeries::new(
+        points(c.test_dates, c.test_naive),
+        6,
+        4,
+        NAIVE_DASH.stroke_width(2),
+    ))
+    .map_err(plot_err)?
+    .label(naive)
+    .legend(legend_line(NAIVE_DASH));
     draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
+}
+
+/// Each test day's error (forecast minus actual) of the model and of naive, around zero.
+fn error_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
+    let err = |f: &[f64]| f.iter().zip(c.test_actual).map(|(p, a)| p - a).collect::<Vec<f64>>();
+    let (model, naive) = (err(c.test_pred), err(c.test_naive));
+    let reach = model.iter().chain(&naive).filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
+    let reach = if reach > 0.0 { reach * 1.05 } else { 1.0 };
+    let (first, last) = (c.test_dates[0], *c.test_dates.last().expect("non-empty test"));
+    let axes = DateAxes {
+        title: "error of each day's forecast (forecast - actual)".into(),
+        dates: (first, last),
+        prices: (-reach, reach),
+        y_label: &c.y_label,
+        date_format: "%Y-%m-%d",
+        x_labels: 8,
+    };
+    let mut ch = date_chart(area, &axes)?;
+    ch.draw_series(LineSeries::new([(first, 0.0), (last, 0.0)], ACTUAL.stroke_width(1))).map_err(plot_err)?;
+    ch.draw_series(LineSeries::new(points(c.test_dates, &model), MODEL.stroke_width(1)))
+        .map_err(plot_err)?
+        .label(c.model_label.as_str())
+        .legend(legend_line(MODEL));
+    ch.draw_series(DashedLineSeries::new(points(c.test_dates, &naive), 6, 4, NAIVE_DASH.stroke_width(1)))
+        .map_err(plot_err)?
+        .label("naive")
+        .legend(legend_line(NAIVE_DASH));
+    draw_legend(&mut ch, SeriesLabelPosition::LowerLeft)
 }
 
 /// Training and validation loss per epoch on a log scale, with the kept epoch marked.

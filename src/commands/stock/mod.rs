@@ -392,7 +392,7 @@ fn write_outputs(
         &out.join("prediction.png"),
         &plots::PredictionChart {
             title: format!("{} {}", file_stem(&cfg.csv), series.target_col),
-            y_label: format!("{} (price)", series.target_col),
+            y_label: series.target_col.clone(),
             model_label: label,
             dates: d,
             actual: &series.values,
