@@ -64,7 +64,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
     let dates = &plan.series.dates;
     compare_plots::forecasts_png(
         &out.join("compare.png"),
-        &format!("{stem}: pooled walk-forward test days (dashed: fold starts)"),
+        &format!("{stem}, pooled walk-forward test days (dashed: fold starts)"),
         dates,
         &report,
     )?;
@@ -116,7 +116,10 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
         ),
         text: format!("{head}{md}{wrote}"),
         charts: vec![
-            chart("compare.png", "the pooled walk-forward test days"),
+            chart(
+                "compare.png",
+                "cumulative gain in squared error over naive, and the last test days in prices",
+            ),
             chart("metrics.png", "each figure's mean over seeds, error bars one standard deviation"),
             chart("folds.png", "error per walk-forward fold"),
             chart("loss.png", "loss curves (first seed, last fold)"),

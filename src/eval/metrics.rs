@@ -69,6 +69,22 @@ pub fn up_share(actual: &[f64], prev: &[f64]) -> f64 {
     ups as f64 / actual.len().max(1) as f64
 }
 
+/// The cumulative difference of squared errors, naive's minus the model's, day by day (Welch
+/// and Goyal 2008): it rises on days the model is closer than naive and falls on days it is
+/// further away, so its end is the sum of what the model gained, and its slope shows when.
+pub fn cumulative_sse_gain(model: &[f64], naive: &[f64], actual: &[f64]) -> Vec<f64> {
+    let mut sum = 0.0;
+    model
+        .iter()
+        .zip(naive)
+        .zip(actual)
+        .map(|((m, n), a)| {
+            sum += (n - a).powi(2) - (m - a).powi(2);
+            sum
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +124,20 @@ mod tests {
     #[should_panic(expected = "empty")]
     fn empty_input_is_a_bug() {
         Metrics::compute(&[], &[], &[]);
+    }
+
+    #[test]
+    fn cumulative_gain_rises_where_the_model_is_closer() {
+        // actual 10, 11, 12, 11; naive 9, 10, 11, 12 (errors -1, -1, -1, +1);
+        // model 10, 10.5, 13, 11 (errors 0, -0.5, +1, 0): gains 1, 0.75, 0, 1 -> 1, 1.75, 1.75, 2.75
+        let g = cumulative_sse_gain(
+            &[10.0, 10.5, 13.0, 11.0],
+            &[9.0, 10.0, 11.0, 12.0],
+            &[10.0, 11.0, 12.0, 11.0],
+        );
+        assert_eq!(g, vec![1.0, 1.75, 1.75, 2.75]);
+        // a model worse than naive every day falls
+        let worse = cumulative_sse_gain(&[12.0, 13.0], &[10.0, 11.0], &[10.0, 11.0]);
+        assert_eq!(worse, vec![-4.0, -8.0]);
     }
 }

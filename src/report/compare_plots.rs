@@ -8,52 +8,98 @@ use chrono::NaiveDate;
 use plotters::prelude::*;
 
 use super::lines::{lines_png, Line};
-use super::plots::{date_chart, draw_legend, plot_err, render, DateAxes, ACTUAL, FONT, NAIVE};
+use super::plots::{bounds, date_chart, draw_legend, plot_err, render, DateAxes, ACTUAL, FONT, NAIVE};
 use crate::eval::compare::{Figures, Report, FIGURE_NAMES};
+use crate::eval::metrics::cumulative_sse_gain;
 
 /// One colour per model, in `--models` order.
 pub const PALETTE: [RGBColor; 4] =
     [RGBColor(214, 39, 40), RGBColor(31, 119, 180), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
 
-/// Actual, each model's seed-averaged forecast and naive over the pooled test days.
+/// Days of the test period's end shown in prices under the cumulative gain.
+const ZOOM_DAYS: usize = 60;
+
+/// The chart forecasters use for "does it beat naive?": per model, the cumulative difference
+/// of squared errors against naive over the pooled test days (seed-averaged forecast), rising
+/// where the model gains and falling where it loses, fold starts dashed; under it the last
+/// [`ZOOM_DAYS`] days in prices, where the lines can be told apart.
 pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) -> Result<()> {
     let d: Vec<NaiveDate> = r.rows.iter().map(|&t| dates[t]).collect();
-    let all = r.actual.iter().chain(r.models.iter().flat_map(|m| m.seed_average.iter()));
-    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let pad = (hi - lo) * 0.05;
-    render(path, (1400, 700), |root| {
+    let gains: Vec<Vec<f64>> =
+        r.models.iter().map(|m| cumulative_sse_gain(&m.seed_average, &r.naive, &r.actual)).collect();
+    render(path, (1400, 900), |root| {
+        let (top, bottom) = root.split_vertically(520);
+        let (lo, hi) = bounds(gains.iter().flatten().chain([0.0].iter()));
         let axes = DateAxes {
-            title: title.to_string(),
+            title: format!(
+                "{title}: cumulative gain in squared error over naive (rises where the model is closer)"
+            ),
             dates: (d[0], d[d.len() - 1]),
-            prices: (lo - pad, hi + pad),
-            y_label: "price",
+            prices: (lo, hi),
+            y_label: "naive's minus the model's squared errors, summed (price squared)",
             date_format: "%Y-%m-%d",
             x_labels: 10,
         };
-        let mut ch = date_chart(root, &axes)?;
+        let mut ch = date_chart(&top, &axes)?;
         for &start in &r.fold_starts[1..] {
             let x = dates[start];
-            ch.draw_series(DashedLineSeries::new(
-                [(x, lo - pad), (x, hi + pad)],
-                6,
-                4,
-                BLACK.mix(0.5).stroke_width(1),
-            ))
-            .map_err(plot_err)?;
+            ch.draw_series(DashedLineSeries::new([(x, lo), (x, hi)], 6, 4, BLACK.mix(0.5).stroke_width(1)))
+                .map_err(plot_err)?;
         }
-        let mut series: Vec<(String, &[f64], RGBColor, u32)> = vec![
-            ("actual".into(), &r.actual, ACTUAL, 2),
-            ("naive (tomorrow = today)".into(), &r.naive, NAIVE, 1),
-        ];
-        for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
-            series.push((format!("{} (mean of seeds)", m.label.clone()), &m.seed_average, *c, 2));
-        }
-        for (label, v, color, w) in series {
-            ch.draw_series(LineSeries::new(d.iter().copied().zip(v.iter().copied()), color.stroke_width(w)))
+        ch.draw_series(LineSeries::new([(d[0], 0.0), (d[d.len() - 1], 0.0)], NAIVE.stroke_width(2)))
+            .map_err(plot_err)?
+            .label("naive (zero by definition)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], NAIVE.stroke_width(3)));
+        for ((m, g), c) in r.models.iter().zip(&gains).zip(PALETTE.iter().cycle()) {
+            let color = *c;
+            ch.draw_series(LineSeries::new(d.iter().copied().zip(g.iter().copied()), color.stroke_width(2)))
                 .map_err(plot_err)?
-                .label(label)
+                .label(format!("{} (mean of seeds)", m.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
         }
+        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)?;
+
+        let from = d.len().saturating_sub(ZOOM_DAYS);
+        let zoom = |v: &[f64]| v[from..].to_vec();
+        let (lo, hi) = bounds(
+            r.actual[from..]
+                .iter()
+                .chain(&r.naive[from..])
+                .chain(r.models.iter().flat_map(|m| &m.seed_average[from..])),
+        );
+        let axes = DateAxes {
+            title: format!("the last {} test days in prices", d.len() - from),
+            dates: (d[from], d[d.len() - 1]),
+            prices: (lo, hi),
+            y_label: "price",
+            date_format: "%Y-%m-%d",
+            x_labels: 8,
+        };
+        let mut ch = date_chart(&bottom, &axes)?;
+        let days = &d[from..];
+        ch.draw_series(LineSeries::new(days.iter().copied().zip(zoom(&r.actual)), ACTUAL.stroke_width(2)))
+            .map_err(plot_err)?
+            .label("actual")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ACTUAL.stroke_width(3)));
+        for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
+            let color = *c;
+            ch.draw_series(LineSeries::new(
+                days.iter().copied().zip(zoom(&m.seed_average)),
+                color.stroke_width(2),
+            ))
+            .map_err(plot_err)?
+            .label(m.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+        }
+        ch.draw_series(DashedLineSeries::new(
+            days.iter().copied().zip(zoom(&r.naive)),
+            6,
+            4,
+            NAIVE.stroke_width(2),
+        ))
+        .map_err(plot_err)?
+        .label("naive (dashed)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], NAIVE.stroke_width(3)));
         draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
     })
 }
