@@ -171,26 +171,52 @@ fn field(f: &Figures, k: usize) -> f64 {
     [f.rmse, f.mae, f.mape, f.directional_accuracy, f.skill][k]
 }
 
-/// RMSE of each model's seed-averaged forecast, and of naive, in each fold (x: fold start).
+/// Each fold's RMSE as a mark over the fold's own test dates (one horizontal bar per model and
+/// fold, naive's dashed): folds are separate blocks of days, not points on a trend.
 pub fn folds_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) -> Result<()> {
-    let x = |i: usize| (dates[r.fold_starts[i]] - dates[r.fold_starts[0]]).num_days() as f64;
-    let mut lines: Vec<Line> = r
-        .models
-        .iter()
-        .zip(PALETTE.iter().cycle())
-        .map(|(m, c)| Line {
-            label: m.label.clone(),
-            points: m.fold_rmse.iter().enumerate().map(|(i, &v)| (x(i), v)).collect(),
-            color: *c,
+    let last = dates[*r.rows.last().expect("test days")];
+    let spans: Vec<(NaiveDate, NaiveDate)> = (0..r.fold_starts.len())
+        .map(|i| {
+            let end = r.fold_starts.get(i + 1).map_or(last, |&next| dates[next - 1]);
+            (dates[r.fold_starts[i]], end)
         })
         .collect();
-    lines.push(Line {
-        label: "naive".into(),
-        points: r.baselines.naive_fold_rmse.iter().enumerate().map(|(i, &v)| (x(i), v)).collect(),
-        color: NAIVE,
-    });
-    let axis = format!("days since the first fold's test start ({})", dates[r.fold_starts[0]]);
-    lines_png(path, title, (&axis, "RMSE in the fold"), &lines, None)
+    let all = r.models.iter().flat_map(|m| m.fold_rmse.iter()).chain(&r.baselines.naive_fold_rmse);
+    let (lo, hi) = bounds(all);
+    render(path, (1200, 600), |root| {
+        let axes = DateAxes {
+            title: title.to_string(),
+            dates: (spans[0].0, last),
+            prices: (lo, hi),
+            y_label: "RMSE in the fold (price)",
+            date_format: "%Y-%m-%d",
+            x_labels: 8,
+        };
+        let mut ch = date_chart(root, &axes)?;
+        for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
+            let color = *c;
+            for (k, (&v, &(a, b))) in m.fold_rmse.iter().zip(&spans).enumerate() {
+                let s = ch
+                    .draw_series(LineSeries::new([(a, v), (b, v)], color.stroke_width(4)))
+                    .map_err(plot_err)?;
+                if k == 0 {
+                    s.label(m.label.clone()).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(4))
+                    });
+                }
+            }
+        }
+        for (k, (&v, &(a, b))) in r.baselines.naive_fold_rmse.iter().zip(&spans).enumerate() {
+            let s = ch
+                .draw_series(DashedLineSeries::new([(a, v), (b, v)], 8, 5, NAIVE.stroke_width(3)))
+                .map_err(plot_err)?;
+            if k == 0 {
+                s.label("naive (dashed)")
+                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], NAIVE.stroke_width(3)));
+            }
+        }
+        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
+    })
 }
 
 /// Training and validation loss of each model (first seed, last fold).

@@ -34,7 +34,14 @@ pub fn lines_png(
             .y_label_area_size(60)
             .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
             .map_err(plot_err)?;
-        ch.configure_mesh().x_desc(axes.0).y_desc(axes.1).label_style((FONT, 14)).draw().map_err(plot_err)?;
+        let counting = lines.iter().flat_map(|l| &l.points).all(|p| p.0.fract() == 0.0);
+        let mut mesh = ch.configure_mesh();
+        mesh.x_desc(axes.0).y_desc(axes.1).label_style((FONT, 14));
+        if counting {
+            // steps, epochs, folds: whole numbers only
+            mesh.x_labels(counting_ticks(x0, x1)).x_label_formatter(&|x| whole_label(*x));
+        }
+        mesh.draw().map_err(plot_err)?;
         for l in lines {
             let color = l.color;
             ch.draw_series(LineSeries::new(l.points.iter().copied(), color.stroke_width(2)))
@@ -55,6 +62,20 @@ pub fn lines_png(
         }
         draw_legend(&mut ch, emptiest_corner(lines, (x0, x1), (y0 - pad, y1 + pad)))
     })
+}
+
+/// How many ticks a counting axis from `x0` to `x1` asks for: one per whole number up to 12.
+pub fn counting_ticks(x0: f64, x1: f64) -> usize {
+    ((x1 - x0).round().max(0.0) as usize + 1).min(12)
+}
+
+/// A counting axis's tick label: the whole number, or nothing for a tick between two.
+pub fn whole_label(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{:.0}", x.round() + 0.0)
+    } else {
+        String::new()
+    }
 }
 
 /// The corner of the plot that the fewest points fall into (a third of each axis), so the
@@ -94,5 +115,20 @@ mod tests {
             emptiest_corner(&falling, (1.0, 10.0), (2.0, 9.0)),
             SeriesLabelPosition::UpperRight
         ));
+    }
+}
+
+#[cfg(test)]
+mod counting_tests {
+    use super::*;
+
+    #[test]
+    fn counting_axes_get_whole_ticks() {
+        assert_eq!(counting_ticks(1.0, 10.0), 10);
+        assert_eq!(counting_ticks(1.0, 100.0), 12);
+        assert_eq!(counting_ticks(3.0, 3.0), 1);
+        assert_eq!(whole_label(5.0), "5");
+        assert_eq!(whole_label(2.5), "");
+        assert_eq!(whole_label(-0.0), "0");
     }
 }
