@@ -41,8 +41,6 @@ impl Figures {
     }
 }
 
-pub const FIGURE_NAMES: [&str; 5] = ["RMSE", "MAE", "MAPE %", "direction", "skill vs naive"];
-
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelSummary {
     pub model: ModelKind,

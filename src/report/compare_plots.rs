@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::lines::{lines_png, Line};
 use super::plots::{bounds, date_chart, draw_legend, plot_err, render, DateAxes, ACTUAL, FONT, NAIVE};
-use crate::eval::compare::{Figures, Report, FIGURE_NAMES};
+use crate::eval::compare::{Figures, Report};
 use crate::eval::metrics::cumulative_sse_gain;
 
 /// One colour per model, in `--models` order.
@@ -104,36 +104,40 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
     })
 }
 
-/// One panel per figure: a bar per model (mean over seeds, error bar = one standard deviation)
-/// and the naive baseline as a grey bar.
+/// Captions of [`metrics_png`]'s panels, each with its unit.
+const CAPTIONS: [&str; 5] = ["RMSE (price)", "MAE (price)", "MAPE (%)", "direction (%)", "skill vs naive"];
+
+/// One panel per figure: a mark per model at its mean over seeds with an error bar of one
+/// standard deviation, and naive's value as a dashed line across. The axis spans the values
+/// (it does not start at zero), so that a gap to naive is visible; direction is in percent.
 pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
     render(path, (1500, 420), |root| {
         let (top, rest) = root.split_vertically(40);
         top.titled(title, (FONT, 20)).map_err(plot_err)?;
         let naive = r.baselines.naive;
-        let naive_fields = [naive.rmse, naive.mae, naive.mape, naive.directional_accuracy, 0.0];
         for (k, area) in rest.split_evenly((1, 5)).iter().enumerate() {
-            let bars: Vec<(String, f64, f64, RGBColor)> = r
+            let naive_value = field(&naive, k);
+            let marks: Vec<(String, f64, f64, RGBColor)> = r
                 .models
                 .iter()
                 .zip(PALETTE.iter().cycle())
                 .map(|(m, c)| (m.label.clone(), field(&m.mean, k), field(&m.sd, k), *c))
-                .chain(std::iter::once(("naive".to_string(), naive_fields[k], 0.0, NAIVE)))
                 .collect();
-            let hi = bars.iter().map(|b| b.1 + b.2).fold(0.0f64, f64::max);
-            let lo = bars.iter().map(|b| b.1 - b.2).fold(0.0f64, f64::min);
-            let span = (hi - lo).max(1e-9);
+            let ends =
+                marks.iter().flat_map(|m| [m.1 - m.2, m.1 + m.2]).chain([naive_value]).collect::<Vec<_>>();
+            let (lo, hi) = bounds(ends.iter());
+            let pad = (hi - lo) * 0.15;
             let mut ch = ChartBuilder::on(area)
-                .caption(FIGURE_NAMES[k], (FONT, 16))
+                .caption(CAPTIONS[k], (FONT, 16))
                 .margin(10)
                 .x_label_area_size(30)
-                .y_label_area_size(55)
-                .build_cartesian_2d(0.0..bars.len() as f64, (lo - 0.1 * span)..(hi + 0.1 * span))
+                .y_label_area_size(60)
+                .build_cartesian_2d(0.0..marks.len() as f64, (lo - pad)..(hi + pad))
                 .map_err(plot_err)?;
-            let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+            let names: Vec<String> = marks.iter().map(|b| b.0.clone()).collect();
             ch.configure_mesh()
                 .disable_x_mesh()
-                .x_labels(bars.len() * 2 + 1)
+                .x_labels(marks.len() * 2 + 1)
                 .x_label_formatter(&|x| {
                     let i = x.floor() as usize;
                     if (x - i as f64 - 0.5).abs() < 0.01 {
@@ -145,30 +149,40 @@ pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
                 .label_style((FONT, 12))
                 .draw()
                 .map_err(plot_err)?;
-            for (i, (_, mean, sd, color)) in bars.iter().enumerate() {
-                let x0 = i as f64 + 0.2;
-                ch.draw_series([Rectangle::new([(x0, 0.0), (x0 + 0.6, *mean)], color.mix(0.8).filled())])
-                    .map_err(plot_err)?;
+            let n = marks.len() as f64;
+            ch.draw_series(DashedLineSeries::new(
+                [(0.0, naive_value), (n, naive_value)],
+                8,
+                5,
+                NAIVE.stroke_width(2),
+            ))
+            .map_err(plot_err)?
+            .label("naive")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], NAIVE.stroke_width(2)));
+            for (i, (_, mean, sd, color)) in marks.iter().enumerate() {
+                let xc = i as f64 + 0.5;
                 if *sd > 0.0 {
-                    let xc = i as f64 + 0.5;
                     ch.draw_series([ErrorBar::new_vertical(
                         xc,
                         mean - sd,
                         *mean,
                         mean + sd,
-                        BLACK.filled(),
-                        10,
+                        color.filled(),
+                        14,
                     )])
                     .map_err(plot_err)?;
                 }
+                ch.draw_series([Circle::new((xc, *mean), 6, color.filled())]).map_err(plot_err)?;
             }
+            draw_legend(&mut ch, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     })
 }
 
+/// Figure `k` in the panels' units (direction in percent).
 fn field(f: &Figures, k: usize) -> f64 {
-    [f.rmse, f.mae, f.mape, f.directional_accuracy, f.skill][k]
+    [f.rmse, f.mae, f.mape, f.directional_accuracy * 100.0, f.skill][k]
 }
 
 /// Each fold's RMSE as a mark over the fold's own test dates (one horizontal bar per model and
