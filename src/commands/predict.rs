@@ -201,17 +201,30 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     );
     print!("{rest}");
     text += &rest;
+    let drift = crate::eval::diagnostics::only_drift(&series.values, &path);
+    if let Some(d) = drift {
+        let note = format!(
+            "note: the forecast moves {:+.3}% a day, within noise of this file's average daily move ({:+.3}%): it says nothing the average does not\n",
+            ((path[path.len() - 1] / series.values[n - 1]).ln() / path.len() as f64) * 100.0,
+            d * 100.0
+        );
+        print!("{note}");
+        text += &note;
+    }
     let _out = files::OutputDir::open(&cfg.out)?;
     files::write_atomic(&cfg.out.join("forecast.csv"), csv.as_bytes())?;
-    let from = n.saturating_sub(120);
+    // history three times as long as the forecast (20 to 60 days), so the forecast is a quarter
+    // of the chart rather than a sliver
+    let from = n.saturating_sub((3 * cfg.days).clamp(20, 60));
     crate::report::plots::forecast_png(
         &cfg.out.join("forecast.png"),
         &format!(
-            "{}: {}-day forecast with a {}% band ({})",
+            "{}: {}-day forecast with a {}% band ({}){}",
             crate::config::file_stem(&cfg.csv),
             cfg.days,
             names[0],
-            card.model.kind.name().to_uppercase()
+            card.model.kind.name().to_uppercase(),
+            if drift.is_some() { " - only the average daily move, within noise" } else { "" }
         ),
         &series.dates[from..],
         &series.values[from..],

@@ -121,6 +121,20 @@ impl MoveProfile {
     }
 }
 
+/// A forecast `path` from the last of `prices` that moves, per day, within two standard errors
+/// of the file's average daily log return: a forecast that is only the drift, saying nothing
+/// the average does not. Returns the drift (a daily log return) when so.
+pub fn only_drift(prices: &[f64], path: &[f64]) -> Option<f64> {
+    let (Some(&last), Some(&end)) = (prices.last(), path.last()) else { return None };
+    let r: Vec<f64> = prices.windows(2).map(|w| (w[1] / w[0]).ln()).filter(|v| v.is_finite()).collect();
+    if r.len() < 2 || !(last > 0.0 && end > 0.0) {
+        return None;
+    }
+    let (drift, sd) = crate::eval::stats::mean_sd(&r);
+    let per_day = (end / last).ln() / path.len() as f64;
+    ((per_day - drift).abs() <= 2.0 * sd / (r.len() as f64).sqrt()).then_some(drift)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +207,25 @@ mod tests {
         // MA(2) at t=3: (12 + 11) / 2; MA(5) at t=2: (10 + 12) / 2
         assert_eq!(moving_average_forecast(&p, &[3], 2), vec![11.5]);
         assert_eq!(moving_average_forecast(&p, &[2], 5), vec![11.0]);
+    }
+
+    #[test]
+    fn a_forecast_of_the_drift_alone_is_named() {
+        // 501 prices with +0.1% a day on average and 1% noise (alternating): standard error of
+        // the drift 0.045% a day
+        let prices: Vec<f64> = (0..501)
+            .scan(100.0, |p, i| {
+                *p *= (0.001 + if i % 2 == 0 { 0.01 } else { -0.01 }).exp();
+                Some(*p)
+            })
+            .collect();
+        let last = *prices.last().unwrap();
+        let drift_path: Vec<f64> = (1..=5).map(|h| last * (0.001 * h as f64).exp()).collect();
+        let d = only_drift(&prices, &drift_path).expect("the drift itself is flagged");
+        assert!((d - 0.001).abs() < 1e-4, "{d}");
+        // half a percent a day is a forecast of its own; so is a flat one (0 vs +0.1%, over 2 se)
+        let strong: Vec<f64> = (1..=5).map(|h| last * (0.005 * h as f64).exp()).collect();
+        assert_eq!(only_drift(&prices, &strong), None);
+        assert_eq!(only_drift(&prices, &[last; 5]), None);
     }
 }

@@ -329,10 +329,13 @@ pub fn forecast_png(
             dates: (dates[0], end),
             prices: (lo, hi),
             y_label: "price",
-            date_format: "%Y-%m-%d",
-            x_labels: 10,
+            date_format: "%m-%d",
+            x_labels: 16,
         };
         let mut ch = date_chart(root, &axes)?;
+        // every forecast day marked, so its date can be read off the axis
+        ch.draw_series(forecast.iter().map(|r| Circle::new((r.0, r.1), 4, MODEL.filled())))
+            .map_err(plot_err)?;
         let band: Vec<(NaiveDate, f64)> = std::iter::once(last)
             .chain(forecast.iter().map(|r| (r.0, r.3)))
             .chain(forecast.iter().rev().map(|r| (r.0, r.2)))
