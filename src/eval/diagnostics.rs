@@ -215,7 +215,7 @@ mod tests {
         // the drift 0.045% a day
         let prices: Vec<f64> = (0..501)
             .scan(100.0, |p, i| {
-                *p *= (0.001 + if i % 2 == 0 { 0.01 } else { -0.01 }).exp();
+                *p *= (0.001f64 + if i % 2 == 0 { 0.01 } else { -0.01 }).exp();
                 Some(*p)
             })
             .collect();
