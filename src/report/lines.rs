@@ -22,11 +22,34 @@ pub fn lines_png(
     lines: &[Line],
     marker: Option<(f64, &str)>,
 ) -> Result<()> {
+    render(path, (1200, 600), |root| lines_on(root, title, axes, lines, marker))
+}
+
+/// Two line charts, one above the other (each as [`lines_png`] draws one, without a marker).
+pub fn two_panels_png(
+    path: &Path,
+    top: (&str, (&str, &str), &[Line]),
+    bottom: (&str, (&str, &str), &[Line]),
+) -> Result<()> {
+    render(path, (1200, 900), |root| {
+        let (a, b) = root.split_vertically(480);
+        lines_on(&a, top.0, top.1, top.2, None)?;
+        lines_on(&b, bottom.0, bottom.1, bottom.2, None)
+    })
+}
+
+fn lines_on(
+    root: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    title: &str,
+    axes: (&str, &str),
+    lines: &[Line],
+    marker: Option<(f64, &str)>,
+) -> Result<()> {
     let all = || lines.iter().flat_map(|l| l.points.iter());
     let (x0, x1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let (y0, y1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let pad = ((y1 - y0) * 0.08).max(1e-9);
-    render(path, (1200, 600), |root| {
+    {
         let mut ch = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
             .margin(12)
@@ -61,7 +84,7 @@ pub fn lines_png(
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
         }
         draw_legend(&mut ch, emptiest_corner(lines, (x0, x1), (y0 - pad, y1 + pad)))
-    })
+    }
 }
 
 /// How many ticks a counting axis from `x0` to `x1` asks for: one per whole number up to 12.

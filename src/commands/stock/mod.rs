@@ -420,28 +420,33 @@ fn write_outputs(
     crate::report::heatmap::heatmaps_png(&out.join("gates.png"), &title, "day in the window", &r.gates)?;
     intervals::charts(r.job, e, &r.ms, out)?;
     let pts = |f: fn(&StepScore) -> f64| r.ms.steps.iter().map(|s| (s.step as f64, f(s))).collect();
-    crate::report::lines::lines_png(
+    let title = format!(
+        "{} {}: error by forecast step on the test days ({})",
+        file_stem(&cfg.csv),
+        cfg.model.name().to_uppercase(),
+        if cfg.horizon > 1 { format!("direct, {}-day head", cfg.horizon) } else { "recursive".into() }
+    );
+    let line = |label: String, points, color| crate::report::lines::Line { label, points, color };
+    let name = cfg.model.name().to_uppercase();
+    let skill = |s: &StepScore| if s.naive_rmse > 0.0 { 1.0 - s.rmse / s.naive_rmse } else { f64::NAN };
+    crate::report::lines::two_panels_png(
         &out.join("horizon.png"),
-        &format!(
-            "{} {}: error by forecast step on the test days ({})",
-            file_stem(&cfg.csv),
-            cfg.model.name().to_uppercase(),
-            if cfg.horizon > 1 { format!("direct, {}-day head", cfg.horizon) } else { "recursive".into() }
+        (
+            &title,
+            ("step (trading days ahead)", &format!("RMSE ({})", r.job.series.target_col)),
+            &[
+                line(name.clone(), pts(|s| s.rmse), plots::MODEL),
+                line("naive (last known price)".into(), pts(|s| s.naive_rmse), plots::NAIVE),
+            ],
         ),
-        ("step (trading days ahead)", "RMSE"),
-        &[
-            crate::report::lines::Line {
-                label: cfg.model.name().to_uppercase(),
-                points: pts(|s| s.rmse),
-                color: plots::MODEL,
-            },
-            crate::report::lines::Line {
-                label: "naive (last known price)".into(),
-                points: pts(|s| s.naive_rmse),
-                color: plots::NAIVE,
-            },
-        ],
-        None,
+        (
+            "skill by step: 1 - RMSE / naive's RMSE (above 0: the model is closer)",
+            ("step (trading days ahead)", "skill vs naive"),
+            &[
+                line(name, pts(skill), plots::MODEL),
+                line("naive (0 by definition)".into(), pts(|_| 0.0), plots::NAIVE),
+            ],
+        ),
     )?;
     files::write_atomic(&out.join("predictions.csv"), stock_tables::predictions_csv(e).as_bytes())?;
     files::write_json(&out.join("metrics.json"), &metrics_json(r, e))?;
