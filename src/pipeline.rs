@@ -43,27 +43,24 @@ pub fn prepare(cfg: &StockConfig) -> Result<Prepared> {
 }
 
 /// Refuses `cfg` on a file of `rows` rows when training it would not fit in this machine's free
-/// memory (see [`train::memory_estimate`]). The final fit on every row (`cfg.refit`) holds a
-/// second set of windows while the split run's are still in memory.
+/// memory (see [`memory_need`]).
 pub fn check_memory(cfg: &StockConfig, rows: usize) -> Result<()> {
-    let spec = cfg.input_spec();
-    let model = model_config(cfg, cfg.model, spec.channels());
-    let windows_of = if cfg.refit { 2 * rows } else { rows };
-    let need = train::memory_estimate(
-        &model,
-        cfg.horizon,
-        windows_of,
-        spec.window,
-        spec.channels(),
-        cfg.train.batch,
-    );
-    train::check_memory(need, crate::device::available_memory()).map_err(|e| {
+    train::check_memory(memory_need(cfg, rows), crate::device::available_memory()).map_err(|e| {
         if cfg.refit {
             crate::error::input_error(format!("{e:#}; --no-refit needs half the windows"))
         } else {
             e
         }
     })
+}
+
+/// What training `cfg` on `rows` rows needs (see [`train::memory_estimate`]). The final fit on
+/// every row (`cfg.refit`) holds a second set of windows while the split run's are in memory.
+pub fn memory_need(cfg: &StockConfig, rows: usize) -> (f64, f64) {
+    let spec = cfg.input_spec();
+    let model = model_config(cfg, cfg.model, spec.channels());
+    let windows_of = if cfg.refit { 2 * rows } else { rows };
+    train::memory_estimate(&model, cfg.horizon, windows_of, spec.window, spec.channels(), cfg.train.batch)
 }
 
 /// The size of a `kind` network for `cfg` reading `channels` inputs.
@@ -286,5 +283,27 @@ pub fn multi_step(
         one_step: test_f.iter().map(|p| p[0]).collect(),
         levels,
         chosen,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn the_refit_is_budgeted_a_second_set_of_windows() {
+        let cfg = |extra: &[&str]| {
+            let args = [&["lstm-stock", "stock", "no-such.csv"], extra].concat();
+            match crate::cli::Cli::try_parse_from(args).unwrap().into_command().unwrap() {
+                crate::config::Command::Stock(crate::config::StockPlan::One(c)) => *c,
+                _ => unreachable!("one stock job"),
+            }
+        };
+        let (refit, kept) = (cfg(&[]), cfg(&["--no-refit"]));
+        assert!(refit.refit && !kept.refit);
+        let (a, b) = (memory_need(&refit, 100_000), memory_need(&kept, 100_000));
+        assert_eq!(a.0, b.0, "the network's share does not change");
+        assert_eq!(a.1, 2.0 * b.1, "the windows double");
     }
 }

@@ -118,8 +118,6 @@ pub struct PriceSeries {
     pub separator: &'static str,
     /// Rows dropped because a value they need was missing (`null`, empty, `NaN`).
     pub dropped: usize,
-    /// The ticker whose rows these are, in a long-format file.
-    pub ticker: Option<String>,
 }
 
 impl PriceSeries {
@@ -253,13 +251,7 @@ fn long_format(
     opts: &LoadOptions,
     source: &str,
 ) -> Result<Option<Vec<String>>> {
-    let mut seen = std::collections::HashSet::new();
-    let values: Vec<String> = ids
-        .iter()
-        .map(|c| c.unwrap_or("").trim())
-        .filter(|c| !is_missing(c) && seen.insert(*c))
-        .map(String::from)
-        .collect();
+    let values: Vec<String> = distinct(ids).into_iter().filter(|c| !is_missing(c)).collect();
     let named = opts.id_col.is_some();
     if named && ids.len() > 1 && values.len() == ids.len() {
         bail_input!(
@@ -379,6 +371,12 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
     rows.into_series(source, &cols, opts, date_label, format::separator_name(sep))
 }
 
+/// The trimmed values of `cells`, each once, in order of first appearance.
+fn distinct(cells: &[Option<&str>]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    cells.iter().map(|c| c.unwrap_or("").trim()).filter(|c| seen.insert(*c)).map(String::from).collect()
+}
+
 /// Which rows belong to `opts.ticker` (`None`: all of them, a file of one series); an error
 /// when the file holds several tickers and none was picked, or not the one picked.
 fn ticker_rows(
@@ -401,13 +399,7 @@ fn ticker_rows(
     };
     let keep: Vec<bool> = ids.iter().map(|c| c.unwrap_or("").trim() == want.trim()).collect();
     if !keep.contains(&true) {
-        let mut seen = std::collections::HashSet::new();
-        let values: Vec<String> = ids
-            .iter()
-            .map(|c| c.unwrap_or("").trim())
-            .filter(|c| seen.insert(*c))
-            .map(String::from)
-            .collect();
+        let values = distinct(ids);
         bail_input!(
             "{source}: --ticker {want}: no such ticker in column \"{column}\"; it holds {}",
             ticker_list(&values)
@@ -593,7 +585,6 @@ impl Rows {
             date_format,
             separator,
             dropped: self.dropped,
-            ticker: opts.ticker.clone(),
         })
     }
 }
