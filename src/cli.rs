@@ -142,6 +142,13 @@ pub struct TrainFlags {
     /// How fast the adaptive band's level moves after a miss (larger: faster, noisier)
     #[arg(long, default_value_t = 0.005)]
     pub interval_gamma: f64,
+    /// Trading cost in basis points per unit of position change (5: a liquid US large cap;
+    /// see README), charged in the trading evaluation
+    #[arg(long, default_value_t = crate::eval::trading::DEFAULT_COST_BPS)]
+    pub cost_bps: f64,
+    /// Skip the trading evaluation (strategies on the forecasts against buy-and-hold)
+    #[arg(long)]
+    pub no_trading: bool,
     /// Date format when detection cannot decide (chrono syntax, e.g. %d/%m/%Y)
     #[arg(long)]
     pub date_format: Option<String>,
@@ -472,6 +479,8 @@ impl TrainFlags {
             horizon: 1,
             sanity: false,
             refit: false,
+            cost_bps: self.cost_bps,
+            trading: !self.no_trading,
             out,
         }
     }

@@ -101,7 +101,17 @@ pub struct StockConfig {
     /// Save a network refitted on every row (`stock`; `--no-refit` keeps the split run's).
     #[serde(default = "yes")]
     pub refit: bool,
+    /// Trading cost in basis points per unit of position change (see `eval::trading`).
+    #[serde(default = "default_cost_bps")]
+    pub cost_bps: f64,
+    /// Evaluate trading the forecasts (`--no-trading` skips it).
+    #[serde(default = "yes")]
+    pub trading: bool,
     pub out: PathBuf,
+}
+
+fn default_cost_bps() -> f64 {
+    crate::eval::trading::DEFAULT_COST_BPS
 }
 
 fn one_day() -> usize {
@@ -166,6 +176,12 @@ impl StockConfig {
                 "--val-frac {} with --test-frac {}: leave at least 10% of the rows for training",
                 self.val_frac,
                 self.test_frac
+            );
+        }
+        if !(self.cost_bps.is_finite() && (0.0..=1000.0).contains(&self.cost_bps)) {
+            bail_input!(
+                "--cost-bps {}: must be a cost in basis points from 0 to 1000, for example 5 (0.05% per unit traded)",
+                self.cost_bps
             );
         }
         if !(self.interval_gamma > 0.0 && self.interval_gamma < 1.0) {

@@ -271,6 +271,8 @@ pub(crate) mod test_plan {
             horizon: 1,
             sanity: false,
             refit: false,
+            cost_bps: 5.0,
+            trading: true,
             out: dir.join("out"),
         };
         let cfg = CompareConfig {

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::compare::{read_shards, run_all, CompareConfig, Plan};
 use super::compare_report::build;
+use crate::report::loss::{self, LossCurve};
 use crate::report::{compare_md, compare_plots, files};
 
 /// `compare CSV`: every job here (in `--jobs` processes), then the report.
@@ -79,11 +80,23 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
         dates,
         &report,
     )?;
-    compare_plots::loss_png(
-        &out.join("loss.png"),
-        &format!("{stem}: loss curves (first seed, last fold)"),
-        &report,
-    )?;
+    let curves: Vec<LossCurve> = report
+        .models
+        .iter()
+        .zip(compare_plots::PALETTE.iter().cycle())
+        .map(|(m, &c)| LossCurve {
+            label: m.label.clone(),
+            train: &m.train_loss,
+            val: &m.val_loss,
+            best_epoch: m.best_epoch,
+            train_color: c,
+            val_color: c,
+        })
+        .collect();
+    loss::loss_png(&out.join("loss.png"), &format!("{stem}: loss curves (first seed, last fold)"), &curves)?;
+    if report.trading.is_some() {
+        trading_chart(&out.join("trading.png"), &stem, &report)?;
+    }
     files::write_atomic(&out.join("compare.md"), md.as_bytes())?;
     let table = compare_md::csv(cfg, target_col, plan.folds.len(), &report);
     files::write_atomic(&out.join("compare.csv"), table.as_bytes())?;
@@ -104,7 +117,8 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
     });
     files::write_json(&out.join("compare.json"), &doc)?;
     let wrote = format!(
-        "wrote compare.png, metrics.png, folds.png, loss.png, compare.json, compare.md, compare.csv, report.html to {}",
+        "wrote compare.png, metrics.png, folds.png, loss.png, {}compare.json, compare.md, compare.csv, report.html to {}",
+        if report.trading.is_some() { "trading.png, " } else { "" },
         out.display()
     );
     println!("{wrote}");
@@ -123,9 +137,48 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
             chart("metrics.png", "each figure's mean over seeds, error bars one standard deviation"),
             chart("folds.png", "error per walk-forward fold"),
             chart("loss.png", "loss curves (first seed, last fold)"),
-        ],
+        ]
+        .into_iter()
+        .chain(report.trading.is_some().then(|| {
+            chart("trading.png", "trading the forecasts (first seed) against buy-and-hold, net of costs")
+        }))
+        .collect(),
         settings: serde_json::to_value(cfg)?,
     };
     crate::report::html::write(out, &page)?;
     Ok(())
+}
+
+/// `trading.png` of a comparison: each model's long/flat (solid) and long/short (dashed) on its
+/// first seed, beside buy-and-hold, net of costs.
+fn trading_chart(path: &Path, stem: &str, report: &crate::eval::compare::Report) -> Result<()> {
+    use crate::eval::trading::Rule;
+    use crate::report::trading::{colour, trading_png, Curve};
+    let Some((seed, first)) = report.models.first().and_then(|m| m.trading.first()) else {
+        return Ok(());
+    };
+    let mut curves = vec![Curve {
+        label: "buy-and-hold".into(),
+        color: colour(Rule::Hold),
+        width: 3,
+        dashed: false,
+        returns: &first.rule(Rule::Hold).net_returns,
+    }];
+    for (m, &c) in report.models.iter().zip(compare_plots::PALETTE.iter().cycle()) {
+        let Some((s, t)) = m.trading.first() else { continue };
+        for (rule, dashed) in [(Rule::LongFlat, false), (Rule::LongShort, true)] {
+            curves.push(Curve {
+                label: format!("{} {} (seed {s})", m.label, rule.name()),
+                color: c,
+                width: 2,
+                dashed,
+                returns: &t.rule(rule).net_returns,
+            });
+        }
+    }
+    let title = format!(
+        "{stem}: trading the forecasts on the pooled test days (first seed {seed}), net of {} bp per unit traded",
+        first.cost_bps
+    );
+    trading_png(path, &title, &first.dates, &curves)
 }

@@ -11,6 +11,8 @@ use crate::eval::diagnostics::{drift_forecast, move_profile, moving_average_fore
 use crate::eval::leakage::{compare, Cutoff, Fingerprint, LeakCheck};
 use crate::eval::metrics::{rmse, up_share};
 use crate::eval::stats::{diebold_mariano, mean_sd, seeded_dm};
+use crate::eval::trading::{self, Days};
+use crate::eval::trading_seeds;
 use crate::eval::{skill, Metrics};
 use crate::model::ModelKind;
 
@@ -106,6 +108,19 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
                 bands: pool(&own.iter().map(|r| &r.bands[..]).collect::<Vec<_>>()),
                 train_loss: last.train_loss.clone(),
                 val_loss: last.val_loss.clone(),
+                best_epoch: last.best_epoch,
+                trading: if cfg.base.trading {
+                    seeds
+                        .iter()
+                        .zip(&preds)
+                        .map(|(&s, pr)| {
+                            let days = Days::from_series(&series.dates, p, &rows, pr);
+                            (s, trading::evaluate(&days, cfg.base.cost_bps, s))
+                        })
+                        .collect()
+                } else {
+                    vec![]
+                },
                 at_epoch_cap: own.iter().filter(|r| !r.stopped_early).count(),
                 jobs: own.len(),
                 leakage,
@@ -125,6 +140,9 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
         always_up_directional_accuracy: up_share(&actual, &naive),
         naive_fold_rmse: per_fold_rmse(&naive),
     };
+    let per_model: Vec<(String, &[(u64, trading::Trading)])> =
+        summaries.iter().map(|m| (m.label.clone(), &m.trading[..])).collect();
+    let trading = trading_seeds::summarise(&per_model);
     let mut verdicts = verdicts(&summaries, &pairwise, cfg.base.train.epochs);
     verdicts.extend(band_verdicts(&summaries, cfg.base.interval_method, cfg.base.interval));
     Report {
@@ -138,6 +156,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
         leakage_seconds: seconds(|v| matches!(v, Variant::FutureInTest | Variant::FutureInValidation)),
         power_seconds: seconds(|v| matches!(v, Variant::Planted(_))),
         verdicts,
+        trading,
     }
 }
 

@@ -72,6 +72,10 @@ pub struct ModelSummary {
     /// Loss curves of the first seed in the last fold.
     pub train_loss: Vec<f64>,
     pub val_loss: Vec<f64>,
+    /// The epoch whose weights that job kept.
+    pub best_epoch: usize,
+    /// Each seed's trading evaluation on the pooled test days (empty with `--no-trading`).
+    pub trading: Vec<(u64, super::trading::Trading)>,
     /// Jobs that ran to the `--epochs` cap instead of stopping early, of `jobs`.
     pub at_epoch_cap: usize,
     pub jobs: usize,
@@ -131,6 +135,8 @@ pub struct Report {
     pub leakage_seconds: f64,
     pub power_seconds: f64,
     pub verdicts: Vec<String>,
+    /// Trading the forecasts (absent with `--no-trading`).
+    pub trading: Option<super::trading_seeds::CompareTrading>,
 }
 
 /// `p = 0.041`, or `p < 0.001`.

@@ -9,6 +9,8 @@ pub mod intervals;
 pub mod leakage;
 pub mod metrics;
 pub mod stats;
+pub mod trading;
+pub mod trading_seeds;
 
 pub use evaluation::Evaluation;
 pub use metrics::{skill, Metrics};

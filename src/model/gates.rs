@@ -9,8 +9,8 @@ use super::ModelConfig;
 
 /// The last layer's activations over one window, `values[unit][step]` each.
 pub struct GateValues {
-    /// LSTM forget f, input i, output o; GRU update z, reset r, candidate n.
-    pub gates: [Vec<Vec<f32>>; 3],
+    /// LSTM forget f, input i, candidate g, output o; GRU reset r, update z, candidate n.
+    pub gates: Vec<Vec<Vec<f32>>>,
     /// LSTM: the cell state c; GRU: the hidden state h.
     pub state: Vec<Vec<f32>>,
 }
@@ -23,7 +23,7 @@ pub fn trace_last_layer(cfg: &ModelConfig, vs: &nn::VarStore, x: &Tensor) -> Res
     let scratch = ScratchRnn::new(&(scratch_vs.root() / "rnn"), scratch_cfg);
     scratch_vs.copy(vs)?; // same names: rnn.weight_ih_l0, ...
     let trace = tch::no_grad(|| scratch.forward_traced(x, cfg.layers as usize - 1).1);
-    Ok(GateValues { gates: trace.gates.each_ref().map(unit_rows), state: unit_rows(&trace.state) })
+    Ok(GateValues { gates: trace.gates.iter().map(unit_rows).collect(), state: unit_rows(&trace.state) })
 }
 
 /// `[1, seq, hidden]` -> `values[unit][step]`.

@@ -22,26 +22,27 @@ pub struct FinalState {
 /// Gate activations of one layer over a sequence, each `[batch, seq, hidden]`.
 #[derive(Debug)]
 pub struct GateTrace {
-    /// In the order [`lstm_step`] and [`gru_step`] return them: LSTM forget f, input i,
-    /// output o; GRU update z, reset r, candidate n.
-    pub gates: [Tensor; 3],
+    /// In the tutorial's order, as [`lstm_step`] and [`gru_step`] return them: LSTM forget f,
+    /// input i, candidate g, output o; GRU reset r, update z, candidate n.
+    pub gates: Vec<Tensor>,
     /// LSTM: the cell state c; GRU: the hidden state h.
     pub state: Tensor,
 }
 
 /// One LSTM step, the tutorial's four steps. `gx` is the input projection `x W_ih^T + b_ih`
 /// `[batch, 4H]` (computed for all steps at once), `h`, `c` the previous states.
-/// Returns `(h, c, [f, i, o])`.
+/// Returns `(h, c, [f, i, g, o])`.
 pub fn lstm_step(
     gx: &Tensor,
     h: &Tensor,
     c: &Tensor,
     w_hh: &Tensor,
     b_hh: &Tensor,
-) -> (Tensor, Tensor, [Tensor; 3]) {
+) -> (Tensor, Tensor, [Tensor; 4]) {
     let gates = gx + h.matmul(&w_hh.tr()) + b_hh;
-    let g = gates.chunk(4, 1); // libtorch order: i, f, g (candidate), o
-                               // Step 1, forget gate: how much of the old cell state to keep, per unit, in (0, 1).
+    // libtorch's order: i, f, g (candidate), o
+    let g = gates.chunk(4, 1);
+    // Step 1, forget gate: how much of the old cell state to keep, per unit, in (0, 1).
     let f = g[1].sigmoid();
     // Step 2, input gate and candidate: what new information may enter, and its value.
     let i = g[0].sigmoid();
@@ -51,15 +52,16 @@ pub fn lstm_step(
     // Step 4, output gate: which part of the squashed cell state becomes the output h.
     let o = g[3].sigmoid();
     let h = &o * c.tanh();
-    (h, c, [f, i, o])
+    (h, c, [f, i, candidate, o])
 }
 
 /// One GRU step: reset gate, update gate, candidate, blend. `gx` is `x W_ih^T + b_ih`
-/// `[batch, 3H]`. Returns `(h, [z, r, n])`.
+/// `[batch, 3H]`. Returns `(h, [r, z, n])`.
 pub fn gru_step(gx: &Tensor, h: &Tensor, w_hh: &Tensor, b_hh: &Tensor) -> (Tensor, [Tensor; 3]) {
     let gh = h.matmul(&w_hh.tr()) + b_hh;
-    let (x, hh) = (gx.chunk(3, 1), gh.chunk(3, 1)); // libtorch order: r, z, n
-                                                    // Reset gate: how much of the previous state the candidate may look at.
+    // libtorch's order: r, z, n
+    let (x, hh) = (gx.chunk(3, 1), gh.chunk(3, 1));
+    // Reset gate: how much of the previous state the candidate may look at.
     let r = (&x[0] + &hh[0]).sigmoid();
     // Update gate: how much of the previous state to keep.
     let z = (&x[1] + &hh[1]).sigmoid();
@@ -67,7 +69,7 @@ pub fn gru_step(gx: &Tensor, h: &Tensor, w_hh: &Tensor, b_hh: &Tensor) -> (Tenso
     let n = (&x[2] + &r * &hh[2]).tanh();
     // Blend: keep z of the old state, take (1 - z) of the candidate.
     let h = (1.0 - &z) * &n + &z * h;
-    (h, [z, r, n])
+    (h, [r, z, n])
 }
 
 /// A stack of hand-written LSTM or GRU layers.
@@ -115,23 +117,24 @@ impl ScratchRnn {
             let mut h = Tensor::zeros([batch, c.hidden], (xs.kind(), xs.device()));
             let mut cell = h.zeros_like();
             let mut outs = Vec::with_capacity(steps as usize);
-            let mut gates: [Vec<Tensor>; 4] = Default::default();
+            let mut gates: Vec<Vec<Tensor>> = vec![];
             for t in 0..steps {
                 let gx_t = gx.select(1, t);
-                let g = match c.kind.cell() {
+                let g: Vec<Tensor> = match c.kind.cell() {
                     Cell::Lstm => {
                         let (h2, c2, g) = lstm_step(&gx_t, &h, &cell, &w[1], &w[3]);
                         (h, cell) = (h2, c2);
-                        g
+                        g.into()
                     }
                     Cell::Gru => {
                         let (h2, g) = gru_step(&gx_t, &h, &w[1], &w[3]);
                         h = h2;
-                        g
+                        g.into()
                     }
                 };
                 if matches!(trace, Some((tl, _)) if tl == l) {
                     let state = if c.kind.cell() == Cell::Lstm { &cell } else { &h };
+                    gates.resize_with(g.len() + 1, Vec::new);
                     for (k, t) in g.iter().chain([state]).enumerate() {
                         gates[k].push(t.shallow_clone());
                     }
@@ -140,8 +143,9 @@ impl ScratchRnn {
             }
             if let Some((tl, slot)) = trace.as_mut() {
                 if *tl == l {
-                    let [g0, g1, g2, state] = gates.map(|g| Tensor::stack(&g, 1));
-                    **slot = Some(GateTrace { gates: [g0, g1, g2], state });
+                    let mut stacked: Vec<Tensor> = gates.iter().map(|g| Tensor::stack(g, 1)).collect();
+                    let state = stacked.pop().expect("the state is traced last");
+                    **slot = Some(GateTrace { gates: stacked, state });
                 }
             }
             input = Tensor::stack(&outs, 1);

@@ -6,7 +6,9 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use plotters::prelude::*;
 
-use super::plots::{bounds, date_chart, draw_legend, legend_line, plot_err, points, render, DateAxes};
+use super::plots::{
+    bounds, date_chart, date_corner, draw_legend, legend_line, plot_err, points, render, DateAxes,
+};
 use super::plots::{ACTUAL, MODEL};
 
 /// What `bands.png` shows: per test day the actual price, the forecast and its band.
@@ -67,6 +69,8 @@ pub fn band_png(path: &Path, c: &BandChart) -> Result<()> {
             .map_err(plot_err)?
             .label("actual outside the band")
             .legend(|(x, y)| Circle::new((x + 10, y), 4, BLUE.filled()));
-        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
+        let drawn = points(c.dates, c.actual)
+            .chain(c.dates.iter().zip(c.band).flat_map(|(&d, b)| [(d, clamp(b.0)), (d, clamp(b.1))]));
+        draw_legend(&mut ch, date_corner(&axes, drawn))
     })
 }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use crate::config::CompareConfig;
 use crate::data::split::Fold;
 use crate::eval::compare::{Figures, Report};
+use crate::eval::trading_seeds::{CompareTrading, Spread};
 
 /// The figures' column names, each with its unit, printed once in the header.
 const COLUMNS: [&str; 5] = ["RMSE (price)", "MAE (price)", "MAPE (%)", "direction (%)", "skill vs naive"];
@@ -150,6 +151,57 @@ pub fn markdown(
     }
     if r.models.iter().any(|m| !m.bands.is_empty()) {
         s += &bands_table(cfg, r);
+    }
+    if let Some(t) = &r.trading {
+        s += &trading_table(t);
+    }
+    s
+}
+
+/// Trading the forecasts: each model's strategies over seeds, the rule baselines, the verdicts
+/// and the deflated Sharpe ratio.
+fn trading_table(t: &CompareTrading) -> String {
+    let mut s = format!(
+        "
+Trading the forecasts on the pooled test days ({} .. {}, {} days) at {} bp per unit of position change; {}. Mean ± sd over seeds, net of costs except the gross column; p = one-sided stationary bootstrap (mean block {} days, {} resamples) that the net Sharpe ratio beats holding's, the seeds' range:\n\n",
+        t.first, t.last, t.days, t.cost_bps, t.timing, t.mean_block, t.resamples
+    );
+    s += "| strategy | gross % | net % | net a.r. % | Sharpe | max DD % | turns/yr | break-even | p vs hold |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    let pm = |v: Spread| format!("{:.1} ± {:.1}", 100.0 * v.mean, 100.0 * v.sd);
+    for (label, rules) in &t.models {
+        for r in rules {
+            s += &format!(
+                "| {label} {} | {} | {} | {} | {:.2} ± {:.2} | {} | {:.0} | {} | {} |\n",
+                r.rule.name(),
+                pm(r.gross_total),
+                pm(r.net_total),
+                pm(r.net_annual),
+                r.net_sharpe.mean,
+                r.net_sharpe.sd,
+                pm(r.net_max_drawdown),
+                r.turnover_per_year.mean,
+                r.break_even_words(),
+                r.p_words()
+            );
+        }
+    }
+    for b in &t.baselines {
+        s += &format!(
+            "| {} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.0} | {} | {} |\n",
+            b.rule.name(),
+            100.0 * b.gross.total_return,
+            100.0 * b.net.total_return,
+            100.0 * b.net.annual_return,
+            b.net.sharpe.map_or("n/a".into(), |v| format!("{v:.2}")),
+            100.0 * b.net.max_drawdown,
+            b.net.turnover_per_year,
+            b.break_even.map_or("-".into(), |x| x.words()),
+            b.p_vs_hold.map_or("-".into(), |p| format!("{p:.2}"))
+        );
+    }
+    s += "\n";
+    for v in &t.verdicts {
+        s += &format!("- {v}\n");
     }
     s
 }

@@ -7,8 +7,9 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use plotters::prelude::*;
 
-use super::lines::{lines_png, Line};
-use super::plots::{bounds, date_chart, draw_legend, plot_err, render, DateAxes, ACTUAL, FONT, NAIVE};
+use super::plots::{
+    bounds, date_chart, date_corner, draw_legend, plot_err, render, DateAxes, ACTUAL, FONT, NAIVE,
+};
 use crate::eval::compare::{Figures, Report};
 use crate::eval::metrics::cumulative_sse_gain;
 
@@ -57,7 +58,8 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
                 .label(format!("{} (mean of seeds)", m.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
         }
-        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)?;
+        let drawn = gains.iter().flat_map(|g| d.iter().copied().zip(g.iter().copied()));
+        draw_legend(&mut ch, date_corner(&axes, drawn.chain([(d[0], 0.0), (d[d.len() - 1], 0.0)])))?;
 
         let from = d.len().saturating_sub(ZOOM_DAYS);
         let zoom = |v: &[f64]| v[from..].to_vec();
@@ -100,7 +102,11 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
         .map_err(plot_err)?
         .label("naive (dashed)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], NAIVE.stroke_width(3)));
-        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
+        let drawn = std::iter::once(&r.actual)
+            .chain(std::iter::once(&r.naive))
+            .chain(r.models.iter().map(|m| &m.seed_average))
+            .flat_map(|v| days.iter().copied().zip(zoom(v)));
+        draw_legend(&mut ch, date_corner(&axes, drawn))
     })
 }
 
@@ -229,27 +235,11 @@ pub fn folds_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) -> R
                     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], NAIVE.stroke_width(3)));
             }
         }
-        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
+        // each fold's bar, sampled at its ends and middle
+        let bars = r.models.iter().map(|m| &m.fold_rmse).chain([&r.baselines.naive_fold_rmse]);
+        let drawn = bars
+            .flat_map(|v| v.iter().zip(&spans))
+            .flat_map(|(&v, &(a, b))| [(a, v), (a + (b - a) / 2, v), (b, v)]);
+        draw_legend(&mut ch, date_corner(&axes, drawn))
     })
-}
-
-/// Training and validation loss of each model (first seed, last fold).
-pub fn loss_png(path: &Path, title: &str, r: &Report) -> Result<()> {
-    let mut lines = Vec::new();
-    for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
-        let pts =
-            |v: &[f64]| v.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l.max(1e-12).log10())).collect();
-        lines.push(Line {
-            label: format!("{} train", m.label.clone()),
-            points: pts(&m.train_loss),
-            color: *c,
-        });
-        let light = RGBColor(c.0 / 2 + 128, c.1 / 2 + 128, c.2 / 2 + 128);
-        lines.push(Line {
-            label: format!("{} validation", m.label.clone()),
-            points: pts(&m.val_loss),
-            color: light,
-        });
-    }
-    lines_png(path, title, ("epoch", "log10 MSE (scaled target)"), &lines, None)
 }

@@ -1,88 +1,223 @@
 //! `gates.png`: the gate activations and cell state of a recurrent layer over one input
-//! window, as heatmaps (units down, days across): the tutorial's explanation on real data.
+//! window, as heatmaps (units down, days across) in the tutorial's order: the tutorial's
+//! explanation on real data.
+//!
+//! A trained gate sits near its own level for most of a window (one unit always near 0.9,
+//! another near 0.1), so on a fixed 0..1 scale every panel is one flat colour. Each panel
+//! therefore shows how far each unit moves from its own median over the window, on a diverging
+//! scale centred on zero, and says the range of those medians in its caption. The first days
+//! of a window, where the state starts from zero, move far more than the rest; the scale ends
+//! at the 95th percentile of the moves so that the rest stays visible (beyond it the colour
+//! saturates).
 
 use std::path::Path;
 
 use anyhow::Result;
+use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::colors::colormaps::ViridisRGB;
 
 use super::plots::{plot_err, render, FONT};
 
 /// One heatmap: `values[unit][step]`, drawn over the colour range `range`.
+#[derive(Debug, Clone)]
 pub struct Panel {
     pub title: String,
     pub values: Vec<Vec<f32>>,
     pub range: (f32, f32),
 }
 
-/// Stacks the panels vertically under a common title; `x_label` names the steps.
+/// Stacks the panels vertically under a common title, each with its colour bar on the right;
+/// `x_label` names the steps.
 pub fn heatmaps_png(path: &Path, title: &str, x_label: &str, panels: &[Panel]) -> Result<()> {
-    let height = 60 + 260 * panels.len() as u32;
+    let height = 60 + 250 * panels.len() as u32;
     render(path, (1200, height), |root| {
         let (top, rest) = root.split_vertically(50);
-        top.titled(title, (FONT, 24)).map_err(plot_err)?;
+        top.titled(title, (FONT, 22)).map_err(plot_err)?;
         for (area, panel) in rest.split_evenly((panels.len(), 1)).iter().zip(panels) {
-            let units = panel.values.len();
-            let steps = panel.values.first().map_or(0, |r| r.len());
-            let (lo, hi) = panel.range;
-            let mut ch = ChartBuilder::on(area)
-                .caption(format!("{}  (colour: {lo:.2} dark .. {hi:.2} bright)", panel.title), (FONT, 17))
-                .margin(8)
-                .x_label_area_size(30)
-                .y_label_area_size(55)
-                .build_cartesian_2d(0..steps, 0..units)
-                .map_err(plot_err)?;
-            ch.configure_mesh()
-                .disable_mesh()
-                .x_desc(x_label)
-                .y_desc("unit")
-                .label_style((FONT, 13))
-                .draw()
-                .map_err(plot_err)?;
-            ch.draw_series(panel.values.iter().enumerate().flat_map(|(u, row)| {
-                row.iter().enumerate().map(move |(t, &v)| {
-                    let c = ViridisRGB::get_color_normalized(v.clamp(lo, hi), lo, hi);
-                    Rectangle::new([(t, u), (t + 1, u + 1)], c.filled())
-                })
-            }))
-            .map_err(plot_err)?;
+            let (map, bar) = area.split_horizontally(1200 - 130);
+            heatmap(&map, panel, x_label)?;
+            colour_bar(&bar, panel.range)?;
         }
         Ok(())
     })
 }
 
-/// The four heatmap panels of a network's gates over one window (see `model::gates`), titled
-/// in the tutorial's terms: `gates` in the order LSTM f, i, o or GRU z, r, n, then `state`.
-pub fn gate_panels(lstm: bool, gates: &[Vec<Vec<f32>>; 3], state: &[Vec<f32>]) -> Vec<Panel> {
-    let m = state.iter().flatten().fold(0f32, |a, &v| a.max(v.abs())).max(1e-6);
-    let gate = |title: &str, values: &[Vec<f32>]| Panel {
-        title: title.to_string(),
-        values: values.to_vec(),
-        range: (0.0, 1.0),
-    };
-    let [a, b, c] = gates;
-    if lstm {
-        vec![
-            gate("step 1: forget gate f (1 = keep the old cell state)", a),
-            gate("step 2: input gate i (1 = let the candidate in)", b),
-            gate("step 4: output gate o (1 = expose the cell state as h)", c),
-            Panel {
-                title: "step 3: cell state c = f * c_prev + i * candidate".into(),
-                values: state.to_vec(),
-                range: (-m, m),
-            },
+fn heatmap(area: &DrawingArea<BitMapBackend, Shift>, panel: &Panel, x_label: &str) -> Result<()> {
+    let units = panel.values.len();
+    let steps = panel.values.first().map_or(0, |r| r.len());
+    let mut ch = ChartBuilder::on(area)
+        .caption(&panel.title, (FONT, 16))
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0..steps, 0..units)
+        .map_err(plot_err)?;
+    ch.configure_mesh()
+        .disable_mesh()
+        .x_desc(x_label)
+        .y_desc("unit")
+        .label_style((FONT, 13))
+        .draw()
+        .map_err(plot_err)?;
+    let (lo, hi) = panel.range;
+    ch.draw_series(panel.values.iter().enumerate().flat_map(|(u, row)| {
+        row.iter()
+            .enumerate()
+            .map(move |(t, &v)| Rectangle::new([(t, u), (t + 1, u + 1)], diverging(v, lo, hi).filled()))
+    }))
+    .map_err(plot_err)?;
+    Ok(())
+}
+
+/// A vertical strip of the colour scale with its values marked.
+fn colour_bar(area: &DrawingArea<BitMapBackend, Shift>, (lo, hi): (f32, f32)) -> Result<()> {
+    let (lo, hi) = (lo as f64, hi as f64);
+    let mut ch = ChartBuilder::on(area)
+        .margin_top(38)
+        .margin_bottom(38)
+        .margin_right(10)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..1.0, lo..hi)
+        .map_err(plot_err)?;
+    ch.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(5)
+        .y_label_formatter(&|v| signed_label(*v, hi))
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(plot_err)?;
+    let n = 100;
+    ch.draw_series((0..n).map(|k| {
+        let (a, b) = (lo + (hi - lo) * k as f64 / n as f64, lo + (hi - lo) * (k + 1) as f64 / n as f64);
+        let c = diverging(((a + b) / 2.0) as f32, lo as f32, hi as f32);
+        Rectangle::new([(0.0, a), (1.0, b)], c.filled())
+    }))
+    .map_err(plot_err)?;
+    Ok(())
+}
+
+/// A colour-bar label with the decimals the scale's reach needs, and no `-0.00`.
+fn signed_label(v: f64, reach: f64) -> String {
+    let decimals = (1 - reach.abs().max(1e-12).log10().floor() as i64).clamp(1, 6) as usize;
+    let s = format!("{v:+.decimals$}");
+    if s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// Blue below the middle of `lo..hi`, white at it, red above: the sign of a deviation reads at
+/// a glance.
+pub fn diverging(v: f32, lo: f32, hi: f32) -> RGBColor {
+    let mid = (lo + hi) / 2.0;
+    let half = ((hi - lo) / 2.0).max(1e-12);
+    let t = ((v - mid) / half).clamp(-1.0, 1.0);
+    let (end, t) = if t < 0.0 { ((33.0, 102.0, 172.0), -t) } else { ((178.0, 24.0, 43.0), t) };
+    let mix = |e: f32| (255.0 + (e - 255.0) * t).round() as u8;
+    RGBColor(mix(end.0), mix(end.1), mix(end.2))
+}
+
+/// A panel's values centred on each unit's median: the centred values, the symmetric colour
+/// range, and the smallest and largest of the medians.
+type Centred = (Vec<Vec<f32>>, (f32, f32), (f32, f32));
+
+/// Each unit's values minus its own median over the window, the symmetric colour range (the
+/// 95th percentile of the moves' sizes), and the smallest and largest of the medians.
+pub fn centre_on_unit_medians(values: &[Vec<f32>]) -> Centred {
+    let medians: Vec<f32> = values.iter().map(|row| quantile(row.clone(), 0.5)).collect();
+    let centred: Vec<Vec<f32>> =
+        values.iter().zip(&medians).map(|(row, m)| row.iter().map(|v| v - m).collect()).collect();
+    let sizes: Vec<f32> = centred.iter().flatten().map(|v| v.abs()).collect();
+    let reach = quantile(sizes, 0.95).max(1e-6);
+    let span = medians.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &m| (a.min(m), b.max(m)));
+    (centred, (-reach, reach), span)
+}
+
+/// The `q` quantile of `v` (nearest rank); 0 for no values.
+fn quantile(mut v: Vec<f32>, q: f64) -> f32 {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The heatmap panels of a network's gates over one window (see `model::gates`), in the
+/// tutorial's order and terms. `gates` is LSTM f, i, g, o or GRU r, z, n; `state` is the LSTM's
+/// cell state c or the GRU's hidden state h.
+pub fn gate_panels(lstm: bool, gates: &[Vec<Vec<f32>>], state: &[Vec<f32>]) -> Vec<Panel> {
+    let names: &[&str] = if lstm {
+        &[
+            "step 1: forget gate f (1 = keep the old cell state)",
+            "step 2: input gate i (1 = let the candidate in)",
+            "step 2: candidate g (the new content, -1 .. 1)",
+            "step 4: output gate o (1 = expose the cell state as h)",
         ]
     } else {
-        vec![
-            gate("update gate z (1 = keep the previous state)", a),
-            gate("reset gate r (1 = the candidate sees the previous state)", b),
-            Panel { title: "candidate n".into(), values: c.to_vec(), range: (-1.0, 1.0) },
-            Panel {
-                title: "hidden state h = (1 - z) * n + z * h_prev".into(),
-                values: state.to_vec(),
-                range: (-m, m),
-            },
+        &[
+            "reset gate r (1 = the candidate sees the previous state)",
+            "update gate z (1 = keep the previous state)",
+            "candidate n (the new content, -1 .. 1)",
         ]
+    };
+    let state_name = if lstm {
+        "step 3: cell state c = f * c_prev + i * g"
+    } else {
+        "hidden state h = (1 - z) * n + z * h_prev"
+    };
+    let panel = |name: &str, values: &[Vec<f32>]| {
+        let (centred, range, (m0, m1)) = centre_on_unit_medians(values);
+        Panel {
+            title: format!("{name}; each unit minus its median ({m0:.2} .. {m1:.2})"),
+            values: centred,
+            range,
+        }
+    };
+    let mut panels: Vec<Panel> = names.iter().zip(gates).map(|(n, v)| panel(n, v)).collect();
+    // the LSTM's cell update is step 3, between the candidate and the output gate
+    let at = if lstm { 3.min(panels.len()) } else { panels.len() };
+    panels.insert(at, panel(state_name, state));
+    panels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panels_follow_the_tutorial_and_name_each_cells_gates() {
+        let g = |v: f32| vec![vec![v, v + 0.1], vec![v + 0.2, v + 0.3]];
+        let lstm = gate_panels(true, &[g(0.1), g(0.2), g(0.3), g(0.4)], &g(0.5));
+        let steps: Vec<&str> = lstm.iter().map(|p| &p.title[..6]).collect();
+        assert_eq!(steps, ["step 1", "step 2", "step 2", "step 3", "step 4"]);
+        assert!(lstm[2].title.contains("candidate") && lstm[3].title.contains("cell state"));
+        let gru = gate_panels(false, &[g(0.1), g(0.2), g(0.3)], &g(0.5));
+        let first: Vec<&str> = gru.iter().map(|p| p.title.split(' ').next().unwrap()).collect();
+        assert_eq!(first, ["reset", "update", "candidate", "hidden"]);
+        assert!(gru.iter().all(|p| !p.title.contains("forget") && !p.title.contains("output")));
+    }
+
+    /// A unit that sits near 0.9 and moves by 0.02 fills the scale once its median is removed;
+    /// on the raw 0..1 scale the same movement would be one colour. A start-up jump on the first
+    /// day does not set the scale.
+    #[test]
+    fn centring_shows_a_small_movement_around_a_high_level() {
+        let mut high: Vec<f32> = (0..40).map(|t| 0.90 + 0.02 * ((t % 3) as f32 - 1.0)).collect();
+        high[0] = 0.3; // the state starting from zero
+        let low: Vec<f32> = (0..40).map(|t| 0.10 + 0.01 * ((t % 3) as f32 - 1.0)).collect();
+        let (centred, (lo, hi), (m0, m1)) = centre_on_unit_medians(&[high, low]);
+        assert!((m0 - 0.10).abs() < 1e-6 && (m1 - 0.90).abs() < 1e-6, "{m0} {m1}");
+        assert!((hi - 0.02).abs() < 1e-6 && (lo + 0.02).abs() < 1e-6, "{lo} {hi}");
+        assert!((centred[0][0] + 0.6).abs() < 1e-6 && (centred[1][2] - 0.01).abs() < 1e-6);
+        assert_eq!(signed_label(0.0, 0.02), "0.000");
+        assert_eq!(signed_label(-0.02, 0.02), "-0.020");
+        assert_eq!(signed_label(0.15, 0.2), "+0.15");
+        // the extremes take the ends of the scale, zero takes white
+        assert_eq!(diverging(hi, lo, hi), RGBColor(178, 24, 43));
+        assert_eq!(diverging(lo, lo, hi), RGBColor(33, 102, 172));
+        assert_eq!(diverging(0.0, lo, hi), RGBColor(255, 255, 255));
     }
 }

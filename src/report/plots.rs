@@ -7,13 +7,14 @@ use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{anyhow, Result};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::RangedDate;
 use plotters::prelude::*;
 
 use super::files::atomic;
+use super::legend::emptiest_corner;
 use crate::eval::metrics::rmse;
 
 pub(crate) const FONT: &str = "sans-serif";
@@ -99,6 +100,15 @@ pub(crate) fn date_chart<'a, 'b>(
     Ok(ch)
 }
 
+/// The legend corner of a date chart with axes `a` that covers the fewest of `series`' points.
+pub(crate) fn date_corner(
+    a: &DateAxes,
+    series: impl IntoIterator<Item = (NaiveDate, f64)>,
+) -> SeriesLabelPosition {
+    let day = |d: NaiveDate| d.num_days_from_ce() as f64;
+    emptiest_corner(series.into_iter().map(|(d, v)| (day(d), v)), (day(a.dates.0), day(a.dates.1)), a.prices)
+}
+
 pub(crate) fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing chart: {e:?}")
 }
@@ -133,7 +143,7 @@ pub const NAIVE: RGBColor = RGBColor(120, 120, 120);
 /// Naive drawn dashed over the model: darker than [`NAIVE`], to read on top of red.
 const NAIVE_DASH: RGBColor = RGBColor(30, 90, 200);
 const VAL_SHADE: RGBColor = RGBColor(255, 165, 0);
-const TEST_SHADE: RGBColor = RGBColor(31, 119, 180);
+pub const TEST_SHADE: RGBColor = RGBColor(31, 119, 180);
 
 /// Everything `prediction.png` shows.
 pub struct PredictionChart<'a> {
@@ -153,14 +163,21 @@ pub struct PredictionChart<'a> {
     pub test_naive: &'a [f64],
 }
 
-/// Two panels: the whole history with the split boundaries shaded, and the test period with
-/// actual, predicted and naive prices.
+/// How many of the last test days the zoomed panel shows: about six weeks of trading days,
+/// few enough that each day's three prices can be told apart.
+const ZOOM_DAYS: usize = 30;
+
+/// Four panels: the whole history with the split boundaries shaded; the test period with
+/// actual, predicted and naive prices; its last [`ZOOM_DAYS`] days, each day marked; and each
+/// day's error of the model and of naive.
 pub fn prediction_png(path: &Path, c: &PredictionChart) -> Result<()> {
-    render(path, (1400, 1250), |root| {
-        let (top, rest) = root.split_vertically(400);
-        let (middle, bottom) = rest.split_vertically(520);
+    render(path, (1400, 1700), |root| {
+        let (top, rest) = root.split_vertically(380);
+        let (middle, rest) = rest.split_vertically(480);
+        let (zoom, bottom) = rest.split_vertically(480);
         history_panel(&top, c)?;
-        test_panel(&middle, c)?;
+        test_panel(&middle, c, 0)?;
+        test_panel(&zoom, c, c.test_dates.len().saturating_sub(ZOOM_DAYS))?;
         error_panel(&bottom, c)
     })
 }
@@ -193,7 +210,8 @@ fn history_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) 
         .map_err(plot_err)?
         .label(c.model_label.as_str())
         .legend(legend_line(MODEL));
-    draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
+    let corner = date_corner(&axes, points(c.dates, c.actual).chain(points(c.test_dates, c.test_pred)));
+    draw_legend(&mut ch, corner)
 }
 
 /// The model's and naive's labels with their RMSE on the test days and the model's skill, so
@@ -207,13 +225,21 @@ fn scored_labels(c: &PredictionChart) -> (String, String) {
     )
 }
 
-/// The test period: actual, the model, and naive dashed on top of it (a model that hugs the price
-/// as closely as naive does shows as a dashed line running over it).
-fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> Result<()> {
-    let (lo, hi) = bounds(c.test_actual.iter().chain(c.test_pred).chain(c.test_naive));
-    let (first, last) = (c.test_dates[0], *c.test_dates.last().expect("non-empty test"));
+/// The test period from test day `from` on: actual, the model, and naive dashed on top of it (a
+/// model that hugs the price as closely as naive does shows as a dashed line running over it).
+/// A zoomed panel (`from > 0`) marks each day, so one day's three prices can be compared.
+fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart, from: usize) -> Result<()> {
+    let (dates, actual, pred, naive_f) =
+        (&c.test_dates[from..], &c.test_actual[from..], &c.test_pred[from..], &c.test_naive[from..]);
+    let (lo, hi) = bounds(actual.iter().chain(pred).chain(naive_f));
+    let (first, last) = (dates[0], *dates.last().expect("non-empty test"));
+    let title = if from == 0 {
+        format!("{} - test period, one day ahead", c.title)
+    } else {
+        format!("the last {} test days, each day marked", dates.len())
+    };
     let axes = DateAxes {
-        title: format!("{} - test period, one day ahead", c.title),
+        title,
         dates: (first, last),
         prices: (lo, hi),
         y_label: &c.y_label,
@@ -222,24 +248,27 @@ fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) -> 
     };
     let mut ch = date_chart(area, &axes)?;
     let (model, naive) = scored_labels(c);
-    ch.draw_series(LineSeries::new(points(c.test_dates, c.test_actual), ACTUAL.stroke_width(2)))
+    ch.draw_series(LineSeries::new(points(dates, actual), ACTUAL.stroke_width(2)))
         .map_err(plot_err)?
         .label("actual")
         .legend(legend_line(ACTUAL));
-    ch.draw_series(LineSeries::new(points(c.test_dates, c.test_pred), MODEL.stroke_width(2)))
+    ch.draw_series(LineSeries::new(points(dates, pred), MODEL.stroke_width(2)))
         .map_err(plot_err)?
         .label(model)
         .legend(legend_line(MODEL));
-    ch.draw_series(DashedLineSeries::new(
-        points(c.test_dates, c.test_naive),
-        6,
-        4,
-        NAIVE_DASH.stroke_width(2),
-    ))
-    .map_err(plot_err)?
-    .label(naive)
-    .legend(legend_line(NAIVE_DASH));
-    draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
+    ch.draw_series(DashedLineSeries::new(points(dates, naive_f), 6, 4, NAIVE_DASH.stroke_width(2)))
+        .map_err(plot_err)?
+        .label(naive)
+        .legend(legend_line(NAIVE_DASH));
+    if from > 0 {
+        for (values, color) in [(actual, ACTUAL), (pred, MODEL), (naive_f, NAIVE_DASH)] {
+            ch.draw_series(points(dates, values).map(|p| Circle::new(p, 3, color.filled())))
+                .map_err(plot_err)?;
+        }
+    }
+    let corner =
+        date_corner(&axes, points(dates, actual).chain(points(dates, pred)).chain(points(dates, naive_f)));
+    draw_legend(&mut ch, corner)
 }
 
 /// Each test day's error (forecast minus actual) of the model and of naive, around zero.
@@ -267,48 +296,7 @@ fn error_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart) ->
         .map_err(plot_err)?
         .label("naive")
         .legend(legend_line(NAIVE_DASH));
-    draw_legend(&mut ch, SeriesLabelPosition::LowerLeft)
-}
-
-/// Training and validation loss per epoch on a log scale, with the kept epoch marked.
-pub fn loss_png(path: &Path, title: &str, train: &[f64], val: &[f64], best_epoch: usize) -> Result<()> {
-    render(path, (1000, 600), |root| {
-        let positive = || train.iter().chain(val).copied().filter(|v| v.is_finite() && *v > 0.0);
-        let lo = positive().fold(f64::INFINITY, f64::min);
-        let hi = positive().fold(0.0, f64::max);
-        let (lo, hi) = if lo.is_finite() { (lo * 0.8, (hi * 1.25).max(lo * 2.0)) } else { (1e-6, 1.0) };
-        let n = train.len().max(2) as f64;
-        let mut ch = ChartBuilder::on(root)
-            .caption(title, (FONT, 24))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(80)
-            .build_cartesian_2d(1.0..n, (lo..hi).log_scale())
-            .map_err(plot_err)?;
-        ch.configure_mesh()
-            .x_desc("epoch")
-            .y_desc("MSE (scaled target, log scale)")
-            .label_style((FONT, 15))
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{y:.1e}"))
-            .draw()
-            .map_err(plot_err)?;
-        let epochs = |v: &[f64]| v.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l)).collect::<Vec<_>>();
-        ch.draw_series(LineSeries::new(epochs(train), MODEL.stroke_width(2)))
-            .map_err(plot_err)?
-            .label("train")
-            .legend(legend_line(MODEL));
-        ch.draw_series(LineSeries::new(epochs(val), TEST_SHADE.stroke_width(2)))
-            .map_err(plot_err)?
-            .label("validation")
-            .legend(legend_line(TEST_SHADE));
-        let b = best_epoch as f64;
-        ch.draw_series(DashedLineSeries::new([(b, lo * 1.01), (b, hi / 1.01)], 8, 5, ACTUAL.stroke_width(2)))
-            .map_err(plot_err)?
-            .label(format!("kept weights (epoch {best_epoch})"))
-            .legend(legend_line(ACTUAL));
-        draw_legend(&mut ch, SeriesLabelPosition::UpperRight)
-    })
+    draw_legend(&mut ch, date_corner(&axes, points(c.test_dates, &model).chain(points(c.test_dates, &naive))))
 }
 
 /// Recent history, the forecast with its interval band, and naive's flat line.
@@ -323,7 +311,10 @@ pub fn forecast_png(
     let values = prices.iter().chain(forecast.iter().flat_map(|r| [&r.2, &r.3]));
     let (lo, hi) = bounds(values);
     let end = forecast.last().map_or(last.0, |r| r.0);
-    render(path, (1200, 600), |root| {
+    render(path, (1200, 720), |whole| {
+        let (root, table) = whole.split_vertically(600);
+        forecast_table(&table, forecast)?;
+        let root = &root;
         let axes = DateAxes {
             title: title.to_string(),
             dates: (dates[0], end),
@@ -333,7 +324,7 @@ pub fn forecast_png(
             x_labels: 16,
         };
         let mut ch = date_chart(root, &axes)?;
-        // every forecast day marked, so its date can be read off the axis
+        // every forecast day marked; the table under the chart gives each one's date and price
         ch.draw_series(forecast.iter().map(|r| Circle::new((r.0, r.1), 4, MODEL.filled())))
             .map_err(plot_err)?;
         let band: Vec<(NaiveDate, f64)> = std::iter::once(last)
@@ -359,8 +350,37 @@ pub fn forecast_png(
             .map_err(plot_err)?
             .label("naive (last price)")
             .legend(legend_line(NAIVE));
-        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
+        let drawn =
+            points(dates, prices).chain(forecast.iter().flat_map(|r| [(r.0, r.1), (r.0, r.2), (r.0, r.3)]));
+        draw_legend(&mut ch, date_corner(&axes, drawn))
     })
+}
+
+/// The forecast days as a table under `forecast.png`: date, forecast and band, one column per
+/// day (every k-th day when there are more than 12, so that no label overlaps another).
+fn forecast_table(
+    area: &DrawingArea<BitMapBackend, Shift>,
+    forecast: &[(NaiveDate, f64, f64, f64)],
+) -> Result<()> {
+    let every = forecast.len().div_ceil(12).max(1);
+    let shown: Vec<_> = forecast.iter().step_by(every).collect();
+    let (w, _) = area.dim_in_pixel();
+    let left = 100;
+    let col = (w as i32 - left - 20) / shown.len().max(1) as i32;
+    let style = |size: u32, c: &RGBColor| (FONT, size).into_font().color(c);
+    for (row, name) in ["day", "forecast", "band"].iter().enumerate() {
+        area.draw_text(name, &style(14, &ACTUAL), (12, 18 + 28 * row as i32)).map_err(plot_err)?;
+    }
+    for (k, r) in shown.iter().enumerate() {
+        let x = left + col * k as i32;
+        let cells =
+            [r.0.format("%a %m-%d").to_string(), format!("{:.2}", r.1), format!("{:.1}-{:.1}", r.2, r.3)];
+        for (row, text) in cells.iter().enumerate() {
+            let color = if row == 1 { MODEL } else { ACTUAL };
+            area.draw_text(text, &style(13, &color), (x, 18 + 28 * row as i32)).map_err(plot_err)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ fn stock_writes_every_output_file() {
     assert!(stdout.contains("1 rows dropped for missing values"), "{stdout}");
     assert!(stdout.contains("naive (tomorrow = today)"), "{stdout}");
 
-    for png in ["prediction.png", "loss.png", "gates.png"] {
+    for png in ["prediction.png", "loss.png", "gates.png", "trading.png"] {
         let bytes = std::fs::read(out.join(png)).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png} is not a PNG");
         assert!(bytes.len() > 10_000, "{png} looks empty");
@@ -101,6 +101,27 @@ fn stock_writes_every_output_file() {
     }
     let (m, n) = (metrics["model"]["rmse"].as_f64().unwrap(), metrics["naive"]["rmse"].as_f64().unwrap());
     assert!((metrics["skill"].as_f64().unwrap() - (1.0 - m / n)).abs() < 1e-12);
+    // trading: every rule on the 45 test days, net below gross for any rule that trades, the
+    // timing stated, a verdict per strategy
+    let t = &metrics["trading"];
+    assert_eq!((t["days"].as_u64(), t["cost_bps"].as_f64()), (Some(45), Some(5.0)), "{t}");
+    assert!(t["timing"]
+        .as_str()
+        .unwrap()
+        .starts_with("each day's position is decided at the previous close"));
+    let rules = t["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 6, "{t}");
+    for r in rules {
+        let (g, n) =
+            (r["gross"]["total_return"].as_f64().unwrap(), r["net"]["total_return"].as_f64().unwrap());
+        if r["net"]["turnover_per_year"].as_f64().unwrap() > 0.0 {
+            assert!(n < g, "costs must lower the return of a rule that trades: {r}");
+        } else {
+            assert_eq!(n, g, "a rule that never trades pays nothing: {r}");
+        }
+    }
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("trading the GRU ")).count(), 3, "{stdout}");
+    assert!(stdout.contains("timing: each day's position is decided at the previous close"), "{stdout}");
 
     let run_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
@@ -111,7 +132,7 @@ fn stock_writes_every_output_file() {
     assert!(run_json["versions"]["libtorch"].as_str().unwrap().starts_with("2.11.0"));
     assert!(run_json["wall_seconds"].as_f64().unwrap() > 0.0);
     // report.html: the console's tables, every chart embedded, the settings, no script
-    report_page(&out, &stdout, 6, "&quot;window&quot;: 10");
+    report_page(&out, &stdout, 7, "&quot;window&quot;: 10");
     // nothing half-written left behind
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
@@ -480,7 +501,7 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
         stdout.contains("Power control") && stdout.contains("power control: with these settings one"),
         "{stdout}"
     );
-    for png in ["compare.png", "metrics.png", "folds.png", "loss.png"] {
+    for png in ["compare.png", "metrics.png", "folds.png", "loss.png", "trading.png"] {
         assert_eq!(&std::fs::read(full.join(png)).unwrap()[..4], b"\x89PNG", "{png}");
     }
     let md = std::fs::read_to_string(full.join("compare.md")).unwrap();
@@ -496,7 +517,15 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     assert!(md.contains("2 seeds (42 .. 43)") && md.contains("| RMSE (price) |"), "{md}");
     assert_eq!(md.lines().filter(|l| l.starts_with("| LSTM |") && l.contains(" ± ")).count(), 1, "{md}");
     assert!(!md.contains("mean of seeds |") && !md.contains("% ±"), "{md}");
-    report_page(&full, &stdout, 4, "&quot;folds&quot;: 2");
+    report_page(&full, &stdout, 5, "&quot;folds&quot;: 2");
+    // trading: each model's three strategies over its seeds, the baselines, a verdict each, and
+    // the deflated Sharpe ratio over 2 models x 2 seeds x 3 strategies
+    assert!(
+        md.contains("| LSTM long/flat |") && md.contains("| buy-and-hold |") && md.contains("| momentum |"),
+        "{md}"
+    );
+    assert_eq!(md.lines().filter(|l| l.starts_with("- trading the ")).count(), 6, "{md}");
+    assert!(md.contains("deflated Sharpe ratio: the best of 12 tries"), "{md}");
     let table = std::fs::read_to_string(full.join("compare.csv")).unwrap();
     let rows: Vec<&str> = table.lines().collect();
     assert!(rows[0].starts_with("file,price_column,target,window"), "{table}");
@@ -507,6 +536,11 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     let j = compare_json(&full);
     let report = &j["report"];
     assert_eq!(report["models"].as_array().unwrap().len(), 2);
+    let tr = &report["trading"];
+    assert_eq!(tr["deflated"]["trials"], 12, "{tr}");
+    let p = tr["deflated"]["deflated_sharpe"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p), "{tr}");
+    assert_eq!(report["models"][0]["trading"].as_array().unwrap().len(), 2);
     assert_eq!(Some(lstm_rmse), report["models"][0]["mean"]["rmse"].as_f64());
     assert_eq!(report["rows"].as_array().unwrap().len(), 45);
     assert_eq!(j["folds"].as_array().unwrap().len(), 2);
@@ -849,6 +883,11 @@ fn direct_horizon_models_are_scored_per_step_and_predict() {
         &["stock", csv_s, "--interval-gamma", "0"],
         "--interval-gamma 0: must be between 0 and 1",
     );
+    assert_bad_input(
+        &["stock", csv_s, "--cost-bps", "5000"],
+        "--cost-bps 5000: must be a cost in basis points",
+    );
+    assert_bad_input(&["stock", csv_s, "--cost-bps=-1"], "--cost-bps -1: must be a cost in basis points");
 }
 
 /// A volatility-scaled band is stored in units of volatility: `predict` multiplies it back by
@@ -997,12 +1036,16 @@ fn python_snippet_reproduces_predict() {
 fn long_format_files_train_one_model_per_ticker() {
     let dir = scratch("long");
     let csv = fixture("long.csv");
-    let mut args = vec!["stock", csv.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--no-refit"];
+    let dir_s = dir.to_str().unwrap();
+    let mut args = vec!["stock", csv.to_str().unwrap(), "--out", dir_s, "--no-refit", "--no-trading"];
     args.extend_from_slice(FAST);
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("long.csv (ticker BBB): 300 rows"), "{stdout}");
+    // --no-trading: no table, no chart, nothing in metrics.json
+    assert!(!stdout.contains("trading the") && !dir.join("long-BBB-lstm/trading.png").exists(), "{stdout}");
+    assert!(json(dir.join("long-BBB-lstm/metrics.json"))["trading"].is_null());
     let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 3, "{summary}");
     assert!(summary.contains("long.csv AAA") && summary.contains("long.csv BBB"), "{summary}");

@@ -125,6 +125,7 @@ const TRAIN_FLAGS: &[(&str, Kind)] = &[
     ("--threads", Kind::Int),
     ("--interval", Kind::Frac),
     ("--interval-gamma", Kind::Frac),
+    ("--cost-bps", Kind::Float),
     ("--interval-method", Kind::Method),
     ("--target", Kind::Target),
     ("--features", Kind::List),

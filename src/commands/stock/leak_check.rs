@@ -120,6 +120,8 @@ mod tests {
             horizon: 1,
             sanity: true,
             refit: false,
+            cost_bps: 5.0,
+            trading: true,
             out: dir.join("out"),
         };
         let mut c = cfg.clone();

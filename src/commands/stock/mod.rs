@@ -17,6 +17,7 @@ macro_rules! say {
 
 mod intervals;
 mod leak_check;
+mod trading;
 
 use std::path::Path;
 use std::time::Instant;
@@ -121,6 +122,7 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let method = forecaster(job, net).method(ms.steps.len());
     intervals::print_steps(job, &method, &ms, &mut log);
     intervals::print_bands(job, &ms, &mut log);
+    let trading = cfg.trading.then(|| trading::run(job, &eval, &mut log));
     let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &ms, &mut log)? } else { None };
     let refit = final_fit(job, history, &mut log).unwrap_or_else(|e| {
         // the split run's results stand; only the saved network falls back
@@ -131,13 +133,14 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
         Some(r) => Saved { vs: &r.vs, net: &r.net, data: &r.data, rows: series.len(), refit: true },
         None => Saved { vs, net, data, rows: job.split.train_end, refit: false },
     };
-    let run_info = RunInfo { job, history, params: Net::param_count(vs), gates, ms, method, leaks };
+    let run_info = RunInfo { job, history, params: Net::param_count(vs), gates, ms, method, leaks, trading };
     let out = files::OutputDir::open(&cfg.out)?;
     write_outputs(&run_info, &eval, &refit, started)?;
     let card = save_bundle(&run_info, &saved)?;
     say!(
         log,
-        "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, predictions.csv, metrics.json, run.json, report.html and model/ to {}",
+        "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, {}predictions.csv, metrics.json, run.json, report.html and model/ to {}",
+        if cfg.trading { "trading.png, " } else { "" },
         cfg.out.display()
     );
     say!(log, "model/: {}", card.training.provenance());
@@ -296,11 +299,16 @@ fn report_page(job: &Job, text: String) -> Result<()> {
             chart("bands.png", "the prediction band one day ahead, the days outside it marked"),
             chart("reliability.png", "realised against nominal coverage, model and naive"),
             chart("horizon.png", "error by forecast step beside naive"),
+            chart("trading.png", "trading the forecasts against buy-and-hold, net of costs"),
             chart("loss.png", "training and validation loss per epoch"),
             chart("gates.png", "the last layer's gates over the last test window"),
         ],
         settings: serde_json::to_value(cfg)?,
     };
+    let mut page = page;
+    if !cfg.trading {
+        page.charts.retain(|(_, path)| !path.ends_with("trading.png"));
+    }
     crate::report::html::write(&cfg.out, &page)
 }
 
@@ -317,6 +325,8 @@ struct RunInfo<'a> {
     method: String,
     /// The leakage check's results (`--sanity`).
     leaks: Option<Vec<LeakCheck>>,
+    /// The trading evaluation (absent with `--no-trading`).
+    trading: Option<crate::eval::trading::Trading>,
 }
 
 pub(super) fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
@@ -406,7 +416,15 @@ fn write_outputs(
     )?;
     let h = r.history;
     let title = format!("{} {} training loss", file_stem(&cfg.csv), cfg.model.name().to_uppercase());
-    plots::loss_png(&out.join("loss.png"), &title, &h.train_loss, &h.val_loss, h.best_epoch)?;
+    let curve = crate::report::loss::LossCurve {
+        label: String::new(),
+        train: &h.train_loss,
+        val: &h.val_loss,
+        best_epoch: h.best_epoch,
+        train_color: plots::MODEL,
+        val_color: plots::TEST_SHADE,
+    };
+    crate::report::loss::loss_png(&out.join("loss.png"), &title, &[curve])?;
     let last = e.dates.len() - 1;
     let window_start = series.dates[r.job.data.test.rows.end - 1 - cfg.window];
     let title = format!(
@@ -448,6 +466,9 @@ fn write_outputs(
             ],
         ),
     )?;
+    if let Some(t) = &r.trading {
+        trading::chart(r.job, t, out)?;
+    }
     files::write_atomic(&out.join("predictions.csv"), stock_tables::predictions_csv(e).as_bytes())?;
     files::write_json(&out.join("metrics.json"), &metrics_json(r, e))?;
     files::write_json(&out.join("run.json"), &run_json(r, refit, started)?)?;
@@ -477,6 +498,7 @@ fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
             "steps": r.ms.steps,
         },
         "intervals": intervals::metrics(r.job, &r.ms),
+        "trading": r.trading,
     })
 }
 

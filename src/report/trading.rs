@@ -1,0 +1,181 @@
+//! The trading evaluation's table (console, `compare.md`) and `trading.png`: net equity curves
+//! of each strategy and of buy-and-hold, with their drawdowns under them.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use plotters::prelude::*;
+
+use super::plots::{
+    bounds, date_chart, date_corner, draw_legend, legend_line, plot_err, points, render, DateAxes,
+};
+use crate::eval::trading::{Performance, Rule, RuleFigures, Trading};
+
+fn pct(v: f64) -> String {
+    format!("{:.1}", 100.0 * v)
+}
+
+fn ratio(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.2}"))
+}
+
+/// The header of [`table`], also used by `compare.md`'s rows.
+pub const HEADER: [&str; 14] = [
+    "rule",
+    "gross %",
+    "net %",
+    "net a.r. %",
+    "vol %",
+    "Sharpe",
+    "Sortino",
+    "max DD %",
+    "Calmar",
+    "hit %",
+    "in mkt %",
+    "turns/yr",
+    "break-even",
+    "p vs hold",
+];
+
+/// One rule's cells under [`HEADER`] (net figures except the gross total).
+pub fn cells(r: &RuleFigures) -> Vec<String> {
+    let n: &Performance = &r.net;
+    vec![
+        r.rule.name().to_string(),
+        pct(r.gross.total_return),
+        pct(n.total_return),
+        pct(n.annual_return),
+        pct(n.annual_volatility),
+        ratio(n.sharpe),
+        ratio(n.sortino),
+        pct(n.max_drawdown),
+        ratio(n.calmar),
+        n.hit_rate.map_or("n/a".into(), pct),
+        pct(n.exposure),
+        format!("{:.0}", n.turnover_per_year),
+        r.break_even.map_or("-".into(), |b| b.words()),
+        r.p_vs_hold.map_or("-".into(), |p| format!("{p:.3}")),
+    ]
+}
+
+/// The console table: a heading with the days, cost and timing, then one row per rule.
+pub fn table(t: &Trading) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\ntrading the forecasts, {} .. {} ({} days), {} bp per unit of position change (--cost-bps):",
+        t.first, t.last, t.days, t.cost_bps
+    );
+    let _ = writeln!(out, "timing: {}", t.timing);
+    let widths = [12, 8, 7, 10, 6, 7, 7, 8, 7, 6, 8, 8, 14, 9];
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(k, (c, w))| if k == 0 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = writeln!(out, "{}", line(&HEADER.map(String::from)));
+    for r in &t.rules {
+        let _ = writeln!(out, "{}", line(&cells(r)));
+    }
+    let _ = writeln!(
+        out,
+        "net of costs except \"gross %\"; a.r. = annualised; break-even = the cost at which its net return falls to holding's; p = stationary bootstrap (mean block {} days, {} resamples), one-sided, Sharpe above holding's",
+        t.mean_block, t.resamples
+    );
+    out
+}
+
+/// Colours of the rules in `trading.png`.
+pub fn colour(rule: Rule) -> RGBColor {
+    match rule {
+        Rule::LongFlat => RGBColor(214, 39, 40),
+        Rule::LongShort => RGBColor(148, 103, 189),
+        Rule::Threshold => RGBColor(255, 127, 14),
+        Rule::Hold => RGBColor(20, 20, 20),
+        Rule::Momentum => RGBColor(44, 160, 44),
+        Rule::Contrarian => RGBColor(140, 140, 140),
+    }
+}
+
+/// A named series of daily net returns to chart.
+pub struct Curve<'a> {
+    pub label: String,
+    pub color: RGBColor,
+    /// Buy-and-hold is drawn thicker, a second rule of the same model dashed.
+    pub width: u32,
+    pub dashed: bool,
+    pub returns: &'a [f64],
+}
+
+/// The equity curves of `curves` over `dates` (the close before the first day, then each day),
+/// growth of 1 net of costs, and their drawdowns under them.
+pub fn trading_png(path: &Path, title: &str, dates: &[NaiveDate], curves: &[Curve]) -> Result<()> {
+    let equity: Vec<Vec<f64>> = curves
+        .iter()
+        .map(|c| {
+            std::iter::once(1.0)
+                .chain(c.returns.iter().scan(1.0, |e, r| {
+                    *e *= 1.0 + r;
+                    Some(*e)
+                }))
+                .collect()
+        })
+        .collect();
+    let drawdown: Vec<Vec<f64>> = equity
+        .iter()
+        .map(|e| {
+            let mut peak = f64::MIN;
+            e.iter()
+                .map(|&v| {
+                    peak = peak.max(v);
+                    100.0 * (v / peak - 1.0)
+                })
+                .collect()
+        })
+        .collect();
+    let span = (dates[0], dates[dates.len() - 1]);
+    render(path, (1400, 900), |root| {
+        let (top, bottom) = root.split_vertically(560);
+        let axes = DateAxes {
+            title: title.to_string(),
+            dates: span,
+            prices: bounds(equity.iter().flatten()),
+            y_label: "growth of 1, net of costs",
+            date_format: "%Y-%m-%d",
+            x_labels: 10,
+        };
+        let mut ch = date_chart(&top, &axes)?;
+        for (c, e) in curves.iter().zip(&equity) {
+            let style = c.color.stroke_width(c.width);
+            let drawn = if c.dashed {
+                ch.draw_series(DashedLineSeries::new(points(dates, e), 7, 4, style)).map_err(plot_err)?
+            } else {
+                ch.draw_series(LineSeries::new(points(dates, e), style)).map_err(plot_err)?
+            };
+            drawn.label(c.label.as_str()).legend(legend_line(c.color));
+        }
+        let drawn = equity.iter().flat_map(|e| points(dates, e));
+        draw_legend(&mut ch, date_corner(&axes, drawn))?;
+
+        let (lo, _) = bounds(drawdown.iter().flatten());
+        let axes = DateAxes {
+            title: "drawdown: fall from the highest value so far".into(),
+            dates: span,
+            prices: (lo, 0.5),
+            y_label: "% below the peak",
+            date_format: "%Y-%m-%d",
+            x_labels: 10,
+        };
+        let mut ch = date_chart(&bottom, &axes)?;
+        for (c, d) in curves.iter().zip(&drawdown) {
+            ch.draw_series(LineSeries::new(points(dates, d), c.color.stroke_width(1))).map_err(plot_err)?;
+        }
+        Ok(())
+    })
+}
