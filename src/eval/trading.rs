@@ -91,6 +91,7 @@ impl Days {
     /// The days `rows` of a price series (each row at least 2), with `forecast[i]` the forecast
     /// of `prices[rows[i]]`.
     pub fn from_series(dates: &[NaiveDate], prices: &[f64], rows: &[usize], forecast: &[f64]) -> Days {
+        assert!(!rows.is_empty(), "trading needs at least one day");
         assert!(rows.len() == forecast.len() && rows.iter().all(|&t| t >= 2), "trading days");
         Days {
             start: dates[rows[0] - 1],
@@ -242,13 +243,13 @@ pub fn performance(returns: &[f64], positions: &[f64], days: &Days) -> Performan
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum BreakEven {
-    /// It trails holding even before costs (or trades no more than holding, so costs cannot
-    /// close the gap).
+    /// It trails holding even before costs.
     Never,
     Bps {
         bps: f64,
     },
-    /// Still ahead at the highest cost searched.
+    /// Still ahead at the highest cost searched (or ahead and trading no more than holding, so
+    /// that no cost closes the gap).
     Above {
         bps: f64,
     },
@@ -275,10 +276,10 @@ pub fn break_even(positions: &[f64], returns: &[f64]) -> BreakEven {
     };
     let hold = vec![1.0; returns.len()];
     let gap = |bps: f64| total(positions, bps) - total(&hold, bps);
-    if gap(0.0) <= 0.0 || turnover(positions) <= turnover(&hold) {
+    if gap(0.0) <= 0.0 {
         return BreakEven::Never;
     }
-    if gap(MAX_COST_BPS) > 0.0 {
+    if turnover(positions) <= turnover(&hold) || gap(MAX_COST_BPS) > 0.0 {
         return BreakEven::Above { bps: MAX_COST_BPS };
     }
     let (mut lo, mut hi) = (0.0, MAX_COST_BPS);
@@ -312,21 +313,32 @@ pub fn sharpe_gap_p(a: &[f64], b: &[f64], resamples: usize, seed: u64) -> Option
     }
     let gap = |x: &[f64], y: &[f64]| daily_sharpe(x).unwrap_or(0.0) - daily_sharpe(y).unwrap_or(0.0);
     let observed = gap(a, b);
-    let restart = 1.0 / mean_block(n) as f64;
     let mut rng = SmallRng::seed_from_u64(seed);
     let (mut xa, mut xb) = (vec![0.0; n], vec![0.0; n]);
     let mut beyond = 0usize;
     for _ in 0..resamples {
-        let mut i = rng.random_range(0..n);
-        for k in 0..n {
+        for (k, i) in stationary_indices(n, mean_block(n), &mut rng).into_iter().enumerate() {
             (xa[k], xb[k]) = (a[i], b[i]);
-            i = if rng.random::<f64>() < restart { rng.random_range(0..n) } else { (i + 1) % n };
         }
         if gap(&xa, &xb) - observed >= observed - 1e-12 {
             beyond += 1;
         }
     }
     Some((1 + beyond) as f64 / (1 + resamples) as f64)
+}
+
+/// One resample's day indices: blocks of consecutive days (wrapping at the end) whose lengths
+/// are geometric with mean `mean_block`, each starting on a uniformly drawn day.
+pub fn stationary_indices(n: usize, mean_block: usize, rng: &mut SmallRng) -> Vec<usize> {
+    let restart = 1.0 / mean_block.max(1) as f64;
+    let mut i = rng.random_range(0..n);
+    (0..n)
+        .map(|_| {
+            let day = i;
+            i = if rng.random::<f64>() < restart { rng.random_range(0..n) } else { (i + 1) % n };
+            day
+        })
+        .collect()
 }
 
 /// The standard normal distribution function.
@@ -462,6 +474,20 @@ pub fn evaluate(days: &Days, cost_bps: f64, seed: u64) -> Trading {
         rules,
         dates: std::iter::once(days.start).chain(days.dates.iter().copied()).collect(),
     }
+}
+
+/// The verdicts on trading `model`'s forecast: one per strategy, or one line for all when the
+/// forecast called a rise every day (every strategy then simply holds).
+pub fn verdicts(model: &str, t: &Trading) -> Vec<String> {
+    let hold = t.rule(Rule::Hold);
+    let strategies = Rule::ALL.into_iter().filter(|r| r.uses_forecast());
+    if strategies.clone().all(|r| t.rule(r).net_returns == hold.net_returns) {
+        return vec![format!(
+            "trading the {model}'s forecast: it called a rise every day, so long/flat, long/short and threshold all simply held the stock ({:.1}% net, as holding did); it says nothing a trader could use",
+            100.0 * hold.net.total_return
+        )];
+    }
+    strategies.map(|r| verdict(model, t, r)).collect()
 }
 
 /// The plain-words verdict on trading `model`'s forecast with `rule`.

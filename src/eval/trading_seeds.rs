@@ -47,15 +47,25 @@ impl RuleOverSeeds {
             .break_even
             .iter()
             .filter_map(|b| match b {
-                BreakEven::Bps { bps } | BreakEven::Above { bps } => Some(*bps),
-                BreakEven::Never => None,
+                BreakEven::Bps { bps } => Some(*bps),
+                _ => None,
             })
             .collect();
+        let above = self.break_even.iter().filter(|b| matches!(b, BreakEven::Above { .. })).count();
         let n = self.break_even.len();
+        let mut parts = Vec::new();
         match bps.len() {
-            0 => "never ahead".into(),
-            k if k == n => format!("{:.1} bp", bps.iter().sum::<f64>() / k as f64),
-            k => format!("{:.1} bp in {k} of {n} seeds", bps.iter().sum::<f64>() / k as f64),
+            0 => {}
+            k if k == n => parts.push(format!("{:.1} bp", bps.iter().sum::<f64>() / k as f64)),
+            k => parts.push(format!("{:.1} bp in {k} of {n} seeds", bps.iter().sum::<f64>() / k as f64)),
+        }
+        if above > 0 {
+            parts.push(format!("ahead at any cost in {above} of {n}"));
+        }
+        if parts.is_empty() {
+            "never ahead".into()
+        } else {
+            parts.join("; ")
         }
     }
 
@@ -154,7 +164,7 @@ impl Deflated {
             "not established: below the usual 0.95, so the best try's Sharpe ratio may be the luck of the draw"
         };
         format!(
-            "deflated Sharpe ratio: the best of {} tries (models x seeds x strategies), {} seed {} {}, has a net Sharpe ratio of {:.2} a year, where luck alone would give the best of {} about {:.2}; the probability that its true Sharpe ratio is above zero, allowing for the selection, is {:.2}: {judged}; holding had {} on the same days",
+            "deflated Sharpe ratio: the best of {} distinct tries (models x seeds x strategies, identical trades counted once), {} seed {} {}, has a net Sharpe ratio of {:.2} a year, where luck alone would give the best of {} about {:.2}; the probability that its true Sharpe ratio is above zero, allowing for the selection, is {:.2}: {judged}; holding had {} on the same days",
             self.trials,
             self.best_label,
             self.best_seed,
@@ -207,12 +217,12 @@ pub fn summarise(models: &[(String, &[(u64, Trading)])]) -> Option<CompareTradin
     for (label, seeds) in models {
         for (seed, t) in seeds.iter() {
             for &rule in &strategies {
-                tries.push(Try {
-                    label: label.clone(),
-                    seed: *seed,
-                    rule,
-                    returns: &t.rule(rule).net_returns,
-                });
+                let returns = &t.rule(rule).net_returns;
+                // a strategy that made exactly the trades of another (three copies of
+                // buy-and-hold from a forecast that always calls a rise) is one try, not several
+                if !tries.iter().any(|t: &Try| t.returns == &returns[..]) {
+                    tries.push(Try { label: label.clone(), seed: *seed, rule, returns });
+                }
             }
         }
     }
@@ -287,6 +297,11 @@ mod tests {
             .collect();
         let d = deflate(&tries).unwrap();
         assert_eq!(d.trials, 40);
+        // the benchmark from the daily (not annualised) Sharpe ratios' variance, annualised after
+        let daily: Vec<f64> = series.iter().map(|r| daily_sharpe(r).unwrap()).collect();
+        let var = mean_sd(&daily).1.powi(2);
+        let want = expected_max_sharpe(var, 40) * YEAR.sqrt();
+        assert!((d.expected_max_sharpe - want).abs() < 1e-12, "{} {want}", d.expected_max_sharpe);
         assert!(d.deflated_sharpe < 0.95, "{d:?}");
         assert!(d.expected_max_sharpe > 0.0);
         let skilled: Vec<f64> = noise(500, 3).iter().map(|x| x + 0.004).collect();
@@ -311,6 +326,9 @@ mod tests {
             p_vs_hold: vec![Some(0.2), Some(0.04), Some(0.5)],
         };
         assert_eq!(r.break_even_words(), "15.0 bp in 2 of 3 seeds");
+        let mut r2 = r.clone();
+        r2.break_even[1] = BreakEven::Above { bps: 1000.0 };
+        assert_eq!(r2.break_even_words(), "15.0 bp in 2 of 3 seeds; ahead at any cost in 1 of 3");
         assert_eq!(r.p_words(), "0.04-0.50");
         let v = verdict("GRU", &r, 0.14);
         assert!(

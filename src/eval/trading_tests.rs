@@ -79,6 +79,11 @@ fn break_even_cost_by_hand() {
     assert_eq!(break_even(&[0.0, 1.0], &r), BreakEven::Never);
     // ahead at any cost searched: it dodges a 60% fall
     assert!(matches!(break_even(&[1.0, 0.0], &[0.1, -0.6]), BreakEven::Above { .. }));
+    // ahead before costs while trading no more than holding (short through a fall, or out of
+    // it): no cost closes the gap, so it is never "never ahead"
+    let falling = [-0.02; 50];
+    assert!(matches!(break_even(&[-1.0; 50], &falling), BreakEven::Above { .. }));
+    assert!(matches!(break_even(&[0.0; 50], &falling), BreakEven::Above { .. }));
 }
 
 /// Pseudo-random daily returns, about 1% a day.
@@ -102,6 +107,18 @@ fn bootstrap_knows_a_copy_from_foresight() {
     let p_coin = sharpe_gap_p(&coin, &r, 500, 1).unwrap();
     assert!(p_coin > 0.05, "{p_coin}");
     assert_eq!(mean_block(400), 7);
+    // the resamples' blocks: runs of consecutive days averaging the mean block length
+    let mut rng = SmallRng::seed_from_u64(4);
+    let (mut runs, mut days) = (0usize, 0usize);
+    for _ in 0..200 {
+        let idx = stationary_indices(400, 7, &mut rng);
+        runs += 1 + idx.windows(2).filter(|w| w[1] != (w[0] + 1) % 400).count();
+        days += idx.len();
+    }
+    let mean_run = days as f64 / runs as f64;
+    assert!((6.3..7.7).contains(&mean_run), "{mean_run}");
+    let iid = stationary_indices(400, 1, &mut rng);
+    assert!(iid.windows(2).filter(|w| w[1] == (w[0] + 1) % 400).count() < 10);
     assert_eq!(sharpe_gap_p(&r[..5], &r[..5], 10, 1), None);
 }
 
@@ -193,9 +210,12 @@ fn evaluation_names_every_rule_and_words_the_verdict() {
         "{v}"
     );
     assert_eq!(t.dates.len(), t.days + 1);
+    assert_eq!(verdicts("LSTM", &t).len(), 3);
     // a forecast that always calls a rise holds the asset every day, and says so
     let up: Vec<f64> = rows.iter().map(|&t| prices[t - 1] * 1.01).collect();
     let t = evaluate(&Days::from_series(&dates, &prices, &rows, &up), 5.0, 1);
     assert!(verdict("GRU", &t, Rule::LongFlat).contains("so this is buy-and-hold"));
+    let said = verdicts("GRU", &t);
+    assert!(said.len() == 1 && said[0].contains("it called a rise every day"), "{said:?}");
     assert!(verdict("GRU", &t, Rule::LongShort).ends_with("no evidence that it beats holding, p = 1.00"));
 }

@@ -8,9 +8,18 @@ use plotters::prelude::SeriesLabelPosition;
 /// equally empty corners in the order upper left, upper right, lower left, lower right.
 pub fn emptiest_corner(
     points: impl IntoIterator<Item = (f64, f64)>,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> SeriesLabelPosition {
+    emptiest_with_count(points, x, y).0
+}
+
+/// [`emptiest_corner`] and how many points fall into it (0: the legend covers nothing).
+pub fn emptiest_with_count(
+    points: impl IntoIterator<Item = (f64, f64)>,
     (x0, x1): (f64, f64),
     (y0, y1): (f64, f64),
-) -> SeriesLabelPosition {
+) -> (SeriesLabelPosition, usize) {
     let (wx, wy) = ((x1 - x0) / 3.0, (y1 - y0) / 3.0);
     let mut counts = [0usize; 4];
     for (x, y) in points {
@@ -32,7 +41,14 @@ pub fn emptiest_corner(
         SeriesLabelPosition::LowerRight,
     ];
     let best = (0..4).min_by_key(|&k| counts[k]).unwrap_or(0);
-    corners.into_iter().nth(best).unwrap_or(SeriesLabelPosition::UpperLeft)
+    (corners.into_iter().nth(best).unwrap_or(SeriesLabelPosition::UpperLeft), counts[best])
+}
+
+/// How far to raise the top of a y axis `y0..y1` so that the top `share` of the plot is free of
+/// data (every point lies at or below `y1`): a legend there covers nothing.
+pub fn headroom((y0, y1): (f64, f64), share: f64) -> f64 {
+    let share = share.clamp(0.0, 0.6);
+    y1 + (y1 - y0) * share / (1.0 - share)
 }
 
 #[cfg(test)]
@@ -62,6 +78,13 @@ mod tests {
         // every corner crowded: the least crowded one still wins, and nothing panics on NaN
         let mut wave: Vec<(f64, f64)> = (0..200).map(|i| (i as f64, (i as f64 / 5.0).sin())).collect();
         wave.push((f64::NAN, 0.0));
-        let _ = emptiest_corner(wave, (0.0, 199.0), (-1.0, 1.0));
+        let (_, crowded) = emptiest_with_count(wave.iter().copied(), (0.0, 199.0), (-1.0, 1.0));
+        assert!(crowded > 0);
+        // raising the top so that a third of the plot is free leaves the upper corners empty
+        let top = headroom((-1.0, 1.0), 1.0 / 3.0);
+        assert!((top - 2.0).abs() < 1e-12);
+        let (pos, n) = emptiest_with_count(wave.iter().copied(), (0.0, 199.0), (-1.0, top));
+        assert!(n == 0 && is(&pos, SeriesLabelPosition::UpperLeft), "{pos:?} {n}");
+        assert!((headroom((0.0, 3.0), 0.25) - 4.0).abs() < 1e-12);
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::legend::emptiest_corner;
+use super::legend::{emptiest_with_count, headroom};
 use super::plots::{draw_legend, plot_err, render, FONT};
 use super::ticks::{counting_ticks, whole_label};
 
@@ -51,13 +51,24 @@ fn lines_on(
     let (x0, x1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let (y0, y1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let pad = ((y1 - y0) * 0.08).max(1e-9);
+    let all_points = || lines.iter().flat_map(|l| l.points.iter().copied());
+    let (y0, y1) = (y0 - pad, y1 + pad);
+    // no corner free of data (a sine wave): raise the top until the legend's corner is
+    let (corner, crowded) = emptiest_with_count(all_points(), (x0, x1), (y0, y1));
+    let entries = lines.len() + usize::from(marker.is_some());
+    let (corner, y1) = if crowded > 0 {
+        let share = (entries as f64 * 20.0 + 24.0) / 440.0;
+        (SeriesLabelPosition::UpperLeft, headroom((y0, y1), share.max(1.0 / 3.0)))
+    } else {
+        (corner, y1)
+    };
     {
         let mut ch = ChartBuilder::on(root)
             .caption(title, (FONT, 22))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+            .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(plot_err)?;
         let counting = lines.iter().flat_map(|l| &l.points).all(|p| p.0.fract() == 0.0);
         let mut mesh = ch.configure_mesh();
@@ -75,17 +86,11 @@ fn lines_on(
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
         }
         if let Some((m, label)) = marker {
-            ch.draw_series(DashedLineSeries::new(
-                [(m, y0 - pad), (m, y1 + pad)],
-                8,
-                5,
-                BLACK.stroke_width(1),
-            ))
-            .map_err(plot_err)?
-            .label(label)
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
+            ch.draw_series(DashedLineSeries::new([(m, y0), (m, y1)], 8, 5, BLACK.stroke_width(1)))
+                .map_err(plot_err)?
+                .label(label)
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
         }
-        let all_points = lines.iter().flat_map(|l| l.points.iter().copied());
-        draw_legend(&mut ch, emptiest_corner(all_points, (x0, x1), (y0 - pad, y1 + pad)))
+        draw_legend(&mut ch, corner)
     }
 }

@@ -33,7 +33,11 @@ pub fn loss_png(path: &Path, title: &str, curves: &[LossCurve]) -> Result<()> {
     let (y0, y1) = (ticks[0], ticks[ticks.len() - 1]);
     let n = curves.iter().map(|c| c.train.len().max(c.val.len())).max().unwrap_or(1).max(2) as f64;
     let epochs = |v: &[f64]| -> Vec<(f64, f64)> {
-        v.iter().enumerate().filter(|(_, l)| **l > 0.0).map(|(i, &l)| ((i + 1) as f64, l)).collect()
+        v.iter()
+            .enumerate()
+            .filter(|(_, l)| l.is_finite() && **l > 0.0)
+            .map(|(i, &l)| ((i + 1) as f64, l))
+            .collect()
     };
     render(path, (1100, 620), |root| {
         let mut ch = ChartBuilder::on(root)
@@ -70,7 +74,7 @@ pub fn loss_png(path: &Path, title: &str, curves: &[LossCurve]) -> Result<()> {
                 .map_err(plot_err)?
                 .label(name(c, "validation (dashed)"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], vc.stroke_width(3)));
-            if let Some(&v) = c.val.get(c.best_epoch.wrapping_sub(1)) {
+            if let Some(&v) = c.val.get(c.best_epoch.wrapping_sub(1)).filter(|v| v.is_finite() && **v > 0.0) {
                 let at = (c.best_epoch as f64, v);
                 ch.draw_series([Circle::new(at, 7, BLACK.stroke_width(2)), Circle::new(at, 4, vc.filled())])
                     .map_err(plot_err)?

@@ -176,8 +176,8 @@ pub fn prediction_png(path: &Path, c: &PredictionChart) -> Result<()> {
         let (middle, rest) = rest.split_vertically(480);
         let (zoom, bottom) = rest.split_vertically(480);
         history_panel(&top, c)?;
-        test_panel(&middle, c, 0)?;
-        test_panel(&zoom, c, c.test_dates.len().saturating_sub(ZOOM_DAYS))?;
+        test_panel(&middle, c, 0, false)?;
+        test_panel(&zoom, c, c.test_dates.len().saturating_sub(ZOOM_DAYS), true)?;
         error_panel(&bottom, c)
     })
 }
@@ -227,13 +227,18 @@ fn scored_labels(c: &PredictionChart) -> (String, String) {
 
 /// The test period from test day `from` on: actual, the model, and naive dashed on top of it (a
 /// model that hugs the price as closely as naive does shows as a dashed line running over it).
-/// A zoomed panel (`from > 0`) marks each day, so one day's three prices can be compared.
-fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart, from: usize) -> Result<()> {
+/// A zoomed panel marks each day, so one day's three prices can be compared.
+fn test_panel(
+    area: &DrawingArea<BitMapBackend, Shift>,
+    c: &PredictionChart,
+    from: usize,
+    zoomed: bool,
+) -> Result<()> {
     let (dates, actual, pred, naive_f) =
         (&c.test_dates[from..], &c.test_actual[from..], &c.test_pred[from..], &c.test_naive[from..]);
     let (lo, hi) = bounds(actual.iter().chain(pred).chain(naive_f));
     let (first, last) = (dates[0], *dates.last().expect("non-empty test"));
-    let title = if from == 0 {
+    let title = if !zoomed {
         format!("{} - test period, one day ahead", c.title)
     } else {
         format!("the last {} test days, each day marked", dates.len())
@@ -260,7 +265,7 @@ fn test_panel(area: &DrawingArea<BitMapBackend, Shift>, c: &PredictionChart, fro
         .map_err(plot_err)?
         .label(naive)
         .legend(legend_line(NAIVE_DASH));
-    if from > 0 {
+    if zoomed {
         for (values, color) in [(actual, ACTUAL), (pred, MODEL), (naive_f, NAIVE_DASH)] {
             ch.draw_series(points(dates, values).map(|p| Circle::new(p, 3, color.filled())))
                 .map_err(plot_err)?;

@@ -24,9 +24,10 @@ const SEQUENCES: [&[f64]; 4] = [
 ];
 
 /// Ticks of a log axis over the positive values `lo..=hi`: the coarsest of 1, 1-2-5, 1-2-3-5-7
-/// and 1..9 per decade that gives at least four ticks, running from the last tick at or below
-/// `lo` to the first at or above `hi`. The axis is drawn over exactly that span, so the lowest
-/// and highest values sit between two labelled ticks.
+/// and 1..9 per decade that gives at least four ticks (the finest, when none does: a range
+/// inside one step keeps its two ends), running from the last tick at or below `lo` to the
+/// first at or above `hi`. The axis is drawn over exactly that span, so the lowest and highest
+/// values sit between two labelled ticks.
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let (lo, hi) = if lo > 0.0 && hi >= lo && hi.is_finite() { (lo, hi) } else { (1e-3, 1.0) };
     // a flat curve still gets an axis around it

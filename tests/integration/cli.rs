@@ -120,7 +120,19 @@ fn stock_writes_every_output_file() {
             assert_eq!(n, g, "a rule that never trades pays nothing: {r}");
         }
     }
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("trading the GRU ")).count(), 3, "{stdout}");
+    // the positions line up with the forecasts of the same days: long/flat is in the market
+    // exactly on the days whose forecast (predictions.csv) is above the day before's close
+    let up = lines[1..]
+        .iter()
+        .filter(|l| {
+            let v: Vec<f64> = l.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+            v[1] > v[2]
+        })
+        .count();
+    let long_flat = rules.iter().find(|r| r["rule"] == "long-flat").unwrap();
+    assert_eq!((long_flat["net"]["exposure"].as_f64().unwrap() * 45.0).round() as usize, up, "{long_flat}");
+    let said = stdout.lines().filter(|l| l.starts_with("trading the GRU")).count();
+    assert!(said == 3 || stdout.contains("it called a rise every day"), "{stdout}");
     assert!(stdout.contains("timing: each day's position is decided at the previous close"), "{stdout}");
 
     let run_json: serde_json::Value =
@@ -519,13 +531,13 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     assert!(!md.contains("mean of seeds |") && !md.contains("% ±"), "{md}");
     report_page(&full, &stdout, 5, "&quot;folds&quot;: 2");
     // trading: each model's three strategies over its seeds, the baselines, a verdict each, and
-    // the deflated Sharpe ratio over 2 models x 2 seeds x 3 strategies
+    // the deflated Sharpe ratio over the distinct tries
     assert!(
         md.contains("| LSTM long/flat |") && md.contains("| buy-and-hold |") && md.contains("| momentum |"),
         "{md}"
     );
     assert_eq!(md.lines().filter(|l| l.starts_with("- trading the ")).count(), 6, "{md}");
-    assert!(md.contains("deflated Sharpe ratio: the best of 12 tries"), "{md}");
+    assert!(md.contains("deflated Sharpe ratio: the best of ") && md.contains(" distinct tries"), "{md}");
     let table = std::fs::read_to_string(full.join("compare.csv")).unwrap();
     let rows: Vec<&str> = table.lines().collect();
     assert!(rows[0].starts_with("file,price_column,target,window"), "{table}");
@@ -537,7 +549,9 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     let report = &j["report"];
     assert_eq!(report["models"].as_array().unwrap().len(), 2);
     let tr = &report["trading"];
-    assert_eq!(tr["deflated"]["trials"], 12, "{tr}");
+    // at most 2 x 2 x 3; strategies that made the very same trades count once
+    let trials = tr["deflated"]["trials"].as_u64().unwrap();
+    assert!((1..=12).contains(&trials), "{tr}");
     let p = tr["deflated"]["deflated_sharpe"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&p), "{tr}");
     assert_eq!(report["models"][0]["trading"].as_array().unwrap().len(), 2);

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::Job;
 use crate::config::file_stem;
-use crate::eval::trading::{evaluate, verdict, Days, Rule, Trading};
+use crate::eval::trading::{evaluate, verdicts, Days, Rule, Trading};
 use crate::eval::Evaluation;
 use crate::report::trading::{colour, table, trading_png, Curve};
 
@@ -19,8 +19,8 @@ pub fn run(job: &Job, e: &Evaluation, log: &mut String) -> Trading {
     let t = evaluate(&days, job.cfg.cost_bps, job.cfg.seed);
     let model = job.cfg.model.name().to_uppercase();
     say!(log, "{}", table(&t).trim_end());
-    for rule in Rule::ALL.into_iter().filter(|r| r.uses_forecast()) {
-        say!(log, "{}", verdict(&model, &t, rule));
+    for line in verdicts(&model, &t) {
+        say!(log, "{line}");
     }
     t
 }
