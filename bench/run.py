@@ -24,15 +24,20 @@ def command(impl, a, csv, model, hidden, epochs, threads="2"):
              "--window", "60", "--batch", "64", "--threads", threads, "--json"]
     if a.device != "cpu":
         flags += ["--device", a.device]
-    if impl == "rust":
+    if impl.startswith("rust"):
         return [a.bin, "bench"] + flags
     py = a.torch_python if impl == "torch" else a.keras_python
     return [py, os.path.join(HERE, f"peer_{impl}.py")] + flags
 
 
-def run_one(cmd):
+# `rust-libtorch`: the same binary with its hand-written GRU step turned off (libtorch's kernel
+# and autograd); `rust-hand`: with the hand-written LSTM step turned on (off by default)
+ENV = {"rust-libtorch": {"LSTM_STOCK_GRU": "libtorch"}, "rust-hand": {"LSTM_STOCK_LSTM": "hand"}}
+
+
+def run_one(cmd, impl="rust"):
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **ENV.get(impl, {})})
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"error: {' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
@@ -75,8 +80,11 @@ def main():
     ap.add_argument("--small-epochs", type=int, help="epochs of the small workload (default 20)")
     ap.add_argument("--large-epochs", type=int, help="epochs of the large workload (default 3)")
     ap.add_argument("--tag", default="", help="added to the results file name")
+    ap.add_argument("--before", action="store_true", help="also run ours with the GRU's hand-written step off, and with the LSTM's on")
+    ap.add_argument("--threads", default="2", help="threads of every implementation (the workload's 2 by default)")
     a = ap.parse_args()
-    impls = ["rust", "torch"] + (["keras"] if a.keras_python and a.device == "cpu" else [])
+    impls = ["rust"] + (["rust-libtorch", "rust-hand"] if a.before else []) + ["torch"]
+    impls += ["keras"] if a.keras_python and a.device == "cpu" else []
     for size, epochs in [("small", a.small_epochs), ("large", a.large_epochs)]:
         if epochs:
             SIZES[size] = SIZES[size][:2] + (epochs,)
@@ -87,10 +95,10 @@ def main():
             for rep in range(a.reps):
                 order = impls[rep % len(impls):] + impls[:rep % len(impls)]
                 for impl in order:
-                    r = run_one(command(impl, a, csv, model, hidden, epochs))
+                    r = run_one(command(impl, a, csv, model, hidden, epochs, a.threads), impl)
                     r.update(size=size, impl=impl, rep=rep, condition="idle")
                     rows.append(r)
-                    print(f"{size} {model} rep {rep + 1}/{a.reps} {impl:5}: epoch median {r['epoch_s_median']:.3f} s, "
+                    print(f"{size} {model} rep {rep + 1}/{a.reps} {impl:13}: epoch median {r['epoch_s_median']:.3f} s, "
                           f"process {r['process_s']:.2f} s, test RMSE {r['test_rmse']}", file=sys.stderr, flush=True)
     print(table(rows, impls))
     if a.contended:
@@ -126,7 +134,7 @@ def main():
     path = os.path.join(os.environ.get("BENCH_RESULTS", os.path.join(HERE, "results")), f"bench-{a.tag}{stamp}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".tmp", "w") as f:
-        json.dump({"when": stamp, "reps": a.reps, "device": a.device, "runs": rows}, f, indent=1)
+        json.dump({"when": stamp, "reps": a.reps, "device": a.device, "threads": a.threads, "runs": rows}, f, indent=1)
     os.replace(path + ".tmp", path)
     print(f"\nwrote {os.path.relpath(path)}")
 

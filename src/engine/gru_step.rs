@@ -14,25 +14,7 @@
 use tch::{Device, Kind, Tensor};
 
 use super::kernels;
-
-/// The weights of one layer as libtorch names them (`weight_ih_l0`, ...).
-pub struct LayerWeights<'a> {
-    /// `[3H, in]`
-    pub w_ih: &'a Tensor,
-    /// `[3H, H]`
-    pub w_hh: &'a Tensor,
-    /// `[3H]`
-    pub b_ih: &'a Tensor,
-    /// `[3H]`
-    pub b_hh: &'a Tensor,
-}
-
-impl<'a> LayerWeights<'a> {
-    /// Each layer's weights from libtorch's flat list (`w_ih, w_hh, b_ih, b_hh` per layer).
-    pub fn of_layers(flat: &'a [Tensor]) -> Vec<Self> {
-        flat.chunks(4).map(|w| LayerWeights { w_ih: &w[0], w_hh: &w[1], b_ih: &w[2], b_hh: &w[3] }).collect()
-    }
-}
+use super::layers::{mem, rows, LayerWeights};
 
 /// What the backward pass of one layer needs from its forward pass (time-major rows: step
 /// `s`, sample `i` is row `s * batch + i`).
@@ -64,22 +46,6 @@ pub fn applies(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
 fn enabled() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| std::env::var("LSTM_STOCK_GRU").map_or(true, |v| v != "libtorch"))
-}
-
-/// Rows `start..start + n` of the contiguous float32 CPU matrix `t` (`width` columns), as
-/// memory.
-///
-/// # Safety
-/// `t` must be a contiguous float32 CPU tensor with at least `start + n` rows of `width`, and
-/// no other live slice or libtorch op may touch those rows while the returned slice is used.
-unsafe fn mem<'a>(t: &Tensor, width: usize, start: usize, n: usize) -> &'a mut [f32] {
-    debug_assert!(t.is_contiguous() && t.kind() == Kind::Float && t.device() == Device::Cpu);
-    debug_assert!((start + n) * width <= t.numel());
-    std::slice::from_raw_parts_mut((t.data_ptr() as *mut f32).add(start * width), n * width)
-}
-
-fn rows(t: &Tensor, start: usize, n: usize) -> Tensor {
-    t.narrow(0, start as i64, n as i64)
 }
 
 fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cache {

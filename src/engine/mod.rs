@@ -1,11 +1,13 @@
-//! The CPU training engine: one training step's loss and gradients (the hand-written GRU step,
-//! or libtorch's autograd), a batch split over threads, and the thread counts of a run.
+//! The CPU training engine: one training step's loss and gradients (the hand-written GRU and
+//! LSTM steps, or libtorch's autograd), a batch split over threads, and the thread counts of a run.
 //!
 //! Why apart from `model`: the networks say what is computed; this says how a training step is
 //! run on this machine's cores. It alone sets thread counts ([`threads`]), once per run.
 
 pub mod gru_step;
 pub mod kernels;
+pub mod layers;
+pub mod lstm_step;
 pub mod step;
 pub mod threads;
 pub mod workers;

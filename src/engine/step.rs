@@ -11,8 +11,9 @@
 
 use tch::Tensor;
 
-use super::gru_step::{self, LayerWeights};
+use super::layers::LayerWeights;
 use super::workers;
+use super::{gru_step, lstm_step};
 use crate::model::fused::rnn_forward;
 use crate::model::{Cell, ModelConfig, Net};
 use crate::profile;
@@ -53,9 +54,14 @@ impl Shared {
         self.flat.iter().chain([&self.head_w, &self.head_b]).collect()
     }
 
-    fn hand_gru(&self, xs: &Tensor) -> bool {
-        self.cfg.kind.cell() == Cell::Gru
-            && gru_step::applies(xs.device(), xs.kind(), self.cfg.dropout, self.cfg.layers)
+    /// Whether the hand-written step of its cell ([`gru_step`], [`lstm_step`]) trains this
+    /// batch.
+    fn hand_step(&self, xs: &Tensor) -> bool {
+        let (d, k, p, l) = (xs.device(), xs.kind(), self.cfg.dropout, self.cfg.layers);
+        match self.cfg.kind.cell() {
+            Cell::Gru => gru_step::applies(d, k, p, l),
+            Cell::Lstm => lstm_step::applies(d, k, p, l),
+        }
     }
 
     /// Whether a batch may be split: on the CPU, and without dropout (whose masks come from
@@ -86,14 +92,24 @@ fn autograd_loss(p: &Shared, xs: &Tensor, ys: &Tensor) -> Tensor {
 }
 
 /// Loss of the batch and the gradient of every parameter (in [`Shared::params`] order).
-/// A GRU on the CPU takes the hand-written step of [`gru_step`]; otherwise libtorch's autograd.
+/// On the CPU the hand-written step of the cell ([`gru_step`], [`lstm_step`]); otherwise
+/// libtorch's autograd.
 fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor) -> (Tensor, Vec<Tensor>) {
-    if p.hand_gru(xs) {
+    if p.hand_step(xs) {
         let layers = LayerWeights::of_layers(&p.flat);
         let head = (&p.head_w, &p.head_b);
-        let f = profile::time("forward", || gru_step::forward(xs, ys, &layers, head));
-        let grads = profile::time("backward", || gru_step::backward(&f, &layers, head));
-        return (f.loss, grads);
+        return match p.cfg.kind.cell() {
+            Cell::Gru => {
+                let f = profile::time("forward", || gru_step::forward(xs, ys, &layers, head));
+                let grads = profile::time("backward", || gru_step::backward(&f, &layers, head));
+                (f.loss, grads)
+            }
+            Cell::Lstm => {
+                let f = profile::time("forward", || lstm_step::forward(xs, ys, &layers, head));
+                let grads = profile::time("backward", || lstm_step::backward(&f, &layers, head));
+                (f.loss, grads)
+            }
+        };
     }
     let loss = profile::time("forward", || autograd_loss(p, xs, ys));
     let grads = profile::time("backward", || Tensor::run_backward(&[&loss], &p.params(), false, false));
@@ -107,14 +123,14 @@ pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tens
     if parts <= 1 || !p.splittable(xs) || n < 2 {
         return loss_backward_shares(p, xs, ys, &[n]);
     }
-    // only the hand-written GRU step starts a share at no fixed cost
-    loss_backward_shares(p, xs, ys, &workers::share_sizes(n, parts, p.hand_gru(xs)))
+    // only the hand-written steps start a share at no fixed cost
+    loss_backward_shares(p, xs, ys, &workers::share_sizes(n, parts, p.hand_step(xs)))
 }
 
 /// [`loss_backward`] with the batch split into shares of `sizes` rows (one share: no split).
 pub fn loss_backward_shares(p: &Shared, xs: &Tensor, ys: &Tensor, sizes: &[usize]) -> Tensor {
     if sizes.len() <= 1 {
-        if !p.hand_gru(xs) {
+        if !p.hand_step(xs) {
             // the plain path: autograd accumulates into .grad itself
             let loss = profile::time("forward", || autograd_loss(p, xs, ys));
             profile::time("backward", || loss.backward());

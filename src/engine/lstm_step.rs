@@ -1,0 +1,269 @@
+//! An LSTM training step written by hand for the CPU, in the same engine as the GRU's
+//! ([`super::gru_step`]): the input projections of all time steps in one matrix product per
+//! layer, one recurrent product per step through the direct sgemm path, the four gates'
+//! arithmetic in one pass over memory with vectorised activations, the weight gradients of all
+//! steps in one product each, gradients handed to the optimiser.
+//!
+//! **Off by default** (`LSTM_STOCK_LSTM=hand` turns it on): unlike the GRU's, libtorch's CPU LSTM
+//! has a oneDNN kernel, and on this project's 2-core machine this step is not yet faster than it
+//! (0.215 against 0.204 s per epoch on the small workload, 4.58 against 3.75 s on the large one,
+//! alternated in one run of `scripts/bench --before`). By its profile the time splits about
+//! evenly between the matrix products, already near the single-core sgemm rate, and the gate
+//! arithmetic (docs/performance.md). It is kept, checked against libtorch, as the base for
+//! that work.
+//!
+//! Same network, parameters and gradients as `Tensor::lstm` + linear head + MSE (PyTorch
+//! equations, gate order i, f, g, o): the equivalence tests compare the two to float32 rounding.
+
+use tch::{Device, Kind, Tensor};
+
+use super::kernels;
+use super::layers::{mem, rows, LayerWeights};
+
+/// What the backward pass of one layer needs from its forward pass (time-major rows: step
+/// `s`, sample `i` is row `s * batch + i`).
+struct Cache {
+    /// The layer's input `[T * B, in]`.
+    x: Tensor,
+    /// Hidden states `[(T + 1) * B, H]`: zeros, then the output of every step.
+    h: Tensor,
+    /// Cell states `[(T + 1) * B, H]`: zeros, then every step's.
+    c: Tensor,
+    /// Gate values `[T * B, 4H]`: i, f (after the sigmoid), g (after the tanh), o (sigmoid).
+    gates: Tensor,
+    /// `tanh(c)` of every step, `[T * B, H]`.
+    tanh_c: Tensor,
+}
+
+/// Gradients of one layer, in libtorch's parameter order, and of its input.
+struct LayerGrads {
+    params: [Tensor; 4],
+    /// Not computed for the first layer, whose input is the data.
+    dx: Option<Tensor>,
+}
+
+/// Whether [`forward`] and [`backward`] train this network: float32 LSTM layers on the CPU, no
+/// dropout between layers (its masks come from libtorch's generator inside its kernel), and the
+/// step turned on.
+pub fn applies(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
+    device == Device::Cpu && kind == Kind::Float && (dropout == 0.0 || layers == 1) && enabled()
+}
+
+/// `LSTM_STOCK_LSTM=hand` turns the hand-written step on (see the module's note).
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("LSTM_STOCK_LSTM").is_ok_and(|v| v == "hand"))
+}
+
+fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cache {
+    let g4 = w.w_hh.size()[0];
+    let hid = (g4 / 4) as usize;
+    let w4 = 4 * hid;
+    let opts = (Kind::Float, Device::Cpu);
+    // every step's input projection and both biases at once: [T * B, 4H]
+    let gates = crate::profile::time("forward: input products", || (w.b_ih + w.b_hh).addmm(&x, &w.w_ih.tr()));
+    let h = Tensor::zeros([((steps + 1) * batch) as i64, hid as i64], opts);
+    let c = Tensor::zeros([((steps + 1) * batch) as i64, hid as i64], opts);
+    let tanh_c = Tensor::empty([(steps * batch) as i64, hid as i64], opts);
+    // SAFETY: a contiguous float32 CPU weight that nothing writes during the step
+    let w_hh = unsafe { mem(w.w_hh, hid, 0, w4) as &[f32] };
+    for s in 0..steps {
+        let r = s * batch;
+        // SAFETY: each slice covers rows of its own buffer (steps s and s + 1 of `h` and `c`
+        // are disjoint rows), and no libtorch op runs on these buffers inside the loop.
+        let (g_m, hp, hn, cp, cn, tc) = unsafe {
+            (
+                mem(&gates, w4, r, batch),
+                mem(&h, hid, r, batch) as &[f32],
+                mem(&h, hid, r + batch, batch),
+                mem(&c, hid, r, batch) as &[f32],
+                mem(&c, hid, r + batch, batch),
+                mem(&tanh_c, hid, r, batch),
+            )
+        };
+        crate::profile::time("forward: step products", || {
+            // gates += h_prev W_hh^T (the input part and the biases are already there)
+            // SAFETY: shapes as allocated above; the gates' rows of step s are their own
+            unsafe {
+                kernels::gemm(
+                    (false, true),
+                    (batch, w4, hid),
+                    (hp.as_ptr(), hid),
+                    (w_hh.as_ptr(), hid),
+                    1.0,
+                    (g_m.as_mut_ptr(), w4),
+                )
+            };
+        });
+        crate::profile::time("forward: gate loop", || {
+            // one activation call for the whole step: tanh(x) = 2 sigmoid(2x) - 1 for the
+            // candidate, so that i, f, g and o go through one vectorised sigmoid
+            for g in g_m.chunks_exact_mut(w4) {
+                g[2 * hid..3 * hid].iter_mut().for_each(|v| *v *= 2.0);
+            }
+            kernels::sigmoid(g_m);
+            for g in g_m.chunks_exact_mut(w4) {
+                g[2 * hid..3 * hid].iter_mut().for_each(|v| *v = 2.0 * *v - 1.0);
+            }
+            // step 3: c = f * c_prev + i * g
+            for ((g, cp), cn) in g_m.chunks_exact(w4).zip(cp.chunks_exact(hid)).zip(cn.chunks_exact_mut(hid))
+            {
+                let (i, f, gg) = (&g[..hid], &g[hid..2 * hid], &g[2 * hid..3 * hid]);
+                for ((((cn, cp), i), f), g) in cn.iter_mut().zip(cp).zip(i).zip(f).zip(gg) {
+                    *cn = f * cp + i * g;
+                }
+            }
+            tc.copy_from_slice(cn);
+            kernels::tanh(tc);
+            // step 4: h = o * tanh(c)
+            for ((g, tc), hn) in g_m.chunks_exact(w4).zip(tc.chunks_exact(hid)).zip(hn.chunks_exact_mut(hid))
+            {
+                for ((hn, o), tc) in hn.iter_mut().zip(&g[3 * hid..]).zip(tc) {
+                    *hn = o * tc;
+                }
+            }
+        });
+    }
+    Cache { x, h, c, gates, tanh_c }
+}
+
+/// Backward through one layer. `dh_out` `[T * B, H]` is the loss gradient with respect to each
+/// step's output (from the layer above, or the head at the last step).
+fn backward_layer(
+    c: &Cache,
+    dh_out: &Tensor,
+    (steps, batch): (usize, usize),
+    w: &LayerWeights,
+    need_dx: bool,
+) -> LayerGrads {
+    let g4 = w.w_hh.size()[0];
+    let hid = (g4 / 4) as usize;
+    let w4 = 4 * hid;
+    let opts = (Kind::Float, Device::Cpu);
+    // the gradient at the gates' pre-activations; the same for the input and recurrent parts
+    let da = Tensor::empty([(steps * batch) as i64, g4], opts);
+    let dh = Tensor::zeros([batch as i64, hid as i64], opts);
+    let dc = Tensor::zeros([batch as i64, hid as i64], opts);
+    // SAFETY: a contiguous float32 CPU weight that nothing writes during the step
+    let w_hh = unsafe { mem(w.w_hh, hid, 0, w4) as &[f32] };
+    for s in (0..steps).rev() {
+        let r = s * batch;
+        // SAFETY: each slice covers rows of its own buffer; the product into `dh` runs after
+        // the loop below, and the slices are taken again next step.
+        let (dh_m, dc_m, up, g, cp, tc, da_m) = unsafe {
+            (
+                mem(&dh, hid, 0, batch),
+                mem(&dc, hid, 0, batch),
+                mem(dh_out, hid, r, batch) as &[f32],
+                mem(&c.gates, w4, r, batch) as &[f32],
+                mem(&c.c, hid, r, batch) as &[f32],
+                mem(&c.tanh_c, hid, r, batch) as &[f32],
+                mem(&da, w4, r, batch),
+            )
+        };
+        let (da_p, dh_p) = (da_m.as_ptr(), dh_m.as_mut_ptr());
+        crate::profile::time("backward: gate loop", || {
+            let rows_of = up.chunks_exact(hid).zip(dh_m.chunks_exact(hid)).zip(dc_m.chunks_exact_mut(hid));
+            let rows_of = rows_of.zip(g.chunks_exact(w4).zip(cp.chunks_exact(hid)));
+            for ((((up, dh), dc), (g, cp)), (tc, da)) in
+                rows_of.zip(tc.chunks_exact(hid).zip(da_m.chunks_exact_mut(w4)))
+            {
+                let (i, f, gg, o) = (&g[..hid], &g[hid..2 * hid], &g[2 * hid..3 * hid], &g[3 * hid..]);
+                let (da_i, rest) = da.split_at_mut(hid);
+                let (da_f, rest) = rest.split_at_mut(hid);
+                let (da_g, da_o) = rest.split_at_mut(hid);
+                for k in 0..hid {
+                    let d = dh[k] + up[k];
+                    let (i, f, g, o, t) = (i[k], f[k], gg[k], o[k], tc[k]);
+                    da_o[k] = d * t * o * (1.0 - o);
+                    let dct = dc[k] + d * o * (1.0 - t * t);
+                    da_i[k] = dct * g * i * (1.0 - i);
+                    da_g[k] = dct * i * (1.0 - g * g);
+                    da_f[k] = dct * cp[k] * f * (1.0 - f);
+                    // the cell state's path to the previous step
+                    dc[k] = dct * f;
+                }
+            }
+        });
+        crate::profile::time("backward: step products", || {
+            // dh = da_s W_hh: the hidden state's only path to the previous step
+            // SAFETY: shapes as allocated; dh is its own buffer, not borrowed above any more
+            unsafe {
+                kernels::gemm(
+                    (false, false),
+                    (batch, hid, w4),
+                    (da_p, w4),
+                    (w_hh.as_ptr(), hid),
+                    0.0,
+                    (dh_p, hid),
+                )
+            };
+        });
+    }
+    let h_prev = rows(&c.h, 0, steps * batch);
+    crate::profile::time("backward: weight products", || {
+        let db = da.sum_dim_intlist(0, false, Kind::Float);
+        LayerGrads {
+            params: [da.tr().mm(&c.x), da.tr().mm(&h_prev), db.copy(), db],
+            dx: need_dx.then(|| da.mm(w.w_ih)),
+        }
+    })
+}
+
+/// The forward pass of the whole network on one batch, kept for [`backward`].
+pub struct Forward {
+    caches: Vec<Cache>,
+    /// The last layer's state at the last step, `[B, H]`.
+    last: Tensor,
+    /// d loss / d output, `[B, out]`.
+    d_out: Tensor,
+    /// MSE of the batch.
+    pub loss: Tensor,
+    steps: usize,
+    batch: usize,
+}
+
+/// MSE loss of `Linear(LSTM stack(x)[:, -1])` against `y`, keeping what the backward pass needs.
+/// `x` `[B, T, in]`, `y` `[B, out]`; `layers` bottom up; `head` = (weight `[out, H]`, bias
+/// `[out]`). Runs without recording a graph.
+pub fn forward(x: &Tensor, y: &Tensor, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Forward {
+    tch::no_grad(|| {
+        let (batch, steps) = (x.size()[0] as usize, x.size()[1] as usize);
+        let mut input = x.transpose(0, 1).contiguous().view([(steps * batch) as i64, -1]);
+        let mut caches = Vec::with_capacity(layers.len());
+        for w in layers {
+            let c = forward_layer(input, steps, batch, w);
+            input = rows(&c.h, batch, steps * batch);
+            caches.push(c);
+        }
+        let last = rows(&caches[caches.len() - 1].h, steps * batch, batch);
+        let diff = head.1.addmm(&last, &head.0.tr()) - y;
+        let loss = diff.square().mean(Kind::Float);
+        let d_out = diff * (2.0 / y.numel() as f64);
+        Forward { caches, last, d_out, loss, steps, batch }
+    })
+}
+
+/// The gradient of every parameter, in the order: each layer's `w_ih, w_hh, b_ih, b_hh`
+/// (bottom up), then the head's weight and bias.
+pub fn backward(f: &Forward, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Vec<Tensor> {
+    tch::no_grad(|| {
+        let (steps, batch) = (f.steps, f.batch);
+        let head_grads = [f.d_out.tr().mm(&f.last), f.d_out.sum_dim_intlist(0, false, Kind::Float)];
+        let hid = f.last.size()[1];
+        let mut d_up = Tensor::zeros([(steps * batch) as i64, hid], (Kind::Float, Device::Cpu));
+        rows(&d_up, (steps - 1) * batch, batch).copy_(&f.d_out.mm(head.0));
+        let mut grads: Vec<[Tensor; 4]> = Vec::with_capacity(layers.len());
+        for (l, (c, w)) in f.caches.iter().zip(layers).enumerate().rev() {
+            let g = backward_layer(c, &d_up, (steps, batch), w, l > 0);
+            if let Some(dx) = g.dx {
+                d_up = dx;
+            }
+            grads.push(g.params);
+        }
+        grads.reverse();
+        let mut all: Vec<Tensor> = grads.into_iter().flatten().collect();
+        all.extend(head_grads);
+        all
+    })
+}
