@@ -83,6 +83,21 @@ pub fn table(t: &Trading) -> String {
     for r in &t.rules {
         let _ = writeln!(out, "{}", line(&cells(r)));
     }
+    // each distinct drawdown once (rules that held the same positions share it)
+    let mut falls: Vec<(Vec<&str>, String)> = Vec::new();
+    for r in &t.rules {
+        let n = &r.net;
+        if n.max_drawdown > 0.0 {
+            let fall =
+                format!("{:.1}% from {} to {}", 100.0 * n.max_drawdown, n.drawdown_peak, n.drawdown_trough);
+            match falls.iter_mut().find(|(_, f)| *f == fall) {
+                Some((names, _)) => names.push(r.rule.name()),
+                None => falls.push((vec![r.rule.name()], fall)),
+            }
+        }
+    }
+    let falls: Vec<String> = falls.iter().map(|(names, f)| format!("{} {f}", names.join(", "))).collect();
+    let _ = writeln!(out, "largest fall, net (close to close): {}", falls.join("; "));
     let _ = writeln!(
         out,
         "net of costs except \"gross %\"; a.r. = annualised; break-even = the cost at which its net return falls to holding's; p = stationary bootstrap (mean block {} days, {} resamples), one-sided, Sharpe above holding's",
