@@ -1,5 +1,6 @@
-//! What the hand-written training steps share: a layer's weights by libtorch's names, and
-//! float32 CPU tensors seen as plain memory.
+//! What the hand-written training steps share: a layer's weights by libtorch's names, float32
+//! CPU tensors seen as plain memory, and the network around the layers (the stack, the linear
+//! head and the MSE loss, forward and backward), the same for the GRU and the LSTM.
 
 use tch::{Device, Kind, Tensor};
 
@@ -38,4 +39,97 @@ pub unsafe fn mem<'a>(t: &Tensor, width: usize, start: usize, n: usize) -> &'a m
 /// Rows `start..start + n` of `t`, as a view.
 pub fn rows(t: &Tensor, start: usize, n: usize) -> Tensor {
     t.narrow(0, start as i64, n as i64)
+}
+
+/// Gradients of one layer, in libtorch's parameter order, and of its input.
+pub struct LayerGrads {
+    pub params: [Tensor; 4],
+    /// Not computed for the first layer, whose input is the data.
+    pub dx: Option<Tensor>,
+}
+
+/// One hand-written recurrent layer (time-major rows: step `s`, sample `i` is row `s * batch + i`).
+pub trait HandLayer {
+    /// What its backward pass needs from its forward pass.
+    type Cache;
+    /// The layer over every step of `x` `[T * B, in]`.
+    fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Self::Cache;
+    /// Its hidden states `[(T + 1) * B, H]`: zeros, then the output of every step.
+    fn states(c: &Self::Cache) -> &Tensor;
+    /// Backward through the layer; `dh_out` `[T * B, H]` is the loss gradient with respect to
+    /// each step's output.
+    fn backward_layer(
+        c: &Self::Cache,
+        dh_out: &Tensor,
+        steps_batch: (usize, usize),
+        w: &LayerWeights,
+        need_dx: bool,
+    ) -> LayerGrads;
+}
+
+/// The forward pass of the whole network on one batch, kept for [`backward`].
+pub struct Forward<C> {
+    caches: Vec<C>,
+    /// The last layer's state at the last step, `[B, H]`.
+    last: Tensor,
+    /// d loss / d output, `[B, out]`.
+    d_out: Tensor,
+    /// MSE of the batch.
+    pub loss: Tensor,
+    steps: usize,
+    batch: usize,
+}
+
+/// MSE loss of `Linear(stack(x)[:, -1])` against `y`, keeping what the backward pass needs.
+/// `x` `[B, T, in]`, `y` `[B, out]`; `layers` bottom up; `head` = (weight `[out, H]`, bias
+/// `[out]`). Runs without recording a graph.
+pub fn forward<L: HandLayer>(
+    x: &Tensor,
+    y: &Tensor,
+    layers: &[LayerWeights],
+    head: (&Tensor, &Tensor),
+) -> Forward<L::Cache> {
+    tch::no_grad(|| {
+        let (batch, steps) = (x.size()[0] as usize, x.size()[1] as usize);
+        let mut input = x.transpose(0, 1).contiguous().view([(steps * batch) as i64, -1]);
+        let mut caches = Vec::with_capacity(layers.len());
+        for w in layers {
+            let c = L::forward_layer(input, steps, batch, w);
+            input = rows(L::states(&c), batch, steps * batch);
+            caches.push(c);
+        }
+        let last = rows(L::states(&caches[caches.len() - 1]), steps * batch, batch);
+        let diff = head.1.addmm(&last, &head.0.tr()) - y;
+        let loss = diff.square().mean(Kind::Float);
+        let d_out = diff * (2.0 / y.numel() as f64);
+        Forward { caches, last, d_out, loss, steps, batch }
+    })
+}
+
+/// The gradient of every parameter, in the order: each layer's `w_ih, w_hh, b_ih, b_hh`
+/// (bottom up), then the head's weight and bias.
+pub fn backward<L: HandLayer>(
+    f: &Forward<L::Cache>,
+    layers: &[LayerWeights],
+    head: (&Tensor, &Tensor),
+) -> Vec<Tensor> {
+    tch::no_grad(|| {
+        let (steps, batch) = (f.steps, f.batch);
+        let head_grads = [f.d_out.tr().mm(&f.last), f.d_out.sum_dim_intlist(0, false, Kind::Float)];
+        let hid = f.last.size()[1];
+        let mut d_up = Tensor::zeros([(steps * batch) as i64, hid], (Kind::Float, Device::Cpu));
+        rows(&d_up, (steps - 1) * batch, batch).copy_(&f.d_out.mm(head.0));
+        let mut grads: Vec<[Tensor; 4]> = Vec::with_capacity(layers.len());
+        for (l, (c, w)) in f.caches.iter().zip(layers).enumerate().rev() {
+            let g = L::backward_layer(c, &d_up, (steps, batch), w, l > 0);
+            if let Some(dx) = g.dx {
+                d_up = dx;
+            }
+            grads.push(g.params);
+        }
+        grads.reverse();
+        let mut all: Vec<Tensor> = grads.into_iter().flatten().collect();
+        all.extend(head_grads);
+        all
+    })
 }

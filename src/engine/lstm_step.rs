@@ -18,11 +18,11 @@
 use tch::{Device, Kind, Tensor};
 
 use super::kernels;
-use super::layers::{mem, rows, LayerWeights};
+use super::layers::{self, mem, rows, Forward, HandLayer, LayerGrads, LayerWeights};
 
 /// What the backward pass of one layer needs from its forward pass (time-major rows: step
 /// `s`, sample `i` is row `s * batch + i`).
-struct Cache {
+pub struct Cache {
     /// The layer's input `[T * B, in]`.
     x: Tensor,
     /// Hidden states `[(T + 1) * B, H]`: zeros, then the output of every step.
@@ -33,13 +33,6 @@ struct Cache {
     gates: Tensor,
     /// `tanh(c)` of every step, `[T * B, H]`.
     tanh_c: Tensor,
-}
-
-/// Gradients of one layer, in libtorch's parameter order, and of its input.
-struct LayerGrads {
-    params: [Tensor; 4],
-    /// Not computed for the first layer, whose input is the data.
-    dx: Option<Tensor>,
 }
 
 /// Whether [`forward`] and [`backward`] train this network: float32 LSTM layers on the CPU, no
@@ -210,60 +203,35 @@ fn backward_layer(
     })
 }
 
-/// The forward pass of the whole network on one batch, kept for [`backward`].
-pub struct Forward {
-    caches: Vec<Cache>,
-    /// The last layer's state at the last step, `[B, H]`.
-    last: Tensor,
-    /// d loss / d output, `[B, out]`.
-    d_out: Tensor,
-    /// MSE of the batch.
-    pub loss: Tensor,
-    steps: usize,
-    batch: usize,
+/// The LSTM layer of [`layers::forward`] and [`layers::backward`].
+pub struct Lstm;
+
+impl HandLayer for Lstm {
+    type Cache = Cache;
+    fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cache {
+        forward_layer(x, steps, batch, w)
+    }
+    fn states(c: &Cache) -> &Tensor {
+        &c.h
+    }
+    fn backward_layer(
+        c: &Cache,
+        dh_out: &Tensor,
+        steps_batch: (usize, usize),
+        w: &LayerWeights,
+        need_dx: bool,
+    ) -> LayerGrads {
+        backward_layer(c, dh_out, steps_batch, w, need_dx)
+    }
 }
 
-/// MSE loss of `Linear(LSTM stack(x)[:, -1])` against `y`, keeping what the backward pass needs.
-/// `x` `[B, T, in]`, `y` `[B, out]`; `layers` bottom up; `head` = (weight `[out, H]`, bias
-/// `[out]`). Runs without recording a graph.
-pub fn forward(x: &Tensor, y: &Tensor, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Forward {
-    tch::no_grad(|| {
-        let (batch, steps) = (x.size()[0] as usize, x.size()[1] as usize);
-        let mut input = x.transpose(0, 1).contiguous().view([(steps * batch) as i64, -1]);
-        let mut caches = Vec::with_capacity(layers.len());
-        for w in layers {
-            let c = forward_layer(input, steps, batch, w);
-            input = rows(&c.h, batch, steps * batch);
-            caches.push(c);
-        }
-        let last = rows(&caches[caches.len() - 1].h, steps * batch, batch);
-        let diff = head.1.addmm(&last, &head.0.tr()) - y;
-        let loss = diff.square().mean(Kind::Float);
-        let d_out = diff * (2.0 / y.numel() as f64);
-        Forward { caches, last, d_out, loss, steps, batch }
-    })
+/// MSE loss of `Linear(LSTM stack(x)[:, -1])` against `y`, keeping what the backward pass
+/// needs (see [`layers::forward`]).
+pub fn forward(x: &Tensor, y: &Tensor, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Forward<Cache> {
+    layers::forward::<Lstm>(x, y, layers, head)
 }
 
-/// The gradient of every parameter, in the order: each layer's `w_ih, w_hh, b_ih, b_hh`
-/// (bottom up), then the head's weight and bias.
-pub fn backward(f: &Forward, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Vec<Tensor> {
-    tch::no_grad(|| {
-        let (steps, batch) = (f.steps, f.batch);
-        let head_grads = [f.d_out.tr().mm(&f.last), f.d_out.sum_dim_intlist(0, false, Kind::Float)];
-        let hid = f.last.size()[1];
-        let mut d_up = Tensor::zeros([(steps * batch) as i64, hid], (Kind::Float, Device::Cpu));
-        rows(&d_up, (steps - 1) * batch, batch).copy_(&f.d_out.mm(head.0));
-        let mut grads: Vec<[Tensor; 4]> = Vec::with_capacity(layers.len());
-        for (l, (c, w)) in f.caches.iter().zip(layers).enumerate().rev() {
-            let g = backward_layer(c, &d_up, (steps, batch), w, l > 0);
-            if let Some(dx) = g.dx {
-                d_up = dx;
-            }
-            grads.push(g.params);
-        }
-        grads.reverse();
-        let mut all: Vec<Tensor> = grads.into_iter().flatten().collect();
-        all.extend(head_grads);
-        all
-    })
+/// The gradient of every parameter (see [`layers::backward`]).
+pub fn backward(f: &Forward<Cache>, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Vec<Tensor> {
+    layers::backward::<Lstm>(f, layers, head)
 }
