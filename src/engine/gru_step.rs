@@ -14,7 +14,7 @@
 use tch::{Device, Kind, Tensor};
 
 use super::kernels;
-use super::layers::{self, mem, rows, Forward, HandLayer, LayerGrads, LayerWeights};
+use super::layers::{self, mem, rows, HandLayer, LayerGrads, LayerWeights};
 
 /// What the backward pass of one layer needs from its forward pass (time-major rows: step
 /// `s`, sample `i` is row `s * batch + i`).
@@ -29,10 +29,9 @@ pub struct Cache {
     ghn: Tensor,
 }
 
-/// Whether [`forward`] and [`backward`] can train this network: float32 GRU layers on the CPU,
-/// no dropout between layers.
+/// Whether this step trains a GRU network: [`layers::trainable`], and not turned off.
 pub fn applies(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
-    device == Device::Cpu && kind == Kind::Float && (dropout == 0.0 || layers == 1) && enabled()
+    layers::trainable(device, kind, dropout, layers) && enabled()
 }
 
 /// `LSTM_STOCK_GRU=libtorch` turns the hand-written step off (to compare the two).
@@ -227,15 +226,4 @@ impl HandLayer for Gru {
     ) -> LayerGrads {
         backward_layer(c, dh_out, steps_batch, w, need_dx)
     }
-}
-
-/// MSE loss of `Linear(GRU stack(x)[:, -1])` against `y`, keeping what the backward pass
-/// needs (see [`layers::forward`]).
-pub fn forward(x: &Tensor, y: &Tensor, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Forward<Cache> {
-    layers::forward::<Gru>(x, y, layers, head)
-}
-
-/// The gradient of every parameter (see [`layers::backward`]).
-pub fn backward(f: &Forward<Cache>, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Vec<Tensor> {
-    layers::backward::<Gru>(f, layers, head)
 }

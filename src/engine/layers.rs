@@ -36,6 +36,12 @@ pub unsafe fn mem<'a>(t: &Tensor, width: usize, start: usize, n: usize) -> &'a m
     std::slice::from_raw_parts_mut((t.data_ptr() as *mut f32).add(start * width), n * width)
 }
 
+/// What every hand-written step needs of a network: float32 on the CPU, and no dropout between
+/// layers (its masks come from libtorch's generator inside its kernels).
+pub fn trainable(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
+    device == Device::Cpu && kind == Kind::Float && (dropout == 0.0 || layers == 1)
+}
+
 /// Rows `start..start + n` of `t`, as a view.
 pub fn rows(t: &Tensor, start: usize, n: usize) -> Tensor {
     t.narrow(0, start as i64, n as i64)

@@ -18,7 +18,7 @@
 use tch::{Device, Kind, Tensor};
 
 use super::kernels;
-use super::layers::{self, mem, rows, Forward, HandLayer, LayerGrads, LayerWeights};
+use super::layers::{self, mem, rows, HandLayer, LayerGrads, LayerWeights};
 
 /// What the backward pass of one layer needs from its forward pass (time-major rows: step
 /// `s`, sample `i` is row `s * batch + i`).
@@ -35,11 +35,9 @@ pub struct Cache {
     tanh_c: Tensor,
 }
 
-/// Whether [`forward`] and [`backward`] train this network: float32 LSTM layers on the CPU, no
-/// dropout between layers (its masks come from libtorch's generator inside its kernel), and the
-/// step turned on.
+/// Whether this step trains an LSTM network: [`layers::trainable`], and turned on.
 pub fn applies(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
-    device == Device::Cpu && kind == Kind::Float && (dropout == 0.0 || layers == 1) && enabled()
+    layers::trainable(device, kind, dropout, layers) && enabled()
 }
 
 /// `LSTM_STOCK_LSTM=hand` turns the hand-written step on (see the module's note).
@@ -223,15 +221,4 @@ impl HandLayer for Lstm {
     ) -> LayerGrads {
         backward_layer(c, dh_out, steps_batch, w, need_dx)
     }
-}
-
-/// MSE loss of `Linear(LSTM stack(x)[:, -1])` against `y`, keeping what the backward pass
-/// needs (see [`layers::forward`]).
-pub fn forward(x: &Tensor, y: &Tensor, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Forward<Cache> {
-    layers::forward::<Lstm>(x, y, layers, head)
-}
-
-/// The gradient of every parameter (see [`layers::backward`]).
-pub fn backward(f: &Forward<Cache>, layers: &[LayerWeights], head: (&Tensor, &Tensor)) -> Vec<Tensor> {
-    layers::backward::<Lstm>(f, layers, head)
 }

@@ -11,7 +11,7 @@
 
 use tch::Tensor;
 
-use super::layers::LayerWeights;
+use super::layers::{self, HandLayer, LayerWeights};
 use super::workers;
 use super::{gru_step, lstm_step};
 use crate::model::fused::rnn_forward;
@@ -99,21 +99,25 @@ fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor) -> (Tensor, Vec<Tensor>)
         let layers = LayerWeights::of_layers(&p.flat);
         let head = (&p.head_w, &p.head_b);
         return match p.cfg.kind.cell() {
-            Cell::Gru => {
-                let f = profile::time("forward", || gru_step::forward(xs, ys, &layers, head));
-                let grads = profile::time("backward", || gru_step::backward(&f, &layers, head));
-                (f.loss, grads)
-            }
-            Cell::Lstm => {
-                let f = profile::time("forward", || lstm_step::forward(xs, ys, &layers, head));
-                let grads = profile::time("backward", || lstm_step::backward(&f, &layers, head));
-                (f.loss, grads)
-            }
+            Cell::Gru => hand_step::<gru_step::Gru>(xs, ys, &layers, head),
+            Cell::Lstm => hand_step::<lstm_step::Lstm>(xs, ys, &layers, head),
         };
     }
     let loss = profile::time("forward", || autograd_loss(p, xs, ys));
     let grads = profile::time("backward", || Tensor::run_backward(&[&loss], &p.params(), false, false));
     (loss.detach(), grads)
+}
+
+/// Loss and gradients of a hand-written step ([`layers::forward`], [`layers::backward`]).
+fn hand_step<L: HandLayer>(
+    xs: &Tensor,
+    ys: &Tensor,
+    layers: &[LayerWeights],
+    head: (&Tensor, &Tensor),
+) -> (Tensor, Vec<Tensor>) {
+    let f = profile::time("forward", || layers::forward::<L>(xs, ys, layers, head));
+    let grads = profile::time("backward", || layers::backward::<L>(&f, layers, head));
+    (f.loss, grads)
 }
 
 /// The loss of a batch, with every parameter's gradient left in its `.grad`; with `parts`

@@ -54,6 +54,8 @@ pub enum Rule {
 
 impl Rule {
     /// The forecast's strategies, then the rule baselines (buy-and-hold first).
+    /// The rules that trade on the forecast.
+    pub const STRATEGIES: [Rule; 3] = [Rule::LongFlat, Rule::LongShort, Rule::Threshold];
     pub const ALL: [Rule; 6] =
         [Rule::LongFlat, Rule::LongShort, Rule::Threshold, Rule::Hold, Rule::Momentum, Rule::Contrarian];
 
@@ -445,13 +447,20 @@ impl Trading {
 pub fn evaluate(days: &Days, cost_bps: f64, seed: u64) -> Trading {
     let cost = cost_bps / 1e4;
     let returns = days.returns();
-    let hold_net = strategy_returns(&vec![1.0; days.len()], &returns, cost);
-    let rules = Rule::ALL
+    let traded: Vec<_> = Rule::ALL
         .iter()
         .map(|&rule| {
             let pos = days.positions(rule, 2.0 * cost);
             let (gross, net) =
                 (strategy_returns(&pos, &returns, 0.0), strategy_returns(&pos, &returns, cost));
+            (rule, pos, gross, net)
+        })
+        .collect();
+    let hold_net =
+        traded.iter().find(|t| t.0 == Rule::Hold).map(|t| t.3.clone()).expect("buy-and-hold is a rule");
+    let rules = traded
+        .into_iter()
+        .map(|(rule, pos, gross, net)| {
             let vs_hold = rule != Rule::Hold;
             RuleFigures {
                 rule,
@@ -480,7 +489,7 @@ pub fn evaluate(days: &Days, cost_bps: f64, seed: u64) -> Trading {
 /// forecast called a rise every day (every strategy then simply holds).
 pub fn verdicts(model: &str, t: &Trading) -> Vec<String> {
     let hold = t.rule(Rule::Hold);
-    let strategies = Rule::ALL.into_iter().filter(|r| r.uses_forecast());
+    let strategies = Rule::STRATEGIES.into_iter();
     if strategies.clone().all(|r| t.rule(r).net_returns == hold.net_returns) {
         return vec![format!(
             "trading the {model}'s forecast: it called a rise every day, so long/flat, long/short and threshold all simply held the stock ({:.1}% net, as holding did); it says nothing a trader could use",

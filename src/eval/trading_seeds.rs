@@ -85,7 +85,7 @@ impl RuleOverSeeds {
 }
 
 /// The figures of `rule` in every seed's evaluation.
-pub fn over_seeds(per_seed: &[Trading], rule: Rule) -> RuleOverSeeds {
+pub fn over_seeds(per_seed: &[&Trading], rule: Rule) -> RuleOverSeeds {
     let figs: Vec<&RuleFigures> = per_seed.iter().map(|t| t.rule(rule)).collect();
     let col = |f: fn(&RuleFigures) -> f64| Spread::of(&figs.iter().map(|r| f(r)).collect::<Vec<_>>());
     RuleOverSeeds {
@@ -201,13 +201,13 @@ pub struct CompareTrading {
 /// there are none (`--no-trading`).
 pub fn summarise(models: &[(String, &[(u64, Trading)])]) -> Option<CompareTrading> {
     let first = models.iter().find_map(|(_, s)| s.first())?.1.clone();
-    let strategies: Vec<Rule> = Rule::ALL.into_iter().filter(|r| r.uses_forecast()).collect();
+    let strategies = Rule::STRATEGIES;
     let hold_net = first.rule(Rule::Hold).net.total_return;
     let mut verdicts = Vec::new();
     let per_model: Vec<(String, Vec<RuleOverSeeds>)> = models
         .iter()
         .map(|(label, seeds)| {
-            let trades: Vec<Trading> = seeds.iter().map(|(_, t)| t.clone()).collect();
+            let trades: Vec<&Trading> = seeds.iter().map(|(_, t)| t).collect();
             let rules: Vec<RuleOverSeeds> = strategies.iter().map(|&r| over_seeds(&trades, r)).collect();
             verdicts.extend(rules.iter().map(|r| verdict(label, r, hold_net)));
             (label.clone(), rules)
@@ -310,6 +310,32 @@ mod tests {
         assert!(d.deflated_sharpe > 0.99 && d.expected_max_sharpe == 0.0, "{d:?}");
         assert!(d.sentence(Some(1.0)).contains("survives the selection"), "{}", d.sentence(Some(1.0)));
         assert!(deflate(&[]).is_none());
+    }
+
+    /// Two models whose forecasts made the very same trades (both held the stock every day)
+    /// are one try, not six: the deflated Sharpe ratio is not told it beat five others.
+    #[test]
+    fn identical_trades_count_as_one_try() {
+        use crate::eval::trading::{evaluate, Days};
+        let dates: Vec<chrono::NaiveDate> = (0..120)
+            .map(|i| chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(i))
+            .collect();
+        let mut prices = vec![100.0];
+        for r in noise(119, 2) {
+            prices.push(prices.last().unwrap() * (1.0 + r));
+        }
+        let rows: Vec<usize> = (2..120).collect();
+        let up: Vec<f64> = rows.iter().map(|&t| prices[t - 1] * 1.01).collect();
+        let t = evaluate(&Days::from_series(&dates, &prices, &rows, &up), 5.0, 1);
+        let seeds = [(1u64, t.clone())];
+        let c = summarise(&[("A".into(), &seeds[..]), ("B".into(), &seeds[..])]).unwrap();
+        assert_eq!(c.deflated.unwrap().trials, 1);
+        // a forecast that trades differently is a second try
+        let mixed: Vec<f64> =
+            rows.iter().map(|&t| prices[t - 1] * if t % 3 == 0 { 0.99 } else { 1.01 }).collect();
+        let other = [(2u64, evaluate(&Days::from_series(&dates, &prices, &rows, &mixed), 5.0, 1))];
+        let c = summarise(&[("A".into(), &seeds[..]), ("B".into(), &other[..])]).unwrap();
+        assert!(c.deflated.unwrap().trials > 1);
     }
 
     #[test]

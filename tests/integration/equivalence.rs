@@ -218,7 +218,7 @@ fn hand_written_gru_step_matches_libtorch_autograd() {
 /// 1e-5.
 #[test]
 fn hand_written_lstm_step_matches_libtorch_autograd() {
-    use lstm_stock::engine::lstm_step;
+    use lstm_stock::engine::{layers, lstm_step};
     use lstm_stock::model::Net;
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(12);
@@ -249,9 +249,9 @@ fn hand_written_lstm_step_matches_libtorch_autograd() {
         }
         // the step is off by default: called directly, on the fused network's weights
         let (flat, head_w, head_b) = net.fused_weights().unwrap();
-        let layer_weights = lstm_stock::engine::layers::LayerWeights::of_layers(flat);
-        let f = lstm_step::forward(&x, &y, &layer_weights, (head_w, head_b));
-        let grads = lstm_step::backward(&f, &layer_weights, (head_w, head_b));
+        let layer_weights = layers::LayerWeights::of_layers(flat);
+        let f = layers::forward::<lstm_step::Lstm>(&x, &y, &layer_weights, (head_w, head_b));
+        let grads = layers::backward::<lstm_step::Lstm>(&f, &layer_weights, (head_w, head_b));
         worst.0 = worst.0.max((f.loss.double_value(&[]) - loss_ref.double_value(&[])).abs());
         // in the order of `fused_weights`: each layer's w_ih, w_hh, b_ih, b_hh, then the head
         let order: Vec<&Tensor> = flat.iter().chain([head_w, head_b]).collect();
