@@ -13,6 +13,7 @@
 
 use tch::{Device, Kind, Tensor};
 
+use super::gates::{gru_backward, gru_forward};
 use super::kernels;
 use super::layers::{self, mem, rows, HandLayer, LayerGrads, LayerWeights};
 
@@ -82,37 +83,7 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
             };
         });
         crate::profile::time("forward: gate loop", || {
-            let rows_of = gi_s.chunks_exact(w3).zip(gh_m.chunks_exact(w3));
-            let rows_of = rows_of.zip(g_m.chunks_exact_mut(w3).zip(ghn_m.chunks_exact_mut(hid)));
-            for (((a, b), (o, gn)), (hp, hn)) in
-                rows_of.zip(hp.chunks_exact(hid).zip(hn.chunks_exact_mut(hid)))
-            {
-                let (rz, n) = o.split_at_mut(2 * hid);
-                // r and z: sigmoid(W_i x + b_i + W_h h + b_h)
-                for (((o, a), b), bh) in
-                    rz.iter_mut().zip(&a[..2 * hid]).zip(&b[..2 * hid]).zip(&b_hh[..2 * hid])
-                {
-                    *o = a + (b + bh);
-                }
-                kernels::sigmoid(rz);
-                // the candidate: tanh(W_in x + b_in + r * (W_hn h + b_hn)); the recurrent part
-                // is kept for the backward pass
-                for ((((n, gn), r), a), (b, bh)) in n
-                    .iter_mut()
-                    .zip(gn.iter_mut())
-                    .zip(&rz[..hid])
-                    .zip(&a[2 * hid..])
-                    .zip(b[2 * hid..].iter().zip(&b_hh[2 * hid..]))
-                {
-                    *gn = b + bh;
-                    *n = a + r * *gn;
-                }
-                kernels::tanh(n);
-                // h' = (1 - z) * n + z * h
-                for (((hn, hp), z), n) in hn.iter_mut().zip(hp).zip(&rz[hid..]).zip(n.iter()) {
-                    *hn = n + z * (hp - n);
-                }
-            }
+            gru_forward(hid, gi_s, gh_m, b_hh, g_m, ghn_m, hp, hn);
         });
     }
     Cache { x, h, gates, ghn }
@@ -151,33 +122,8 @@ fn backward_layer(
             )
         };
         let (dgh_p, dh_p) = (dgh_m.as_ptr(), dh_m.as_mut_ptr());
-        let rows_of = up.chunks_exact(hid).zip(dh_m.chunks_exact_mut(hid)).zip(hp.chunks_exact(hid));
-        let rows_of = rows_of.zip(g.chunks_exact(w3).zip(ghn.chunks_exact(hid)));
-        let rows_of = rows_of.zip(dgi_m.chunks_exact_mut(w3).zip(dgh_m.chunks_exact_mut(w3)));
         crate::profile::time("backward: gate loop", || {
-            for ((((up, dh), hp), (g, ghn)), (dgi, dgh)) in rows_of {
-                let (r, z, n) = (&g[..hid], &g[hid..2 * hid], &g[2 * hid..]);
-                let (gi_r, rest) = dgi.split_at_mut(hid);
-                let (gi_z, gi_n) = rest.split_at_mut(hid);
-                let (gh_r, rest) = dgh.split_at_mut(hid);
-                let (gh_z, gh_n) = rest.split_at_mut(hid);
-                let (up, hp, ghn) = (&up[..hid], &hp[..hid], &ghn[..hid]);
-                for k in 0..hid {
-                    let (r, z, n) = (r[k], z[k], n[k]);
-                    let d = dh[k] + up[k];
-                    let da_n = d * (1.0 - z) * (1.0 - n * n);
-                    let da_z = d * (hp[k] - n) * z * (1.0 - z);
-                    let da_r = da_n * ghn[k] * r * (1.0 - r);
-                    gi_r[k] = da_r;
-                    gi_z[k] = da_z;
-                    gi_n[k] = da_n;
-                    gh_r[k] = da_r;
-                    gh_z[k] = da_z;
-                    gh_n[k] = da_n * r;
-                    // the direct path to the previous state; the recurrent product is added below
-                    dh[k] = d * z;
-                }
-            }
+            gru_backward(hid, up, dh_m, hp, g, ghn, dgi_m, dgh_m);
         });
         crate::profile::time("backward: step products", || {
             // dh += dgh_s W_hh

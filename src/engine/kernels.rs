@@ -99,86 +99,88 @@ fn exp(x: f32) -> f32 {
     e * f32::from_bits(((n_int + 127) as u32) << 23)
 }
 
-/// `x <- 1 / (1 + e^-x)` on every element.
-pub fn sigmoid(xs: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if widest() {
-        // SAFETY: the CPU has AVX-512F (checked)
-        return unsafe { sigmoid_avx512(xs) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if wide() {
-        // SAFETY: the CPU has AVX2 and FMA (checked)
-        return unsafe { sigmoid_avx2(xs) };
-    }
-    sigmoid_any(xs)
+/// `1 / (1 + e^-x)`.
+#[inline(always)]
+pub fn sig(x: f32) -> f32 {
+    1.0 / (1.0 + exp(-x))
 }
 
-/// `x <- tanh x` on every element, as `1 - 2 / (e^2x + 1)` (absolute error about 1e-7).
-pub fn tanh(xs: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if widest() {
-        // SAFETY: the CPU has AVX-512F (checked)
-        return unsafe { tanh_avx512(xs) };
+/// `tanh x` as `1 - 2 / (e^2x + 1)` (absolute error about 1e-7).
+#[inline(always)]
+pub fn tanh1(x: f32) -> f32 {
+    1.0 - 2.0 / (exp(2.0 * x) + 1.0)
+}
+
+/// Defines `fn` three times, for AVX-512, AVX2 (both with FMA) and the build's baseline, and
+/// calls the widest this CPU runs (checked once). The body is written once, as plain loops that
+/// the compiler vectorises; Rust contracts no `a * b + c` into a fused multiply-add, so every
+/// version rounds alike and gives the same bits.
+macro_rules! simd {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn any($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx512($($arg: $ty),*) {
+                any($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx2($($arg: $ty),*) {
+                any($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if $crate::engine::kernels::widest() {
+                // SAFETY: the CPU has AVX-512F and FMA (checked)
+                return unsafe { avx512($($arg),*) };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if $crate::engine::kernels::wide() {
+                // SAFETY: the CPU has AVX2 and FMA (checked)
+                return unsafe { avx2($($arg),*) };
+            }
+            any($($arg),*)
+        }
+    };
+}
+pub(crate) use simd;
+
+simd! {
+    /// `x <- 1 / (1 + e^-x)` on every element.
+    pub fn sigmoid(xs: &mut [f32]) {
+        for x in xs {
+            *x = sig(*x);
+        }
     }
-    #[cfg(target_arch = "x86_64")]
-    if wide() {
-        // SAFETY: the CPU has AVX2 and FMA (checked)
-        return unsafe { tanh_avx2(xs) };
+}
+
+simd! {
+    /// `x <- tanh x` on every element, as `1 - 2 / (e^2x + 1)` (absolute error about 1e-7).
+    pub fn tanh(xs: &mut [f32]) {
+        for x in xs {
+            *x = tanh1(*x);
+        }
     }
-    tanh_any(xs)
 }
 
 /// Whether this CPU runs the 8-wide versions (the build targets plain x86-64, 4 wide).
 #[cfg(target_arch = "x86_64")]
-fn wide() -> bool {
+pub fn wide() -> bool {
     static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *WIDE.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
 }
 
 /// Whether this CPU runs the 16-wide versions (AVX-512F).
 #[cfg(target_arch = "x86_64")]
-fn widest() -> bool {
+pub fn widest() -> bool {
     static WIDEST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *WIDEST.get_or_init(|| is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma"))
-}
-
-#[inline(always)]
-fn sigmoid_any(xs: &mut [f32]) {
-    for x in xs {
-        *x = 1.0 / (1.0 + exp(-*x));
-    }
-}
-
-#[inline(always)]
-fn tanh_any(xs: &mut [f32]) {
-    for x in xs {
-        *x = 1.0 - 2.0 / (exp(2.0 * *x) + 1.0);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn sigmoid_avx2(xs: &mut [f32]) {
-    sigmoid_any(xs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn tanh_avx2(xs: &mut [f32]) {
-    tanh_any(xs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-unsafe fn sigmoid_avx512(xs: &mut [f32]) {
-    sigmoid_any(xs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-unsafe fn tanh_avx512(xs: &mut [f32]) {
-    tanh_any(xs)
 }
 
 #[cfg(test)]
@@ -194,8 +196,8 @@ mod tests {
         tanh(&mut t);
         // the portable versions give the same values as the widest this CPU runs
         let (mut s1, mut t1) = (xs.clone(), xs.clone());
-        sigmoid_any(&mut s1);
-        tanh_any(&mut t1);
+        s1.iter_mut().for_each(|x| *x = sig(*x));
+        t1.iter_mut().for_each(|x| *x = tanh1(*x));
         let ulps = |a: &[f32], b: &[f32]| {
             a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 2.0 * f32::EPSILON * x.abs().max(1e-30))
         };

@@ -17,6 +17,7 @@
 
 use tch::{Device, Kind, Tensor};
 
+use super::gates::{lstm_backward, lstm_forward};
 use super::kernels;
 use super::layers::{self, mem, rows, HandLayer, LayerGrads, LayerWeights};
 
@@ -87,32 +88,7 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
             };
         });
         crate::profile::time("forward: gate loop", || {
-            // one activation call for the whole step: tanh(x) = 2 sigmoid(2x) - 1 for the
-            // candidate, so that i, f, g and o go through one vectorised sigmoid
-            for g in g_m.chunks_exact_mut(w4) {
-                g[2 * hid..3 * hid].iter_mut().for_each(|v| *v *= 2.0);
-            }
-            kernels::sigmoid(g_m);
-            for g in g_m.chunks_exact_mut(w4) {
-                g[2 * hid..3 * hid].iter_mut().for_each(|v| *v = 2.0 * *v - 1.0);
-            }
-            // step 3: c = f * c_prev + i * g
-            for ((g, cp), cn) in g_m.chunks_exact(w4).zip(cp.chunks_exact(hid)).zip(cn.chunks_exact_mut(hid))
-            {
-                let (i, f, gg) = (&g[..hid], &g[hid..2 * hid], &g[2 * hid..3 * hid]);
-                for ((((cn, cp), i), f), g) in cn.iter_mut().zip(cp).zip(i).zip(f).zip(gg) {
-                    *cn = f * cp + i * g;
-                }
-            }
-            tc.copy_from_slice(cn);
-            kernels::tanh(tc);
-            // step 4: h = o * tanh(c)
-            for ((g, tc), hn) in g_m.chunks_exact(w4).zip(tc.chunks_exact(hid)).zip(hn.chunks_exact_mut(hid))
-            {
-                for ((hn, o), tc) in hn.iter_mut().zip(&g[3 * hid..]).zip(tc) {
-                    *hn = o * tc;
-                }
-            }
+            lstm_forward(hid, g_m, cp, cn, tc, hn);
         });
     }
     Cache { x, h, c, gates, tanh_c }
@@ -154,27 +130,7 @@ fn backward_layer(
         };
         let (da_p, dh_p) = (da_m.as_ptr(), dh_m.as_mut_ptr());
         crate::profile::time("backward: gate loop", || {
-            let rows_of = up.chunks_exact(hid).zip(dh_m.chunks_exact(hid)).zip(dc_m.chunks_exact_mut(hid));
-            let rows_of = rows_of.zip(g.chunks_exact(w4).zip(cp.chunks_exact(hid)));
-            for ((((up, dh), dc), (g, cp)), (tc, da)) in
-                rows_of.zip(tc.chunks_exact(hid).zip(da_m.chunks_exact_mut(w4)))
-            {
-                let (i, f, gg, o) = (&g[..hid], &g[hid..2 * hid], &g[2 * hid..3 * hid], &g[3 * hid..]);
-                let (da_i, rest) = da.split_at_mut(hid);
-                let (da_f, rest) = rest.split_at_mut(hid);
-                let (da_g, da_o) = rest.split_at_mut(hid);
-                for k in 0..hid {
-                    let d = dh[k] + up[k];
-                    let (i, f, g, o, t) = (i[k], f[k], gg[k], o[k], tc[k]);
-                    da_o[k] = d * t * o * (1.0 - o);
-                    let dct = dc[k] + d * o * (1.0 - t * t);
-                    da_i[k] = dct * g * i * (1.0 - i);
-                    da_g[k] = dct * i * (1.0 - g * g);
-                    da_f[k] = dct * cp[k] * f * (1.0 - f);
-                    // the cell state's path to the previous step
-                    dc[k] = dct * f;
-                }
-            }
+            lstm_backward(hid, up, dh_m, dc_m, g, cp, tc, da_m);
         });
         crate::profile::time("backward: step products", || {
             // dh = da_s W_hh: the hidden state's only path to the previous step

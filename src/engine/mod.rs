@@ -4,6 +4,7 @@
 //! Why apart from `model`: the networks say what is computed; this says how a training step is
 //! run on this machine's cores. It alone sets thread counts ([`threads`]), once per run.
 
+pub mod gates;
 pub mod gru_step;
 pub mod kernels;
 pub mod layers;
