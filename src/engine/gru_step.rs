@@ -31,8 +31,8 @@ pub struct Cache {
 }
 
 /// Whether this step trains a GRU network: [`layers::trainable`], and not turned off.
-pub fn applies(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
-    layers::trainable(device, kind, dropout, layers) && enabled()
+pub fn applies(device: Device, kind: Kind) -> bool {
+    layers::trainable(device, kind) && enabled()
 }
 
 /// `LSTM_STOCK_GRU=libtorch` turns the hand-written step off (to compare the two).

@@ -36,10 +36,32 @@ pub unsafe fn mem<'a>(t: &Tensor, width: usize, start: usize, n: usize) -> &'a m
     std::slice::from_raw_parts_mut((t.data_ptr() as *mut f32).add(start * width), n * width)
 }
 
-/// What every hand-written step needs of a network: float32 on the CPU, and no dropout between
-/// layers (its masks come from libtorch's generator inside its kernels).
-pub fn trainable(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
-    device == Device::Cpu && kind == Kind::Float && (dropout == 0.0 || layers == 1)
+/// What every hand-written step needs of a network: float32 on the CPU.
+pub fn trainable(device: Device, kind: Kind) -> bool {
+    device == Device::Cpu && kind == Kind::Float
+}
+
+/// Dropout masks for the outputs of every layer but the last, as libtorch's fused recurrent
+/// layers apply dropout in training: each unit of each step kept with probability `1 - p` and
+/// then scaled by `1 / (1 - p)`. One `[B, T, H]` mask per layer boundary, none when `p` is 0,
+/// drawn from libtorch's global generator (so a seeded run is repeatable). Drawn for a whole
+/// batch before it is split, so that a share's masks are its rows of the batch's, whichever
+/// thread runs it.
+pub fn dropout_masks(batch: usize, steps: usize, hid: i64, layers: usize, p: f64) -> Vec<Tensor> {
+    if p <= 0.0 {
+        return Vec::new();
+    }
+    let shape = [batch as i64, steps as i64, hid];
+    (1..layers)
+        .map(|_| {
+            let keep = Tensor::rand(shape, (Kind::Float, Device::Cpu)).lt(1.0 - p).to_kind(Kind::Float);
+            if p < 1.0 {
+                keep / (1.0 - p)
+            } else {
+                keep
+            }
+        })
+        .collect()
 }
 
 /// Rows `start..start + n` of `t`, as a view.
@@ -76,6 +98,9 @@ pub trait HandLayer {
 /// The forward pass of the whole network on one batch, kept for [`backward`].
 pub struct Forward<C> {
     caches: Vec<C>,
+    /// The dropout mask after each layer but the last, time-major `[T * B, H]` (none without
+    /// dropout).
+    masks: Vec<Tensor>,
     /// The last layer's state at the last step, `[B, H]`.
     last: Tensor,
     /// d loss / d output, `[B, out]`.
@@ -88,27 +113,35 @@ pub struct Forward<C> {
 
 /// MSE loss of `Linear(stack(x)[:, -1])` against `y`, keeping what the backward pass needs.
 /// `x` `[B, T, in]`, `y` `[B, out]`; `layers` bottom up; `head` = (weight `[out, H]`, bias
-/// `[out]`). Runs without recording a graph.
+/// `[out]`); `masks`: [`dropout_masks`] of this batch (none: no dropout). Runs without
+/// recording a graph.
 pub fn forward<L: HandLayer>(
     x: &Tensor,
     y: &Tensor,
     layers: &[LayerWeights],
     head: (&Tensor, &Tensor),
+    masks: &[Tensor],
 ) -> Forward<L::Cache> {
     tch::no_grad(|| {
         let (batch, steps) = (x.size()[0] as usize, x.size()[1] as usize);
-        let mut input = x.transpose(0, 1).contiguous().view([(steps * batch) as i64, -1]);
+        let time_major = |t: &Tensor| t.transpose(0, 1).contiguous().view([(steps * batch) as i64, -1]);
+        let masks: Vec<Tensor> = masks.iter().map(time_major).collect();
+        let mut input = time_major(x);
         let mut caches = Vec::with_capacity(layers.len());
-        for w in layers {
+        for (l, w) in layers.iter().enumerate() {
             let c = L::forward_layer(input, steps, batch, w);
             input = rows(L::states(&c), batch, steps * batch);
+            if let Some(m) = masks.get(l) {
+                // a new tensor: `*=` would write into the states the layer keeps for backward
+                input = input.g_mul(m);
+            }
             caches.push(c);
         }
         let last = rows(L::states(&caches[caches.len() - 1]), steps * batch, batch);
         let diff = head.1.addmm(&last, &head.0.tr()) - y;
         let loss = diff.square().mean(Kind::Float);
         let d_out = diff * (2.0 / y.numel() as f64);
-        Forward { caches, last, d_out, loss, steps, batch }
+        Forward { caches, masks, last, d_out, loss, steps, batch }
     })
 }
 
@@ -129,7 +162,11 @@ pub fn backward<L: HandLayer>(
         for (l, (c, w)) in f.caches.iter().zip(layers).enumerate().rev() {
             let g = L::backward_layer(c, &d_up, (steps, batch), w, l > 0);
             if let Some(dx) = g.dx {
-                d_up = dx;
+                // through the dropout between this layer and the one below
+                d_up = match f.masks.get(l - 1) {
+                    Some(m) => dx * m,
+                    None => dx,
+                };
             }
             grads.push(g.params);
         }

@@ -37,8 +37,8 @@ pub struct Cache {
 }
 
 /// Whether this step trains an LSTM network: [`layers::trainable`], and turned on.
-pub fn applies(device: Device, kind: Kind, dropout: f64, layers: i64) -> bool {
-    layers::trainable(device, kind, dropout, layers) && enabled()
+pub fn applies(device: Device, kind: Kind) -> bool {
+    layers::trainable(device, kind) && enabled()
 }
 
 /// `LSTM_STOCK_LSTM=hand` turns the hand-written step on (see the module's note).

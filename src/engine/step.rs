@@ -57,19 +57,26 @@ impl Shared {
     /// Whether the hand-written step of its cell ([`gru_step`], [`lstm_step`]) trains this
     /// batch.
     fn hand_step(&self, xs: &Tensor) -> bool {
-        let (d, k, p, l) = (xs.device(), xs.kind(), self.cfg.dropout, self.cfg.layers);
+        let (d, k) = (xs.device(), xs.kind());
         match self.cfg.kind.cell() {
-            Cell::Gru => gru_step::applies(d, k, p, l),
-            Cell::Lstm => lstm_step::applies(d, k, p, l),
+            Cell::Gru => gru_step::applies(d, k),
+            Cell::Lstm => lstm_step::applies(d, k),
         }
     }
 
-    /// Whether a batch may be split: on the CPU, and without dropout (whose masks come from
-    /// the one global random generator, which threads would draw from in no fixed order).
+    /// Whether a batch may be split: on the CPU, and with dropout only in a hand-written step,
+    /// which draws the batch's masks before the split; libtorch's kernels draw theirs inside,
+    /// from the one global generator, which threads would use in no fixed order.
     fn splittable(&self, xs: &Tensor) -> bool {
         xs.device() == tch::Device::Cpu
-            && (self.cfg.dropout == 0.0 || self.cfg.layers == 1)
+            && (self.cfg.dropout == 0.0 || self.cfg.layers == 1 || self.hand_step(xs))
             && split_enabled()
+    }
+
+    /// The dropout masks of a hand-written step on the batch `xs` ([`layers::dropout_masks`]).
+    fn masks(&self, xs: &Tensor) -> Vec<Tensor> {
+        let (b, t) = (xs.size()[0] as usize, xs.size()[1] as usize);
+        layers::dropout_masks(b, t, self.cfg.hidden, self.cfg.layers as usize, self.cfg.dropout)
     }
 }
 
@@ -92,15 +99,15 @@ fn autograd_loss(p: &Shared, xs: &Tensor, ys: &Tensor) -> Tensor {
 }
 
 /// Loss of the batch and the gradient of every parameter (in [`Shared::params`] order).
-/// On the CPU the hand-written step of the cell ([`gru_step`], [`lstm_step`]); otherwise
-/// libtorch's autograd.
-fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor) -> (Tensor, Vec<Tensor>) {
+/// On the CPU the hand-written step of the cell ([`gru_step`], [`lstm_step`]), with the
+/// batch's dropout `masks`; otherwise libtorch's autograd.
+fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor, masks: &[Tensor]) -> (Tensor, Vec<Tensor>) {
     if p.hand_step(xs) {
         let layers = LayerWeights::of_layers(&p.flat);
         let head = (&p.head_w, &p.head_b);
         return match p.cfg.kind.cell() {
-            Cell::Gru => hand_step::<gru_step::Gru>(xs, ys, &layers, head),
-            Cell::Lstm => hand_step::<lstm_step::Lstm>(xs, ys, &layers, head),
+            Cell::Gru => hand_step::<gru_step::Gru>(xs, ys, &layers, head, masks),
+            Cell::Lstm => hand_step::<lstm_step::Lstm>(xs, ys, &layers, head, masks),
         };
     }
     let loss = profile::time("forward", || autograd_loss(p, xs, ys));
@@ -114,8 +121,9 @@ fn hand_step<L: HandLayer>(
     ys: &Tensor,
     layers: &[LayerWeights],
     head: (&Tensor, &Tensor),
+    masks: &[Tensor],
 ) -> (Tensor, Vec<Tensor>) {
-    let f = profile::time("forward", || layers::forward::<L>(xs, ys, layers, head));
+    let f = profile::time("forward", || layers::forward::<L>(xs, ys, layers, head, masks));
     let grads = profile::time("backward", || layers::backward::<L>(&f, layers, head));
     (f.loss, grads)
 }
@@ -140,22 +148,26 @@ pub fn loss_backward_shares(p: &Shared, xs: &Tensor, ys: &Tensor, sizes: &[usize
             profile::time("backward", || loss.backward());
             return loss;
         }
-        let (loss, grads) = loss_and_grads(p, xs, ys);
+        let (loss, grads) = loss_and_grads(p, xs, ys, &p.masks(xs));
         profile::time("backward: hand-off to optimizer", || hand_to_optimizer(&p.params(), &grads));
         return loss;
     }
     let n = xs.size()[0] as f64;
     let lens: Vec<i64> = sizes.iter().map(|&s| s as i64).collect();
+    // drawn for the whole batch here, in one order, whichever thread runs which share
+    let masks = if p.hand_step(xs) { p.masks(xs) } else { Vec::new() };
+    let starts = sizes.iter().scan(0, |at, &s| Some(std::mem::replace(at, *at + s)));
     let shares: Vec<_> = xs
         .split_with_sizes(&lens, 0)
         .into_iter()
         .zip(ys.split_with_sizes(&lens, 0))
-        .zip(sizes)
-        .map(|((x, y), &rows)| {
+        .zip(sizes.iter().zip(starts))
+        .map(|((x, y), (&rows, start))| {
             let mine = p.shallow_clone();
             let w = rows as f64 / n;
+            let masks: Vec<Tensor> = masks.iter().map(|m| m.narrow(0, start as i64, rows as i64)).collect();
             move || {
-                let (loss, grads) = loss_and_grads(&mine, &x, &y);
+                let (loss, grads) = loss_and_grads(&mine, &x, &y, &masks);
                 (loss * w, grads.into_iter().map(|g| g * w).collect::<Vec<_>>())
             }
         })
