@@ -29,15 +29,20 @@ fn main() {
         })
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=LIBTORCH_VERSION={version}");
-    // MKL's sgemm_, exported by the x86-64 PyPI builds of libtorch_cpu, lets the hand-written
-    // GRU step multiply without a libtorch call per step (src/engine/kernels.rs)
+    // MKL's sgemm_ and packed sgemm, exported by the x86-64 PyPI builds of libtorch_cpu, let the
+    // hand-written steps multiply without a libtorch call per step (src/engine/kernels.rs)
     println!("cargo:rustc-check-cfg=cfg(mkl_sgemm)");
     let cpu = Path::new(&lib).join("libtorch_cpu.so");
+    let needed =
+        [" T sgemm_", " T cblas_sgemm_pack_get_size", " T cblas_sgemm_pack", " T cblas_sgemm_compute"];
     let exports_sgemm = std::process::Command::new("nm")
         .args(["-D", "--defined-only"])
         .arg(&cpu)
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.ends_with(" T sgemm_")))
+        .map(|o| {
+            let out = String::from_utf8_lossy(&o.stdout);
+            needed.iter().all(|n| out.lines().any(|l| l.ends_with(n)))
+        })
         .unwrap_or(false);
     if exports_sgemm {
         println!("cargo:rustc-cfg=mkl_sgemm");

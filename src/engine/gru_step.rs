@@ -54,6 +54,8 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
     let w3 = 3 * hid;
     // SAFETY: the weights are contiguous float32 CPU tensors that nothing writes during the step
     let (w_hh, b_hh) = unsafe { (mem(w.w_hh, hid, 0, w3) as &[f32], mem(w.b_hh, w3, 0, 1) as &[f32]) };
+    // SAFETY: w_hh is [3H, H], read as its transpose
+    let w_hh = unsafe { kernels::PackedB::new(true, (batch, w3, hid), (w_hh.as_ptr(), hid)) };
     for s in 0..steps {
         let r = s * batch;
         // SAFETY: each slice covers rows of its own buffer (steps s and s + 1 of `h` are
@@ -71,16 +73,7 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
         crate::profile::time("forward: step products", || {
             // gh = h_prev W_hh^T
             // SAFETY: shapes as allocated above; gh is its own buffer
-            unsafe {
-                kernels::gemm(
-                    (false, true),
-                    (batch, w3, hid),
-                    (hp.as_ptr(), hid),
-                    (w_hh.as_ptr(), hid),
-                    0.0,
-                    (gh_m.as_mut_ptr(), w3),
-                )
-            };
+            unsafe { w_hh.gemm((hp.as_ptr(), hid), 0.0, (gh_m.as_mut_ptr(), w3)) };
         });
         crate::profile::time("forward: gate loop", || {
             gru_forward(hid, gi_s, gh_m, b_hh, g_m, ghn_m, hp, hn);
@@ -106,6 +99,8 @@ fn backward_layer(
     let dh = Tensor::zeros([batch as i64, hid as i64], opts);
     // SAFETY: a contiguous float32 CPU weight that nothing writes during the step
     let w_hh = unsafe { mem(w.w_hh, hid, 0, 3 * hid) as &[f32] };
+    // SAFETY: w_hh is [3H, H]
+    let w_hh = unsafe { kernels::PackedB::new(false, (batch, hid, 3 * hid), (w_hh.as_ptr(), hid)) };
     for s in (0..steps).rev() {
         let (w3, r) = (3 * hid, s * batch);
         // SAFETY: each slice covers rows of its own buffer; libtorch's product into `dh` runs
@@ -128,16 +123,7 @@ fn backward_layer(
         crate::profile::time("backward: step products", || {
             // dh += dgh_s W_hh
             // SAFETY: shapes as allocated; dh is its own buffer
-            unsafe {
-                kernels::gemm(
-                    (false, false),
-                    (batch, hid, w3),
-                    (dgh_p, w3),
-                    (w_hh.as_ptr(), hid),
-                    1.0,
-                    (dh_p, hid),
-                )
-            };
+            unsafe { w_hh.gemm((dgh_p, w3), 1.0, (dh_p, hid)) };
         });
     }
     let h_prev = rows(&c.h, 0, steps * batch);

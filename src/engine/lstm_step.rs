@@ -5,12 +5,11 @@
 //! steps in one product each, gradients handed to the optimiser.
 //!
 //! **Off by default** (`LSTM_STOCK_LSTM=hand` turns it on): unlike the GRU's, libtorch's CPU LSTM
-//! has a oneDNN kernel, and on this project's 2-core machine this step is not yet faster than it
-//! (0.215 against 0.204 s per epoch on the small workload, 4.58 against 3.75 s on the large one,
-//! alternated in one run of `scripts/bench --before`). By its profile the time splits about
-//! evenly between the matrix products, already near the single-core sgemm rate, and the gate
-//! arithmetic (docs/performance.md). It is kept, checked against libtorch, as the base for
-//! that work.
+//! has a oneDNN kernel, and this step is slower than it on the project's machine, on one thread
+//! and on two. Its matrix products alone, at MKL's rate for these small shapes, take about as
+//! long as oneDNN's whole step; the gate arithmetic is one vectorised pass ([`super::gates`]) and
+//! a fifth of the time (profile and measurements in docs/performance.md). It is kept, checked
+//! against libtorch with and without dropout, as the base for that work.
 //!
 //! Same network, parameters and gradients as `Tensor::lstm` + linear head + MSE (PyTorch
 //! equations, gate order i, f, g, o): the equivalence tests compare the two to float32 rounding.
@@ -59,6 +58,8 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
     let tanh_c = Tensor::empty([(steps * batch) as i64, hid as i64], opts);
     // SAFETY: a contiguous float32 CPU weight that nothing writes during the step
     let w_hh = unsafe { mem(w.w_hh, hid, 0, w4) as &[f32] };
+    // SAFETY: w_hh is [4H, H], read as its transpose
+    let w_hh = unsafe { kernels::PackedB::new(true, (batch, w4, hid), (w_hh.as_ptr(), hid)) };
     for s in 0..steps {
         let r = s * batch;
         // SAFETY: each slice covers rows of its own buffer (steps s and s + 1 of `h` and `c`
@@ -76,16 +77,7 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
         crate::profile::time("forward: step products", || {
             // gates += h_prev W_hh^T (the input part and the biases are already there)
             // SAFETY: shapes as allocated above; the gates' rows of step s are their own
-            unsafe {
-                kernels::gemm(
-                    (false, true),
-                    (batch, w4, hid),
-                    (hp.as_ptr(), hid),
-                    (w_hh.as_ptr(), hid),
-                    1.0,
-                    (g_m.as_mut_ptr(), w4),
-                )
-            };
+            unsafe { w_hh.gemm((hp.as_ptr(), hid), 1.0, (g_m.as_mut_ptr(), w4)) };
         });
         crate::profile::time("forward: gate loop", || {
             lstm_forward(hid, g_m, cp, cn, tc, hn);
@@ -113,6 +105,8 @@ fn backward_layer(
     let dc = Tensor::zeros([batch as i64, hid as i64], opts);
     // SAFETY: a contiguous float32 CPU weight that nothing writes during the step
     let w_hh = unsafe { mem(w.w_hh, hid, 0, w4) as &[f32] };
+    // SAFETY: w_hh is [4H, H]
+    let w_hh = unsafe { kernels::PackedB::new(false, (batch, hid, w4), (w_hh.as_ptr(), hid)) };
     for s in (0..steps).rev() {
         let r = s * batch;
         // SAFETY: each slice covers rows of its own buffer; the product into `dh` runs after
@@ -135,16 +129,7 @@ fn backward_layer(
         crate::profile::time("backward: step products", || {
             // dh = da_s W_hh: the hidden state's only path to the previous step
             // SAFETY: shapes as allocated; dh is its own buffer, not borrowed above any more
-            unsafe {
-                kernels::gemm(
-                    (false, false),
-                    (batch, hid, w4),
-                    (da_p, w4),
-                    (w_hh.as_ptr(), hid),
-                    0.0,
-                    (dh_p, hid),
-                )
-            };
+            unsafe { w_hh.gemm((da_p, w4), 0.0, (dh_p, hid)) };
         });
     }
     let h_prev = rows(&c.h, 0, steps * batch);
