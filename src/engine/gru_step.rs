@@ -103,7 +103,7 @@ fn backward_layer(
     let w_hh = unsafe { kernels::PackedB::new(false, (batch, hid, 3 * hid), (w_hh.as_ptr(), hid)) };
     for s in (0..steps).rev() {
         let (w3, r) = (3 * hid, s * batch);
-        // SAFETY: each slice covers rows of its own buffer; libtorch's product into `dh` runs
+        // SAFETY: each slice covers rows of its own buffer; the product into `dh` runs
         // after the loop below, and the slices are taken again next step.
         let (dh_m, up, g, ghn, hp, dgi_m, dgh_m) = unsafe {
             (
@@ -116,10 +116,11 @@ fn backward_layer(
                 mem(&dgh, w3, r, batch),
             )
         };
-        let (dgh_p, dh_p) = (dgh_m.as_ptr(), dh_m.as_mut_ptr());
         crate::profile::time("backward: gate loop", || {
             gru_backward(hid, up, dh_m, hp, g, ghn, dgi_m, dgh_m);
         });
+        // taken after the gate loop's writes, so that they stay valid
+        let (dgh_p, dh_p) = (dgh_m.as_ptr(), dh_m.as_mut_ptr());
         crate::profile::time("backward: step products", || {
             // dh += dgh_s W_hh
             // SAFETY: shapes as allocated; dh is its own buffer

@@ -1,6 +1,7 @@
-//! The per-step arithmetic of the hand-written GRU and LSTM steps on plain memory: one matrix
-//! product and the gate activations (16 wide with AVX-512, 8 with AVX2, checked at run time),
-//! without a libtorch call.
+//! The per-step building blocks of the hand-written GRU and LSTM steps on plain memory: the
+//! matrix product (plain, or with the weight packed once for many steps), the activations, and
+//! the `simd!` macro that compiles loops for AVX-512, AVX2 and the baseline, picked at run time
+//! (the gate arithmetic itself is in `gates`).
 //!
 //! Why: each libtorch call pays a fixed dispatch cost (argument checks, a new tensor handle, a
 //! view), and a step of a small share makes about nine of them per layer, forward and backward:
@@ -78,9 +79,10 @@ pub unsafe fn gemm(
 /// the same shapes (MKL's packed sgemm where libtorch exports it, plain [`gemm`] otherwise).
 ///
 /// Why: a recurrent layer multiplies by the same weight matrix at every step, and for these
-/// small products MKL spends a fifth of each call re-arranging it; packed once per batch, the
-/// products run about 1.25 times as fast. For full batches the bits are the same (MKL computes the
-/// same sums); for a few rows plain sgemm takes other paths, so the two differ by rounding.
+/// small products MKL spends a fifth of each call re-arranging it. Packed once per pass of a
+/// layer (forward or backward, per share of a batch), the products run about 1.25 times as fast.
+/// On the project's machine full batches give the same bits as the plain product (MKL computes
+/// the same sums); for a few rows plain sgemm takes other paths, so the two differ by rounding.
 pub struct PackedB {
     m: usize,
     n: usize,
@@ -145,6 +147,8 @@ impl PackedB {
             let bytes = cblas::cblas_sgemm_pack_get_size(cblas::B_MATRIX, mi, ni, ki);
             // MKL asks for megabytes whatever the shape but writes only what it uses: reserved,
             // not zeroed (zeroing cost more than the packing saves); Rust never reads it
+            assert!(bytes > 0, "MKL refused to pack a {k} x {n} matrix");
+            // the buffer never moves or grows afterwards: MKL's packed data must stay in place
             let mut buf: Vec<f32> = Vec::with_capacity(bytes.div_ceil(4));
             let trans = if tb { cblas::TRANS } else { cblas::NO_TRANS };
             cblas::cblas_sgemm_pack(
@@ -331,18 +335,15 @@ mod tests {
     }
 
     #[test]
-    fn a_packed_product_gives_the_plain_products_bits() {
+    fn a_packed_product_matches_the_plain_product() {
         // the recurrent steps' shapes: [B, H] x [H, G*H] forward, [B, G*H] x [G*H, H] backward
         let (hid, g) = (64usize, 256usize);
         let w: Vec<f32> = (0..g * hid).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 700.0).collect();
-        // full batches give the same bits; for a few rows plain sgemm takes other paths that
-        // sum in another order, so only rounding may differ
-        let same = |x: &[f32], y: &[f32], batch: usize| {
-            if batch >= 32 {
-                x == y
-            } else {
-                x.iter().zip(y).all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0))
-            }
+        // on the project's machine full batches give the same bits and fewer rows differ by
+        // rounding (plain sgemm takes other paths there); which path MKL takes depends on the
+        // CPU, so only rounding is required
+        let same = |x: &[f32], y: &[f32], _batch: usize| {
+            x.iter().zip(y).all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0))
         };
         for batch in [64usize, 37, 16, 2, 1] {
             let a: Vec<f32> = (0..batch * g).map(|i| ((i * 104_729 % 997) as f32 - 498.0) / 600.0).collect();

@@ -163,7 +163,7 @@ pub fn backward<L: HandLayer>(
             let g = L::backward_layer(c, &d_up, (steps, batch), w, l > 0);
             if let Some(dx) = g.dx {
                 // through the dropout between this layer and the one below
-                d_up = match f.masks.get(l - 1) {
+                d_up = match l.checked_sub(1).and_then(|below| f.masks.get(below)) {
                     Some(m) => dx * m,
                     None => dx,
                 };

@@ -5,11 +5,12 @@
 //! steps in one product each, gradients handed to the optimiser.
 //!
 //! **Off by default** (`LSTM_STOCK_LSTM=hand` turns it on): unlike the GRU's, libtorch's CPU LSTM
-//! has a oneDNN kernel, and this step is slower than it on the project's machine, on one thread
-//! and on two. Its matrix products alone, at MKL's rate for these small shapes, take about as
-//! long as oneDNN's whole step; the gate arithmetic is one vectorised pass ([`super::gates`]) and
-//! a fifth of the time (profile and measurements in docs/performance.md). It is kept, checked
-//! against libtorch with and without dropout, as the base for that work.
+//! has a oneDNN kernel, and on the project's machine this step is only at parity with it, on one
+//! thread and on two: turning it on would change the LSTM's figures by rounding for no
+//! measurable gain. Its matrix products take most of the time, near MKL's rate for these small
+//! shapes; the gate arithmetic is one vectorised pass ([`super::gates`]) (profile and
+//! measurements in docs/performance.md). It is kept, checked against libtorch with and without
+//! dropout, as the base for that work.
 //!
 //! Same network, parameters and gradients as `Tensor::lstm` + linear head + MSE (PyTorch
 //! equations, gate order i, f, g, o): the equivalence tests compare the two to float32 rounding.
@@ -122,10 +123,11 @@ fn backward_layer(
                 mem(&da, w4, r, batch),
             )
         };
-        let (da_p, dh_p) = (da_m.as_ptr(), dh_m.as_mut_ptr());
         crate::profile::time("backward: gate loop", || {
             lstm_backward(hid, up, dh_m, dc_m, g, cp, tc, da_m);
         });
+        // taken after the gate loop's writes, so that they stay valid
+        let (da_p, dh_p) = (da_m.as_ptr(), dh_m.as_mut_ptr());
         crate::profile::time("backward: step products", || {
             // dh = da_s W_hh: the hidden state's only path to the previous step
             // SAFETY: shapes as allocated; dh is its own buffer, not borrowed above any more

@@ -14,8 +14,8 @@ use tch::{nn, Device};
 
 const BOUND: f64 = 0.01;
 
-/// libtorch's random generator is global and tests run on parallel threads.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+// libtorch's random generator is global and tests run on parallel threads
+use super::RNG;
 
 fn sine() -> Vec<f32> {
     (0..600).map(|t| 0.5 + 0.4 * (2.0 * std::f32::consts::PI * t as f32 / 25.0).sin()).collect()
