@@ -9,7 +9,7 @@
 //!
 //! Rows are the step's samples; within a row the gates sit side by side, `hid` units each
 //! (GRU: r, z, n; LSTM: i, f, g, o, PyTorch's orders). The activations are the same functions
-//! as [`kernels::sigmoid`] and [`kernels::tanh`], so every width gives the same bits.
+//! everywhere ([`kernels::sig`], [`kernels::tanh1`]), so every width gives the same bits.
 
 use super::kernels::{self, sig, tanh1};
 
