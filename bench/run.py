@@ -30,9 +30,9 @@ def command(impl, a, csv, model, hidden, epochs, threads="2"):
     return [py, os.path.join(HERE, f"peer_{impl}.py")] + flags
 
 
-# `rust-libtorch`: the same binary with its hand-written GRU step turned off (libtorch's kernel
-# and autograd); `rust-hand`: with the hand-written LSTM step turned on (off by default)
-ENV = {"rust-libtorch": {"LSTM_STOCK_GRU": "libtorch"}, "rust-hand": {"LSTM_STOCK_LSTM": "hand"}}
+# `rust-libtorch`: the same binary with its hand-written GRU and LSTM steps turned off
+# (libtorch's kernels, oneDNN's for the LSTM, and autograd)
+ENV = {"rust-libtorch": {"LSTM_STOCK_GRU": "libtorch", "LSTM_STOCK_LSTM": "libtorch"}}
 
 
 def run_one(cmd, impl="rust"):
@@ -80,10 +80,10 @@ def main():
     ap.add_argument("--small-epochs", type=int, help="epochs of the small workload (default 20)")
     ap.add_argument("--large-epochs", type=int, help="epochs of the large workload (default 3)")
     ap.add_argument("--tag", default="", help="added to the results file name")
-    ap.add_argument("--before", action="store_true", help="also run ours with the GRU's hand-written step off, and with the LSTM's on")
+    ap.add_argument("--before", action="store_true", help="also run ours with the hand-written GRU and LSTM steps off")
     ap.add_argument("--threads", default="2", help="threads of every implementation (the workload's 2 by default)")
     a = ap.parse_args()
-    impls = ["rust"] + (["rust-libtorch", "rust-hand"] if a.before else []) + ["torch"]
+    impls = ["rust"] + (["rust-libtorch"] if a.before else []) + ["torch"]
     impls += ["keras"] if a.keras_python and a.device == "cpu" else []
     for size, epochs in [("small", a.small_epochs), ("large", a.large_epochs)]:
         if epochs:

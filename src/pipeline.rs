@@ -186,6 +186,7 @@ pub fn numeric_setup() -> NumericSetup {
         split_threads: crate::engine::workers::threads(),
         busy_machine_cut: crate::engine::workers::guided(),
         lstm_stock_gru: std::env::var("LSTM_STOCK_GRU").ok(),
+        lstm_stock_lstm: std::env::var("LSTM_STOCK_LSTM").ok(),
         lstm_stock_split: std::env::var("LSTM_STOCK_SPLIT").ok(),
     }
 }
@@ -198,6 +199,8 @@ pub struct NumericSetup {
     pub busy_machine_cut: bool,
     #[serde(rename = "LSTM_STOCK_GRU")]
     pub lstm_stock_gru: Option<String>,
+    #[serde(rename = "LSTM_STOCK_LSTM", default)]
+    pub lstm_stock_lstm: Option<String>,
     #[serde(rename = "LSTM_STOCK_SPLIT")]
     pub lstm_stock_split: Option<String>,
 }

@@ -41,14 +41,15 @@ macro_rules! lanes {
 }
 
 kernels::simd! {
-    /// GRU forward: from the input part `a` (`W_i x + b_i`) and the recurrent product `b`
-    /// (`W_h h`) of every gate, with the recurrent bias `b_hh`, writes the gates `out` (r, z
+    /// GRU forward: from the input product `a` (`W_i x`) and the recurrent product `b`
+    /// (`W_h h`) of every gate, with the biases `b_ih` and `b_hh`, writes the gates `out` (r, z
     /// after the sigmoid, n after the tanh), the candidate's recurrent part `ghn` (`W_hn h +
     /// b_hn`, kept for the backward pass) and the new state `hn` from the previous `hp`.
     pub fn gru_forward(
         hid: usize,
         a: &[f32],
         b: &[f32],
+        b_ih: &[f32],
         b_hh: &[f32],
         out: &mut [f32],
         ghn: &mut [f32],
@@ -56,6 +57,7 @@ kernels::simd! {
         hn: &mut [f32],
     ) {
         let w3 = 3 * hid;
+        let (ir, iz, i_n) = (&b_ih[..hid], &b_ih[hid..2 * hid], &b_ih[2 * hid..w3]);
         let (br, bz, bn) = (&b_hh[..hid], &b_hh[hid..2 * hid], &b_hh[2 * hid..w3]);
         let rows = a.chunks_exact(w3).zip(b.chunks_exact(w3));
         let rows = rows.zip(out.chunks_exact_mut(w3).zip(ghn.chunks_exact_mut(hid)));
@@ -64,11 +66,11 @@ kernels::simd! {
             let (rr, rz, rn) = (&b[..hid], &b[hid..2 * hid], &b[2 * hid..w3]);
             let (or, rest) = o.split_at_mut(hid);
             let (oz, on) = rest.split_at_mut(hid);
-            lanes!(hid; [ar, az, an, rr, rz, rn, br, bz, bn, hp]; [or, oz, on, gn, hn]; |k| {
-                let r = sig(ar[k] + (rr[k] + br[k]));
-                let z = sig(az[k] + (rz[k] + bz[k]));
+            lanes!(hid; [ar, az, an, rr, rz, rn, ir, iz, i_n, br, bz, bn, hp]; [or, oz, on, gn, hn]; |k| {
+                let r = sig((ar[k] + ir[k]) + (rr[k] + br[k]));
+                let z = sig((az[k] + iz[k]) + (rz[k] + bz[k]));
                 let g = rn[k] + bn[k];
-                let n = tanh1(an[k] + r * g);
+                let n = tanh1((an[k] + i_n[k]) + r * g);
                 or[k] = r;
                 oz[k] = z;
                 on[k] = n;
@@ -123,11 +125,13 @@ kernels::simd! {
 }
 
 kernels::simd! {
-    /// LSTM forward: `gates` holds each gate's pre-activation (input part, biases and recurrent
-    /// product) and gets the gate values (i, f, o after the sigmoid, g after the tanh); writes
-    /// the cell state `cn` from the previous `cp`, its `tanh_c` and the output `hn`.
+    /// LSTM forward: `gates` holds each gate's input and recurrent products, to which it adds
+    /// the biases `bias` (`b_ih + b_hh`), and gets the gate values (i, f, o after the sigmoid, g
+    /// after the tanh); writes the cell state `cn` from the previous `cp`, its `tanh_c` and the
+    /// output `hn`.
     pub fn lstm_forward(
         hid: usize,
+        bias: &[f32],
         gates: &mut [f32],
         cp: &[f32],
         cn: &mut [f32],
@@ -135,17 +139,19 @@ kernels::simd! {
         hn: &mut [f32],
     ) {
         let w4 = 4 * hid;
+        let (bi, bf) = (&bias[..hid], &bias[hid..2 * hid]);
+        let (bg, bo) = (&bias[2 * hid..3 * hid], &bias[3 * hid..w4]);
         let rows = gates.chunks_exact_mut(w4).zip(cp.chunks_exact(hid));
         let rows = rows.zip(cn.chunks_exact_mut(hid).zip(tanh_c.chunks_exact_mut(hid)));
         for (((g, cp), (cn, tc)), hn) in rows.zip(hn.chunks_exact_mut(hid)) {
             let (gi, rest) = g.split_at_mut(hid);
             let (gf, rest) = rest.split_at_mut(hid);
             let (gg, go) = rest.split_at_mut(hid);
-            lanes!(hid; [cp]; [gi, gf, gg, go, cn, tc, hn]; |k| {
-                let i = sig(gi[k]);
-                let f = sig(gf[k]);
-                let g = tanh1(gg[k]);
-                let o = sig(go[k]);
+            lanes!(hid; [cp, bi, bf, bg, bo]; [gi, gf, gg, go, cn, tc, hn]; |k| {
+                let i = sig(gi[k] + bi[k]);
+                let f = sig(gf[k] + bf[k]);
+                let g = tanh1(gg[k] + bg[k]);
+                let o = sig(go[k] + bo[k]);
                 let c = f * cp[k] + i * g;
                 let t = tanh1(c);
                 gi[k] = i;

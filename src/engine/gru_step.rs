@@ -45,15 +45,17 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
     let g3 = w.w_hh.size()[0];
     let hid = (g3 / 3) as usize;
     let opts = (Kind::Float, Device::Cpu);
-    // every step's input projection at once: [T * B, 3H]
-    let gi = crate::profile::time("forward: input products", || w.b_ih.addmm(&x, &w.w_ih.tr()));
+    // every step's input product at once: [T * B, 3H]; the gate loop adds the biases
+    let gi = crate::profile::time("forward: input products", || layers::project(&x, w.w_ih));
     let h = Tensor::zeros([((steps + 1) * batch) as i64, hid as i64], opts);
     let gates = Tensor::empty([(steps * batch) as i64, g3], opts);
     let ghn = Tensor::empty([(steps * batch) as i64, hid as i64], opts);
     let gh = Tensor::empty([batch as i64, g3], opts);
     let w3 = 3 * hid;
     // SAFETY: the weights are contiguous float32 CPU tensors that nothing writes during the step
-    let (w_hh, b_hh) = unsafe { (mem(w.w_hh, hid, 0, w3) as &[f32], mem(w.b_hh, w3, 0, 1) as &[f32]) };
+    let (w_hh, b_ih, b_hh) = unsafe {
+        (mem(w.w_hh, hid, 0, w3) as &[f32], mem(w.b_ih, w3, 0, 1) as &[f32], mem(w.b_hh, w3, 0, 1) as &[f32])
+    };
     // SAFETY: w_hh is [3H, H], read as its transpose
     let w_hh = unsafe { kernels::PackedB::new(true, (batch, w3, hid), (w_hh.as_ptr(), hid)) };
     for s in 0..steps {
@@ -76,7 +78,7 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
             unsafe { w_hh.gemm((hp.as_ptr(), hid), 0.0, (gh_m.as_mut_ptr(), w3)) };
         });
         crate::profile::time("forward: gate loop", || {
-            gru_forward(hid, gi_s, gh_m, b_hh, g_m, ghn_m, hp, hn);
+            gru_forward(hid, gi_s, gh_m, b_ih, b_hh, g_m, ghn_m, hp, hn);
         });
     }
     Cache { x, h, gates, ghn }

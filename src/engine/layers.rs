@@ -4,6 +4,8 @@
 
 use tch::{Device, Kind, Tensor};
 
+use super::kernels;
+
 /// The weights of one layer as libtorch names them (`weight_ih_l0`, ...); G gates (GRU 3,
 /// LSTM 4) of H units each.
 pub struct LayerWeights<'a> {
@@ -22,6 +24,21 @@ impl<'a> LayerWeights<'a> {
     pub fn of_layers(flat: &'a [Tensor]) -> Vec<Self> {
         flat.chunks(4).map(|w| LayerWeights { w_ih: &w[0], w_hh: &w[1], b_ih: &w[2], b_hh: &w[3] }).collect()
     }
+}
+
+/// Every step's input product `x W_ih^T` at once, `[T * B, G*H]`, without the biases (the gate
+/// loops add them). One input column (a price series alone) makes it the product of a column
+/// and a row, which MKL's sgemm runs at a few GFLOP/s, slower than writing it out by hand.
+pub fn project(x: &Tensor, w_ih: &Tensor) -> Tensor {
+    if w_ih.size()[1] != 1 {
+        return x.mm(&w_ih.tr());
+    }
+    let (n, g) = (x.size()[0] as usize, w_ih.size()[0] as usize);
+    let out = Tensor::empty([n as i64, g as i64], (Kind::Float, Device::Cpu));
+    // SAFETY: x is the layer's contiguous [n, 1] input and w_ih a [g, 1] weight, both float32
+    // CPU tensors that nothing writes meanwhile; out is new
+    unsafe { kernels::outer(mem(x, 1, 0, n), mem(w_ih, g, 0, 1), mem(&out, g, 0, n)) };
+    out
 }
 
 /// Rows `start..start + n` of the contiguous float32 CPU matrix `t` (`width` columns), as

@@ -4,13 +4,12 @@
 //! arithmetic in one pass over memory with vectorised activations, the weight gradients of all
 //! steps in one product each, gradients handed to the optimiser.
 //!
-//! **Off by default** (`LSTM_STOCK_LSTM=hand` turns it on): unlike the GRU's, libtorch's CPU LSTM
-//! has a oneDNN kernel, and on the project's machine this step is only at parity with it, on one
-//! thread and on two: turning it on would change the LSTM's figures by rounding for no
-//! measurable gain. Its matrix products take most of the time, near MKL's rate for these small
-//! shapes; the gate arithmetic is one vectorised pass ([`super::gates`]) (profile and
-//! measurements in docs/performance.md). It is kept, checked against libtorch with and without
-//! dropout, as the base for that work.
+//! **On by default** on the CPU (`LSTM_STOCK_LSTM=libtorch` turns it off, to compare the two).
+//! Unlike the GRU, libtorch's CPU LSTM has a oneDNN kernel, so this step had to beat a fused
+//! kernel, not autograd through small ops; with the biases added in the gate loop, a single input
+//! column's product written out by hand and the activations on fused multiply-adds it does, in
+//! alternated runs on one thread and on two (docs/performance.md). Its matrix products take most
+//! of the time, near MKL's rate for these small shapes.
 //!
 //! Same network, parameters and gradients as `Tensor::lstm` + linear head + MSE (PyTorch
 //! equations, gate order i, f, g, o): the equivalence tests compare the two to float32 rounding.
@@ -36,15 +35,15 @@ pub struct Cache {
     tanh_c: Tensor,
 }
 
-/// Whether this step trains an LSTM network: [`layers::trainable`], and turned on.
+/// Whether this step trains an LSTM network: [`layers::trainable`], and not turned off.
 pub fn applies(device: Device, kind: Kind) -> bool {
     layers::trainable(device, kind) && enabled()
 }
 
-/// `LSTM_STOCK_LSTM=hand` turns the hand-written step on (see the module's note).
+/// `LSTM_STOCK_LSTM=libtorch` turns the hand-written step off (to compare the two).
 fn enabled() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("LSTM_STOCK_LSTM").is_ok_and(|v| v == "hand"))
+    *ON.get_or_init(|| std::env::var("LSTM_STOCK_LSTM").map_or(true, |v| v != "libtorch"))
 }
 
 fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cache {
@@ -52,8 +51,11 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
     let hid = (g4 / 4) as usize;
     let w4 = 4 * hid;
     let opts = (Kind::Float, Device::Cpu);
-    // every step's input projection and both biases at once: [T * B, 4H]
-    let gates = crate::profile::time("forward: input products", || (w.b_ih + w.b_hh).addmm(&x, &w.w_ih.tr()));
+    // every step's input product at once: [T * B, 4H]; the gate loop adds both biases
+    let gates = crate::profile::time("forward: input products", || layers::project(&x, w.w_ih));
+    let biases = w.b_ih + w.b_hh;
+    // SAFETY: a new contiguous float32 CPU tensor of 4H, alive until the function returns
+    let bias = unsafe { mem(&biases, w4, 0, 1) as &[f32] };
     let h = Tensor::zeros([((steps + 1) * batch) as i64, hid as i64], opts);
     let c = Tensor::zeros([((steps + 1) * batch) as i64, hid as i64], opts);
     let tanh_c = Tensor::empty([(steps * batch) as i64, hid as i64], opts);
@@ -76,12 +78,12 @@ fn forward_layer(x: Tensor, steps: usize, batch: usize, w: &LayerWeights) -> Cac
             )
         };
         crate::profile::time("forward: step products", || {
-            // gates += h_prev W_hh^T (the input part and the biases are already there)
+            // gates += h_prev W_hh^T (the input part is already there)
             // SAFETY: shapes as allocated above; the gates' rows of step s are their own
             unsafe { w_hh.gemm((hp.as_ptr(), hid), 1.0, (g_m.as_mut_ptr(), w4)) };
         });
         crate::profile::time("forward: gate loop", || {
-            lstm_forward(hid, g_m, cp, cn, tc, hn);
+            lstm_forward(hid, bias, g_m, cp, cn, tc, hn);
         });
     }
     Cache { x, h, c, gates, tanh_c }

@@ -159,9 +159,9 @@ fn plain_rust_lstm_cell_matches_the_tensor_cell() {
 
 /// The hand-written GRU training step (`engine::gru_step`) against libtorch's `Tensor::gru` +
 /// linear head + MSE with autograd: loss and the gradient of every parameter, float32, for
-/// {1, 2, 3 layers} x {batch 1, 7, 64} x {1, 3 outputs}, sequence 9, input 2, hidden 6, 37 and
-/// 64 (the gate arithmetic runs 16 units at a time and then the rest: 6 is a rest alone, 64 whole
-/// blocks, 37 both).
+/// {1, 2, 3 layers} x {batch 1, 7, 64} x {1, 3 outputs}, sequence 9, input 1 (a price alone:
+/// the input product is written by hand) and 2 (sgemm), hidden 6, 37 and 64 (the gate arithmetic
+/// runs 16 units at a time and then the rest: 6 is a rest alone, 64 whole blocks, 37 both).
 /// Measured: loss 1.2e-7, gradients 4.4e-7 at
 /// most (relative to the largest gradient of each tensor). Required: 1e-5.
 #[test]
@@ -171,13 +171,19 @@ fn hand_written_gru_step_matches_libtorch_autograd() {
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(11);
     let mut worst: (f64, f64) = (0.0, 0.0);
-    for (layers, batch, outputs, hidden) in
-        [(1, 1, 1, 6), (1, 7, 3, 6), (2, 7, 1, 6), (2, 64, 1, 64), (3, 5, 3, 6), (2, 1, 1, 64), (2, 7, 1, 37)]
-    {
+    for (layers, batch, outputs, hidden, input) in [
+        (1, 1, 1, 6, 1),
+        (1, 7, 3, 6, 2),
+        (2, 7, 1, 6, 1),
+        (2, 64, 1, 64, 1),
+        (3, 5, 3, 6, 2),
+        (2, 1, 1, 64, 2),
+        (2, 7, 1, 37, 1),
+    ] {
         let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ModelConfig { kind: ModelKind::Gru, input: 2, hidden, layers, dropout: 0.0 };
+        let cfg = ModelConfig { kind: ModelKind::Gru, input, hidden, layers, dropout: 0.0 };
         let net = Net::with_horizon(&vs.root(), cfg, outputs);
-        let x = Tensor::randn([batch, 9, 2], (Kind::Float, Device::Cpu));
+        let x = Tensor::randn([batch, 9, input], (Kind::Float, Device::Cpu));
         let y = Tensor::randn([batch, outputs as i64], (Kind::Float, Device::Cpu));
         // libtorch: autograd through the fused GRU
         let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
@@ -214,9 +220,9 @@ fn hand_written_gru_step_matches_libtorch_autograd() {
 
 /// The hand-written LSTM training step (`engine::lstm_step`) against libtorch's `Tensor::lstm` +
 /// linear head + MSE with autograd: loss and the gradient of every parameter, float32, for
-/// {1, 2, 3 layers} x {batch 1, 7, 64} x {1, 3 outputs}, sequence 9, input 2, hidden 6, 37 and
-/// 64 (the gate arithmetic runs 16 units at a time and then the rest: 6 is a rest alone, 64 whole
-/// blocks, 37 both).
+/// {1, 2, 3 layers} x {batch 1, 7, 64} x {1, 3 outputs}, sequence 9, input 1 (a price alone:
+/// the input product is written by hand) and 2 (sgemm), hidden 6, 37 and 64 (the gate arithmetic
+/// runs 16 units at a time and then the rest: 6 is a rest alone, 64 whole blocks, 37 both).
 /// Measured: loss 1.8e-7, gradients 2.0e-6 at most (relative to the largest
 /// gradient of each tensor; the biases are added in another order than libtorch's). Required:
 /// 1e-5.
@@ -227,13 +233,19 @@ fn hand_written_lstm_step_matches_libtorch_autograd() {
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(12);
     let mut worst: (f64, f64) = (0.0, 0.0);
-    for (layers, batch, outputs, hidden) in
-        [(1, 1, 1, 6), (1, 7, 3, 6), (2, 7, 1, 6), (2, 64, 1, 64), (3, 5, 3, 6), (2, 1, 1, 64), (2, 7, 1, 37)]
-    {
+    for (layers, batch, outputs, hidden, input) in [
+        (1, 1, 1, 6, 1),
+        (1, 7, 3, 6, 2),
+        (2, 7, 1, 6, 1),
+        (2, 64, 1, 64, 1),
+        (3, 5, 3, 6, 2),
+        (2, 1, 1, 64, 2),
+        (2, 7, 1, 37, 1),
+    ] {
         let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ModelConfig { kind: ModelKind::Lstm, input: 2, hidden, layers, dropout: 0.0 };
+        let cfg = ModelConfig { kind: ModelKind::Lstm, input, hidden, layers, dropout: 0.0 };
         let net = Net::with_horizon(&vs.root(), cfg, outputs);
-        let x = Tensor::randn([batch, 9, 2], (Kind::Float, Device::Cpu));
+        let x = Tensor::randn([batch, 9, input], (Kind::Float, Device::Cpu));
         let y = Tensor::randn([batch, outputs as i64], (Kind::Float, Device::Cpu));
         // libtorch: autograd through the fused GRU
         let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
