@@ -185,10 +185,14 @@ pub fn numeric_setup() -> NumericSetup {
         libtorch_threads: crate::engine::threads::libtorch(),
         split_threads: crate::engine::workers::threads(),
         busy_machine_cut: crate::engine::workers::guided(),
-        lstm_stock_gru: std::env::var("LSTM_STOCK_GRU").ok(),
-        lstm_stock_lstm: std::env::var("LSTM_STOCK_LSTM").ok(),
+        gru_step: step_name(crate::engine::gru_step::enabled()),
+        lstm_step: step_name(crate::engine::lstm_step::enabled()),
         lstm_stock_split: std::env::var("LSTM_STOCK_SPLIT").ok(),
     }
+}
+
+fn step_name(hand: bool) -> String {
+    if hand { "hand" } else { "libtorch" }.into()
 }
 
 /// See [`numeric_setup`].
@@ -197,10 +201,10 @@ pub struct NumericSetup {
     pub libtorch_threads: usize,
     pub split_threads: usize,
     pub busy_machine_cut: bool,
-    #[serde(rename = "LSTM_STOCK_GRU")]
-    pub lstm_stock_gru: Option<String>,
-    #[serde(rename = "LSTM_STOCK_LSTM", default)]
-    pub lstm_stock_lstm: Option<String>,
+    /// The CPU training step of each cell, `hand` or `libtorch` (`LSTM_STOCK_GRU`,
+    /// `LSTM_STOCK_LSTM`): what runs, not the switch as given, whose default has changed.
+    pub gru_step: String,
+    pub lstm_step: String,
     #[serde(rename = "LSTM_STOCK_SPLIT")]
     pub lstm_stock_split: Option<String>,
 }

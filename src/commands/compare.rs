@@ -118,7 +118,7 @@ pub struct ShardFile {
     pub results: Vec<JobResult>,
 }
 
-pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v3";
+pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v4";
 
 /// The data every job of a comparison shares.
 pub struct Plan {

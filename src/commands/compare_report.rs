@@ -347,6 +347,14 @@ mod tests {
         }));
         assert!(!other[0].passed() && other[0].changes.is_empty(), "{other:?}");
         assert!(other[0].sentence("GRU fold 1").contains("INCONCLUSIVE"), "{other:?}");
+        // and so does one after the other CPU step (a binary with another default)
+        let other_step = check(leak_jobs(&plan, |r, v| {
+            if v == Variant::FutureInTest {
+                r.predicted[0] += 1.0;
+                r.setup.gru_step = "libtorch".into();
+            }
+        }));
+        assert!(other_step[0].sentence("GRU fold 1").contains("INCONCLUSIVE"), "{other_step:?}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

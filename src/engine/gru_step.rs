@@ -36,7 +36,7 @@ pub fn applies(device: Device, kind: Kind) -> bool {
 }
 
 /// `LSTM_STOCK_GRU=libtorch` turns the hand-written step off (to compare the two).
-fn enabled() -> bool {
+pub fn enabled() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| std::env::var("LSTM_STOCK_GRU").map_or(true, |v| v != "libtorch"))
 }

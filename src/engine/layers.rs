@@ -33,6 +33,8 @@ pub fn project(x: &Tensor, w_ih: &Tensor) -> Tensor {
     if w_ih.size()[1] != 1 {
         return x.mm(&w_ih.tr());
     }
+    // mem reads plain memory: a view (a narrow of other columns, a transpose) would be misread
+    assert!(x.size()[1] == 1 && x.is_contiguous() && x.kind() == Kind::Float && x.device() == Device::Cpu);
     let (n, g) = (x.size()[0] as usize, w_ih.size()[0] as usize);
     let out = Tensor::empty([n as i64, g as i64], (Kind::Float, Device::Cpu));
     // SAFETY: x is the layer's contiguous [n, 1] input and w_ih a [g, 1] weight, both float32

@@ -1,8 +1,8 @@
 //! An LSTM training step written by hand for the CPU, in the same engine as the GRU's
-//! ([`super::gru_step`]): the input projections of all time steps in one matrix product per
-//! layer, one recurrent product per step through the direct sgemm path, the four gates'
-//! arithmetic in one pass over memory with vectorised activations, the weight gradients of all
-//! steps in one product each, gradients handed to the optimiser.
+//! ([`super::gru_step`]): the input projections of all time steps at once per layer
+//! ([`layers::project`]), one recurrent product per step through the direct sgemm path, the
+//! four gates' arithmetic in one pass over memory with vectorised activations, the weight
+//! gradients of all steps in one product each, gradients handed to the optimiser.
 //!
 //! **On by default** on the CPU (`LSTM_STOCK_LSTM=libtorch` turns it off, to compare the two).
 //! Unlike the GRU, libtorch's CPU LSTM has a oneDNN kernel, so this step had to beat a fused
@@ -41,7 +41,7 @@ pub fn applies(device: Device, kind: Kind) -> bool {
 }
 
 /// `LSTM_STOCK_LSTM=libtorch` turns the hand-written step off (to compare the two).
-fn enabled() -> bool {
+pub fn enabled() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| std::env::var("LSTM_STOCK_LSTM").map_or(true, |v| v != "libtorch"))
 }

@@ -204,7 +204,9 @@ fn stock_sanity_runs_the_leakage_check_on_the_real_pipeline() {
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(r["reproducibility"]["libtorch_threads"], 1);
-    assert!(r["reproducibility"].get("LSTM_STOCK_GRU").is_some());
+    let lstm_step =
+        if std::env::var("LSTM_STOCK_LSTM").as_deref() == Ok("libtorch") { "libtorch" } else { "hand" };
+    assert_eq!(r["reproducibility"]["lstm_step"], lstm_step);
     assert_bad_input(&["inspect", csv.to_str().unwrap(), "--sanity"], "--sanity: inspect trains nothing");
 }
 
