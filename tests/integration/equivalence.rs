@@ -157,6 +157,18 @@ fn plain_rust_lstm_cell_matches_the_tensor_cell() {
     assert!(worst < 1e-12, "{worst:e}");
 }
 
+/// The networks of the hand-written steps' equivalence tests: (layers, batch, outputs, hidden,
+/// input).
+const HAND_STEP_CASES: [(i64, i64, usize, i64, i64); 7] = [
+    (1, 1, 1, 6, 1),
+    (1, 7, 3, 6, 2),
+    (2, 7, 1, 6, 1),
+    (2, 64, 1, 64, 1),
+    (3, 5, 3, 6, 2),
+    (2, 1, 1, 64, 2),
+    (2, 7, 1, 37, 1),
+];
+
 /// The hand-written GRU training step (`engine::gru_step`) against libtorch's `Tensor::gru` +
 /// linear head + MSE with autograd: loss and the gradient of every parameter, float32, for
 /// {1, 2, 3 layers} x {batch 1, 7, 64} x {1, 3 outputs}, sequence 9, input 1 (a price alone:
@@ -171,15 +183,7 @@ fn hand_written_gru_step_matches_libtorch_autograd() {
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(11);
     let mut worst: (f64, f64) = (0.0, 0.0);
-    for (layers, batch, outputs, hidden, input) in [
-        (1, 1, 1, 6, 1),
-        (1, 7, 3, 6, 2),
-        (2, 7, 1, 6, 1),
-        (2, 64, 1, 64, 1),
-        (3, 5, 3, 6, 2),
-        (2, 1, 1, 64, 2),
-        (2, 7, 1, 37, 1),
-    ] {
+    for (layers, batch, outputs, hidden, input) in HAND_STEP_CASES {
         let vs = nn::VarStore::new(Device::Cpu);
         let cfg = ModelConfig { kind: ModelKind::Gru, input, hidden, layers, dropout: 0.0 };
         let net = Net::with_horizon(&vs.root(), cfg, outputs);
@@ -233,15 +237,7 @@ fn hand_written_lstm_step_matches_libtorch_autograd() {
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(12);
     let mut worst: (f64, f64) = (0.0, 0.0);
-    for (layers, batch, outputs, hidden, input) in [
-        (1, 1, 1, 6, 1),
-        (1, 7, 3, 6, 2),
-        (2, 7, 1, 6, 1),
-        (2, 64, 1, 64, 1),
-        (3, 5, 3, 6, 2),
-        (2, 1, 1, 64, 2),
-        (2, 7, 1, 37, 1),
-    ] {
+    for (layers, batch, outputs, hidden, input) in HAND_STEP_CASES {
         let vs = nn::VarStore::new(Device::Cpu);
         let cfg = ModelConfig { kind: ModelKind::Lstm, input, hidden, layers, dropout: 0.0 };
         let net = Net::with_horizon(&vs.root(), cfg, outputs);
