@@ -33,13 +33,14 @@ pub fn project(x: &Tensor, w_ih: &Tensor) -> Tensor {
     if w_ih.size()[1] != 1 {
         return x.mm(&w_ih.tr());
     }
-    // mem reads plain memory: a view (a narrow of other columns, a transpose) would be misread
-    assert!(x.size()[1] == 1 && x.is_contiguous() && x.kind() == Kind::Float && x.device() == Device::Cpu);
+    // mem reads plain memory: a view (one column of a wider matrix) is copied out first; for
+    // the layers' own inputs, already contiguous, this is the same tensor
+    let x = x.contiguous();
     let (n, g) = (x.size()[0] as usize, w_ih.size()[0] as usize);
     let out = Tensor::empty([n as i64, g as i64], (Kind::Float, Device::Cpu));
     // SAFETY: x is the layer's contiguous [n, 1] input and w_ih a [g, 1] weight, both float32
     // CPU tensors that nothing writes meanwhile; out is new
-    unsafe { kernels::outer(mem(x, 1, 0, n), mem(w_ih, g, 0, 1), mem(&out, g, 0, n)) };
+    unsafe { kernels::outer(mem(&x, 1, 0, n), mem(w_ih, g, 0, 1), mem(&out, g, 0, n)) };
     out
 }
 
@@ -194,4 +195,23 @@ pub fn backward<L: HandLayer>(
         all.extend(head_grads);
         all
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_single_column_projects_as_the_matrix_product_does() {
+        let opts = (Kind::Float, Device::Cpu);
+        let w = Tensor::randn([12, 1], opts);
+        // a contiguous column, and one column of a wider matrix (a view with a stride of 2)
+        let wide = Tensor::randn([7, 2], opts);
+        for x in [Tensor::randn([7, 1], opts), wide.narrow(1, 1, 1)] {
+            let want = x.mm(&w.tr());
+            assert_eq!(project(&x, &w).size(), want.size());
+            // one multiply per element in both: the same bits
+            assert!(project(&x, &w).equal(&want), "contiguous: {}", x.is_contiguous());
+        }
+    }
 }
