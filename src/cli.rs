@@ -11,7 +11,7 @@ use crate::config::{
     self, BenchConfig, Command, CompareConfig, PredictConfig, SineConfig, StockConfig, StockPlan, TrendConfig,
 };
 use crate::data::features::parse_list;
-use crate::data::{Decimal, Feature, LoadOptions, RawColumn, TargetKind};
+use crate::data::{Decimal, Feature, LoadOptions, Plant, RawColumn, TargetKind};
 use crate::device::DeviceChoice;
 use crate::eval::bands::Method;
 use crate::model::ModelKind;
@@ -451,6 +451,7 @@ impl TrainFlags {
                 id_col: self.id_col.clone(),
                 ticker: self.ticker.clone(),
                 column_names: self.column_names(),
+                plant: Plant::NONE,
             },
             csv,
             model,

@@ -11,7 +11,7 @@ use crate::data::features::raw_columns;
 use crate::data::{load_prices, Dataset, LoadOptions, Plant, PriceSeries, Split};
 use crate::eval::bands::{self, Bands, LevelQuantiles, Method, Paths, StepLevel};
 use crate::eval::horizon::{score_steps, StepScore};
-use crate::eval::leakage::Fingerprint;
+use crate::eval::leakage::{band_digest, Fingerprint};
 use crate::forecast::Forecaster;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::train::{self, History, Samples, TrainConfig};
@@ -38,7 +38,7 @@ pub fn prepare(cfg: &StockConfig) -> Result<Prepared> {
         Split::new(series.len(), cfg.val_frac, cfg.test_frac, spec.window, spec.offset(), &series.source)?;
     check_memory(cfg, series.len())?;
     let t1 = std::time::Instant::now();
-    let data = Dataset::build(&series, &split, &spec, cfg.horizon)?;
+    let data = Dataset::build_planted(&series, &split, &spec, cfg.horizon, cfg.load.plant)?;
     Ok(Prepared { series, split, data, load_seconds, window_seconds: t1.elapsed().as_secs_f64() })
 }
 
@@ -224,6 +224,7 @@ pub fn fingerprint(
         forecasts: data.test.rows.clone().zip(forecasts).collect(),
         interval,
         bands: vec![],
+        dated: vec![],
     }
 }
 
@@ -251,6 +252,9 @@ pub struct MultiStep {
     pub calibration: Vec<(f64, f64)>,
     /// One-step forecasts of the test days (the band chart's centre line).
     pub one_step: Vec<f64>,
+    /// Per test day (the one-step target row) and step, a digest of every band reported: each
+    /// method's and naive's at each level. What the leakage check compares.
+    pub digests: Vec<(usize, Vec<u64>)>,
 }
 
 /// Forecasts of up to [`steps_for`] days from every validation and test day of `split`; bands
@@ -275,10 +279,12 @@ pub fn multi_step(
         split.val_end,
         Paths { origins: test, paths: &test_f },
     )
-    .with_gamma(cfg.interval_gamma);
+    .with_gamma(cfg.interval_gamma)
+    .with_peek(cfg.load.plant.band_peek());
     let (m, level) = (cfg.interval_method, cfg.interval);
     let chosen: Vec<Vec<(f64, f64)>> = (0..steps).map(|h| b.model_bands(m, level, h)).collect();
     let levels = bands::report_levels(&cfg.levels());
+    let digests = band_digests(&b, &levels, &test_rows);
     MultiStep {
         steps: score_steps(&test_f, &test_rows, prices, split.len, &chosen),
         bands: b.report(&levels),
@@ -290,7 +296,28 @@ pub fn multi_step(
         one_step: test_f.iter().map(|p| p[0]).collect(),
         levels,
         chosen,
+        digests,
     }
+}
+
+/// Per test origin (named by its one-step target row) and step, the digest of every method's
+/// band and naive's at every level in `levels`.
+fn band_digests(b: &Bands, levels: &[f64], rows: &[usize]) -> Vec<(usize, Vec<u64>)> {
+    // [step][method and level][origin]
+    let all: Vec<Vec<Vec<(f64, f64)>>> = (0..b.steps())
+        .map(|h| {
+            let mut per = Vec::new();
+            for &level in levels {
+                per.extend(Method::ALL.iter().map(|&m| b.model_bands(m, level, h)));
+                per.push(vec![b.naive_band(level, h); rows.len()]);
+            }
+            per
+        })
+        .collect();
+    rows.iter()
+        .enumerate()
+        .map(|(k, &row)| (row, all.iter().map(|step| band_digest(step.iter().map(|v| v[k]))).collect()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::data::features::raw_columns;
-use crate::data::perturb::{plant_ar, replace_future};
-use crate::data::{load_prices, Dataset, Plant, PriceSeries, Split};
+use crate::data::perturb::{future_file, plant_ar};
+use crate::data::{load_prices, Dataset, LoadOptions, PriceSeries, Split};
 use crate::eval::bands::StepLevel;
 use crate::eval::leakage::VALIDATION_EPOCHS;
 use crate::model::ModelKind;
@@ -105,6 +105,9 @@ pub struct JobResult {
     /// Prediction bands of every method and naive's on the fold's test days, per step and
     /// level (main jobs only).
     pub bands: Vec<StepLevel>,
+    /// Per test day and step, a digest of every band (main jobs and the leakage check's).
+    #[serde(default)]
+    pub band_digests: Vec<(usize, Vec<u64>)>,
 }
 
 /// A partial result file: the jobs of one shard, with what is needed to check a merge.
@@ -118,11 +121,13 @@ pub struct ShardFile {
     pub results: Vec<JobResult>,
 }
 
-pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v4";
+pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v5";
 
 /// The data every job of a comparison shares.
 pub struct Plan {
     pub cfg: CompareConfig,
+    /// How the file is read (the base settings' options with the columns the features need).
+    pub load: LoadOptions,
     pub series: PriceSeries,
     pub folds: Vec<Fold>,
     pub jobs: Vec<JobKey>,
@@ -158,7 +163,7 @@ impl Plan {
         let jobs = job_keys(&cfg.contenders(), &cfg.seeds, folds.len(), cfg.sanity);
         let planted =
             if cfg.sanity { PLANT_PHIS.iter().map(|&phi| plant_ar(&series, phi)).collect() } else { vec![] };
-        Ok(Plan { cfg: cfg.clone(), series, folds, jobs, planted })
+        Ok(Plan { cfg: cfg.clone(), load, series, folds, jobs, planted })
     }
 
     /// Trains one job and forecasts its fold's test block.
@@ -171,24 +176,28 @@ impl Plan {
             Variant::Planted(k) => &self.planted[k],
             _ => &self.series,
         };
-        let mut series = source.truncated(fold.test_end);
         let mut train = b.train.clone();
-        match key.variant {
-            Variant::FutureInTest => series = replace_future(&series, fold.test_cutoff()),
+        let series = match key.variant {
+            Variant::FutureInTest => self.future_copy(fold.test_cutoff())?,
             Variant::FutureInValidation => {
-                series = replace_future(&series, fold.validation_cutoff());
                 train.epochs = train.epochs.min(VALIDATION_EPOCHS);
+                self.future_copy(fold.validation_cutoff())?
             }
-            Variant::Main | Variant::Planted(_) => {}
+            Variant::Main | Variant::Planted(_) => source.clone(),
         }
+        .truncated(fold.test_end);
         let split = Split { train_end: fold.train_end, val_end: fold.val_end, len: fold.test_end };
-        let data = Dataset::build(&series, &split, &b.input_spec(), b.horizon)?;
+        let plant = self.load.plant;
+        let data = Dataset::build_planted(&series, &split, &b.input_spec(), b.horizon, plant)?;
         let device = crate::device::resolve(b.device)?;
-        let f = pipeline::fit(&data, b, key.model, key.seed, device, &train, Plant::NONE)?;
+        let f = pipeline::fit(&data, b, key.model, key.seed, device, &train, plant)?;
         let predicted = pipeline::test_forecasts(&f, &data, &series.values);
-        let bands = match key.variant {
-            Variant::Main => pipeline::multi_step(&f.net, &data, &series.values, &split, b, device).bands,
-            _ => vec![],
+        let (bands, band_digests) = match key.variant {
+            Variant::Planted(_) => (vec![], vec![]),
+            v => {
+                let ms = pipeline::multi_step(&f.net, &data, &series.values, &split, b, device);
+                (if v == Variant::Main { ms.bands } else { vec![] }, ms.digests)
+            }
         };
         let h = f.history.clone();
         Ok(JobResult {
@@ -206,7 +215,30 @@ impl Plan {
             seconds: started.elapsed().as_secs_f64(),
             setup: pipeline::numeric_setup(),
             bands,
+            band_digests,
         })
+    }
+
+    /// The file loaded again, from a copy of it whose rows from `cutoff` on follow another path
+    /// (the leakage check's jobs): the loader runs on the altered file as it runs on the real one.
+    fn future_copy(&self, cutoff: usize) -> Result<PriceSeries> {
+        let csv = &self.cfg.base.csv;
+        let what = || {
+            format!(
+                "{}: the leakage check's copy with the rows from {} on replaced",
+                csv.display(),
+                self.series.dates[cutoff]
+            )
+        };
+        let bytes = std::fs::read(csv).with_context(|| format!("{}: cannot read", csv.display()))?;
+        let copy = future_file(&bytes, &self.series, &self.load, cutoff)?;
+        let dir = crate::report::files::temp_dir("compare-sanity")?;
+        let path = dir.join(csv.file_name().map_or("prices.csv".into(), |n| n.to_os_string()));
+        let loaded = std::fs::write(&path, copy)
+            .map_err(anyhow::Error::from)
+            .and_then(|_| load_prices(&path, &self.load));
+        std::fs::remove_dir_all(&dir).ok();
+        loaded.with_context(what)
     }
 
     /// Runs every `n`-th job starting at `i`, calling `done` after each.
@@ -242,6 +274,11 @@ pub(crate) mod test_plan {
 
     /// A random walk written to a temporary CSV, with a small network that trains in seconds.
     pub fn plan(dir: &std::path::Path) -> Plan {
+        plan_with(dir, crate::data::Plant::NONE)
+    }
+
+    /// [`plan`] with a fault planted (`LoadOptions::plant`).
+    pub fn plan_with(dir: &std::path::Path, plant: crate::data::Plant) -> Plan {
         let csv = dir.join("walk.csv");
         let mut text = String::from("Date,Close\n");
         for (d, p) in crate::test_support::walk(1200, 23, 30.0, 0.04, (2000, 1, 3)) {
@@ -250,7 +287,7 @@ pub(crate) mod test_plan {
         std::fs::write(&csv, text).unwrap();
         let base = StockConfig {
             csv,
-            load: LoadOptions::default(),
+            load: LoadOptions { plant, ..LoadOptions::default() },
             model: ModelKind::Gru,
             target: TargetKind::Return,
             features: vec![],

@@ -368,6 +368,7 @@ mod tests {
                 seconds: 0.0,
                 setup: Default::default(),
                 bands: vec![],
+                band_digests: vec![],
             }
         };
         let shard_path = dir.join("shard-0-of-1.json");

@@ -7,8 +7,8 @@ use crate::eval::bands::pool;
 use crate::eval::compare::{
     band_verdicts, pairwise, verdicts, Baselines, Figures, ModelSummary, PowerPoint, Report,
 };
-use crate::eval::diagnostics::{drift_forecast, move_profile, moving_average_forecast};
-use crate::eval::leakage::{compare, Cutoff, Fingerprint, LeakCheck};
+use crate::eval::diagnostics::{drift_forecast, move_inputs, move_profile, moving_average_forecast};
+use crate::eval::leakage::{compare, Cutoff, Dated, Fingerprint, LeakCheck};
 use crate::eval::metrics::{rmse, up_share};
 use crate::eval::stats::{diebold_mariano, mean_sd, seeded_dm};
 use crate::eval::trading::{self, Days};
@@ -20,8 +20,26 @@ fn errors(p: &[f64], a: &[f64]) -> Vec<f64> {
     p.iter().zip(a).map(|(x, y)| x - y).collect()
 }
 
-/// What the leakage check compares, from a job's result.
-fn fingerprint(r: &JobResult) -> Fingerprint {
+/// What the leakage check compares, from a job's result: what it fitted, its forecasts and
+/// bands, and what the report computes from its forecasts day by day (each trading rule's
+/// positions and net returns, through the same wiring as the report's, and the lag detector's
+/// inputs). Every job is priced with the file's own series: a check job's altered prices lie
+/// from its cutoff on, where nothing is compared.
+fn fingerprint(plan: &Plan, r: &JobResult) -> Fingerprint {
+    let prices = &plan.series.values;
+    let mut dated = Vec::new();
+    if plan.cfg.base.trading {
+        let days = trading_days(plan, prices, &r.rows, &r.predicted);
+        for d in trading::daily(&days, plan.cfg.base.cost_bps) {
+            let name = d.rule.name();
+            dated.push(Dated::new(format!("{name} position"), false, &r.rows, &d.positions));
+            dated.push(Dated::new(format!("{name} net return"), true, &r.rows, &d.net));
+        }
+    }
+    let m = move_inputs(&r.predicted, prices, &r.rows);
+    dated.push(Dated::new("lag detector's predicted move", false, &r.rows, &m.predicted));
+    dated.push(Dated::new("lag detector's move of the day", true, &r.rows, &m.actual));
+    dated.push(Dated::new("lag detector's move of the day before", false, &r.rows, &m.before));
     Fingerprint {
         scalers: r.scalers.clone(),
         weights: r.weights.clone(),
@@ -29,8 +47,21 @@ fn fingerprint(r: &JobResult) -> Fingerprint {
         val_loss: r.val_loss.clone(),
         forecasts: r.rows.iter().copied().zip(r.predicted.iter().copied()).collect(),
         interval: vec![],
-        bands: vec![],
+        bands: r.band_digests.clone(),
+        dated,
     }
+}
+
+/// The trading days of forecasts `predicted` for `rows` of `prices`: the one wiring that the
+/// report's trading figures and the leakage check's fingerprint both go through.
+fn trading_days(plan: &Plan, prices: &[f64], rows: &[usize], predicted: &[f64]) -> Days {
+    let mut forecast = predicted.to_vec();
+    if plan.load.plant.trades_ahead() {
+        // the planted look-ahead: each day traded on the forecast made for the day after
+        let n = forecast.len();
+        forecast.copy_within(1..n, 0);
+    }
+    Days::from_series(&plan.series.dates, prices, rows, &forecast)
 }
 
 /// Pools every fold's test days; `results` must hold every job of `plan`.
@@ -114,7 +145,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
                         .iter()
                         .zip(&preds)
                         .map(|(&s, pr)| {
-                            let days = Days::from_series(&series.dates, p, &rows, pr);
+                            let days = trading_days(plan, p, &rows, pr);
                             (s, trading::evaluate(&days, cfg.base.cost_bps, s))
                         })
                         .collect()
@@ -194,7 +225,7 @@ fn leakage(plan: &Plan, results: &[JobResult], m: Contender) -> Vec<(usize, Vec<
         .iter()
         .enumerate()
         .map(|(f, fold): (usize, &Fold)| {
-            let honest = fingerprint(find(f, Variant::Main));
+            let honest = fingerprint(plan, find(f, Variant::Main));
             let checks = [
                 (Variant::FutureInTest, Cutoff::Test, fold.test_cutoff()),
                 (Variant::FutureInValidation, Cutoff::Validation, fold.validation_cutoff()),
@@ -202,7 +233,8 @@ fn leakage(plan: &Plan, results: &[JobResult], m: Contender) -> Vec<(usize, Vec<
             .into_iter()
             .map(|(v, cutoff, row)| {
                 let r = find(f, v);
-                let (compared, changes) = compare(&honest, &fingerprint(r), cutoff, row, &date);
+                let perturbed = fingerprint(plan, r);
+                let (compared, changes) = compare(&honest, &perturbed, cutoff, row, &date);
                 let main = find(f, Variant::Main);
                 let inconclusive = (main.setup != r.setup).then(|| {
                     format!(
@@ -218,6 +250,7 @@ fn leakage(plan: &Plan, results: &[JobResult], m: Contender) -> Vec<(usize, Vec<
                     changes: if inconclusive.is_some() { vec![] } else { changes },
                     seconds: r.seconds,
                     inconclusive,
+                    covered: honest.coverage(cutoff, &perturbed),
                 }
             })
             .collect();
@@ -312,11 +345,50 @@ mod tests {
                     seconds: 1.0,
                     setup: crate::pipeline::numeric_setup(),
                     bands: vec![],
+                    band_digests: vec![],
                 };
                 tweak(&mut r, variant);
                 r
             })
             .collect()
+    }
+
+    /// compare's leakage check on real jobs: honest passes; a look-ahead planted in the
+    /// report's trading wiring and a centred average planted in the loader are each caught.
+    #[test]
+    fn planted_leaks_in_the_trading_wiring_and_the_loader_are_caught() {
+        use crate::data::Plant;
+        let _rng = crate::test_support::torch_rng();
+        let dir = std::env::temp_dir().join(format!("lstm-stock-compare-plants-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (plant, name) in [
+            (Plant::NONE, "honest"),
+            (Plant::TRADING_LOOK_AHEAD, "trading look-ahead"),
+            (Plant::CENTRED_LOAD, "centred average while loading"),
+        ] {
+            let mut plan = crate::commands::compare::test_plan::plan_with(&dir, plant);
+            plan.cfg.base.train.epochs = 6;
+            let results: Vec<JobResult> = [Variant::Main, Variant::FutureInTest, Variant::FutureInValidation]
+                .into_iter()
+                .map(|variant| {
+                    let key = JobKey { model: ModelKind::Gru, features: 0, seed: 1, fold: 0, variant };
+                    plan.run_job(key).unwrap()
+                })
+                .collect();
+            let checks = leakage(&plan, &results, (ModelKind::Gru, 0)).remove(0).1;
+            let sentences: Vec<String> = checks.iter().map(|c| c.sentence("GRU fold 1")).collect();
+            eprintln!("{name}: {sentences:?}");
+            if plant == Plant::NONE {
+                assert!(checks.iter().all(|c| c.passed()), "{sentences:?}");
+                assert!(
+                    sentences[0].contains("trading rules") && sentences[0].contains("bands"),
+                    "{sentences:?}"
+                );
+            } else {
+                assert!(sentences.iter().any(|s| s.starts_with("LEAK")), "{name} not caught: {sentences:?}");
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -8,6 +8,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use super::features::Feature;
+use super::plant::Plant;
 use super::target::TargetKind;
 use super::window::make_windows_multi;
 use super::{MinMaxScaler, PriceSeries, Split};
@@ -55,6 +56,8 @@ pub struct Dataset {
     pub horizon: usize,
     /// One per channel; `scalers[0]` scales the target series.
     pub scalers: Vec<MinMaxScaler>,
+    /// The rows the scalers were fitted on (the training rows with a value in every channel).
+    pub scaler_rows: Range<usize>,
     pub train: Windows,
     pub val: Windows,
     pub test: Windows,
@@ -88,44 +91,6 @@ pub fn scale_channels(raw: &[Vec<f64>], scalers: &[MinMaxScaler]) -> Vec<f32> {
         .collect()
 }
 
-/// A deliberate leak, planted by the leakage check's own tests to show that the check
-/// catches it. Outside tests only [`Plant::NONE`] can be made: the faults have no public
-/// constructor in the product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plant(Fault);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(test), allow(dead_code))]
-enum Fault {
-    None,
-    ScalerOnAllRows,
-    WindowWithTarget,
-    CentredFeature,
-    TrainOnValidation,
-    StopOnTest,
-}
-
-impl Plant {
-    pub const NONE: Plant = Plant(Fault::None);
-
-    /// Every planted leak, with a name for test messages.
-    #[cfg(test)]
-    pub fn leaks() -> [(Plant, &'static str); 5] {
-        [
-            (Plant(Fault::ScalerOnAllRows), "scaler fitted on all rows"),
-            (Plant(Fault::WindowWithTarget), "window that includes its own target day"),
-            (Plant(Fault::CentredFeature), "feature over a centred window"),
-            (Plant(Fault::TrainOnValidation), "validation rows used in training"),
-            (Plant(Fault::StopOnTest), "early stopping on the test part"),
-        ]
-    }
-
-    /// Early stopping watches the test part instead of the validation part.
-    pub fn stops_on_test(self) -> bool {
-        self.0 == Fault::StopOnTest
-    }
-}
-
 impl Dataset {
     /// Builds every channel, fits each scaler on the training rows only, and windows each part.
     ///
@@ -152,7 +117,7 @@ impl Dataset {
         plant: Plant,
     ) -> Result<Self> {
         let mut raw = channels(series, spec)?;
-        if plant.0 == Fault::CentredFeature {
+        if plant.centred_feature() {
             // the last channel averaged over the day before, the day and the day after
             let last = raw.len() - 1;
             let c = raw[last].clone();
@@ -161,13 +126,13 @@ impl Dataset {
                 .collect();
         }
         let offset = spec.offset();
-        let fit_end = if plant.0 == Fault::ScalerOnAllRows { series.len() } else { split.train_end };
+        let fit_end = if plant.scales_on_all_rows() { series.len() } else { split.train_end };
         let scalers: Vec<MinMaxScaler> = raw.iter().map(|c| MinMaxScaler::fit(&c[offset..fit_end])).collect();
         let matrix = scale_channels(&raw, &scalers);
         let channels = spec.channels();
         let target: Vec<f32> = matrix.iter().step_by(channels).copied().collect();
         // the window of day t is rows t - window..t; shifted one row on, it holds day t itself
-        let shift = if plant.0 == Fault::WindowWithTarget { channels } else { 0 };
+        let shift = if plant.window_with_target() { channels } else { 0 };
         let inputs: Vec<f32> =
             matrix[shift..].iter().copied().chain(std::iter::repeat_n(0.0, shift)).collect();
         let part = |rows: Range<usize>| {
@@ -185,7 +150,7 @@ impl Dataset {
             }
             Ok(rows.start..end)
         };
-        let train_end = if plant.0 == Fault::TrainOnValidation { split.val_end } else { split.train_end };
+        let train_end = if plant.trains_on_validation() { split.val_end } else { split.train_end };
         let train_rows = inside(spec.lookback()..train_end, "training")?;
         let val_rows = if split.val_end > split.train_end {
             inside(split.val_targets(), "validation")?
@@ -199,6 +164,7 @@ impl Dataset {
             val: part(val_rows),
             test: part(split.test_targets()),
             scalers,
+            scaler_rows: offset..fit_end,
             matrix,
         })
     }

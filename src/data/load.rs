@@ -14,6 +14,7 @@ use polars::prelude::{CsvParseOptions, CsvReadOptions, DataFrame, SerReader};
 use serde::{Deserialize, Serialize};
 
 use super::format::{self, column_style, is_missing, normalize_name, parse_in, Decimal, StyleProblem};
+use super::plant::Plant;
 use crate::bail_input;
 use crate::error::input_error;
 
@@ -90,6 +91,10 @@ pub struct LoadOptions {
     /// Header names for raw columns, where the usual names do not find them (`--volume-col`).
     #[serde(default)]
     pub column_names: Vec<(RawColumn, String)>,
+    /// A fault planted by the honesty checks' tests: [`Plant::NONE`] in every real run (no
+    /// flag sets it, and it is never written to or read from a file).
+    #[serde(skip)]
+    pub plant: Plant,
 }
 
 impl LoadOptions {
@@ -371,6 +376,16 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
     rows.into_series(source, &cols, opts, date_label, format::separator_name(sep))
 }
 
+/// The separator of `text` (a price file's text, without a byte-order mark) and the positions
+/// of the columns [`parse_prices`] reads for `opts`: the date, the target, then each of
+/// `opts.columns`.
+pub fn read_positions(text: &str, opts: &LoadOptions, source: &str) -> Result<(u8, Vec<usize>)> {
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let sep = format::sniff_separator(header);
+    let names = format::split_header(header, sep);
+    Ok((sep, pick_columns(&names, opts, source)?.iter().map(|c| c.index).collect()))
+}
+
 /// The trimmed values of `cells`, each once, in order of first appearance.
 fn distinct(cells: &[Option<&str>]) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
@@ -570,7 +585,10 @@ impl Rows {
         let lines: Vec<usize> = order.iter().map(|&i| self.lines[i]).collect();
         reject_duplicates(&dates, &lines, self.timed, source)?;
         let mut values = self.values.into_iter().map(|v| order.iter().map(|&i| v[i]).collect::<Vec<f64>>());
-        let target = values.next().expect("target column");
+        let mut target = values.next().expect("target column");
+        if opts.plant.centred_load() {
+            target = centred_average(&target);
+        }
         if !opts.allow_jumps {
             reject_jumps(&target, &lines, &cols[1].name, source)?;
         }
@@ -587,6 +605,13 @@ impl Rows {
             dropped: self.dropped,
         })
     }
+}
+
+/// The average of the day before, the day and the day after (the ends keep their own side):
+/// the smoothing a loader must never do before a forecast, planted by [`Plant::CENTRED_LOAD`].
+fn centred_average(v: &[f64]) -> Vec<f64> {
+    let last = v.len() - 1;
+    (0..v.len()).map(|t| (v[t.saturating_sub(1)] + v[t] + v[(t + 1).min(last)]) / 3.0).collect()
 }
 
 fn check_text<'a>(bytes: &'a [u8], source: &str) -> Result<&'a str> {

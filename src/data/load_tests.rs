@@ -112,6 +112,7 @@ fn user_overrides_win() {
         id_col: None,
         ticker: None,
         column_names: vec![],
+        plant: Default::default(),
     };
     let s = parse_prices(b"when,Close,Adj Close\n01/02/2020,5,4\n02/02/2020,6,5\n", "t.csv", &opts).unwrap();
     assert_eq!(s.values, vec![4.0, 5.0]);

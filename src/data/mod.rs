@@ -8,6 +8,7 @@ pub mod features;
 pub mod format;
 pub mod load;
 pub mod perturb;
+pub mod plant;
 #[cfg(test)]
 mod proptests;
 pub mod scale;
@@ -15,10 +16,11 @@ pub mod split;
 pub mod target;
 pub mod window;
 
-pub use dataset::{Dataset, InputSpec, Plant};
+pub use dataset::{Dataset, InputSpec};
 pub use features::Feature;
 pub use format::Decimal;
 pub use load::{load_prices, LoadOptions, PriceSeries, RawColumn};
+pub use plant::Plant;
 pub use scale::MinMaxScaler;
 pub use split::Split;
 pub use target::TargetKind;

@@ -2,15 +2,27 @@
 //! (a forecast made before the change must not notice it), and a planted predictable
 //! component of known size (a comparison must be able to see it).
 
+use anyhow::Result;
+
+use super::format::{parse_in, Decimal};
+use super::load::{read_positions, LoadOptions};
 use super::PriceSeries;
+use crate::bail_input;
 
 /// A copy of `series` whose rows from `cutoff` on follow another path: every loaded column
-/// (and the target) is multiplied by a wavy factor between about 0.95 and 1.73, its own phase
-/// per column, so prices, returns, ranges and volumes all change from `cutoff` on and the
-/// path reaches levels the original never had. Rows before `cutoff` are left bit for bit.
+/// (and the target) is multiplied by a wavy factor, its own phase per column, so prices,
+/// returns, ranges and volumes all change from `cutoff` on and the path reaches levels the
+/// original never had. The factor starts at about 1.36 where the cutoff day's price fell and
+/// about 0.73 where it rose (ranging over 0.95..1.73 or 0.58..1.05 after), so the cutoff
+/// day's move is reversed: anything that peeks at that day's close (a position that
+/// trades on it, say) turns the other way. Rows before `cutoff` are left bit for bit.
 pub fn replace_future(series: &PriceSeries, cutoff: usize) -> PriceSeries {
-    let factor =
-        |phase: usize, t: usize| (0.25 + 0.3 * (0.2 * (t + 1 - cutoff) as f64 + phase as f64).sin()).exp();
+    let p = &series.values;
+    let rose = cutoff >= 1 && cutoff < p.len() && p[cutoff] >= p[cutoff - 1];
+    let side = if rose { -1.0 } else { 1.0 };
+    let factor = |phase: usize, t: usize| {
+        (side * (0.25 + 0.3 * (0.2 * (t + 1 - cutoff) as f64 + phase as f64).sin())).exp()
+    };
     let bend = |v: &[f64], phase: usize| -> Vec<f64> {
         v.iter().enumerate().map(|(t, &x)| if t < cutoff { x } else { x * factor(phase, t) }).collect()
     };
@@ -22,6 +34,104 @@ pub fn replace_future(series: &PriceSeries, cutoff: usize) -> PriceSeries {
         *col = bend(col, phase);
     }
     out
+}
+
+/// A copy of the price file `bytes`, from which `series` was loaded with `opts`, whose rows
+/// from `cutoff` on follow [`replace_future`]'s path: in every column the loader reads for
+/// values (the target and the features' columns), each such row's cell holds the new value,
+/// written as the file writes that cell (decimal mark, decimals, currency sign, quotes, a
+/// `K`/`M`/`B` suffix). Every other byte is kept, so the copy, loaded again, gives the same
+/// rows before `cutoff` unless the loading itself reads the future.
+pub fn future_file(bytes: &[u8], series: &PriceSeries, opts: &LoadOptions, cutoff: usize) -> Result<Vec<u8>> {
+    let source = &series.source;
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        bail_input!("{source}: not UTF-8 text; cannot write the leakage check's copy")
+    };
+    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let (sep, positions) = read_positions(&text[bom..], opts, source)?;
+    let new = replace_future(series, cutoff);
+    // per position read for values: the old and the new values, by row
+    let value_cols: Vec<(usize, &[f64], &[f64])> = positions[1..]
+        .iter()
+        .enumerate()
+        .map(|(k, &pos)| match k {
+            0 => (pos, &series.values[..], &new.values[..]),
+            _ => (pos, &series.columns[k - 1].1[..], &new.columns[k - 1].1[..]),
+        })
+        .collect();
+    let mut lines: Vec<String> = text[bom..].split_inclusive('\n').map(String::from).collect();
+    for t in cutoff..series.len() {
+        let line = series.lines[t];
+        let Some(l) = lines.get_mut(line - 1) else {
+            bail_input!("{source}:{line}: no such line; cannot write the leakage check's copy")
+        };
+        let body_len = l.trim_end_matches(['\r', '\n']).len();
+        let spans = field_spans(&l[..body_len], sep);
+        let Some(spans) = spans else {
+            bail_input!(
+                "{source}:{line}: a quoted field runs over the line's end; the leakage check rewrites one line per row"
+            )
+        };
+        let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        for &(pos, old, new) in &value_cols {
+            let Some(span) = spans.get(pos) else {
+                bail_input!(
+                    "{source}:{line}: fewer fields than the header; cannot write the leakage check's copy"
+                )
+            };
+            if !edits.iter().any(|(r, _)| r == span) {
+                edits.push((span.clone(), restyle(&l[span.clone()], old[t], new[t])));
+            }
+        }
+        edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+        for (r, cell) in edits {
+            l.replace_range(r, &cell);
+        }
+    }
+    let mut out = text.as_bytes()[..bom].to_vec();
+    out.extend(lines.concat().into_bytes());
+    Ok(out)
+}
+
+/// The byte ranges of the fields of one CSV line split at `sep` outside quotes; `None` when a
+/// quote is left open.
+fn field_spans(line: &str, sep: u8) -> Option<Vec<std::ops::Range<usize>>> {
+    let (mut spans, mut start, mut quoted) = (Vec::new(), 0, false);
+    for (i, b) in line.bytes().enumerate() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == sep && !quoted {
+            spans.push(start..i);
+            start = i + 1;
+        }
+    }
+    spans.push(start..line.len());
+    (!quoted).then_some(spans)
+}
+
+/// `cell`, which reads as `old`, rewritten to read as `new`: the digits replaced, with the same
+/// decimal mark and number of decimals, everything around them (quotes, a currency sign, a
+/// `K`/`M`/`B` suffix) kept.
+fn restyle(cell: &str, old: f64, new: f64) -> String {
+    let digits: Vec<usize> =
+        cell.char_indices().filter(|(_, c)| c.is_ascii_digit()).map(|(i, _)| i).collect();
+    let (Some(&first), Some(&last)) = (digits.first(), digits.last()) else { return format!("{new}") };
+    let (prefix, core, suffix) = (&cell[..first], &cell[first..=last], &cell[last + 1..]);
+    let unquoted = cell.trim().trim_matches('"');
+    let style = if parse_in(unquoted, Decimal::Dot) == Some(old) { Decimal::Dot } else { Decimal::Comma };
+    let mark = if style == Decimal::Dot { '.' } else { ',' };
+    let decimals = core.rfind(mark).map_or(0, |i| core.len() - i - 1);
+    let unit = match suffix.trim_matches(|c: char| c == '"' || c.is_whitespace()).chars().next() {
+        Some('K' | 'k') => 1e3,
+        Some('M' | 'm') => 1e6,
+        Some('B' | 'b') => 1e9,
+        _ => 1.0,
+    };
+    let mut number = format!("{:.*}", decimals, new.abs() / unit);
+    if style == Decimal::Comma {
+        number = number.replace('.', ",");
+    }
+    format!("{prefix}{number}{suffix}")
 }
 
 /// Mean simple return of `prices` (the level around which [`plant_ar`] adds persistence).
@@ -107,7 +217,55 @@ mod tests {
         let ratio = |s: &PriceSeries, t: usize| high(s)[t] / s.values[t];
         assert!((ratio(&f, 150) - ratio(&s, 150)).abs() > 1e-3, "ranges change too");
         let max = |v: &[f64]| v.iter().cloned().fold(f64::MIN, f64::max);
-        assert!(max(&f.values) > max(&s.values), "the new path leaves the old range");
+        let min = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(
+            max(&f.values) > max(&s.values) || min(&f.values) < min(&s.values),
+            "the new path leaves the old range"
+        );
+        // the cutoff day's move is reversed, whichever way it went
+        for cut in 100..140 {
+            let f = replace_future(&s, cut);
+            let (old, new) = (s.values[cut] - s.values[cut - 1], f.values[cut] - f.values[cut - 1]);
+            assert!(old * new < 0.0 || (old == 0.0 && new > 0.0), "cut {cut}: {old} -> {new}");
+        }
+    }
+
+    /// The copy is the same file up to the cutoff, in the file's own way of writing numbers
+    /// (decimal comma, `;`, currency sign, quotes, newest row first, another ticker's rows),
+    /// and loads as the altered series after it.
+    #[test]
+    fn the_future_copy_of_a_file_loads_as_the_altered_series() {
+        let mut text = String::from("\u{feff}Symbol;Date;Close;High;Volume\r\n");
+        let rows = crate::test_support::walk(60, 5, 1234.5, 0.03, (2020, 1, 1));
+        for (i, (d, p)) in rows.iter().enumerate().rev() {
+            let comma = |v: f64| format!("{v:.2}").replace('.', ",");
+            text += &format!("XYZ;{d};\"${}\";{};{}K\r\n", comma(*p), comma(p * 1.01), 10 + i);
+            text += &format!("ABC;{d};1,00;1,00;1K\r\n");
+        }
+        let opts = LoadOptions {
+            columns: vec![RawColumn::High, RawColumn::Volume],
+            ticker: Some("XYZ".into()),
+            ..Default::default()
+        };
+        let s = parse_prices(text.as_bytes(), "f.csv", &opts).unwrap();
+        let cut = 40;
+        let copy = future_file(text.as_bytes(), &s, &opts, cut).unwrap();
+        let copy_text = String::from_utf8(copy.clone()).unwrap();
+        assert!(copy_text.starts_with('\u{feff}') && copy_text.contains("\"$"), "format kept");
+        // every line that is not ours, or before the cutoff, is kept byte for byte
+        let changed: Vec<(&str, &str)> =
+            text.lines().zip(copy_text.lines()).filter(|(a, b)| a != b).collect();
+        assert_eq!(changed.len(), 60 - cut, "{changed:?}");
+        assert!(changed.iter().all(|(a, _)| a.starts_with("XYZ;")));
+        let again = parse_prices(&copy, "f.csv", &opts).unwrap();
+        let want = replace_future(&s, cut);
+        assert_eq!(&again.values[..cut], &s.values[..cut]);
+        for t in cut..60 {
+            assert!((again.values[t] - want.values[t]).abs() <= 0.005 + 1e-9, "row {t}");
+            assert!(again.values[t] != s.values[t], "row {t} changed");
+            let v = |x: &PriceSeries| x.column(RawColumn::Volume).unwrap()[t];
+            assert!((v(&again) - v(&want)).abs() <= 500.0, "row {t}: volume in thousands");
+        }
     }
 
     #[test]

@@ -290,26 +290,6 @@ simd! {
     }
 }
 
-simd! {
-    /// `x <- 1 / (1 + e^-x)` on every element (the tests' way to run [`sig`] at full width).
-    #[cfg(test)]
-    pub fn sigmoid(xs: &mut [f32]) {
-        for x in xs {
-            *x = sig(*x);
-        }
-    }
-}
-
-simd! {
-    /// `x <- tanh x` on every element, as `1 - 2 / (e^2x + 1)` (absolute error about 1e-7).
-    #[cfg(test)]
-    pub fn tanh(xs: &mut [f32]) {
-        for x in xs {
-            *x = tanh1(*x);
-        }
-    }
-}
-
 /// Whether this CPU runs the 8-wide versions (the build targets plain x86-64, 4 wide).
 #[cfg(target_arch = "x86_64")]
 pub fn wide() -> bool {
@@ -327,6 +307,24 @@ pub fn widest() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    simd! {
+        /// `x <- 1 / (1 + e^-x)` on every element (the tests' way to run [`sig`] at full width).
+        pub fn sigmoid(xs: &mut [f32]) {
+            for x in xs {
+                *x = sig(*x);
+            }
+        }
+    }
+
+    simd! {
+        /// `x <- tanh x` on every element, as `1 - 2 / (e^2x + 1)` (absolute error about 1e-7).
+        pub fn tanh(xs: &mut [f32]) {
+            for x in xs {
+                *x = tanh1(*x);
+            }
+        }
+    }
 
     #[test]
     fn activations_match_the_standard_library() {

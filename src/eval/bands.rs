@@ -121,8 +121,8 @@ pub struct Bands<'a> {
     vols: Vec<f64>,
     /// The adaptive level's step size.
     gamma: f64,
-    /// Days a planted fault lets the adaptive band see early (tests only).
-    #[cfg(test)]
+    /// Days an adaptive band may see early: 0 in every run; the leakage check's tests plant
+    /// a peek here (through `pipeline`) to show that the check catches it.
     peek: usize,
 }
 
@@ -176,7 +176,6 @@ impl<'a> Bands<'a> {
             test,
             vols: (0..=prices.len()).map(|t| realised_vol(prices, t, VOL_DAYS)).collect(),
             gamma: ACI_GAMMA,
-            #[cfg(test)]
             peek: 0,
         }
     }
@@ -184,6 +183,12 @@ impl<'a> Bands<'a> {
     /// The same with the adaptive level's step size `gamma`.
     pub fn with_gamma(self, gamma: f64) -> Self {
         Bands { gamma, ..self }
+    }
+
+    /// The same with adaptive bands that see `days` days early: a fault, planted only by the
+    /// tests of the leakage check (see `data::Plant`).
+    pub fn with_peek(self, peek: usize) -> Self {
+        Bands { peek, ..self }
     }
 
     pub fn steps(&self) -> usize {
@@ -225,11 +230,9 @@ impl<'a> Bands<'a> {
         if !m.adaptive() {
             return vec![bounded(split_conformal(&cal, level), &cal); test.len()];
         }
-        // a planted peek shows from step 2 on: a one-day error is known the next evening at best
-        #[cfg(test)]
+        // a step-h error is known h + 1 evenings after its origin; a planted peek shows from
+        // step 2 on (a one-day error is known the next evening at best)
         let delay = (h + 1).saturating_sub(self.peek);
-        #[cfg(not(test))]
-        let delay = h + 1;
         if m == Method::AdaptiveAuto {
             return dtaci(&cal, &test, level, ACI_WINDOW, delay);
         }
@@ -440,13 +443,13 @@ mod tests {
         let run = |prices: &[f64], peek: usize| -> Vec<Vec<Vec<(f64, f64)>>> {
             let (vp, tp) =
                 (naive_paths(prices, val.clone(), steps), naive_paths(prices, test.clone(), steps));
-            let mut b = Bands::new(
+            let b = Bands::new(
                 prices,
                 Paths { origins: val.clone(), paths: &vp },
                 600,
                 Paths { origins: test.clone(), paths: &tp },
-            );
-            b.peek = peek;
+            )
+            .with_peek(peek);
             Method::ALL.iter().map(|&m| (0..steps).map(|h| b.model_bands(m, 0.9, h)).collect()).collect()
         };
         let cut = 750;

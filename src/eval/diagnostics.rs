@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::correlation;
+use super::stats::{correlation, t_two_sided_p};
 
 /// Random walk with drift: yesterday's price plus the average daily change from the first row
 /// up to yesterday. `prices` is the whole series; `rows` the target days (each >= 2).
@@ -34,7 +34,62 @@ pub struct MoveProfile {
     pub day_before: Option<f64>,
     /// Root mean square of the predicted moves over that of the actual moves.
     pub size_ratio: f64,
+    /// t-statistics of the day's move and the day before's in one regression of the predicted
+    /// move on both (with a constant); `None` where the two cannot be told apart.
+    #[serde(default)]
+    pub same_day_t: Option<f64>,
+    #[serde(default)]
+    pub day_before_t: Option<f64>,
     pub kind: MoveKind,
+}
+
+/// The lag detector's inputs per day: the predicted move (forecast minus the day before's
+/// price), the day's actual move and the day before's move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveInputs {
+    pub predicted: Vec<f64>,
+    pub actual: Vec<f64>,
+    pub before: Vec<f64>,
+}
+
+/// [`MoveInputs`] of `pred[i]`, the forecast of `prices[rows[i]]` made the day before (rows >= 2).
+pub fn move_inputs(pred: &[f64], prices: &[f64], rows: &[usize]) -> MoveInputs {
+    MoveInputs {
+        predicted: pred.iter().zip(rows).map(|(f, &t)| f - prices[t - 1]).collect(),
+        actual: rows.iter().map(|&t| prices[t] - prices[t - 1]).collect(),
+        before: rows.iter().map(|&t| prices[t - 1] - prices[t.saturating_sub(2)]).collect(),
+    }
+}
+
+/// t-statistics of `b1` and `b2` in `y = a + b1 x1 + b2 x2 + e` (ordinary least squares);
+/// `None` when `x1` and `x2` are (nearly) collinear or too few. A fit with no residual left (a
+/// forecast that is exactly a mix of the two moves) is given a residual floor of 1e-12 of
+/// `y`'s variance, so that an exact coefficient counts and a zero one does not.
+pub fn two_regressor_t(y: &[f64], x1: &[f64], x2: &[f64]) -> Option<(f64, f64)> {
+    let n = y.len();
+    if n < 4 {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / n as f64;
+    let (my, m1, m2) = (mean(y), mean(x1), mean(x2));
+    let (mut s11, mut s22, mut s12, mut s1y, mut s2y, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (a, b, c) = (x1[i] - m1, x2[i] - m2, y[i] - my);
+        (s11, s22, s12, s1y, s2y, syy) =
+            (s11 + a * a, s22 + b * b, s12 + a * b, s1y + a * c, s2y + b * c, syy + c * c);
+    }
+    let det = s11 * s22 - s12 * s12;
+    if det.is_nan() || det <= 1e-9 * s11 * s22 {
+        return None;
+    }
+    let b1 = (s22 * s1y - s12 * s2y) / det;
+    let b2 = (s11 * s2y - s12 * s1y) / det;
+    let rss: f64 = (0..n).map(|i| ((y[i] - my) - b1 * (x1[i] - m1) - b2 * (x2[i] - m2)).powi(2)).sum();
+    let s2 = (rss / (n - 3) as f64).max(1e-12 * syy / (n - 1) as f64);
+    if s2.is_nan() || s2 <= 0.0 {
+        return None;
+    }
+    Some((b1 / (s2 * s22 / det).sqrt(), b2 / (s2 * s11 / det).sqrt()))
 }
 
 /// The verdict of [`move_profile`].
@@ -64,32 +119,47 @@ pub const NO_MOVE_RATIO: f64 = 0.01;
 
 /// Profiles `pred[i]`, the forecast of `prices[rows[i]]` made the day before (rows >= 2).
 ///
-/// A correlation counts when it exceeds `1.96 / sqrt(n)`, the 5% two-sided bound for no
-/// correlation between `n` independent pairs.
+/// The verdict reads both moves at once, from one regression of the predicted move on the
+/// day's move and the day before's (5% two-sided t-tests): what the day's own move explains
+/// beyond the day before's decides informative or contrary; failing that, the day before's
+/// decides lagging or reverting. Asking the correlations one at a time would call a late copy
+/// of the moves "contrary" wherever the moves themselves alternate, and "informative" wherever
+/// they trend. Where the two moves cannot be told apart, the correlations decide, the day's first.
 pub fn move_profile(pred: &[f64], prices: &[f64], rows: &[usize]) -> MoveProfile {
-    let predicted: Vec<f64> = pred.iter().zip(rows).map(|(f, &t)| f - prices[t - 1]).collect();
-    let actual: Vec<f64> = rows.iter().map(|&t| prices[t] - prices[t - 1]).collect();
-    let before: Vec<f64> = rows.iter().map(|&t| prices[t - 1] - prices[t.saturating_sub(2)]).collect();
+    let MoveInputs { predicted, actual, before } = move_inputs(pred, prices, rows);
     let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len().max(1) as f64).sqrt();
     let size_ratio = rms(&predicted) / rms(&actual);
     let same_day = correlation(&predicted, &actual);
     let day_before = correlation(&predicted, &before);
-    let bound = 1.96 / (pred.len() as f64).sqrt();
-    let counts = |r: Option<f64>| r.is_some_and(|r| r > bound);
+    let n = pred.len();
+    let ts = two_regressor_t(&predicted, &actual, &before);
+    // both as t-statistics: the regression's, or (collinear moves) each correlation's own
+    let as_t = |r: Option<f64>| r.map(|r| r * ((n as f64 - 2.0) / (1.0 - r * r).max(1e-300)).sqrt());
+    let (t1, t2) = ts.map_or((as_t(same_day), as_t(day_before)), |(a, b)| (Some(a), Some(b)));
+    let df = n.saturating_sub(3).max(1) as f64;
+    let counts = |t: Option<f64>| t.is_some_and(|t| t > 0.0 && t_two_sided_p(t, df) < 0.05);
     let kind = if size_ratio.is_nan() || size_ratio < NO_MOVE_RATIO {
         MoveKind::NoMove
-    } else if counts(same_day) {
+    } else if counts(t1) {
         MoveKind::Informative
-    } else if counts(same_day.map(|r| -r)) {
+    } else if counts(t1.map(|t| -t)) {
         MoveKind::Contrary
-    } else if counts(day_before) {
+    } else if counts(t2) {
         MoveKind::Lagging
-    } else if counts(day_before.map(|r| -r)) {
+    } else if counts(t2.map(|t| -t)) {
         MoveKind::Reverting
     } else {
         MoveKind::Uninformative
     };
-    MoveProfile { n: pred.len(), same_day, day_before, size_ratio, kind }
+    MoveProfile {
+        n,
+        same_day,
+        day_before,
+        size_ratio,
+        same_day_t: ts.map(|t| t.0),
+        day_before_t: ts.map(|t| t.1),
+        kind,
+    }
 }
 
 impl MoveProfile {
@@ -105,7 +175,17 @@ impl MoveProfile {
         match self.kind {
             MoveKind::NoMove => format!("the {name} barely moves from yesterday's price ({facts})"),
             MoveKind::Lagging => {
-                format!("the {name} LAGS: its moves echo the day before's move, not the day's own ({facts})")
+                let bound = 1.96 / (self.n as f64).sqrt();
+                let echo = match self.same_day {
+                    Some(r) if r > bound => {
+                        "; on these days the day's move follows the day before's, so the echo still carries some information (momentum)"
+                    }
+                    Some(r) if r < -bound => {
+                        "; on these days the day's move reverses the day before's, so the echo goes against it"
+                    }
+                    _ => "",
+                };
+                format!("the {name} LAGS: its moves echo the day before's move, not the day's own ({facts}){echo}")
             }
             MoveKind::Contrary => {
                 format!("the {name}'s moves go AGAINST the day's move: worse than no move at all ({facts})")
@@ -195,8 +275,82 @@ mod tests {
             &q,
             &rows,
         );
-        assert_eq!(momentum.kind, MoveKind::Informative, "{momentum:?}");
+        // momentum on a series with momentum: late by construction, and said to carry
+        // information only through the series' own momentum
+        assert_eq!(momentum.kind, MoveKind::Lagging, "{momentum:?}");
         assert!(momentum.day_before.unwrap() > 0.99, "{momentum:?}");
+        assert!(momentum.sentence("GRU").contains("(momentum)"), "{}", momentum.sentence("GRU"));
+    }
+
+    /// 1001 prices whose daily moves follow an AR(1) with coefficient `phi` (long enough that the
+    /// sample autocorrelation is reliably near `phi`), and a noise of the moves' own size.
+    fn ar_prices(phi: f64, seed: u64) -> (Vec<f64>, Vec<f64>) {
+        let mut x = seed;
+        let mut normal = || {
+            // the sum of 12 uniforms less 6: mean 0, variance 1
+            (0..12)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (x >> 11) as f64 / (1u64 << 53) as f64
+                })
+                .sum::<f64>()
+                - 6.0
+        };
+        let (mut p, mut prev) = (vec![100.0, 100.0], 0.0);
+        for _ in 0..1000 {
+            let m = phi * prev + normal();
+            p.push(p[p.len() - 1] + m);
+            prev = m;
+        }
+        let noise = (0..p.len()).map(|_| normal()).collect();
+        (p, noise)
+    }
+
+    /// Both correlations at once: on moves that alternate (phi -0.2) or trend (+0.2), a late copy
+    /// is late, neither contrary nor informative; a perfect and a noisy informative forecast
+    /// are informative; yesterday's price does not move.
+    #[test]
+    fn the_lag_detector_reads_both_moves_together_on_autocorrelated_series() {
+        for phi in [-0.2, 0.2] {
+            for seed in [3, 11, 29] {
+                let (p, noise) = ar_prices(phi, seed);
+                let rows: Vec<usize> = (2..p.len()).collect();
+                let profile = |f: &dyn Fn(usize) -> f64| {
+                    move_profile(&rows.iter().map(|&t| f(t)).collect::<Vec<_>>(), &p, &rows)
+                };
+                let naive = profile(&|t| p[t - 1]);
+                let late = profile(&|t| 2.0 * p[t - 1] - p[t - 2]);
+                let perfect = profile(&|t| p[t]);
+                let noisy = profile(&|t| p[t - 1] + 0.5 * (p[t] - p[t - 1]) + noise[t]);
+                let what = format!("phi {phi} seed {seed}");
+                assert_eq!(naive.kind, MoveKind::NoMove, "{what}: {naive:?}");
+                assert_eq!(late.kind, MoveKind::Lagging, "{what}: {late:?}");
+                assert_eq!(perfect.kind, MoveKind::Informative, "{what}: {perfect:?}");
+                assert_eq!(noisy.kind, MoveKind::Informative, "{what}: {noisy:?}");
+                // the series is as autocorrelated as planted, so a one-at-a-time reading of
+                // the late copy's same-day correlation would have called it contrary or informative
+                let r = late.same_day.unwrap();
+                assert!(r.abs() > 1.96 / (rows.len() as f64).sqrt(), "{what}: {late:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn regression_t_statistics_by_hand() {
+        // y = 2 x1 exactly, x2 unrelated: t1 huge, t2 about 0
+        let x1 = [1.0, -1.0, 2.0, 0.5, -2.0, 1.5];
+        let x2 = [0.3, 0.1, -0.4, 0.2, 0.0, -0.2];
+        let y: Vec<f64> = x1.iter().map(|v| 2.0 * v).collect();
+        let (t1, t2) = two_regressor_t(&y, &x1, &x2).unwrap();
+        assert!(t1 > 1e4 && t2.abs() < 1e-3, "{t1} {t2}");
+        // collinear regressors cannot be told apart
+        assert_eq!(two_regressor_t(&y, &x1, &x1), None);
+        // a worked example with residuals, against torch.linalg.lstsq in float64 (torch 2.11:
+        // b = [0.445813, 0.762562, -1.470443] for the constant, x1 and x2; t = 4.204332,
+        // 9.566607, -3.126923 with the usual (X'X)^-1 s^2 covariance)
+        let y = [1.0, -0.5, 2.5, 0.2, -1.0, 2.0];
+        let (t1, t2) = two_regressor_t(&y, &x1, &x2).unwrap();
+        assert!((t1 - 9.566607).abs() < 1e-5 && (t2 + 3.126923).abs() < 1e-5, "{t1} {t2}");
     }
 
     #[test]

@@ -25,9 +25,99 @@ pub struct Fingerprint {
     pub forecasts: Vec<(usize, f64)>,
     /// Interval quantiles per forecast step from the validation errors (empty where none are sized).
     pub interval: Vec<(f64, f64)>,
-    /// `(origin row, log band per forecast step)` of the reported bands on the test days.
+    /// `(target row of the one-step forecast, digest per forecast step)` of the test days'
+    /// bands: each digest covers every reported band of that step (every method and level, and
+    /// naive's), see [`band_digest`].
     #[serde(default)]
-    pub bands: Vec<(usize, Vec<(f64, f64)>)>,
+    pub bands: Vec<(usize, Vec<u64>)>,
+    /// Everything else that is dated: the trading rules' positions and daily returns, the lag
+    /// detector's inputs.
+    #[serde(default)]
+    pub dated: Vec<Dated>,
+}
+
+impl Fingerprint {
+    /// What a check at `cutoff` against `perturbed` compares of this fingerprint, in words:
+    /// read from what the two hold, so that a figure left out of a run's fingerprint is left out of the sentence too.
+    pub fn coverage(&self, cutoff: Cutoff, perturbed: &Fingerprint) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut say = |n: usize, what: &str| {
+            if n > 0 {
+                out.push(format!("{what} ({n})"));
+            }
+        };
+        say(self.scalers.len(), "scalers");
+        // losses are compared over the epochs both runs trained
+        say(self.train_loss.len().min(perturbed.train_loss.len()), "training losses per epoch");
+        if cutoff == Cutoff::Validation {
+            return out;
+        }
+        say(self.val_loss.len().min(perturbed.val_loss.len()), "validation losses per epoch");
+        say(self.weights.len(), "trained weights");
+        say(self.interval.len(), "interval quantiles per step");
+        say(self.forecasts.len(), "forecasts");
+        say(self.bands.first().map_or(0, |b| b.1.len()), "steps of bands per day, every method and level");
+        // one entry per kind: "long/flat position", "lag detector's ..."
+        let mut kinds: Vec<&str> = Vec::new();
+        for d in &self.dated {
+            let kind = d.name.strip_suffix(" position").unwrap_or(&d.name);
+            let kind = if d.name.starts_with("lag detector") { "lag detector inputs" } else { kind };
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        let rules =
+            kinds.iter().filter(|k| !k.ends_with("net return") && **k != "lag detector inputs").count();
+        if rules > 0 {
+            out.push(format!(
+                "daily positions and net returns of {rules} trading rules ({})",
+                self.dated
+                    .iter()
+                    .filter_map(|d| d.name.strip_suffix(" position"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if kinds.contains(&"lag detector inputs") {
+            out.push("the lag detector's daily inputs".into());
+        }
+        out
+    }
+}
+
+/// One dated series of a run, for the leakage check.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dated {
+    /// What the values are, for messages ("long/flat position").
+    pub name: String,
+    /// Whether row t's value is computed with row t's own data (a day's return): then it may
+    /// change from the cutoff row on. Otherwise it was fixed the evening before (a forecast, a
+    /// position) and may change only after the cutoff row.
+    pub uses_own_day: bool,
+    /// `(row, value)`.
+    pub values: Vec<(usize, f64)>,
+}
+
+impl Dated {
+    pub fn new(name: impl Into<String>, uses_own_day: bool, rows: &[usize], values: &[f64]) -> Dated {
+        Dated {
+            name: name.into(),
+            uses_own_day,
+            values: rows.iter().copied().zip(values.iter().copied()).collect(),
+        }
+    }
+}
+
+/// A digest of band bounds, equal for equal bits (FNV-1a over the bits): the fingerprint keeps
+/// one per test day and step instead of every method's and level's bounds.
+pub fn band_digest(bounds: impl IntoIterator<Item = (f64, f64)>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (lo, hi) in bounds {
+        for b in lo.to_bits().to_le_bytes().into_iter().chain(hi.to_bits().to_le_bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// Where the future was replaced.
@@ -57,6 +147,9 @@ pub struct LeakCheck {
     /// Why the two runs could not be compared (they ran with different thread counts, say,
     /// which changes the last bits of everything); `None` when they could.
     pub inconclusive: Option<String>,
+    /// What was compared, in words (see [`Fingerprint::coverage`]).
+    #[serde(default)]
+    pub covered: Vec<String>,
 }
 
 impl LeakCheck {
@@ -75,8 +168,11 @@ impl LeakCheck {
         }
         match self.changes.first() {
             None => format!(
-                "leakage check PASS for {what}: future replaced from {} on (in the {part} part); {} figures computed before it identical bit for bit ({:.1} s)",
-                self.cutoff_date, self.compared, self.seconds
+                "leakage check PASS for {what}: a copy of the file with its rows from {} on replaced (in the {part} part), run from the loader on; {} figures computed before it identical bit for bit ({:.1} s): {}",
+                self.cutoff_date,
+                self.compared,
+                self.seconds,
+                self.covered.join(", ")
             ),
             Some(first) => format!(
                 "LEAK for {what}: with the future replaced from {} on (in the {part} part), {first}{}",
@@ -175,13 +271,34 @@ pub fn compare(
     {
         for (step, (x, y)) in a.iter().zip(b).enumerate() {
             compared += 1;
-            if !same(x.0, y.0) || !same(x.1, y.1) {
+            if x != y {
                 changes.push(format!(
-                    "the step-{} prediction band for the forecast made for {} changed",
+                    "the step-{} prediction bands (a method or level) of the forecast made for {} changed",
                     step + 1,
                     date(*row)
                 ));
                 break 'bands;
+            }
+        }
+    }
+    if honest.dated.len() != perturbed.dated.len() {
+        changes.push(format!(
+            "the number of dated series changed ({} -> {})",
+            honest.dated.len(),
+            perturbed.dated.len()
+        ));
+    }
+    for (a, b) in honest.dated.iter().zip(&perturbed.dated) {
+        let known = |row: usize| if a.uses_own_day { row < cutoff_row } else { row <= cutoff_row };
+        if a.name != b.name || a.values.len() != b.values.len() {
+            changes.push(format!("the {} changed its days or name", a.name));
+            continue;
+        }
+        for (&(row, x), &(other, y)) in a.values.iter().zip(&b.values).filter(|(x, _)| known(x.0)) {
+            compared += 1;
+            if row != other || !same(x, y) {
+                changes.push(format!("the {} of {} changed ({x:.6} -> {y:.6})", a.name, date(row)));
+                break;
             }
         }
     }
@@ -200,10 +317,10 @@ mod tests {
             val_loss: vec![0.6, 0.5, 0.55],
             forecasts: vec![(10, 100.0), (11, 101.0), (12, 102.0)],
             interval: vec![(-0.1, 0.1)],
-            bands: vec![
-                (10, vec![(-0.1, 0.1), (-0.2, 0.2)]),
-                (11, vec![(-0.1, 0.1), (-0.2, 0.2)]),
-                (12, vec![(-0.1, 0.1), (-0.2, 0.2)]),
+            bands: vec![(10, vec![1, 2]), (11, vec![3, 4]), (12, vec![5, 6])],
+            dated: vec![
+                Dated::new("long/flat position", false, &[10, 11, 12], &[1.0, 0.0, 1.0]),
+                Dated::new("long/flat net return", true, &[10, 11, 12], &[0.01, 0.0, -0.02]),
             ],
         }
     }
@@ -216,7 +333,7 @@ mod tests {
     fn identical_runs_pass_and_each_kind_of_change_is_named() {
         let a = fp();
         let (n, c) = compare(&a, &a.clone(), Cutoff::Test, 11, &day);
-        assert!(c.is_empty() && n == 1 + 3 + 3 + 2 + 1 + 2 + 4, "{n} {c:?}");
+        assert!(c.is_empty() && n == 1 + 3 + 3 + 2 + 1 + 2 + 4 + 2 + 1, "{n} {c:?}");
         // a forecast after the cutoff may change; one up to it (inclusive) may not
         let mut b = a.clone();
         b.forecasts[2].1 = 0.0;
@@ -247,13 +364,31 @@ mod tests {
         assert!(compare(&a, &b, Cutoff::Test, 11, &day).1[0].contains("interval quantiles of step 1"));
         // a band sized with an error from its own day or later: caught up to the cutoff only
         let mut b = a.clone();
-        b.bands[2].1[0].1 = 0.3;
+        b.bands[2].1[0] = 7;
         assert!(compare(&a, &b, Cutoff::Test, 11, &day).1.is_empty());
-        b.bands[1].1[1].0 = -0.25;
+        b.bands[1].1[1] = 8;
         assert_eq!(
             compare(&a, &b, Cutoff::Test, 11, &day).1,
-            vec!["the step-2 prediction band for the forecast made for day 11 changed"]
+            vec!["the step-2 prediction bands (a method or level) of the forecast made for day 11 changed"]
         );
+        // a position is fixed the evening before: the cutoff day's may not change; a day's
+        // return uses its own close: the cutoff day's may
+        let mut b = a.clone();
+        b.dated[1].values[1].1 = 0.5;
+        b.dated[0].values[2].1 = -1.0;
+        assert!(compare(&a, &b, Cutoff::Test, 11, &day).1.is_empty());
+        b.dated[0].values[1].1 = 1.0;
+        b.dated[1].values[0].1 = 0.011;
+        assert_eq!(
+            compare(&a, &b, Cutoff::Test, 11, &day).1,
+            vec![
+                "the long/flat position of day 11 changed (0.000000 -> 1.000000)",
+                "the long/flat net return of day 10 changed (0.010000 -> 0.011000)"
+            ]
+        );
+        // and the bands' digest sees one bit
+        assert_ne!(band_digest([(0.1, 0.2)]), band_digest([(0.1, 0.2f64.next_up())]));
+        assert_eq!(band_digest([(0.1, 0.2)]), band_digest([(0.1, 0.2)]));
         let mut b = a.clone();
         b.weights.pop();
         assert_eq!(

@@ -418,6 +418,36 @@ pub struct RuleFigures {
     /// Daily net returns, for charts and the deflated Sharpe ratio.
     #[serde(skip)]
     pub net_returns: Vec<f64>,
+    /// Each day's position and gross return (trading.csv, the leakage check).
+    #[serde(skip)]
+    pub positions: Vec<f64>,
+    #[serde(skip)]
+    pub gross_returns: Vec<f64>,
+}
+
+/// One rule traded day by day: its positions and its returns gross and net of costs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Daily {
+    pub rule: Rule,
+    pub positions: Vec<f64>,
+    pub gross: Vec<f64>,
+    pub net: Vec<f64>,
+}
+
+/// Every rule of [`Rule::ALL`] traded on `days` at `cost_bps` per unit of turnover: what
+/// [`evaluate`] sums up, and what the leakage check compares day by day.
+pub fn daily(days: &Days, cost_bps: f64) -> Vec<Daily> {
+    let cost = cost_bps / 1e4;
+    let returns = days.returns();
+    Rule::ALL
+        .iter()
+        .map(|&rule| {
+            let positions = days.positions(rule, 2.0 * cost);
+            let (gross, net) =
+                (strategy_returns(&positions, &returns, 0.0), strategy_returns(&positions, &returns, cost));
+            Daily { rule, positions, gross, net }
+        })
+        .collect()
 }
 
 /// The trading evaluation of one forecast.
@@ -445,30 +475,23 @@ impl Trading {
 /// Every rule of [`Rule::ALL`] on `days`, at `cost_bps` per unit of turnover; `seed` fixes the
 /// bootstrap.
 pub fn evaluate(days: &Days, cost_bps: f64, seed: u64) -> Trading {
-    let cost = cost_bps / 1e4;
     let returns = days.returns();
-    let traded: Vec<_> = Rule::ALL
-        .iter()
-        .map(|&rule| {
-            let pos = days.positions(rule, 2.0 * cost);
-            let (gross, net) =
-                (strategy_returns(&pos, &returns, 0.0), strategy_returns(&pos, &returns, cost));
-            (rule, pos, gross, net)
-        })
-        .collect();
+    let traded = daily(days, cost_bps);
     let hold_net =
-        traded.iter().find(|t| t.0 == Rule::Hold).map(|t| t.3.clone()).expect("buy-and-hold is a rule");
+        traded.iter().find(|t| t.rule == Rule::Hold).map(|t| t.net.clone()).expect("buy-and-hold is a rule");
     let rules = traded
         .into_iter()
-        .map(|(rule, pos, gross, net)| {
+        .map(|Daily { rule, positions, gross, net }| {
             let vs_hold = rule != Rule::Hold;
             RuleFigures {
                 rule,
-                gross: performance(&gross, &pos, days),
-                net: performance(&net, &pos, days),
-                break_even: vs_hold.then(|| break_even(&pos, &returns)),
+                gross: performance(&gross, &positions, days),
+                net: performance(&net, &positions, days),
+                break_even: vs_hold.then(|| break_even(&positions, &returns)),
                 p_vs_hold: if vs_hold { sharpe_gap_p(&net, &hold_net, RESAMPLES, seed) } else { None },
                 net_returns: net,
+                gross_returns: gross,
+                positions,
             }
         })
         .collect();

@@ -106,6 +106,27 @@ pub fn table(t: &Trading) -> String {
     out
 }
 
+/// `trading.csv`: per test day, each rule's position (held from the previous close) and its
+/// return gross and net of costs, so that every figure of the table can be recomputed.
+pub fn csv(t: &Trading) -> String {
+    let mut out = String::from("date");
+    for r in &t.rules {
+        let name = r.rule.name().replace(['/', '-'], "_");
+        write!(out, ",{name}_position,{name}_gross_return,{name}_net_return").expect("writing to a String");
+    }
+    out.push('\n');
+    // t.dates starts with the close before the first day
+    for (i, d) in t.dates.iter().skip(1).enumerate() {
+        out.push_str(&d.to_string());
+        for r in &t.rules {
+            write!(out, ",{},{},{}", r.positions[i], r.gross_returns[i], r.net_returns[i])
+                .expect("writing to a String");
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Colours of the rules in `trading.png`.
 pub fn colour(rule: Rule) -> RGBColor {
     match rule {

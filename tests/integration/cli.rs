@@ -131,6 +131,22 @@ fn stock_writes_every_output_file() {
         .count();
     let long_flat = rules.iter().find(|r| r["rule"] == "long-flat").unwrap();
     assert_eq!((long_flat["net"]["exposure"].as_f64().unwrap() * 45.0).round() as usize, up, "{long_flat}");
+    // trading.csv: each rule's daily positions and returns, from which its totals recompute
+    let tcsv = std::fs::read_to_string(out.join("trading.csv")).unwrap();
+    let tlines: Vec<&str> = tcsv.lines().collect();
+    assert_eq!(tlines.len(), 46, "{tcsv}");
+    let header: Vec<&str> = tlines[0].split(',').collect();
+    assert_eq!(header.len(), 1 + 3 * rules.len(), "{}", tlines[0]);
+    let days: Vec<Vec<f64>> =
+        tlines[1..].iter().map(|l| l.split(',').skip(1).map(|x| x.parse().unwrap()).collect()).collect();
+    // the rules in metrics.json's order, three columns each: position, gross and net return
+    for (k, r) in rules.iter().enumerate() {
+        assert!(header[1 + 3 * k].ends_with("_position") && header[3 + 3 * k].ends_with("_net_return"));
+        let total = days.iter().map(|d| 1.0 + d[3 * k + 2]).product::<f64>() - 1.0;
+        assert!((total - r["net"]["total_return"].as_f64().unwrap()).abs() < 1e-9, "{total} {r}");
+    }
+    assert_eq!(header[1], "long_flat_position");
+    assert_eq!(days.iter().filter(|d| d[0] == 1.0).count(), up, "{tcsv}");
     let said = stdout.lines().filter(|l| l.starts_with("trading the GRU")).count();
     assert!(said == 3 || stdout.contains("it called a rise every day"), "{stdout}");
     assert!(stdout.contains("timing: each day's position is decided at the previous close"), "{stdout}");

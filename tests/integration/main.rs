@@ -1,9 +1,10 @@
 //! The one integration test binary (each test binary links libtorch, so one keeps
-//! `cargo test` fast). `cli` and `fuzz` run the real executable; `learning` trains through the library.
+//! `cargo test` fast). `cli` and `fuzz` run the real executable, `guards` the repository's scripts; `learning` trains through the library.
 
 mod cli;
 mod equivalence;
 mod fuzz;
+mod guards;
 mod learning;
 
 /// Held by every test that seeds or draws from libtorch's one global random generator: tests

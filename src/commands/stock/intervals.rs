@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde_json::json;
 
-use super::Job;
+use super::{Job, Log};
 use crate::config::file_stem;
 use crate::eval::bands::{self, Method};
 use crate::eval::Evaluation;
@@ -26,7 +26,7 @@ pub(crate) fn multi_step(job: &Job, net: &Net) -> MultiStep {
     pipeline::multi_step(net, &job.data, &job.series.values, &job.split, &job.cfg, job.device)
 }
 
-pub(super) fn print_steps(job: &Job, method: &str, ms: &MultiStep, log: &mut String) {
+pub(super) fn print_steps(job: &Job, method: &str, ms: &MultiStep, log: &mut Log) {
     let cfg = &job.cfg;
     say!(
         log,
@@ -46,7 +46,7 @@ fn shown(step: usize, horizon: usize) -> bool {
 
 /// The bands table: the chosen method and naive's textbook band on the same days, then a
 /// verdict per shown step at the first level, and the other methods in one line each.
-pub(super) fn print_bands(job: &Job, ms: &MultiStep, log: &mut String) {
+pub(super) fn print_bands(job: &Job, ms: &MultiStep, log: &mut Log) {
     let (cfg, m) = (&job.cfg, job.cfg.interval_method);
     let name = cfg.model.name().to_uppercase();
     say!(

@@ -1,72 +1,83 @@
-//! `stock --sanity`: the future-perturbation leakage check on the pipeline `stock` runs.
+//! `stock --sanity`: the future-perturbation leakage check on the whole of `stock`.
 //!
-//! Two perturbed runs, same seed and thread count as the real one:
-//! - the future replaced from the middle of the test part: every forecast up to that day, the
-//!   scalers, every epoch's losses, the weights and the interval quantiles must be unchanged;
-//! - the future replaced from the middle of the validation part, trained for
-//!   `VALIDATION_EPOCHS` epochs: the scalers and the training losses must be unchanged (this is
-//!   what sees validation rows slip into training, which the first cannot).
+//! The input file is copied with its rows from a cutoff day on following another path (every
+//! column the run reads, in the file's own format), and the command runs again on the copy from
+//! the loader on, same seed and thread count. Two cutoffs:
+//! - in the middle of the test part: every forecast, band, trading position and lag-detector
+//!   input fixed before the cutoff, the scalers, every epoch's losses and the weights must be
+//!   unchanged, bit for bit;
+//! - in the middle of the validation part, trained for `VALIDATION_EPOCHS` epochs: the scalers
+//!   and the training losses must be unchanged (this is what sees validation rows slip into
+//!   training, which the first cannot).
 
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use super::Job;
-use crate::data::perturb::replace_future;
-use crate::data::{Dataset, Plant};
-use crate::eval::leakage::{compare, Cutoff, Fingerprint, LeakCheck, VALIDATION_EPOCHS};
+use super::{analyse, Analysis, Job, Log};
+use crate::data::perturb::future_file;
+use crate::eval::diagnostics::move_inputs;
+use crate::eval::leakage::{compare, Cutoff, Dated, Fingerprint, LeakCheck, VALIDATION_EPOCHS};
 use crate::pipeline;
 
 /// Both perturbed runs, compared with `honest`, the fingerprint of the real run.
-pub fn run(job: &Job, honest: &Fingerprint, plant: Plant) -> Result<Vec<LeakCheck>> {
+pub fn run(job: &Job, honest: &Fingerprint) -> Result<Vec<LeakCheck>> {
     let s = &job.split;
     Ok(vec![
-        one(job, honest, Cutoff::Test, s.val_end + (s.len - s.val_end) / 2, plant)?,
-        one(job, honest, Cutoff::Validation, s.train_end + (s.val_end - s.train_end) / 2, plant)?,
+        one(job, honest, Cutoff::Test, s.val_end + (s.len - s.val_end) / 2)?,
+        one(job, honest, Cutoff::Validation, s.train_end + (s.val_end - s.train_end) / 2)?,
     ])
 }
 
-/// The pipeline of `stock` on `job`'s data with the rows from `cutoff` on replaced (`None`:
-/// the data as it is), with `epochs` at most.
-pub fn fingerprint(job: &Job, cutoff: Option<usize>, epochs: usize, plant: Plant) -> Result<Fingerprint> {
-    let series = match cutoff {
-        Some(c) => replace_future(&job.series, c),
-        None => job.series.clone(),
-    };
+/// What the check compares of a run: everything fitted, and everything dated on the test days.
+pub fn fingerprint(job: &Job, a: &Analysis) -> Fingerprint {
+    let mut fp =
+        pipeline::fingerprint(&a.fitted, &job.data, a.eval.predicted.clone(), a.ms.calibration.clone());
+    fp.bands = a.ms.digests.clone();
+    let rows: Vec<usize> = job.data.test.rows.clone().collect();
+    if let Some(t) = &a.trading {
+        for r in &t.rules {
+            let name = r.rule.name();
+            fp.dated.push(Dated::new(format!("{name} position"), false, &rows, &r.positions));
+            fp.dated.push(Dated::new(format!("{name} net return"), true, &rows, &r.net_returns));
+        }
+    }
+    let m = move_inputs(&a.eval.predicted, &job.series.values, &rows);
+    fp.dated.push(Dated::new("lag detector's predicted move", false, &rows, &m.predicted));
+    fp.dated.push(Dated::new("lag detector's move of the day", true, &rows, &m.actual));
+    fp.dated.push(Dated::new("lag detector's move of the day before", false, &rows, &m.before));
+    fp
+}
+
+/// `stock` again, from the loader on, on a copy of the input file whose rows from `cutoff` on
+/// follow another path, trained for at most `epochs` epochs; its fingerprint.
+pub fn perturbed(job: &Job, cutoff: usize, epochs: usize) -> Result<Fingerprint> {
     let cfg = &job.cfg;
-    let data = Dataset::build_planted(&series, &job.split, &job.data.spec, cfg.horizon, plant)?;
-    let train = crate::train::TrainConfig { epochs: cfg.train.epochs.min(epochs), ..cfg.train.clone() };
-    let fitted = pipeline::fit(&data, cfg, cfg.model, cfg.seed, job.device, &train, plant)?;
-    let forecasts = pipeline::test_forecasts(&fitted, &data, &series.values);
-    let rerun = Job {
-        cfg: cfg.clone(),
-        series,
-        split: job.split,
-        data,
-        device: job.device,
-        input_sha256: job.input_sha256.clone(),
+    let what = || {
+        format!(
+            "{}: the leakage check's copy with the rows from {} on replaced",
+            cfg.csv.display(),
+            job.series.dates[cutoff]
+        )
     };
-    let ms = super::intervals::multi_step(&rerun, &fitted.net);
-    let fp = pipeline::fingerprint(&fitted, &rerun.data, forecasts, ms.calibration.clone());
-    Ok(with_bands(fp, &rerun, &ms))
+    let bytes = std::fs::read(&cfg.csv).with_context(|| format!("{}: cannot read", cfg.csv.display()))?;
+    let copy = future_file(&bytes, &job.series, &cfg.load, cutoff)?;
+    let dir = crate::report::files::temp_dir("sanity")?;
+    let name = cfg.csv.file_name().map_or("prices.csv".into(), |n| n.to_os_string());
+    let path = dir.join(name);
+    let rerun = std::fs::write(&path, copy)
+        .map_err(anyhow::Error::from)
+        .and_then(|_| super::prepare(&crate::config::StockConfig { csv: path.clone(), ..cfg.clone() }));
+    std::fs::remove_dir_all(&dir).ok();
+    let rerun = rerun.with_context(what)?;
+    let a = analyse(&rerun, epochs, false, &mut Log::quiet()).with_context(what)?;
+    Ok(fingerprint(&rerun, &a))
 }
 
-/// `fp` with the chosen method's bands of every test origin and step: a band for a day up to
-/// the cutoff uses only errors known before it, so it must not change either.
-pub(super) fn with_bands(fp: Fingerprint, job: &Job, ms: &crate::pipeline::MultiStep) -> Fingerprint {
-    let bands = job
-        .split
-        .test_targets()
-        .enumerate()
-        .map(|(k, row)| (row, ms.chosen.iter().map(|step| step[k]).collect()))
-        .collect();
-    Fingerprint { bands, ..fp }
-}
-
-fn one(job: &Job, honest: &Fingerprint, cutoff: Cutoff, row: usize, plant: Plant) -> Result<LeakCheck> {
+fn one(job: &Job, honest: &Fingerprint, cutoff: Cutoff, row: usize) -> Result<LeakCheck> {
     let started = Instant::now();
     let epochs = if cutoff == Cutoff::Validation { VALIDATION_EPOCHS } else { usize::MAX };
-    let perturbed = fingerprint(job, Some(row), epochs, plant)?;
+    let perturbed = perturbed(job, row, epochs)?;
     let date = |r: usize| job.series.dates[r].to_string();
     let (compared, changes) = compare(honest, &perturbed, cutoff, row, &date);
     Ok(LeakCheck {
@@ -77,6 +88,7 @@ fn one(job: &Job, honest: &Fingerprint, cutoff: Cutoff, row: usize, plant: Plant
         changes,
         seconds: started.elapsed().as_secs_f64(),
         inconclusive: None,
+        covered: honest.coverage(cutoff, &perturbed),
     })
 }
 
@@ -84,22 +96,23 @@ fn one(job: &Job, honest: &Fingerprint, cutoff: Cutoff, row: usize, plant: Plant
 mod tests {
     use super::*;
     use crate::config::StockConfig;
-    use crate::data::{Feature, LoadOptions, Split, TargetKind};
+    use crate::data::{Feature, LoadOptions, Plant, TargetKind};
     use crate::model::ModelKind;
     use crate::train::TrainConfig;
 
     /// A small job on a synthetic file with a feature, so that every planted leak has
-    /// something to act on.
-    fn job(dir: &std::path::Path) -> Job {
+    /// something to act on; the fault `plant` is planted where it lives (loader, dataset,
+    /// training, bands, trading).
+    fn job(dir: &std::path::Path, plant: Plant) -> Job {
         let csv = dir.join("walk.csv");
         let mut text = String::from("Date,High,Low,Close\n");
         for (d, p) in crate::test_support::walk(260, 17, 40.0, 0.03, (2010, 1, 4)) {
-            text += &format!("{d},{},{},{p}\n", p * 1.012, p * 0.991);
+            text += &format!("{d},{:.4},{:.4},{p:.4}\n", p * 1.012, p * 0.991);
         }
         std::fs::write(&csv, text).unwrap();
         let cfg = StockConfig {
             csv,
-            load: LoadOptions::default(),
+            load: LoadOptions { plant, ..LoadOptions::default() },
             model: ModelKind::Gru,
             target: TargetKind::Return,
             features: vec![Feature::HlRange],
@@ -124,32 +137,32 @@ mod tests {
             trading: true,
             out: dir.join("out"),
         };
-        let mut c = cfg.clone();
-        c.load.columns = crate::data::features::raw_columns(&c.features);
-        let series = crate::data::load_prices(&c.csv, &c.load).unwrap();
-        let spec = c.input_spec();
-        let split =
-            Split::new(series.len(), c.val_frac, c.test_frac, spec.window, spec.offset(), "w").unwrap();
-        let data = Dataset::build(&series, &split, &spec, 1).unwrap();
-        Job { cfg: c, series, split, data, device: tch::Device::Cpu, input_sha256: String::new() }
+        super::super::prepare(&cfg).unwrap()
     }
 
-    fn checks(job: &Job, plant: Plant) -> Vec<LeakCheck> {
-        let honest = fingerprint(job, None, usize::MAX, plant).unwrap();
-        run(job, &honest, plant).unwrap()
+    fn checks(job: &Job) -> Vec<LeakCheck> {
+        let a = analyse(job, usize::MAX, false, &mut Log::quiet()).unwrap();
+        run(job, &fingerprint(job, &a)).unwrap()
     }
 
+    /// Every planted leak, each where it would live in real code: the loader (a centred
+    /// average computed while reading the file, which a check on an in-memory copy of the
+    /// loaded series cannot see), the dataset, training, the bands and the trading wiring.
     #[test]
     fn the_honest_pipeline_passes_and_every_planted_leak_is_caught() {
         let _rng = crate::test_support::torch_rng();
         let dir = std::env::temp_dir().join(format!("lstm-stock-leak-check-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let job = job(&dir);
-        let honest = checks(&job, Plant::NONE);
+        let honest = checks(&job(&dir, Plant::NONE));
         assert!(honest.iter().all(|c| c.passed()), "{honest:?}");
         assert!(honest[0].compared > 50, "{honest:?}");
+        let covered = honest[0].covered.join(", ");
+        for what in ["scalers", "weights", "forecasts", "bands", "trading rules", "long/flat", "lag detector"]
+        {
+            assert!(covered.contains(what), "{what} not covered: {covered}");
+        }
         for (plant, name) in Plant::leaks() {
-            let found = checks(&job, plant);
+            let found = checks(&job(&dir, plant));
             let changes: Vec<&String> = found.iter().flat_map(|c| &c.changes).collect();
             assert!(!changes.is_empty(), "{name}: not caught");
             let sentence = found.iter().find(|c| !c.passed()).unwrap().sentence("GRU");
@@ -159,6 +172,24 @@ mod tests {
             );
             eprintln!("{name}: {sentence}");
         }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// The console's split line reads which rows the scalers were fitted on.
+    #[test]
+    fn the_scaler_line_reads_the_rows_it_was_fitted_on() {
+        let dir = std::env::temp_dir().join(format!("lstm-stock-scaler-line-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let line = |plant| {
+            let mut log = Log::quiet();
+            super::super::describe(&job(&dir, plant), &mut log);
+            log.text
+        };
+        let honest = line(Plant::NONE);
+        assert!(honest.contains("scalers fitted on") && honest.contains("training rows"), "{honest}");
+        assert!(!honest.contains("LEAK"), "{honest}");
+        let leaky = line(Plant::leaks()[0].0);
+        assert!(leaky.contains("reach past the training part, a LEAK"), "{leaky}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,18 +1,14 @@
 //! `lstm-stock stock FILE.csv`: train on the past, forecast the test period one day ahead,
 //! and judge the forecast beside tomorrow = today.
 
-/// Prints a line and keeps it in `log` for report.html.
+/// Prints a line (unless the log is quiet) and keeps it in `log` for report.html.
 macro_rules! say {
-    ($log:expr) => {{
-        println!();
-        $log.push('\n');
-    }};
-    ($log:expr, $($arg:tt)*) => {{
-        let line = format!($($arg)*);
-        println!("{line}");
-        $log.push_str(&line);
-        $log.push('\n');
-    }};
+    ($log:expr) => {
+        $log.line("")
+    };
+    ($log:expr, $($arg:tt)*) => {
+        $log.line(&format!($($arg)*))
+    };
 }
 
 mod intervals;
@@ -29,15 +25,16 @@ use tch::{nn, Device};
 use crate::bundle::{self, ModelCard, RowSpan, TrainingData};
 use crate::config::{file_stem, StockConfig};
 use crate::data::features::raw_columns;
-use crate::data::{Dataset, Plant, PriceSeries, Split};
+use crate::data::{Dataset, PriceSeries, Split};
 use crate::eval::horizon::StepScore;
 use crate::eval::leakage::LeakCheck;
+use crate::eval::trading::Trading;
 use crate::eval::Evaluation;
 use crate::forecast::Forecaster;
 use crate::model::Net;
 use crate::pipeline;
 use crate::report::{files, plots, stock_tables};
-use crate::train::History;
+use crate::train::{History, TrainConfig};
 
 /// What a finished `stock` run reports back (also written to the output folder).
 pub struct StockOutcome {
@@ -75,21 +72,49 @@ pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
     execute(&prepare(cfg)?)
 }
 
-/// Trains, evaluates and writes the outputs of a prepared job.
-pub fn execute(job: &Job) -> Result<StockOutcome> {
-    let started = Instant::now();
-    let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
-    let mut log = String::new();
-    let threads = crate::engine::threads::use_threads(cfg.threads);
-    if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
-        say!(
-        log,
-            "other work keeps some cores busy: libtorch runs on {threads} thread(s); a GRU still trains on every core, in shares taken from a queue (--threads overrides)"
-        );
+/// What a run prints, kept for report.html. A quiet log (the leakage check's runs on the
+/// file's altered copies) keeps its lines without printing them.
+pub(crate) struct Log {
+    pub text: String,
+    quiet: bool,
+}
+
+impl Log {
+    pub fn printing() -> Log {
+        Log { text: String::new(), quiet: false }
     }
-    crate::interrupt::install();
-    crate::interrupt::set_out_dir(&cfg.out);
-    describe(job, &mut log);
+
+    pub fn quiet() -> Log {
+        Log { text: String::new(), quiet: true }
+    }
+
+    pub fn line(&mut self, line: &str) {
+        if !self.quiet {
+            println!("{line}");
+        }
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+}
+
+/// The split run and everything `stock` scores on its test days: what is reported, and what
+/// the leakage check fingerprints.
+pub(crate) struct Analysis {
+    pub fitted: pipeline::Fitted,
+    pub eval: Evaluation,
+    /// Multi-step scores and prediction bands on the test days.
+    pub ms: pipeline::MultiStep,
+    /// How the multi-step forecasts were made (recursive or direct), in words.
+    pub method: String,
+    /// The trading evaluation (absent with `--no-trading`).
+    pub trading: Option<Trading>,
+}
+
+/// Trains `job`'s network (for at most `epochs` epochs) and scores it on the test days: one
+/// step beside naive, the bands, the trading rules. The real run and the leakage check's runs
+/// both come through here, so the check fingerprints the code behind the reported figures.
+pub(crate) fn analyse(job: &Job, epochs: usize, progress: bool, log: &mut Log) -> Result<Analysis> {
+    let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
     let built = pipeline::build(data, cfg, cfg.model, cfg.seed, job.device);
     say!(
         log,
@@ -100,30 +125,50 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
         cfg.hidden,
         Net::param_count(&built.vs),
         crate::device::name(job.device),
-        cfg.train.epochs,
+        cfg.train.epochs.min(epochs),
         built.train.len()
     );
-    let fitted = pipeline::train(built, &cfg.train, Some(cfg.model.name()), Plant::NONE)?;
-    let (vs, net, history, test) = (&fitted.vs, &fitted.net, &fitted.history, &fitted.test);
-    report_training(history, &mut log);
-
+    let train = TrainConfig { epochs: cfg.train.epochs.min(epochs), ..cfg.train.clone() };
+    let fitted = pipeline::train(built, &train, progress.then(|| cfg.model.name()), cfg.load.plant)?;
+    report_training(&fitted.history, log);
     let eval = Evaluation::new(
         series,
         data.test.rows.clone(),
         pipeline::test_forecasts(&fitted, data, &series.values),
     );
     say!(log, "{}", stock_tables::test_table(cfg.model.name(), &series.target_col, &eval).trim_end());
+    let ms = intervals::multi_step(job, &fitted.net);
+    let method = forecaster(job, &fitted.net).method(ms.steps.len());
+    intervals::print_steps(job, &method, &ms, log);
+    intervals::print_bands(job, &ms, log);
+    let trading = cfg.trading.then(|| trading::run(job, &eval, log));
+    Ok(Analysis { fitted, eval, ms, method, trading })
+}
+
+/// Trains, evaluates and writes the outputs of a prepared job.
+pub fn execute(job: &Job) -> Result<StockOutcome> {
+    let started = Instant::now();
+    let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
+    let mut log = Log::printing();
+    let threads = crate::engine::threads::use_threads(cfg.threads);
+    if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
+        say!(
+            log,
+            "other work keeps some cores busy: libtorch runs on {threads} thread(s); a GRU still trains on every core, in shares taken from a queue (--threads overrides)"
+        );
+    }
+    crate::interrupt::install();
+    crate::interrupt::set_out_dir(&cfg.out);
+    describe(job, &mut log);
+    let analysis = analyse(job, usize::MAX, true, &mut log)?;
+    let (vs, net, history, test) =
+        (&analysis.fitted.vs, &analysis.fitted.net, &analysis.fitted.history, &analysis.fitted.test);
     // the last test window, seen through the hand-written cell with the trained weights
     let last = test.x.narrow(0, test.len() - 1, 1);
     let traced = crate::model::gates::trace_last_layer(&net.cfg, vs, &last)?;
     let lstm = cfg.model.cell() == crate::model::Cell::Lstm;
     let gates = crate::report::heatmap::gate_panels(lstm, &traced.gates, &traced.state);
-    let ms = intervals::multi_step(job, net);
-    let method = forecaster(job, net).method(ms.steps.len());
-    intervals::print_steps(job, &method, &ms, &mut log);
-    intervals::print_bands(job, &ms, &mut log);
-    let trading = cfg.trading.then(|| trading::run(job, &eval, &mut log));
-    let leaks = if cfg.sanity { sanity(job, &fitted, &eval, &ms, &mut log)? } else { None };
+    let leaks = if cfg.sanity { sanity(job, &analysis, &mut log)? } else { None };
     let refit = final_fit(job, history, &mut log).unwrap_or_else(|e| {
         // the split run's results stand; only the saved network falls back
         say!(log, "the refit failed ({e:#}); the saved model is the split run's network");
@@ -133,25 +178,26 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
         Some(r) => Saved { vs: &r.vs, net: &r.net, data: &r.data, rows: series.len(), refit: true },
         None => Saved { vs, net, data, rows: job.split.train_end, refit: false },
     };
-    let run_info = RunInfo { job, history, params: Net::param_count(vs), gates, ms, method, leaks, trading };
+    let run_info = RunInfo { job, analysis: &analysis, params: Net::param_count(vs), gates, leaks };
     let out = files::OutputDir::open(&cfg.out)?;
-    write_outputs(&run_info, &eval, &refit, started)?;
+    write_outputs(&run_info, &refit, started)?;
     let card = save_bundle(&run_info, &saved)?;
     say!(
         log,
         "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, {}predictions.csv, metrics.json, run.json, report.html and model/ to {}",
-        if cfg.trading { "trading.png, " } else { "" },
+        if cfg.trading { "trading.png, trading.csv, " } else { "" },
         cfg.out.display()
     );
     say!(log, "model/: {}", card.training.provenance());
-    report_page(job, log)?;
+    report_page(job, log.text)?;
     drop(out);
-    Ok(StockOutcome { eval, history: history.clone(), rows: series.len() })
+    let history = history.clone();
+    Ok(StockOutcome { eval: analysis.eval, history, rows: series.len() })
 }
 
 /// The final fit for the saved model (see [`pipeline::refit`]), or `None` where the split run's
 /// network is kept: `--no-refit`, an interrupted run, or a refit that was interrupted or diverged.
-fn final_fit(job: &Job, history: &History, log: &mut String) -> Result<Option<pipeline::Refitted>> {
+fn final_fit(job: &Job, history: &History, log: &mut Log) -> Result<Option<pipeline::Refitted>> {
     let cfg = &job.cfg;
     if !cfg.refit {
         return Ok(None);
@@ -161,7 +207,7 @@ fn final_fit(job: &Job, history: &History, log: &mut String) -> Result<Option<pi
         return Ok(None);
     }
     say!(
-            log,
+        log,
         "refitting on all {} rows for {} epochs (the count validation chose), seed {}, for the saved model (--no-refit skips)",
         job.series.len(),
         history.best_epoch,
@@ -186,15 +232,9 @@ fn final_fit(job: &Job, history: &History, log: &mut String) -> Result<Option<pi
 
 /// `--sanity`: the leakage check against the run just made, printed; `None` when Ctrl-C
 /// stopped the run or the check (an interrupted run trains less and would differ for that).
-fn sanity(
-    job: &Job,
-    fitted: &pipeline::Fitted,
-    eval: &Evaluation,
-    ms: &pipeline::MultiStep,
-    log: &mut String,
-) -> Result<Option<Vec<LeakCheck>>> {
+fn sanity(job: &Job, analysis: &Analysis, log: &mut Log) -> Result<Option<Vec<LeakCheck>>> {
     say!(log);
-    if fitted.history.interrupted {
+    if analysis.fitted.history.interrupted {
         say!(log, "leakage check skipped: training was interrupted (Ctrl-C)");
         return Ok(None);
     }
@@ -204,12 +244,8 @@ fn sanity(
             "note: on a GPU, identical results also need deterministic kernels; confirm a LEAK found here with --device cpu"
         );
     }
-    let honest = leak_check::with_bands(
-        pipeline::fingerprint(fitted, &job.data, eval.predicted.clone(), ms.calibration.clone()),
-        job,
-        ms,
-    );
-    let checks = match leak_check::run(job, &honest, Plant::NONE) {
+    let honest = leak_check::fingerprint(job, analysis);
+    let checks = match leak_check::run(job, &honest) {
         Err(_) | Ok(_) if crate::interrupt::requested() => {
             say!(log, "leakage check stopped: interrupted (Ctrl-C); nothing was compared");
             return Ok(None);
@@ -248,7 +284,7 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn describe(job: &Job, log: &mut String) {
+fn describe(job: &Job, log: &mut Log) {
     let (series, split, spec) = (&job.series, &job.split, &job.data.spec);
     let d = &series.dates;
     say!(log, "{}", series.summary());
@@ -262,16 +298,35 @@ fn describe(job: &Job, log: &mut String) {
     );
     say!(
         log,
-        "split by date: train {} rows (to {}), validation {} rows, test {} rows (from {}); scalers fitted on train only",
+        "split by date: train {} rows (to {}), validation {} rows, test {} rows (from {}); {}",
         split.train_end,
         d[split.train_end - 1],
         split.val_end - split.train_end,
         split.len - split.val_end,
-        d[split.val_end]
+        d[split.val_end],
+        scaler_rows(&job.data, split, d)
     );
 }
 
-fn report_training(h: &History, log: &mut String) {
+/// Which rows the scalers were fitted on, read from the dataset (not assumed).
+fn scaler_rows(data: &Dataset, split: &Split, d: &[chrono::NaiveDate]) -> String {
+    let r = &data.scaler_rows;
+    if r.is_empty() {
+        return "no scaler rows (nothing to fit on)".into();
+    }
+    if r.end <= split.train_end {
+        format!("scalers fitted on {} training rows ({} .. {})", r.len(), d[r.start], d[r.end - 1])
+    } else {
+        format!(
+            "scalers fitted on {} rows ({} .. {}): they reach past the training part, a LEAK",
+            r.len(),
+            d[r.start],
+            d[r.end - 1]
+        )
+    }
+}
+
+fn report_training(h: &History, log: &mut Log) {
     let epochs = h.train_loss.len();
     if h.interrupted {
         say!(log, "training was interrupted (Ctrl-C) after {epochs} complete epochs; evaluating and saving the best weights so far");
@@ -315,18 +370,12 @@ fn report_page(job: &Job, text: String) -> Result<()> {
 /// The facts `run.json` records.
 struct RunInfo<'a> {
     job: &'a Job,
-    history: &'a History,
+    analysis: &'a Analysis,
     params: i64,
     /// Heatmaps of the last layer's gates over the last test window.
     gates: Vec<crate::report::heatmap::Panel>,
-    /// Multi-step scores and prediction bands on the test days.
-    ms: pipeline::MultiStep,
-    /// How the multi-step forecasts were made (recursive or direct), in words.
-    method: String,
     /// The leakage check's results (`--sanity`).
     leaks: Option<Vec<LeakCheck>>,
-    /// The trading evaluation (absent with `--no-trading`).
-    trading: Option<crate::eval::trading::Trading>,
 }
 
 pub(super) fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
@@ -365,7 +414,7 @@ fn save_bundle(r: &RunInfo, s: &Saved) -> Result<ModelCard> {
             target_column: series.target_col.clone(),
             weights_rows: RowSpan::of(d, 0..s.rows),
             refit: s.refit,
-            epochs: r.history.best_epoch,
+            epochs: r.analysis.fitted.history.best_epoch,
             // split conformal keeps the validation days' errors; the adaptive methods go on
             // through the test days
             band_error_rows: RowSpan::of(
@@ -380,7 +429,7 @@ fn save_bundle(r: &RunInfo, s: &Saved) -> Result<ModelCard> {
         interval_method: cfg.interval_method.name().into(),
         interval_vol_days: cfg.interval_method.scaled().then_some(crate::eval::bands::VOL_DAYS),
         interval_level: cfg.interval,
-        intervals: r.ms.next.clone(),
+        intervals: r.analysis.ms.next.clone(),
         check_forecast,
         versions: crate::versions::record(),
     };
@@ -388,13 +437,9 @@ fn save_bundle(r: &RunInfo, s: &Saved) -> Result<ModelCard> {
     Ok(card)
 }
 
-fn write_outputs(
-    r: &RunInfo,
-    e: &Evaluation,
-    refit: &Option<pipeline::Refitted>,
-    started: Instant,
-) -> Result<()> {
+fn write_outputs(r: &RunInfo, refit: &Option<pipeline::Refitted>, started: Instant) -> Result<()> {
     let (cfg, series, split) = (&r.job.cfg, &r.job.series, &r.job.split);
+    let e = &r.analysis.eval;
     let out = &cfg.out;
     let d = &series.dates;
     let label = format!("{} forecast", cfg.model.name().to_uppercase());
@@ -414,7 +459,7 @@ fn write_outputs(
             test_naive: &e.naive,
         },
     )?;
-    let h = r.history;
+    let h = &r.analysis.fitted.history;
     let title = format!("{} {} training loss", file_stem(&cfg.csv), cfg.model.name().to_uppercase());
     let curve = crate::report::loss::LossCurve {
         label: String::new(),
@@ -436,8 +481,8 @@ fn write_outputs(
         e.dates[last]
     );
     crate::report::heatmap::heatmaps_png(&out.join("gates.png"), &title, "day in the window", &r.gates)?;
-    intervals::charts(r.job, e, &r.ms, out)?;
-    let pts = |f: fn(&StepScore) -> f64| r.ms.steps.iter().map(|s| (s.step as f64, f(s))).collect();
+    intervals::charts(r.job, e, &r.analysis.ms, out)?;
+    let pts = |f: fn(&StepScore) -> f64| r.analysis.ms.steps.iter().map(|s| (s.step as f64, f(s))).collect();
     let title = format!(
         "{} {}: error by forecast step on the test days ({})",
         file_stem(&cfg.csv),
@@ -466,17 +511,19 @@ fn write_outputs(
             ],
         ),
     )?;
-    if let Some(t) = &r.trading {
+    if let Some(t) = &r.analysis.trading {
         trading::chart(r.job, t, out)?;
+        files::write_atomic(&out.join("trading.csv"), crate::report::trading::csv(t).as_bytes())?;
     }
     files::write_atomic(&out.join("predictions.csv"), stock_tables::predictions_csv(e).as_bytes())?;
-    files::write_json(&out.join("metrics.json"), &metrics_json(r, e))?;
+    files::write_json(&out.join("metrics.json"), &metrics_json(r))?;
     files::write_json(&out.join("run.json"), &run_json(r, refit, started)?)?;
     Ok(())
 }
 
-fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
+fn metrics_json(r: &RunInfo) -> serde_json::Value {
     let (cfg, series) = (&r.job.cfg, &r.job.series);
+    let (e, ms) = (&r.analysis.eval, &r.analysis.ms);
     json!({
         "model": e.model,
         "naive": e.baseline,
@@ -493,19 +540,19 @@ fn metrics_json(r: &RunInfo, e: &Evaluation) -> serde_json::Value {
         "leakage_check": r.leaks,
         "horizon": {
             "trained_horizon": cfg.horizon,
-            "method": r.method,
+            "method": r.analysis.method,
             "interval_level": cfg.interval,
-            "steps": r.ms.steps,
+            "steps": ms.steps,
         },
-        "intervals": intervals::metrics(r.job, &r.ms),
-        "trading": r.trading,
+        "intervals": intervals::metrics(r.job, ms),
+        "trading": r.analysis.trading,
     })
 }
 
 fn run_json(r: &RunInfo, refit: &Option<pipeline::Refitted>, started: Instant) -> Result<serde_json::Value> {
     let (cfg, series, split) = (&r.job.cfg, &r.job.series, &r.job.split);
     let d = &series.dates;
-    let h = r.history;
+    let h = &r.analysis.fitted.history;
     Ok(json!({
         "command": "stock",
         "settings": cfg,
