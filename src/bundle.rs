@@ -36,9 +36,10 @@ pub struct TrainingData {
     pub refit: bool,
     pub epochs: usize,
     /// The days whose forecast errors sized the bands: the split run's validation and test
-    /// days, out of sample for the network that made those forecasts (the adaptive methods
-    /// keep the most recent 250 errors). The refitted network has no out-of-sample days, so its
-    /// bands are the split network's, never sized from errors on rows it was trained on.
+    /// days, out of sample for the split network that made those forecasts (the adaptive
+    /// methods keep the most recent 250 errors). A refitted network trained on those very
+    /// rows and has no out-of-sample days of its own: its bands are the split network's,
+    /// checked around a refit only one period back ([`ModelCard::band_check`]).
     pub band_error_rows: RowSpan,
 }
 
@@ -65,10 +66,11 @@ impl TrainingData {
             )
         };
         format!(
-            "{weights}; bands sized from the split run's out-of-sample errors on {} .. {} ({} days)",
+            "{weights}; bands sized from the split run's out-of-sample errors on {} .. {} ({} days){}",
             b.first_date,
             b.last_date,
-            b.len()
+            b.len(),
+            if self.refit { ", rows the refitted weights also trained on" } else { "" }
         )
     }
 }
@@ -126,6 +128,10 @@ pub struct ModelCard {
     /// Per level, per forecast step: the band's quantiles as the method left them on the
     /// training file's last day.
     pub intervals: Vec<LevelQuantiles>,
+    /// With a refit: the band checked one period back around a network refitted the same
+    /// way (`predict` says when it covers more than 3 points off the split network's).
+    #[serde(default)]
+    pub band_check: Option<crate::eval::refit_band::RefitBand>,
     /// The forecast of the days after the training file's last date, made at training time:
     /// `predict` on the same file must reproduce it (a round-trip check of the bundle).
     pub check_forecast: Vec<f64>,

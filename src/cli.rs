@@ -220,10 +220,15 @@ pub struct CompareArgs {
     /// Walk-forward folds over the test part (1 = the plain split of `stock`)
     #[arg(long, default_value_t = 4)]
     pub folds: usize,
-    /// Leakage check (train again with each fold's future replaced; what came before must not
-    /// change) and power control (the smallest planted skill the comparison detects)
+    /// Leakage check (train again on copies of the file with each fold's future replaced; what
+    /// came before must not change) and power control (the smallest planted skill the verdict's
+    /// own test detects in 80% of planted paths)
     #[arg(long)]
     pub sanity: bool,
+    /// Planted paths per strength in the power control of --sanity (0 skips the control; each
+    /// path trains every seed once on the last fold, for each of 6 strengths)
+    #[arg(long, default_value_t = 5)]
+    pub power_paths: usize,
     /// Worker processes on this machine [default: one per core]
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -294,6 +299,7 @@ impl CompareArgs {
             models,
             folds: self.folds,
             sanity: self.sanity,
+            power_paths: if self.sanity { self.power_paths } else { 0 },
             jobs: self.jobs.unwrap_or(cores),
             feature_sets,
             out,

@@ -311,6 +311,9 @@ pub struct CompareConfig {
     pub folds: usize,
     /// Leakage check and power control (extra jobs, see `commands::compare::Variant`).
     pub sanity: bool,
+    /// Planted paths per strength in the power control (0: no power control).
+    #[serde(default)]
+    pub power_paths: usize,
     /// Worker processes on this machine.
     pub jobs: usize,
     /// Feature sets to compare (`--feature-sets`); empty: `base.features` alone.
@@ -370,6 +373,7 @@ impl CompareConfig {
         }
         at_most("--seeds", self.seeds.len(), limits::COUNT)?;
         at_most("--folds", self.folds, limits::COUNT)?;
+        at_most("--power-paths", self.power_paths, 100)?;
         at_most("--jobs", self.jobs, limits::COUNT)?;
         at_most("--feature-sets", self.feature_sets.len(), limits::COUNT)?;
         Ok(())

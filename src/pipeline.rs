@@ -12,6 +12,7 @@ use crate::data::{load_prices, Dataset, LoadOptions, Plant, PriceSeries, Split};
 use crate::eval::bands::{self, Bands, LevelQuantiles, Method, Paths, StepLevel};
 use crate::eval::horizon::{score_steps, StepScore};
 use crate::eval::leakage::{band_digest, Fingerprint};
+use crate::eval::refit_band::{RefitBand, RefitStep};
 use crate::forecast::Forecaster;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::train::{self, History, Samples, TrainConfig};
@@ -139,6 +140,19 @@ pub fn refit(
     epochs: usize,
 ) -> Result<Refitted> {
     let data = Dataset::build_all(series, &cfg.input_spec(), cfg.horizon)?;
+    refit_on(data, cfg, seed, device, epochs, true)
+}
+
+/// A fresh `cfg.model` network seeded with `seed`, trained on `data`'s training windows for
+/// exactly `epochs` epochs: the final fit of [`refit`], or of the band check's one period back.
+fn refit_on(
+    data: Dataset,
+    cfg: &StockConfig,
+    seed: u64,
+    device: Device,
+    epochs: usize,
+    progress: bool,
+) -> Result<Refitted> {
     let b = build(&data, cfg, cfg.model, seed, device);
     let plan = train::FixedEpochs {
         epochs,
@@ -146,11 +160,59 @@ pub fn refit(
         lr: cfg.train.lr,
         clip: Some(cfg.train.clip),
         read_each_batch: false,
-        progress: Some(format!("{} refit", cfg.model.name())),
+        progress: progress.then(|| format!("{} refit", cfg.model.name())),
     };
     let run = train::fit_fixed(&b.net, &b.vs, &b.train, &plan)?;
     let seconds = run.epoch_seconds.iter().sum();
     Ok(Refitted { vs: b.vs, net: b.net, data, epochs, last_loss: run.last_loss, seconds })
+}
+
+/// [`RefitBand`] for a split run: `net` trained on `split`'s training part of `series` (its
+/// windows `data`), `paths` its forecasts from the validation and test origins (see
+/// [`MultiStep::paths`]), `epochs` what validation chose.
+#[allow(clippy::too_many_arguments)]
+pub fn refit_band(
+    series: &PriceSeries,
+    split: &Split,
+    data: &Dataset,
+    paths: &(Vec<Vec<f64>>, Vec<Vec<f64>>),
+    cfg: &StockConfig,
+    seed: u64,
+    device: Device,
+    epochs: usize,
+) -> Result<RefitBand> {
+    let prices = &series.values[..split.len];
+    let steps = paths.1.first().map_or(0, |p| p.len());
+    // training + validation train; the test part is forecast, never trained on
+    let back = Split { train_end: split.val_end, val_end: split.val_end, len: split.len };
+    let refit_data = Dataset::build_planted(series, &back, &data.spec, cfg.horizon, cfg.load.plant)?;
+    let r = refit_on(refit_data, cfg, seed, device, epochs, false)?;
+    let fc = Forecaster { net: &r.net, spec: &r.data.spec, scalers: &r.data.scalers, device };
+    let test_rows: Vec<usize> = split.test_targets().collect();
+    let refit_paths = fc.forecast(&r.data.matrix, prices, &test_rows, steps);
+    let b = Bands::new(
+        prices,
+        Paths { origins: split.val_targets(), paths: &paths.0 },
+        split.val_end,
+        Paths { origins: split.test_targets(), paths: &paths.1 },
+    )
+    .with_gamma(cfg.interval_gamma);
+    let (m, level) = (cfg.interval_method, cfg.interval);
+    let held = b.first_test_quantiles(m, level);
+    let (a, z) = (b.fixed_coverage(m, &held, &paths.1), b.fixed_coverage(m, &held, &refit_paths));
+    Ok(RefitBand {
+        method: m,
+        level,
+        epochs: vec![epochs],
+        first_date: series.dates[split.val_end].to_string(),
+        last_date: series.dates[split.len - 1].to_string(),
+        steps: a
+            .iter()
+            .zip(&z)
+            .enumerate()
+            .map(|(h, (&(days, split), &(_, refit)))| RefitStep { step: h + 1, days, split, refit })
+            .collect(),
+    })
 }
 
 /// One-step forecasts in price units for the test rows of `data`.
@@ -255,6 +317,8 @@ pub struct MultiStep {
     /// Per test day (the one-step target row) and step, a digest of every band reported: each
     /// method's and naive's at each level. What the leakage check compares.
     pub digests: Vec<(usize, Vec<u64>)>,
+    /// The forecast paths from every validation and from every test origin.
+    pub paths: (Vec<Vec<f64>>, Vec<Vec<f64>>),
 }
 
 /// Forecasts of up to [`steps_for`] days from every validation and test day of `split`; bands
@@ -297,6 +361,7 @@ pub fn multi_step(
         levels,
         chosen,
         digests,
+        paths: (val_f, test_f),
     }
 }
 

@@ -107,6 +107,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
                 && f.config.models == shard.config.models
                 && f.config.seeds == shard.config.seeds
                 && f.config.sanity == shard.config.sanity
+                && f.config.power_paths == shard.config.power_paths
                 && f.folds == shard.folds
                 && f.input_sha256 == shard.input_sha256;
             if !same {
@@ -133,7 +134,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
     }
     let Some(first) = first else { bail_input!("--merge: no shard files read") };
     let c = &first.config;
-    let expected = job_keys(&c.contenders(), &c.seeds, first.folds.len(), c.sanity).len();
+    let expected = job_keys(&c.contenders(), &c.seeds, first.folds.len(), c.sanity, c.power_paths).len();
     let mut keys: Vec<String> = results.iter().map(|r| format!("{:?}", r.key)).collect();
     keys.sort();
     keys.dedup();
@@ -143,7 +144,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
     if results.len() != expected {
         bail_input!("--merge: {} of {expected} jobs found; run the missing shards first", results.len());
     }
-    let wanted = job_keys(&c.contenders(), &c.seeds, first.folds.len(), c.sanity);
+    let wanted = job_keys(&c.contenders(), &c.seeds, first.folds.len(), c.sanity, c.power_paths);
     if let Some(r) = results.iter().find(|r| !wanted.contains(&r.key)) {
         bail_input!(
             "--merge: job {} is not part of this comparison; were shards of two runs mixed?",
@@ -300,7 +301,7 @@ pub fn describe(key: &JobKey) -> String {
         Variant::Main => base,
         Variant::FutureInTest => format!("{base}, leakage check (test part)"),
         Variant::FutureInValidation => format!("{base}, leakage check (validation part)"),
-        Variant::Planted(k) => format!("{base}, power control {}", k + 1),
+        Variant::Planted(k, path) => format!("{base}, power control strength {} path {}", k + 1, path + 1),
     }
 }
 
@@ -369,6 +370,7 @@ mod tests {
                 setup: Default::default(),
                 bands: vec![],
                 band_digests: vec![],
+                refit_band: None,
             }
         };
         let shard_path = dir.join("shard-0-of-1.json");

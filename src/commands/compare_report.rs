@@ -1,11 +1,12 @@
 //! Turns the results of a comparison's jobs into figures, significance tests and verdicts,
 //! and with `--sanity` the leakage check and the power control.
 
-use super::compare::{Fold, JobResult, Plan, Variant, PLANT_PHIS};
+use super::compare::{Fold, JobResult, Plan, Variant, POWER_PHIS};
 use crate::data::perturb::{ar_oracle, planted_mean_return};
 use crate::eval::bands::pool;
 use crate::eval::compare::{
-    band_verdicts, pairwise, verdicts, Baselines, Figures, ModelSummary, PowerPoint, Report,
+    band_verdicts, beats_naive, detectable_skill, pairwise, verdicts, Baselines, Figures, ModelSummary,
+    PowerPoint, Report,
 };
 use crate::eval::diagnostics::{drift_forecast, move_inputs, move_profile, moving_average_forecast};
 use crate::eval::leakage::{compare, Cutoff, Dated, Fingerprint, LeakCheck};
@@ -82,9 +83,6 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
     let per_fold_rmse =
         |pred: &[f64]| fold_ranges.iter().map(|r| rmse(&pred[r.clone()], &actual[r.clone()])).collect();
     let figs = |pred: &[f64]| Figures::of(&Metrics::compute(pred, &actual, &naive), naive_m.rmse);
-    let pooled = |c: Contender, v: Variant| -> Vec<f64> {
-        (0..folds.len()).flat_map(|f| job(c, seeds[0], f, v).predicted.clone()).collect()
-    };
     let seconds = |keep: fn(Variant) -> bool| -> f64 {
         results.iter().filter(|r| keep(r.key.variant)).map(|r| r.seconds).sum()
     };
@@ -113,10 +111,8 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
             let seed_err: Vec<Vec<f64>> = preds.iter().map(|pr| errors(pr, &actual)).collect();
             let last = main(m, seeds[0], folds.len() - 1);
             let leakage = if cfg.sanity { leakage(plan, results, m) } else { vec![] };
-            let power = if cfg.sanity { power(plan, &pooled, m) } else { vec![] };
-            let detectable_skill = (0..power.len())
-                .find(|&k| power[k..].iter().all(|pt| pt.detected))
-                .map(|k| power[k].planted_skill);
+            let power = if cfg.power_paths > 0 { power(plan, results, m) } else { vec![] };
+            let detectable_skill = detectable_skill(&power);
             let summary = ModelSummary {
                 model: m.0,
                 features: cfg.feature_sets()[m.1].clone(),
@@ -156,6 +152,11 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
                 jobs: own.len(),
                 leakage,
                 power,
+                refit_band: crate::eval::refit_band::pool(
+                    &(0..folds.len())
+                        .filter_map(|f| main(m, seeds[0], f).refit_band.as_ref())
+                        .collect::<Vec<_>>(),
+                ),
                 detectable_skill,
                 seed_average: avg,
             };
@@ -185,7 +186,7 @@ pub fn build(plan: &Plan, results: &[JobResult]) -> Report {
         baselines,
         pairwise,
         leakage_seconds: seconds(|v| matches!(v, Variant::FutureInTest | Variant::FutureInValidation)),
-        power_seconds: seconds(|v| matches!(v, Variant::Planted(_))),
+        power_seconds: seconds(|v| matches!(v, Variant::Planted(..))),
         verdicts,
         trading,
     }
@@ -259,28 +260,62 @@ fn leakage(plan: &Plan, results: &[JobResult], m: Contender) -> Vec<(usize, Vec<
         .collect()
 }
 
-/// The power control of model `m`: its first seed on each planted series, against naive on the
-/// same (planted) prices.
-fn power(plan: &Plan, pooled: &dyn Fn(Contender, Variant) -> Vec<f64>, m: Contender) -> Vec<PowerPoint> {
-    let rows: Vec<usize> = plan.folds.iter().flat_map(|f| f.val_end..f.test_end).collect();
+/// The power control of model `m`: on each planted strength and path, every seed's forecasts
+/// of the last fold's test days, against naive on the same (planted) prices, by the test the
+/// verdict uses. Strengths with no jobs in `results` are left out.
+fn power(plan: &Plan, results: &[JobResult], m: Contender) -> Vec<PowerPoint> {
+    let fold = plan.folds[plan.folds.len() - 1];
+    let rows: Vec<usize> = (fold.val_end..fold.test_end).collect();
     let mu = planted_mean_return(&plan.series);
-    PLANT_PHIS
+    let seeds = &plan.cfg.seeds;
+    let sd = |p: &[f64]| mean_sd(&rows.iter().map(|&t| p[t] / p[t - 1] - 1.0).collect::<Vec<_>>()).1;
+    let original_sd = sd(&plan.series.values);
+    let job = |k: usize, path: usize, s: u64| {
+        results.iter().find(|r| {
+            (r.key.model, r.key.features) == m
+                && r.key.seed == s
+                && r.key.variant == Variant::Planted(k, path)
+        })
+    };
+    POWER_PHIS
         .iter()
         .enumerate()
+        .filter(|&(k, _)| job(k, 0, seeds[0]).is_some())
         .map(|(k, &phi)| {
-            let p = &plan.planted[k].values;
-            let actual: Vec<f64> = rows.iter().map(|&t| p[t]).collect();
-            let naive: Vec<f64> = rows.iter().map(|&t| p[t - 1]).collect();
-            let naive_rmse = rmse(&naive, &actual);
-            let oracle = ar_oracle(p, phi, mu, &rows);
-            let forecast = pooled(m, Variant::Planted(k));
-            let dm = diebold_mariano(&errors(&forecast, &actual), &errors(&naive, &actual), 1);
+            let (mut planted_skill, mut model_skill, mut tests, mut vol) = (0.0, 0.0, vec![], vec![]);
+            let paths = plan.planted[k].len();
+            for path in 0..paths {
+                let p = &plan.planted[k][path].values;
+                let actual: Vec<f64> = rows.iter().map(|&t| p[t]).collect();
+                let naive: Vec<f64> = rows.iter().map(|&t| p[t - 1]).collect();
+                let naive_rmse = rmse(&naive, &actual);
+                let forecasts: Vec<&Vec<f64>> = seeds
+                    .iter()
+                    .map(|&s| &job(k, path, s).expect("every power job present").predicted)
+                    .collect();
+                let seed_err: Vec<Vec<f64>> = forecasts.iter().map(|f| errors(f, &actual)).collect();
+                tests.push(seeded_dm(&seed_err, &[errors(&naive, &actual)], 1));
+                planted_skill +=
+                    skill(rmse(&ar_oracle(p, phi, mu, &rows), &actual), naive_rmse).unwrap_or(f64::NAN);
+                model_skill += forecasts
+                    .iter()
+                    .map(|f| skill(rmse(f, &actual), naive_rmse).unwrap_or(f64::NAN))
+                    .sum::<f64>()
+                    / seeds.len() as f64;
+                vol.push(sd(p) / original_sd);
+            }
+            let detected = tests.iter().filter(|t| beats_naive(t)).count();
             PowerPoint {
                 phi,
-                planted_skill: skill(rmse(&oracle, &actual), naive_rmse).unwrap_or(f64::NAN),
-                model_skill: skill(rmse(&forecast, &actual), naive_rmse).unwrap_or(f64::NAN),
-                dm,
-                detected: dm.is_some_and(|d| d.p_value < 0.05 && d.statistic < 0.0),
+                planted_skill: planted_skill / paths as f64,
+                model_skill: model_skill / paths as f64,
+                tests,
+                detected,
+                rate: detected as f64 / paths as f64,
+                volatility_ratio: (
+                    vol.iter().copied().fold(f64::INFINITY, f64::min),
+                    vol.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                ),
             }
         })
         .collect()
@@ -292,34 +327,47 @@ mod tests {
     use crate::commands::compare::test_plan::plan;
     use crate::commands::compare::JobKey;
 
+    /// The power control's two ends on real training: with nothing planted the verdict's test
+    /// must not fire (it would if detection were forced on), and a strong plant must be found
+    /// in every path (it would not if forced off). Two seeds, two paths each.
     #[test]
-    fn a_strong_planted_skill_is_detected_and_sized() {
+    fn the_power_control_fires_on_a_strong_plant_and_not_on_none() {
         let _rng = crate::test_support::torch_rng();
         let dir = std::env::temp_dir().join(format!("lstm-stock-power-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let plan = plan(&dir);
+        let mut plan = plan(&dir);
+        plan.cfg.seeds = vec![1, 2];
         let m = ModelKind::Gru;
-        let results: Vec<JobResult> = (0..PLANT_PHIS.len())
-            .map(|k| {
-                plan.run_job(JobKey { model: m, features: 0, seed: 1, fold: 0, variant: Variant::Planted(k) })
-                    .unwrap()
-            })
-            .collect();
-        let pooled = |c: Contender, v: Variant| -> Vec<f64> {
-            results.iter().find(|r| r.key.model == c.0 && r.key.variant == v).unwrap().predicted.clone()
-        };
-        let points = power(&plan, &pooled, (m, 0));
-        eprintln!("{points:?}");
-        // the planted sizes are what the AR term gives: about 1 - sqrt(1 - phi^2)
-        for pt in &points {
-            let expected = 1.0 - (1.0 - pt.phi * pt.phi).sqrt();
-            assert!((pt.planted_skill - expected).abs() < 0.03, "{pt:?}");
+        let strongest = POWER_PHIS.len() - 1;
+        let mut results = Vec::new();
+        for k in [0, strongest] {
+            for path in 0..plan.planted[k].len() {
+                for seed in [1, 2] {
+                    let variant = Variant::Planted(k, path);
+                    results.push(
+                        plan.run_job(JobKey { model: m, features: 0, seed, fold: 0, variant }).unwrap(),
+                    );
+                }
+            }
         }
-        let strong = points.last().unwrap();
-        assert!(
-            strong.detected && strong.model_skill > 0.05,
-            "a 20% planted skill must be found: {strong:?}"
-        );
+        let points = power(&plan, &results, (m, 0));
+        eprintln!("{points:?}");
+        assert_eq!(points.len(), 2, "only the strengths that ran");
+        for pt in &points {
+            // the planted sizes are what the AR term gives, about 1 - sqrt(1 - phi^2), with the
+            // volatility of the scored days kept exactly
+            let expected = 1.0 - (1.0 - pt.phi * pt.phi).sqrt();
+            assert!((pt.planted_skill - expected).abs() < 0.04, "{pt:?}");
+            let (lo, hi) = pt.volatility_ratio;
+            assert!((lo - 1.0).abs() < 1e-9 && (hi - 1.0).abs() < 1e-9, "{pt:?}");
+            assert_eq!(pt.tests.len(), 2);
+            assert!(pt.tests.iter().all(|t| t.is_some_and(|t| t.seeds == (2, 1))), "the verdict's seeds");
+        }
+        let (none, strong) = (&points[0], &points[1]);
+        assert_eq!(none.detected, 0, "nothing planted, nothing found: {none:?}");
+        assert_eq!(strong.rate, 1.0, "a {:.3} planted skill must be found: {strong:?}", strong.planted_skill);
+        assert!(strong.model_skill > 0.05, "{strong:?}");
+        assert_eq!(detectable_skill(&points), Some(strong.planted_skill));
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -346,6 +394,7 @@ mod tests {
                     setup: crate::pipeline::numeric_setup(),
                     bands: vec![],
                     band_digests: vec![],
+                    refit_band: None,
                 };
                 tweak(&mut r, variant);
                 r

@@ -201,6 +201,11 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     );
     print!("{rest}");
     text += &rest;
+    if let Some(check) = card.band_check.as_ref().filter(|c| !c.gaps().is_empty()) {
+        let note = format!("caution: {}\n", check.sentence());
+        print!("{note}");
+        text += &note;
+    }
     let drift = crate::eval::diagnostics::only_drift(&series.values, &path);
     if let Some(d) = drift {
         let note = format!(

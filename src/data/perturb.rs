@@ -140,21 +140,38 @@ fn mean_return(prices: &[f64]) -> f64 {
     prices.windows(2).map(|w| w[1] / w[0] - 1.0).sum::<f64>() / n
 }
 
-/// A copy of `series` whose daily returns gain an AR(1) component of strength `phi`, with
-/// their volatility kept: `r'[t] = mu + phi (r'[t-1] - mu) + sqrt(1 - phi^2) (r[t] - mu)`.
-/// Price columns are rescaled by the new price over the old one (their relation to the
-/// close is kept); other columns are left alone. The best possible forecast of the new series
-/// is [`ar_oracle`], whose skill over naive is the size of what was planted.
-pub fn plant_ar(series: &PriceSeries, phi: f64) -> PriceSeries {
+/// A copy of `series` whose daily returns follow an AR(1) of strength `phi`, one planted
+/// path of many (`path` seeds its draws), with the original's volatility on the days scored:
+///
+/// `r'[t] = mu + phi (r'[t-1] - mu) + sqrt(1 - phi^2) s[t] (r[t] - mu)`, where the signs `s[t]`
+/// are drawn at random (+1 or -1) for each path. The signs make the innovations uncorrelated
+/// whatever the original returns' own autocorrelation, so the planted term is the only
+/// persistence, and keep each day's size of move; the deviations from `mu` are then scaled by
+/// one factor so that the returns of the rows in `scored` have exactly the original's
+/// standard deviation there. Price columns are rescaled by the new price over the old one
+/// (their relation to the close is kept); other columns are left alone. The best possible
+/// forecast of the new series is [`ar_oracle`], whose skill over naive is the size of what was
+/// planted.
+pub fn plant_ar(series: &PriceSeries, phi: f64, path: u64, scored: std::ops::Range<usize>) -> PriceSeries {
+    use rand::{Rng, SeedableRng};
     let p = &series.values;
     let mu = mean_return(p);
     let keep = (1.0 - phi * phi).sqrt();
-    let mut new = vec![p[0]];
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(0x9e37_79b9_7f4a_7c15 ^ path);
+    let mut r = vec![0.0; p.len()];
     let mut prev = mu;
     for t in 1..p.len() {
-        let r = mu + phi * (prev - mu) + keep * (p[t] / p[t - 1] - 1.0 - mu);
-        new.push(new[t - 1] * (1.0 + r));
-        prev = r;
+        let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
+        r[t] = mu + phi * (prev - mu) + keep * sign * (p[t] / p[t - 1] - 1.0 - mu);
+        prev = r[t];
+    }
+    let sd = |v: &[f64]| crate::eval::stats::mean_sd(v).1;
+    let scored = scored.start.max(1)..scored.end.min(p.len());
+    let original: Vec<f64> = scored.clone().map(|t| p[t] / p[t - 1] - 1.0).collect();
+    let factor = sd(&original) / sd(&r[scored]);
+    let mut new = vec![p[0]];
+    for t in 1..p.len() {
+        new.push(new[t - 1] * (1.0 + mu + factor * (r[t] - mu)));
     }
     let mut out = series.clone();
     for (c, col) in out.columns.iter_mut() {
@@ -277,7 +294,7 @@ mod tests {
             (rows.iter().zip(f).map(|(&t, v)| (v - p[t]).powi(2)).sum::<f64>() / rows.len() as f64).sqrt()
         };
         for phi in [0.0, 0.3, 0.6] {
-            let planted = plant_ar(&s, phi);
+            let planted = plant_ar(&s, phi, 1, 2..4000);
             let naive: Vec<f64> = rows.iter().map(|&t| planted.values[t - 1]).collect();
             let oracle = ar_oracle(&planted.values, phi, mu, &rows);
             let skill = 1.0 - rmse(&oracle, &planted.values) / rmse(&naive, &planted.values);
@@ -293,5 +310,46 @@ mod tests {
             assert!((high[77] / planted.values[77] - 1.01).abs() < 1e-9, "price columns keep their relation");
             assert_eq!(planted.column(RawColumn::Volume), s.column(RawColumn::Volume));
         }
+    }
+
+    /// On an original whose returns trend (lag-1 autocorrelation 0.4, far above AAPL's 0.13),
+    /// the planted term is still the only persistence: the oracle's skill is what was
+    /// planted, the volatility on the scored days is the original's exactly, and paths differ.
+    #[test]
+    fn planted_paths_keep_the_scored_volatility_on_an_autocorrelated_original() {
+        let base = series(6000);
+        let mut trending = base.clone();
+        let (mut prev, p) = (0.0, &base.values);
+        for t in 1..p.len() {
+            let r = 0.4 * prev + (p[t] / p[t - 1] - 1.0);
+            trending.values[t] = trending.values[t - 1] * (1.0 + r);
+            prev = r;
+        }
+        trending.columns.clear();
+        let returns = |v: &[f64], rows: std::ops::Range<usize>| -> Vec<f64> {
+            rows.map(|t| v[t] / v[t - 1] - 1.0).collect()
+        };
+        let sd = |v: &[f64]| crate::eval::stats::mean_sd(v).1;
+        let (phi, scored) = (0.3, 4000..5000);
+        let rows: Vec<usize> = (2..6000).collect();
+        let mu = planted_mean_return(&trending);
+        for path in [0, 1] {
+            let planted = plant_ar(&trending, phi, path, scored.clone());
+            let (a, b) =
+                (returns(&planted.values, scored.clone()), returns(&trending.values, scored.clone()));
+            assert!((sd(&a) / sd(&b) - 1.0).abs() < 1e-9, "path {path}: {} vs {}", sd(&a), sd(&b));
+            let q = &planted.values;
+            let rmse = |f: &[f64]| {
+                (rows.iter().zip(f).map(|(&t, v)| (v - q[t]).powi(2)).sum::<f64>() / rows.len() as f64).sqrt()
+            };
+            let naive: Vec<f64> = rows.iter().map(|&t| q[t - 1]).collect();
+            let skill = 1.0 - rmse(&ar_oracle(q, phi, mu, &rows)) / rmse(&naive);
+            let expected = 1.0 - (1.0 - phi * phi).sqrt();
+            assert!((skill - expected).abs() < 0.015, "path {path}: skill {skill}, planted {expected}");
+        }
+        assert_ne!(
+            plant_ar(&trending, phi, 0, scored.clone()).values,
+            plant_ar(&trending, phi, 1, scored).values
+        );
     }
 }

@@ -259,6 +259,43 @@ impl<'a> Bands<'a> {
             .collect()
     }
 
+    /// The band of the first test origin in score units, per step: sized from the errors known
+    /// the evening before it (the validation days', for every method). Held fixed, it is what a
+    /// saved model's band is.
+    pub fn first_test_quantiles(&self, m: Method, level: f64) -> Vec<(f64, f64)> {
+        (0..self.steps()).map(|h| self.score_bands(m, level, h)[0]).collect()
+    }
+
+    /// Per step: the test days scored and the share inside the fixed score-unit `quantiles`
+    /// around `paths` (forecasts from the test origins), each band multiplied by its origin's
+    /// volatility when `m` is scaled, as `predict` does.
+    pub fn fixed_coverage(
+        &self,
+        m: Method,
+        quantiles: &[(f64, f64)],
+        paths: &[Vec<f64>],
+    ) -> Vec<(usize, f64)> {
+        (0..quantiles.len())
+            .map(|h| {
+                let (lo, hi) = quantiles[h];
+                let inside: Vec<bool> = self
+                    .test
+                    .origins
+                    .clone()
+                    .zip(paths)
+                    .filter(|(t, _)| t + h < self.prices.len())
+                    .map(|(t, f)| {
+                        let e = (self.prices[t + h] / f[h]).ln();
+                        let s = self.scale(m, t);
+                        lo * s <= e && e <= hi * s
+                    })
+                    .collect();
+                let days = inside.len();
+                (days, inside.iter().filter(|&&x| x).count() as f64 / days.max(1) as f64)
+            })
+            .collect()
+    }
+
     /// Naive's log band at step `h` (0-based): `h + 1`-day log returns of the rows before `cal_end`.
     pub fn naive_band(&self, level: f64, h: usize) -> (f64, f64) {
         let r = naive_log_returns(self.prices, 0..self.cal_end, h + 1);
@@ -472,6 +509,47 @@ mod tests {
         assert!(honest > cut && honest < 900, "first changed band: origin {honest}, cut {cut}");
         let peeking = first_changed(&run(&p, 1), &run(&future, 1));
         assert!(peeking <= cut, "a one-day peek must change a band at or before the cut: {peeking}");
+    }
+
+    /// A band held fixed from the first test origin: sized on the validation errors only, and
+    /// scored around any forecasts; one that misses more days scores lower.
+    #[test]
+    fn a_fixed_band_is_sized_before_the_test_and_scored_around_other_forecasts() {
+        let p = walk(600, 10_000, 5);
+        let (val, test) = (200..400, 400..600);
+        let (vp, tp) = (naive_paths(&p, val.clone(), 2), naive_paths(&p, test.clone(), 2));
+        let b = Bands::new(
+            &p,
+            Paths { origins: val.clone(), paths: &vp },
+            400,
+            Paths { origins: test.clone(), paths: &tp },
+        );
+        for m in [Method::Split, Method::AdaptiveVol] {
+            let held = b.first_test_quantiles(m, 0.9);
+            assert_eq!(held.len(), 2);
+            // the future does not move it
+            let mut later = p.clone();
+            for v in &mut later[450..] {
+                *v *= 1.5;
+            }
+            let tp2 = naive_paths(&later, test.clone(), 2);
+            let b2 = Bands::new(
+                &later,
+                Paths { origins: val.clone(), paths: &vp },
+                400,
+                Paths { origins: test.clone(), paths: &tp2 },
+            );
+            assert_eq!(b2.first_test_quantiles(m, 0.9), held, "{m:?}");
+            // a walk with the same moves throughout: about 90% covered at step 1
+            let cov = b.fixed_coverage(m, &held, &tp);
+            assert_eq!(cov[0].0, 200);
+            assert_eq!(cov[1].0, 199, "the last origin's step 2 is past the data");
+            assert!((cov[0].1 - 0.9).abs() < 0.07, "{m:?}: {cov:?}");
+            // forecasts 2% too high (two days' moves) miss far more often
+            let worse: Vec<Vec<f64>> = tp.iter().map(|f| f.iter().map(|x| x * 1.02).collect()).collect();
+            let cov_worse = b.fixed_coverage(m, &held, &worse);
+            assert!(cov_worse[0].1 < cov[0].1 - 0.1, "{m:?}: {cov_worse:?} vs {cov:?}");
+        }
     }
 
     #[test]

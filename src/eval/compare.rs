@@ -83,21 +83,50 @@ pub struct ModelSummary {
     pub leakage: Vec<(usize, Vec<LeakCheck>)>,
     /// `--sanity`: the power control, one point per planted strength.
     pub power: Vec<PowerPoint>,
-    /// The smallest planted skill detected at 5%, at that strength and every stronger one.
+    /// The band `predict`'s saved model carries, checked around a refitted network in every
+    /// fold (first seed).
+    pub refit_band: Option<super::refit_band::RefitBand>,
+    /// The smallest planted skill (above none) whose paths the verdict's test detects at a
+    /// rate of at least [`POWER_RATE`], at that strength and every stronger one.
     pub detectable_skill: Option<f64>,
 }
 
-/// One strength of the power control for one model.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// The share of planted paths that must be detected for a skill to count as detectable.
+pub const POWER_RATE: f64 = 0.8;
+
+/// One strength of the power control for one model: every planted path, each judged by the
+/// test the verdict uses ([`beats_naive`] on [`seeded_dm`] over the verdict's seeds).
+#[derive(Debug, Clone, Serialize)]
 pub struct PowerPoint {
     pub phi: f64,
-    /// Skill over naive of the forecast that knows the planted term: the size of what a model
-    /// could find.
+    /// Skill over naive of the forecast that knows the planted term, on the scored days
+    /// (mean over paths): the size of what a model could find.
     pub planted_skill: f64,
-    /// The model's own skill over naive on the planted series (first seed).
+    /// The model's skill over naive on the planted series (mean over seeds and paths).
     pub model_skill: f64,
-    pub dm: Option<DmTest>,
-    pub detected: bool,
+    /// Each path's test against naive.
+    pub tests: Vec<Option<SeededTest>>,
+    /// Paths detected, and the share of all paths.
+    pub detected: usize,
+    pub rate: f64,
+    /// Standard deviation of the planted daily returns over the original's on the scored
+    /// days: lowest and highest over the paths (1 by construction; measured).
+    pub volatility_ratio: (f64, f64),
+}
+
+/// Whether a test of a model against naive finds it better at 5%: the verdict's rule, which
+/// the power control uses too.
+pub fn beats_naive(test: &Option<SeededTest>) -> bool {
+    test.is_some_and(|d| d.p_value < 0.05 && d.statistic < 0.0)
+}
+
+/// The smallest planted skill above none whose detection rate, and every stronger one's, is
+/// at least [`POWER_RATE`].
+pub fn detectable_skill(points: &[PowerPoint]) -> Option<f64> {
+    let planted: Vec<&PowerPoint> = points.iter().filter(|p| p.phi > 0.0).collect();
+    (0..planted.len())
+        .find(|&k| planted[k..].iter().all(|p| p.rate >= POWER_RATE))
+        .map(|k| planted[k].planted_skill)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -156,21 +185,42 @@ fn p_list(tests: &[(u64, Option<DmTest>)]) -> String {
         .join(", ")
 }
 
-/// What the power control says about a model, as a clause.
+/// What the power control says about a model, as a clause: the skill this very test detects
+/// in most planted paths, and how often it fires with nothing planted.
 fn power_clause(m: &ModelSummary) -> Option<String> {
-    let strongest = m.power.last()?;
-    Some(match m.detectable_skill {
-        Some(s) => format!(
-            "power control: with these settings one {} seed beats naive at 5% once the planted skill is {s:.3} or more",
-            m.label.clone()
-        ),
+    power_words(&m.power, m.detectable_skill)
+}
+
+/// [`power_clause`] of a model's power points and detectable skill.
+fn power_words(power: &[PowerPoint], detectable_skill: Option<f64>) -> Option<String> {
+    let strongest = power.last()?;
+    let paths = strongest.tests.len();
+    let seeds = strongest.tests.iter().flatten().map(|t| t.seeds.0).max().unwrap_or(0);
+    let found = match detectable_skill {
+        Some(s) => {
+            let below = power.iter().filter(|p| p.phi > 0.0 && p.planted_skill < s).next_back();
+            format!(
+                "this test, on {seeds} seeds, detects a planted skill of {s:.3} or more in at least {:.0}% of {paths} planted paths{}",
+                POWER_RATE * 100.0,
+                below.map_or(String::new(), |b| format!(
+                    " ({:.3} in {:.0}%)",
+                    b.planted_skill,
+                    b.rate * 100.0
+                ))
+            )
+        }
         None => format!(
-            "power control: with these settings one seed could not detect even a planted skill of {:.3} for the {} (it reached {:+.3})",
+            "this test, on {seeds} seeds, does not detect even a planted skill of {:.3} in {:.0}% of {paths} planted paths ({:.0}%): it could not see an edge of that size",
             strongest.planted_skill,
-            m.label.clone(),
-            strongest.model_skill
+            POWER_RATE * 100.0,
+            strongest.rate * 100.0
         ),
-    })
+    };
+    let size = power
+        .iter()
+        .find(|p| p.phi == 0.0)
+        .map_or(String::new(), |p| format!("; with nothing planted it fired in {} of {paths}", p.detected));
+    Some(format!("power control (last fold): {found}{size}"))
 }
 
 /// One sentence per model and shown step on its pooled band at `level` against naive's.
@@ -232,8 +282,7 @@ pub fn verdicts(models: &[ModelSummary], pairwise: &[Pairwise], epochs_cap: usiz
     for m in models {
         v.extend(model_verdicts(m, seeds, spread, epochs_cap));
     }
-    let beats_naive = |m: &ModelSummary| m.dm_vs_naive.is_some_and(|d| d.p_value < 0.05 && d.statistic < 0.0);
-    if !models.iter().any(beats_naive) {
+    if !models.iter().any(|m| beats_naive(&m.dm_vs_naive)) {
         v.push(no_winner(models));
     }
     v
@@ -299,7 +348,7 @@ fn model_verdicts(m: &ModelSummary, seeds: usize, spread: &str, epochs_cap: usiz
         p_list(&m.per_seed_vs_naive)
     );
     match m.dm_vs_naive {
-        Some(d) if d.p_value < 0.05 && d.statistic < 0.0 => {
+        Some(d) if beats_naive(&m.dm_vs_naive) => {
             v.push(format!(
                 "{name} beats tomorrow = today at 5% (DM {}, {spread}; {per_seed})",
                 p_text(d.p_value)
@@ -317,6 +366,9 @@ fn model_verdicts(m: &ModelSummary, seeds: usize, spread: &str, epochs_cap: usiz
         None => v.push(format!("{name}: no test against tomorrow = today possible")),
     }
     v.push(m.moves.sentence(&name));
+    if let Some(b) = &m.refit_band {
+        v.push(format!("{name}: {}", b.sentence()));
+    }
     if m.at_epoch_cap > 0 {
         v.push(format!(
             "caution: {} of {} {name} jobs ran to the --epochs cap ({epochs_cap}) instead of stopping early: not converged, so more epochs could change these figures",
@@ -346,12 +398,9 @@ fn no_winner(models: &[ModelSummary]) -> String {
         .iter()
         .filter_map(|m| {
             let name = m.label.clone();
-            m.power.last().map(|_| match m.detectable_skill {
+            m.power.last().map(|last| match m.detectable_skill {
                 Some(s) => format!("{s:.3} or more ({name})"),
-                None => format!(
-                    "nothing up to {:.3} ({name})",
-                    m.power.last().map_or(f64::NAN, |p| p.planted_skill)
-                ),
+                None => format!("nothing up to {:.3} ({name})", last.planted_skill),
             })
         })
         .collect();
@@ -359,7 +408,8 @@ fn no_winner(models: &[ModelSummary]) -> String {
         String::new()
     } else {
         format!(
-            "; power control: with these settings one seed detects a planted skill of {}",
+            "; power control: the same test detects, in at least {:.0}% of planted paths, a planted skill of {}",
+            POWER_RATE * 100.0,
             clauses.join(", ")
         )
     };
@@ -367,5 +417,69 @@ fn no_winner(models: &[ModelSummary]) -> String {
         [one] => format!("{} does not beat tomorrow = today at 5%{power}", one.label.clone()),
         [_, _] => format!("neither model beats tomorrow = today at 5%{power}"),
         _ => format!("no model beats tomorrow = today at 5%{power}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Power points at three strengths, two paths each, with `detected` paths per strength.
+    fn points(detected: [usize; 3]) -> Vec<PowerPoint> {
+        let test = |fires: bool| {
+            Some(SeededTest {
+                statistic: if fires { -3.0 } else { -0.5 },
+                p_value: if fires { 0.01 } else { 0.6 },
+                df: 100.0,
+                mean_loss_difference: -0.1,
+                day_variance: 0.01,
+                seed_variance: 0.0,
+                n: 100,
+                seeds: (2, 1),
+            })
+        };
+        [(0.0, 0.0), (0.3, 0.046), (0.55, 0.165)]
+            .iter()
+            .zip(detected)
+            .map(|(&(phi, planted_skill), d)| PowerPoint {
+                phi,
+                planted_skill,
+                model_skill: planted_skill / 2.0,
+                tests: (0..2).map(|k| test(k < d)).collect(),
+                detected: d,
+                rate: d as f64 / 2.0,
+                volatility_ratio: (1.0, 1.0),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_power_verdict_reads_the_detection_rate() {
+        let found = points([0, 1, 2]);
+        assert_eq!(detectable_skill(&found), Some(0.165));
+        let words = power_words(&found, detectable_skill(&found)).unwrap();
+        assert!(
+            words.contains(
+                "detects a planted skill of 0.165 or more in at least 80% of 2 planted paths (0.046 in 50%)"
+            ),
+            "{words}"
+        );
+        assert!(
+            words.contains("on 2 seeds") && words.contains("with nothing planted it fired in 0 of 2"),
+            "{words}"
+        );
+        // forced to "not detected": the wording says so
+        let missed = points([0, 0, 0]);
+        assert_eq!(detectable_skill(&missed), None);
+        let words = power_words(&missed, detectable_skill(&missed)).unwrap();
+        assert!(
+            words.contains("does not detect even a planted skill of 0.165") && words.contains("(0%)"),
+            "{words}"
+        );
+        // a strength detected below a weaker one's failure does not count: detection must hold
+        // at that strength and every stronger one; and firing with nothing planted is no skill
+        assert_eq!(detectable_skill(&points([2, 2, 1])), None);
+        assert_eq!(detectable_skill(&points([2, 2, 2])), Some(0.046));
+        assert!(beats_naive(&found[2].tests[0]) && !beats_naive(&found[1].tests[1]));
     }
 }

@@ -8,6 +8,7 @@ pub mod horizon;
 pub mod intervals;
 pub mod leakage;
 pub mod metrics;
+pub mod refit_band;
 pub mod stats;
 pub mod trading;
 pub mod trading_seeds;

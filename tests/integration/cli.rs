@@ -515,6 +515,7 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     let full = dir.join("full");
     let mut args = vec!["compare", csv.to_str().unwrap(), "--sanity", "--out", full.to_str().unwrap()];
     args.extend_from_slice(TINY_COMPARE);
+    args.extend_from_slice(&["--power-paths", "1"]);
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -528,7 +529,9 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     assert_eq!(stdout.matches("leakage check PASS for").count(), 2, "{stdout}");
     assert!(!stdout.contains("LEAK"), "{stdout}");
     assert!(
-        stdout.contains("Power control") && stdout.contains("power control: with these settings one"),
+        stdout.contains("Power control (the verdict's own test on 2 seeds, last fold, 1 planted paths")
+            && stdout.contains("power control")
+            && stdout.contains("planted paths"),
         "{stdout}"
     );
     for png in ["compare.png", "metrics.png", "folds.png", "loss.png", "trading.png"] {
@@ -576,15 +579,16 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     assert_eq!(Some(lstm_rmse), report["models"][0]["mean"]["rmse"].as_f64());
     assert_eq!(report["rows"].as_array().unwrap().len(), 45);
     assert_eq!(j["folds"].as_array().unwrap().len(), 2);
-    // 8 jobs, and per model and fold two leakage runs and four power-control runs
-    assert_eq!(j["jobs"].as_array().unwrap().len(), 8 + 2 * 2 * 6);
+    // 8 jobs, per model and fold two leakage runs, and per model six strengths of one planted
+    // path, each trained with both seeds on the last fold
+    assert_eq!(j["jobs"].as_array().unwrap().len(), 8 + 2 * 2 * 2 + 2 * 6 * 2);
     for m in report["models"].as_array().unwrap() {
         assert_eq!(m["per_seed"].as_array().unwrap().len(), 2);
         assert_eq!(m["per_seed_vs_naive"].as_array().unwrap().len(), 2);
         assert!(m["dm_vs_naive"]["p_value"].is_number() && m["dm_vs_naive"]["seed_variance"].is_number());
         assert!(m["moves"]["kind"].is_string() && m["moves"]["size_ratio"].is_number());
         assert_eq!(m["leakage"].as_array().unwrap().len(), 2);
-        assert_eq!(m["power"].as_array().unwrap().len(), 4);
+        assert_eq!(m["power"].as_array().unwrap().len(), 6);
         // two epochs never stop early: the verdicts must say so
         assert_eq!(m["at_epoch_cap"], 4);
     }
@@ -598,6 +602,8 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
             "compare",
             csv.to_str().unwrap(),
             "--sanity",
+            "--power-paths",
+            "1",
             "--shard",
             sh,
             "--out",
@@ -625,7 +631,7 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
         dir.join("partial").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("16 of 32 jobs found"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("20 of 40 jobs found"), "{}", stderr(&o));
 }
 
 #[test]
@@ -717,6 +723,37 @@ fn saved_model_round_trip_and_bundle_errors() {
     }
     assert_eq!(&std::fs::read(fc.join("forecast.png")).unwrap()[..4], b"\x89PNG");
 
+    // the saved band is checked one period back around a refitted network, every step; predict
+    // says so when the two coverages part by more than 3 points (planted in a copy of the
+    // bundle: equal coverages say nothing, a gap is named)
+    let check = &card["band_check"];
+    assert_eq!(check["steps"].as_array().unwrap().len(), 10, "{check}");
+    assert_eq!(check["epochs"][0], t["epochs"]);
+    for (refit, caution) in [(0.9, false), (0.8, true)] {
+        let planted = dir.join(format!("planted-band-{caution}"));
+        std::fs::create_dir_all(&planted).unwrap();
+        std::fs::copy(model.join("weights.safetensors"), planted.join("weights.safetensors")).unwrap();
+        let mut c = card.clone();
+        for s in c["band_check"]["steps"].as_array_mut().unwrap() {
+            s["split"] = serde_json::json!(0.9);
+            s["refit"] = serde_json::json!(refit);
+        }
+        std::fs::write(planted.join("model.json"), serde_json::to_string(&c).unwrap()).unwrap();
+        let pout = dir.join(format!("planted-forecast-{caution}"));
+        let o = run(&[
+            "predict",
+            "--model",
+            planted.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "--out",
+            pout.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(said.contains("caution: the saved band, checked one period back"), caution, "{said}");
+        assert_eq!(said.contains("MORE than 3 points apart"), caution, "{said}");
+    }
+
     // --no-refit saves the split run's network: trained on the training part only, so its
     // forecast of the days after the file differs from the refitted one's; split conformal
     // bands come from the validation days alone
@@ -738,6 +775,7 @@ fn saved_model_round_trip_and_bundle_errors() {
     let kept_card = json(kept.join("model/model.json"));
     let k = &kept_card["training"];
     assert_eq!(k["refit"], false);
+    assert!(kept_card["band_check"].is_null(), "no refit, nothing to check");
     assert_eq!(k["weights_rows"]["last"].as_u64(), Some(train_rows - 1));
     let val_rows = run_json["split"]["validation_rows"].as_u64().unwrap();
     assert_eq!(k["band_error_rows"]["first"], t["band_error_rows"]["first"]);

@@ -169,6 +169,7 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let lstm = cfg.model.cell() == crate::model::Cell::Lstm;
     let gates = crate::report::heatmap::gate_panels(lstm, &traced.gates, &traced.state);
     let leaks = if cfg.sanity { sanity(job, &analysis, &mut log)? } else { None };
+    let band_check = band_check(job, &analysis, &mut log);
     let refit = final_fit(job, history, &mut log).unwrap_or_else(|e| {
         // the split run's results stand; only the saved network falls back
         say!(log, "the refit failed ({e:#}); the saved model is the split run's network");
@@ -178,7 +179,8 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
         Some(r) => Saved { vs: &r.vs, net: &r.net, data: &r.data, rows: series.len(), refit: true },
         None => Saved { vs, net, data, rows: job.split.train_end, refit: false },
     };
-    let run_info = RunInfo { job, analysis: &analysis, params: Net::param_count(vs), gates, leaks };
+    let run_info =
+        RunInfo { job, analysis: &analysis, params: Net::param_count(vs), gates, leaks, band_check };
     let out = files::OutputDir::open(&cfg.out)?;
     write_outputs(&run_info, &refit, started)?;
     let card = save_bundle(&run_info, &saved)?;
@@ -193,6 +195,37 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     drop(out);
     let history = history.clone();
     Ok(StockOutcome { eval: analysis.eval, history, rows: series.len() })
+}
+
+/// With the final fit on: the band it will carry, checked one period back around a network
+/// refitted the same way (see [`pipeline::RefitBand`]), printed; `None` without a refit or
+/// when the check could not run (the run's results stand either way).
+fn band_check(job: &Job, a: &Analysis, log: &mut Log) -> Option<crate::eval::refit_band::RefitBand> {
+    let (cfg, h) = (&job.cfg, &a.fitted.history);
+    if !cfg.refit || h.interrupted {
+        return None;
+    }
+    let split = &job.split;
+    match pipeline::refit_band(
+        &job.series,
+        split,
+        &job.data,
+        &a.ms.paths,
+        cfg,
+        cfg.seed,
+        job.device,
+        h.best_epoch,
+    ) {
+        Ok(b) if !crate::interrupt::requested() => {
+            say!(log, "{}", b.sentence());
+            Some(b)
+        }
+        Ok(_) => None,
+        Err(e) => {
+            say!(log, "the band check around a refitted network failed ({e:#}); the band is unchecked");
+            None
+        }
+    }
 }
 
 /// The final fit for the saved model (see [`pipeline::refit`]), or `None` where the split run's
@@ -376,6 +409,8 @@ struct RunInfo<'a> {
     gates: Vec<crate::report::heatmap::Panel>,
     /// The leakage check's results (`--sanity`).
     leaks: Option<Vec<LeakCheck>>,
+    /// The saved band checked around a refitted network (with the refit only).
+    band_check: Option<crate::eval::refit_band::RefitBand>,
 }
 
 pub(super) fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
@@ -430,6 +465,7 @@ fn save_bundle(r: &RunInfo, s: &Saved) -> Result<ModelCard> {
         interval_vol_days: cfg.interval_method.scaled().then_some(crate::eval::bands::VOL_DAYS),
         interval_level: cfg.interval,
         intervals: r.analysis.ms.next.clone(),
+        band_check: if s.refit { r.band_check.clone() } else { None },
         check_forecast,
         versions: crate::versions::record(),
     };
@@ -545,6 +581,7 @@ fn metrics_json(r: &RunInfo) -> serde_json::Value {
             "steps": ms.steps,
         },
         "intervals": intervals::metrics(r.job, ms),
+        "refit_band_check": r.band_check,
         "trading": r.analysis.trading,
     })
 }
