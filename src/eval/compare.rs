@@ -198,7 +198,7 @@ fn power_words(power: &[PowerPoint], detectable_skill: Option<f64>) -> Option<St
     let seeds = strongest.tests.iter().flatten().map(|t| t.seeds.0).max().unwrap_or(0);
     let found = match detectable_skill {
         Some(s) => {
-            let below = power.iter().filter(|p| p.phi > 0.0 && p.planted_skill < s).next_back();
+            let below = power.iter().rfind(|p| p.phi > 0.0 && p.planted_skill < s);
             format!(
                 "this test, on {seeds} seeds, detects a planted skill of {s:.3} or more in at least {:.0}% of {paths} planted paths{}",
                 POWER_RATE * 100.0,
