@@ -314,8 +314,9 @@ pub struct MultiStep {
     pub calibration: Vec<(f64, f64)>,
     /// One-step forecasts of the test days (the band chart's centre line).
     pub one_step: Vec<f64>,
-    /// Per test day (the one-step target row) and step, a digest of every band reported: each
-    /// method's and naive's at each level. What the leakage check compares.
+    /// Per test day (the one-step target row) and step, a digest of the forecast path's value
+    /// and of every band reported: each method's and naive's at each level. What the leakage
+    /// check compares.
     pub digests: Vec<(usize, Vec<u64>)>,
     /// The forecast paths from every validation and from every test origin.
     pub paths: (Vec<Vec<f64>>, Vec<Vec<f64>>),
@@ -336,7 +337,15 @@ pub fn multi_step(
     let (val, test) = (split.val_targets(), split.test_targets());
     let val_f = fc.forecast(&data.matrix, prices, &val.clone().collect::<Vec<_>>(), steps);
     let test_rows: Vec<usize> = test.clone().collect();
-    let test_f = fc.forecast(&data.matrix, prices, &test_rows, steps);
+    let mut test_f = fc.forecast(&data.matrix, prices, &test_rows, steps);
+    if cfg.load.plant.peeks_path() {
+        // the planted fault: each path's second step is the actual price
+        for (path, &t) in test_f.iter_mut().zip(&test_rows) {
+            if steps > 1 && t + 1 < split.len {
+                path[1] = prices[t + 1];
+            }
+        }
+    }
     let b = Bands::new(
         &prices[..split.len],
         Paths { origins: val, paths: &val_f },
@@ -348,7 +357,7 @@ pub fn multi_step(
     let (m, level) = (cfg.interval_method, cfg.interval);
     let chosen: Vec<Vec<(f64, f64)>> = (0..steps).map(|h| b.model_bands(m, level, h)).collect();
     let levels = bands::report_levels(&cfg.levels());
-    let digests = band_digests(&b, &levels, &test_rows);
+    let digests = band_digests(&b, &levels, &test_rows, &test_f);
     MultiStep {
         steps: score_steps(&test_f, &test_rows, prices, split.len, &chosen),
         bands: b.report(&levels),
@@ -365,13 +374,13 @@ pub fn multi_step(
     }
 }
 
-/// Per test origin (named by its one-step target row) and step, the digest of every method's
-/// band and naive's at every level in `levels`.
-fn band_digests(b: &Bands, levels: &[f64], rows: &[usize]) -> Vec<(usize, Vec<u64>)> {
-    // [step][method and level][origin]
+/// Per test origin (named by its one-step target row) and step, the digest of its forecast at
+/// that step (`paths`) and of every method's band and naive's at every level in `levels`.
+fn band_digests(b: &Bands, levels: &[f64], rows: &[usize], paths: &[Vec<f64>]) -> Vec<(usize, Vec<u64>)> {
+    // [step][forecast, then each method and level][origin]
     let all: Vec<Vec<Vec<(f64, f64)>>> = (0..b.steps())
         .map(|h| {
-            let mut per = Vec::new();
+            let mut per = vec![paths.iter().map(|p| (p[h], p[h])).collect::<Vec<_>>()];
             for &level in levels {
                 per.extend(Method::ALL.iter().map(|&m| b.model_bands(m, level, h)));
                 per.push(vec![b.naive_band(level, h); rows.len()]);

@@ -371,6 +371,7 @@ mod tests {
                 bands: vec![],
                 band_digests: vec![],
                 refit_band: None,
+                prices: vec![],
             }
         };
         let shard_path = dir.join("shard-0-of-1.json");

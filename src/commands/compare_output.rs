@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde_json::json;
 
-use super::compare::{read_shards, run_all, CompareConfig, Plan};
+use super::compare::{read_shards, run_all, CompareConfig, Plan, Variant, POWER_PHIS};
 use super::compare_report::build;
 use crate::report::loss::{self, LossCurve};
 use crate::report::{compare_md, compare_plots, files};
@@ -15,14 +15,35 @@ use crate::report::{compare_md, compare_plots, files};
 pub fn run(cfg: &CompareConfig) -> Result<()> {
     let plan = Plan::new(cfg)?;
     files::check_out_dir(&cfg.out)?;
+    let count = |keep: fn(Variant) -> bool| plan.jobs.iter().filter(|k| keep(k.variant)).count();
+    let main = count(|v| v == Variant::Main);
+    let leak = count(|v| matches!(v, Variant::FutureInTest | Variant::FutureInValidation));
+    let power = count(|v| matches!(v, Variant::Planted(..)));
+    let checks = if cfg.sanity {
+        format!(
+            ", plus {leak} for the leakage check (first seed, every fold){}",
+            if power > 0 {
+                format!(
+                    " and {power} for the power control ({} models x {} planted strengths x {} paths x {} seeds, last fold)",
+                    cfg.contenders().len(),
+                    POWER_PHIS.len(),
+                    cfg.power_paths,
+                    cfg.seeds.len()
+                )
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        String::new()
+    };
     let head = format!(
-        "{}\ncomparing {} on {} walk-forward fold{} x {} seeds = {} jobs; test days pooled over folds: {}",
+        "{}\ncomparing {} on {} walk-forward fold{} x {} seeds = {main} jobs{checks}; test days pooled over folds: {}",
         plan.series.summary(),
         cfg.contenders().iter().map(|&(m, f)| cfg.label(m, f)).collect::<Vec<_>>().join(", "),
         plan.folds.len(),
         if plan.folds.len() == 1 { "" } else { "s" },
         cfg.seeds.len(),
-        plan.jobs.len(),
         plan.folds.last().map_or(0, |f| f.test_end) - plan.folds[0].val_end
     );
     println!("{head}");

@@ -3,6 +3,7 @@
 
 use super::compare::{Fold, JobResult, Plan, Variant, POWER_PHIS};
 use crate::data::perturb::{ar_oracle, planted_mean_return};
+use crate::data::plant::traded_forecasts;
 use crate::eval::bands::pool;
 use crate::eval::compare::{
     band_verdicts, beats_naive, detectable_skill, pairwise, verdicts, Baselines, Figures, ModelSummary,
@@ -24,10 +25,9 @@ fn errors(p: &[f64], a: &[f64]) -> Vec<f64> {
 /// What the leakage check compares, from a job's result: what it fitted, its forecasts and
 /// bands, and what the report computes from its forecasts day by day (each trading rule's
 /// positions and net returns, through the same wiring as the report's, and the lag detector's
-/// inputs). Every job is priced with the file's own series: a check job's altered prices lie
-/// from its cutoff on, where nothing is compared.
+/// inputs), each with the prices the job ran on (a leakage check job's altered copy).
 fn fingerprint(plan: &Plan, r: &JobResult) -> Fingerprint {
-    let prices = &plan.series.values;
+    let prices = if r.prices.is_empty() { &plan.series.values } else { &r.prices };
     let mut dated = Vec::new();
     if plan.cfg.base.trading {
         let days = trading_days(plan, prices, &r.rows, &r.predicted);
@@ -56,12 +56,7 @@ fn fingerprint(plan: &Plan, r: &JobResult) -> Fingerprint {
 /// The trading days of forecasts `predicted` for `rows` of `prices`: the one wiring that the
 /// report's trading figures and the leakage check's fingerprint both go through.
 fn trading_days(plan: &Plan, prices: &[f64], rows: &[usize], predicted: &[f64]) -> Days {
-    let mut forecast = predicted.to_vec();
-    if plan.load.plant.trades_ahead() {
-        // the planted look-ahead: each day traded on the forecast made for the day after
-        let n = forecast.len();
-        forecast.copy_within(1..n, 0);
-    }
+    let forecast = traded_forecasts(plan.load.plant, prices, rows, predicted);
     Days::from_series(&plan.series.dates, prices, rows, &forecast)
 }
 
@@ -395,6 +390,7 @@ mod tests {
                     bands: vec![],
                     band_digests: vec![],
                     refit_band: None,
+                    prices: vec![],
                 };
                 tweak(&mut r, variant);
                 r
@@ -402,8 +398,9 @@ mod tests {
             .collect()
     }
 
-    /// compare's leakage check on real jobs: honest passes; a look-ahead planted in the
-    /// report's trading wiring and a centred average planted in the loader are each caught.
+    /// compare's leakage check on real jobs: honest passes; look-aheads planted in the report's
+    /// trading wiring (on the forecast and on the price), a centred average planted in the
+    /// loader, and peeks planted in the bands and in the multi-day paths are each caught.
     #[test]
     fn planted_leaks_in_the_trading_wiring_and_the_loader_are_caught() {
         use crate::data::Plant;
@@ -414,6 +411,9 @@ mod tests {
             (Plant::NONE, "honest"),
             (Plant::TRADING_LOOK_AHEAD, "trading look-ahead"),
             (Plant::CENTRED_LOAD, "centred average while loading"),
+            (Plant::BAND_PEEK, "adaptive band a day early"),
+            (Plant::TRADING_ON_CLOSE, "trading on the day's own close"),
+            (Plant::PATH_PEEK, "a multi-day forecast fed the actual price"),
         ] {
             let mut plan = crate::commands::compare::test_plan::plan_with(&dir, plant);
             plan.cfg.base.train.epochs = 6;

@@ -108,7 +108,8 @@ impl Dataset {
         Self::build_planted(series, &Split { train_end: len, val_end: len, len }, spec, horizon, Plant::NONE)
     }
 
-    /// [`Dataset::build`] with a planted leak (tests of the leakage check only).
+    /// [`Dataset::build`] with `plant`: what every command runs, with [`Plant::NONE`] but in
+    /// the leakage check's own tests.
     pub fn build_planted(
         series: &PriceSeries,
         split: &Split,

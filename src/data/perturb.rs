@@ -127,11 +127,33 @@ fn restyle(cell: &str, old: f64, new: f64) -> String {
         Some('B' | 'b') => 1e9,
         _ => 1.0,
     };
-    let mut number = format!("{:.*}", decimals, new.abs() / unit);
-    if style == Decimal::Comma {
-        number = number.replace('.', ",");
-    }
+    let (group, int_part) = match style {
+        Decimal::Dot => (',', core.split('.').next().unwrap_or(core)),
+        Decimal::Comma => ('.', core.split(',').next().unwrap_or(core)),
+    };
+    let text = format!("{:.*}", decimals, new.abs() / unit);
+    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    // thousands grouped as they were: the loader decides a column's decimal mark from all its
+    // cells, and an ungrouped 1234567 among grouped ones could change its mind
+    let int = if int_part.contains(group) { grouped(int, group) } else { int.to_string() };
+    let number = match frac {
+        Some(f) => format!("{int}{mark}{f}"),
+        None => int,
+    };
     format!("{prefix}{number}{suffix}")
+}
+
+/// `digits` with `group` between every three from the right: `1234567` -> `1,234,567`.
+fn grouped(digits: &str, group: char) -> String {
+    let n = digits.len();
+    let mut out = String::with_capacity(n + n / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (n - i).is_multiple_of(3) {
+            out.push(group);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Mean simple return of `prices` (the level around which [`plant_ar`] adds persistence).
@@ -165,7 +187,10 @@ pub fn plant_ar(series: &PriceSeries, phi: f64, path: u64, scored: std::ops::Ran
         r[t] = mu + phi * (prev - mu) + keep * sign * (p[t] / p[t - 1] - 1.0 - mu);
         prev = r[t];
     }
-    let sd = |v: &[f64]| crate::eval::stats::mean_sd(v).1;
+    let sd = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
+    };
     let scored = scored.start.max(1)..scored.end.min(p.len());
     let original: Vec<f64> = scored.clone().map(|t| p[t] / p[t - 1] - 1.0).collect();
     let factor = sd(&original) / sd(&r[scored]);
@@ -285,6 +310,29 @@ mod tests {
         }
     }
 
+    /// Grouped thousands stay grouped, so the copy's columns read with the original's decimal
+    /// mark even where a later value gains a group (123,456 before, 1,234,567 after).
+    #[test]
+    fn grouped_numbers_keep_their_groups() {
+        assert_eq!(restyle("123,456", 123456.0, 1234567.0), "1,234,567");
+        assert_eq!(restyle("\"12.345,50\"", 12345.5, 1234567.891), "\"1.234.567,89\"");
+        assert_eq!(restyle("$188.59", 188.59, 201.234), "$201.23");
+        assert_eq!(restyle("19.40M", 19.4e6, 25.0e6), "25.00M");
+        assert_eq!(restyle("-3.5", -3.5, -4.31), "-4.3");
+        let mut text = String::from("Date,Close\n");
+        let rows = crate::test_support::walk(40, 9, 500_000.0, 0.02, (2020, 1, 1));
+        for (d, p) in &rows {
+            let v = format!("{p:.2}");
+            text += &format!("{d},\"{},{}\"\n", &v[..v.len() - 6], &v[v.len() - 6..]);
+        }
+        let opts = LoadOptions::default();
+        let s = parse_prices(text.as_bytes(), "g.csv", &opts).unwrap();
+        let copy = future_file(text.as_bytes(), &s, &opts, 20).unwrap();
+        let again = parse_prices(&copy, "g.csv", &opts).unwrap();
+        assert_eq!(&again.values[..20], &s.values[..20]);
+        assert!((20..40).all(|t| again.values[t] != s.values[t]));
+    }
+
     #[test]
     fn a_planted_ar_term_is_what_the_oracle_gains() {
         let s = series(4000);
@@ -329,7 +377,10 @@ mod tests {
         let returns = |v: &[f64], rows: std::ops::Range<usize>| -> Vec<f64> {
             rows.map(|t| v[t] / v[t - 1] - 1.0).collect()
         };
-        let sd = |v: &[f64]| crate::eval::stats::mean_sd(v).1;
+        let sd = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
+        };
         let (phi, scored) = (0.3, 4000..5000);
         let rows: Vec<usize> = (2..6000).collect();
         let mu = planted_mean_return(&trending);

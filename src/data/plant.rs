@@ -19,13 +19,15 @@ enum Fault {
     CentredLoad,
     BandPeek,
     TradingLookAhead,
+    TradingOnClose,
+    PathPeek,
 }
 
 impl Plant {
     pub const NONE: Plant = Plant(Fault::None);
 
     /// Every planted leak that `--sanity` must catch, with a name for test messages.
-    pub fn leaks() -> [(Plant, &'static str); 8] {
+    pub fn leaks() -> [(Plant, &'static str); 10] {
         [
             (Plant(Fault::ScalerOnAllRows), "scaler fitted on all rows"),
             (Plant(Fault::WindowWithTarget), "window that includes its own target day"),
@@ -35,6 +37,8 @@ impl Plant {
             (Plant::CENTRED_LOAD, "target averaged over a centred window while loading"),
             (Plant::BAND_PEEK, "adaptive band that sees a day early"),
             (Plant::TRADING_LOOK_AHEAD, "trading on the next day's forecast"),
+            (Plant::TRADING_ON_CLOSE, "trading on the day's own close"),
+            (Plant::PATH_PEEK, "a multi-day forecast fed the actual price"),
         ]
     }
 
@@ -46,6 +50,13 @@ impl Plant {
     /// The trading wiring decides each day's position on the forecast made for the day after
     /// (one day of look-ahead).
     pub const TRADING_LOOK_AHEAD: Plant = Plant(Fault::TradingLookAhead);
+
+    /// The trading wiring moves each forecast by the day's own close-to-close move before the
+    /// position is decided (a price-side look-ahead).
+    pub const TRADING_ON_CLOSE: Plant = Plant(Fault::TradingOnClose);
+    /// The multi-step wiring puts the actual price of the day after the target into each test
+    /// forecast path's second step.
+    pub const PATH_PEEK: Plant = Plant(Fault::PathPeek);
 
     /// Early stopping watches the test part instead of the validation part.
     pub fn stops_on_test(self) -> bool {
@@ -67,6 +78,16 @@ impl Plant {
         self.0 == Fault::TradingLookAhead
     }
 
+    /// Each day's position reads the day's own close.
+    pub fn trades_on_close(self) -> bool {
+        self.0 == Fault::TradingOnClose
+    }
+
+    /// The second step of each test forecast path is the actual price.
+    pub fn peeks_path(self) -> bool {
+        self.0 == Fault::PathPeek
+    }
+
     /// The scalers are fitted on every row, not on the training rows.
     pub fn scales_on_all_rows(self) -> bool {
         self.0 == Fault::ScalerOnAllRows
@@ -86,4 +107,21 @@ impl Plant {
     pub fn trains_on_validation(self) -> bool {
         self.0 == Fault::TrainOnValidation
     }
+}
+
+/// `forecast[i]` (of `prices[rows[i]]`) as the trading wiring hands it on, with a planted
+/// trading fault applied: the next day's forecast ([`Plant::TRADING_LOOK_AHEAD`]) or the
+/// forecast moved by the day's own close-to-close move ([`Plant::TRADING_ON_CLOSE`]).
+pub fn traded_forecasts(plant: Plant, prices: &[f64], rows: &[usize], forecast: &[f64]) -> Vec<f64> {
+    let mut f = forecast.to_vec();
+    if plant.trades_ahead() {
+        let n = f.len();
+        f.copy_within(1..n, 0);
+    }
+    if plant.trades_on_close() {
+        for (v, &t) in f.iter_mut().zip(rows) {
+            *v *= prices[t] / prices[t - 1];
+        }
+    }
+    f
 }

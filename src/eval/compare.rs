@@ -120,6 +120,20 @@ pub fn beats_naive(test: &Option<SeededTest>) -> bool {
     test.is_some_and(|d| d.p_value < 0.05 && d.statistic < 0.0)
 }
 
+/// Where the detection rate crosses [`POWER_RATE`] on its way up to [`detectable_skill`]: the
+/// planted skill interpolated linearly between the last strength below the rate and the first
+/// at it (that strength itself when none below was planted).
+pub fn crossing_skill(points: &[PowerPoint]) -> Option<f64> {
+    let s = detectable_skill(points)?;
+    let at = points.iter().find(|p| p.planted_skill == s)?;
+    Some(match points.iter().rfind(|p| p.phi > 0.0 && p.planted_skill < s) {
+        Some(b) if at.rate > b.rate => {
+            b.planted_skill + (POWER_RATE - b.rate) / (at.rate - b.rate) * (s - b.planted_skill)
+        }
+        _ => s,
+    })
+}
+
 /// The smallest planted skill above none whose detection rate, and every stronger one's, is
 /// at least [`POWER_RATE`].
 pub fn detectable_skill(points: &[PowerPoint]) -> Option<f64> {
@@ -203,9 +217,11 @@ fn power_words(power: &[PowerPoint], detectable_skill: Option<f64>) -> Option<St
                 "this test, on {seeds} seeds, detects a planted skill of {s:.3} or more in at least {:.0}% of {paths} planted paths{}",
                 POWER_RATE * 100.0,
                 below.map_or(String::new(), |b| format!(
-                    " ({:.3} in {:.0}%)",
+                    " ({:.3} in {:.0}%; {:.0}% crossed at about {:.3})",
                     b.planted_skill,
-                    b.rate * 100.0
+                    b.rate * 100.0,
+                    POWER_RATE * 100.0,
+                    crossing_skill(power).unwrap_or(s)
                 ))
             )
         }
@@ -383,10 +399,11 @@ fn model_verdicts(m: &ModelSummary, seeds: usize, spread: &str, epochs_cap: usiz
     let all: Vec<&LeakCheck> = m.leakage.iter().flat_map(|(_, c)| c).collect();
     if !all.is_empty() && all.iter().all(|c| c.passed()) {
         v.push(format!(
-            "leakage check PASS for {name} in all {} folds: with the future replaced from mid-test and from mid-validation, everything computed before the change was identical bit for bit ({} figures, {:.0} s)",
+            "leakage check PASS for {name} in all {} folds: run again on copies of the file with the future replaced from mid-test and from mid-validation, everything computed before the change was identical bit for bit ({} figures, {:.0} s; per fold: {})",
             m.leakage.len(),
             all.iter().map(|c| c.compared).sum::<usize>(),
-            all.iter().map(|c| c.seconds).sum::<f64>()
+            all.iter().map(|c| c.seconds).sum::<f64>(),
+            all.iter().find(|c| c.cutoff == super::leakage::Cutoff::Test).map_or(String::new(), |c| c.covered.join(", "))
         ));
     }
     v
@@ -457,10 +474,12 @@ mod tests {
     fn the_power_verdict_reads_the_detection_rate() {
         let found = points([0, 1, 2]);
         assert_eq!(detectable_skill(&found), Some(0.165));
+        // 0.046 + (0.8 - 0.5) / (1.0 - 0.5) * (0.165 - 0.046)
+        assert!((crossing_skill(&found).unwrap() - 0.1174).abs() < 1e-12);
         let words = power_words(&found, detectable_skill(&found)).unwrap();
         assert!(
             words.contains(
-                "detects a planted skill of 0.165 or more in at least 80% of 2 planted paths (0.046 in 50%)"
+                "detects a planted skill of 0.165 or more in at least 80% of 2 planted paths (0.046 in 50%; 80% crossed at about 0.117)"
             ),
             "{words}"
         );

@@ -150,7 +150,6 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// Lowercase hex SHA-256 of a file's bytes, recorded so a result can be traced to its input.
 /// A fresh folder under the system's temporary folder, named for `purpose`, this process and
 /// a counter; the caller removes it.
 pub fn temp_dir(purpose: &str) -> Result<PathBuf> {
@@ -161,6 +160,7 @@ pub fn temp_dir(purpose: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Lowercase hex SHA-256 of a file's bytes, recorded so a result can be traced to its input.
 pub fn sha256_file(path: &Path) -> Result<String> {
     let mut f = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut hasher = Sha256::new();

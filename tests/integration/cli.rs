@@ -579,16 +579,16 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     assert_eq!(Some(lstm_rmse), report["models"][0]["mean"]["rmse"].as_f64());
     assert_eq!(report["rows"].as_array().unwrap().len(), 45);
     assert_eq!(j["folds"].as_array().unwrap().len(), 2);
-    // 8 jobs, per model and fold two leakage runs, and per model six strengths of one planted
+    // 8 jobs, per model and fold two leakage runs, and per model eight strengths of one planted
     // path, each trained with both seeds on the last fold
-    assert_eq!(j["jobs"].as_array().unwrap().len(), 8 + 2 * 2 * 2 + 2 * 6 * 2);
+    assert_eq!(j["jobs"].as_array().unwrap().len(), 8 + 2 * 2 * 2 + 2 * 8 * 2);
     for m in report["models"].as_array().unwrap() {
         assert_eq!(m["per_seed"].as_array().unwrap().len(), 2);
         assert_eq!(m["per_seed_vs_naive"].as_array().unwrap().len(), 2);
         assert!(m["dm_vs_naive"]["p_value"].is_number() && m["dm_vs_naive"]["seed_variance"].is_number());
         assert!(m["moves"]["kind"].is_string() && m["moves"]["size_ratio"].is_number());
         assert_eq!(m["leakage"].as_array().unwrap().len(), 2);
-        assert_eq!(m["power"].as_array().unwrap().len(), 6);
+        assert_eq!(m["power"].as_array().unwrap().len(), 8);
         // two epochs never stop early: the verdicts must say so
         assert_eq!(m["at_epoch_cap"], 4);
     }
@@ -631,7 +631,7 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
         dir.join("partial").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("20 of 40 jobs found"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("24 of 48 jobs found"), "{}", stderr(&o));
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn check_switches(files: &[(&str, &str)]) -> (i32, String) {
 
 #[test]
 fn test_only_switches_outside_test_modules_fail_the_guard() {
-    let tests_module = "fn f() {}\n\n#[cfg(test)]\n// why\n#[path = \"x_tests.rs\"]\nmod tests;\n\n#[cfg(test)]\npub(crate) mod support {\n}\n";
+    let tests_module = "fn f() {}\n\n#[cfg(test)]\n// why\n#[path = \"x_tests.rs\"]\nmod tests;\n\n#[cfg(test)]\npub(crate) mod support {\n}\n#[cfg(test)] mod more {}\n// a comment may say cfg(test)\n";
     let (code, err) = check_switches(&[("ok.rs", tests_module)]);
     assert_eq!(code, 0, "{err}");
     // the shipped line and the tested line of one delay (the fault issue 28 found in bands.rs)
@@ -32,6 +32,9 @@ fn test_only_switches_outside_test_modules_fail_the_guard() {
         "struct S {\n    #[cfg(test)]\n    peek: usize,\n}\n",
         "#[cfg_attr(test, derive(Debug))]\nstruct S;\n",
         "fn f() -> bool { cfg!(test) }\n",
+        "struct S {\n    #[cfg(any(test, feature = \"x\"))]\n    a: u8,\n}\n",
+        "#[cfg( test )]\nfn spaced() {}\n",
+        "#[cfg(all(test))]\nfn all() {}\n",
     ] {
         let (code, err) = check_switches(&[("planted.rs", planted)]);
         assert_eq!(code, 1, "not caught: {planted}\n{err}");

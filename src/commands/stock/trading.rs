@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use super::{Job, Log};
 use crate::config::file_stem;
+use crate::data::plant::traded_forecasts;
 use crate::eval::trading::{evaluate, verdicts, Days, Rule, Trading};
 use crate::eval::Evaluation;
 use crate::report::trading::{colour, table, trading_png, Curve};
@@ -15,12 +16,7 @@ use crate::report::trading::{colour, table, trading_png, Curve};
 pub fn run(job: &Job, e: &Evaluation, log: &mut Log) -> Trading {
     let rows: Vec<usize> = job.data.test.rows.clone().collect();
     let s = &job.series;
-    let mut forecast = e.predicted.clone();
-    if job.cfg.load.plant.trades_ahead() {
-        // the planted look-ahead: each day traded on the forecast made for the day after
-        let n = forecast.len();
-        forecast.copy_within(1..n, 0);
-    }
+    let forecast = traded_forecasts(job.cfg.load.plant, &s.values, &rows, &e.predicted);
     let days = Days::from_series(&s.dates, &s.values, &rows, &forecast);
     let t = evaluate(&days, job.cfg.cost_bps, job.cfg.seed);
     let model = job.cfg.model.name().to_uppercase();
