@@ -117,6 +117,12 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
     loss::loss_png(&out.join("loss.png"), &format!("{stem}: loss curves (first seed, last fold)"), &curves)?;
     if report.trading.is_some() {
         trading_chart(&out.join("trading.png"), &stem, &report)?;
+        let runs: Vec<(&str, u64, &crate::eval::trading::Trading)> = report
+            .models
+            .iter()
+            .flat_map(|m| m.trading.iter().map(move |(seed, t)| (m.label.as_str(), *seed, t)))
+            .collect();
+        files::write_atomic(&out.join("trading.csv"), crate::report::trading::long_csv(&runs).as_bytes())?;
     }
     files::write_atomic(&out.join("compare.md"), md.as_bytes())?;
     let table = compare_md::csv(cfg, target_col, plan.folds.len(), &report);
@@ -139,7 +145,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
     files::write_json(&out.join("compare.json"), &doc)?;
     let wrote = format!(
         "wrote compare.png, metrics.png, folds.png, loss.png, {}compare.json, compare.md, compare.csv, report.html to {}",
-        if report.trading.is_some() { "trading.png, " } else { "" },
+        if report.trading.is_some() { "trading.png, trading.csv, " } else { "" },
         out.display()
     );
     println!("{wrote}");

@@ -127,6 +127,28 @@ pub fn csv(t: &Trading) -> String {
     out
 }
 
+/// `trading.csv` of a comparison, one row per model, seed, day and rule (long format, for a
+/// spreadsheet's pivot table): the position held from the previous close, the return gross and
+/// net of costs. `runs`: each model's label, seed and trading evaluation.
+pub fn long_csv(runs: &[(&str, u64, &Trading)]) -> String {
+    let mut out = String::from("model,seed,date,rule,position,gross_return,net_return\n");
+    for (model, seed, t) in runs {
+        for (i, d) in t.dates.iter().skip(1).enumerate() {
+            for r in &t.rules {
+                let _ = writeln!(
+                    out,
+                    "\"{model}\",{seed},{d},{},{},{},{}",
+                    r.rule.name(),
+                    r.positions[i],
+                    r.gross_returns[i],
+                    r.net_returns[i]
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Colours of the rules in `trading.png`.
 pub fn colour(rule: Rule) -> RGBColor {
     match rule {

@@ -534,6 +534,27 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
             && stdout.contains("planted paths"),
         "{stdout}"
     );
+    // trading.csv: a row per model, seed, day and rule, from which each seed's net total
+    // recomputes (checked for the first model's first seed, long/flat)
+    let tcsv = std::fs::read_to_string(full.join("trading.csv")).unwrap();
+    assert_eq!(tcsv.lines().count(), 1 + 2 * 2 * 45 * 6, "{}", &tcsv[..200]);
+    assert!(tcsv.starts_with("model,seed,date,rule,position,gross_return,net_return\n"));
+    let first_seed = tcsv.lines().nth(1).unwrap().split(',').nth(1).unwrap().to_string();
+    let lf: f64 = tcsv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[0] == "\"LSTM\"" && c[1] == first_seed && c[3] == "long/flat")
+        .map(|c| 1.0 + c[6].parse::<f64>().unwrap())
+        .product::<f64>()
+        - 1.0;
+    let cj = compare_json(&full);
+    let t0 = &cj["report"]["models"][0]["trading"][0];
+    let want = t0[1]["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "long-flat").unwrap()["net"]
+        ["total_return"]
+        .as_f64()
+        .unwrap();
+    assert!((lf - want).abs() < 1e-9, "{lf} vs {want}: {t0}");
     for png in ["compare.png", "metrics.png", "folds.png", "loss.png", "trading.png"] {
         assert_eq!(&std::fs::read(full.join(png)).unwrap()[..4], b"\x89PNG", "{png}");
     }
