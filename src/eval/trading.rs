@@ -509,7 +509,7 @@ pub fn evaluate(days: &Days, cost_bps: f64, seed: u64) -> Trading {
 }
 
 /// The verdicts on trading `model`'s forecast: one per strategy, or one line for all when the
-/// forecast called a rise every day (every strategy then simply holds).
+/// forecast called a rise every day (every strategy then simply holds) or a fall every day.
 pub fn verdicts(model: &str, t: &Trading) -> Vec<String> {
     let hold = t.rule(Rule::Hold);
     let strategies = Rule::STRATEGIES.into_iter();
@@ -517,6 +517,18 @@ pub fn verdicts(model: &str, t: &Trading) -> Vec<String> {
         return vec![format!(
             "trading the {model}'s forecast: it called a rise every day, so long/flat, long/short and threshold all simply held the stock ({:.1}% net, as holding did); it says nothing a trader could use",
             100.0 * hold.net.total_return
+        )];
+    }
+    let (long_flat, long_short) = (t.rule(Rule::LongFlat), t.rule(Rule::LongShort));
+    if long_flat.positions.iter().all(|&p| p == 0.0) && long_short.positions.iter().all(|&p| p == -1.0) {
+        let threshold = t.rule(Rule::Threshold);
+        let short_days = threshold.positions.iter().filter(|&&p| p == -1.0).count();
+        return vec![format!(
+            "trading the {model}'s forecast: it called a fall every day, so long/flat stayed out of the market (0.0%), long/short was short the stock every day ({:.1}% net, against {:.1}% for holding) and threshold was short on {short_days} of {} days ({:.1}% net); it is a bet against the stock, not a timing of it",
+            100.0 * long_short.net.total_return,
+            100.0 * t.rule(Rule::Hold).net.total_return,
+            t.days,
+            100.0 * threshold.net.total_return
         )];
     }
     strategies.map(|r| verdict(model, t, r)).collect()

@@ -218,4 +218,18 @@ fn evaluation_names_every_rule_and_words_the_verdict() {
     let said = verdicts("GRU", &t);
     assert!(said.len() == 1 && said[0].contains("it called a rise every day"), "{said:?}");
     assert!(verdict("GRU", &t, Rule::LongShort).ends_with("no evidence that it beats holding, p = 1.00"));
+    // and one that always calls a fall: one line that says the strategies stayed out or shorted
+    let down: Vec<f64> = rows.iter().map(|&t| prices[t - 1] * 0.99).collect();
+    let t = evaluate(&Days::from_series(&dates, &prices, &rows, &down), 5.0, 1);
+    let said = verdicts("GRU", &t);
+    assert!(said.len() == 1 && said[0].contains("it called a fall every day"), "{said:?}");
+    assert!(
+        said[0].contains("long/flat stayed out") && said[0].contains("short on 298 of 298 days"),
+        "{said:?}"
+    );
+    // a forecast that falls on all days but one is judged rule by rule
+    let mut mixed = down.clone();
+    mixed[10] = prices[10] * 1.01;
+    let t = evaluate(&Days::from_series(&dates, &prices, &rows, &mixed), 5.0, 1);
+    assert_eq!(verdicts("GRU", &t).len(), 3);
 }

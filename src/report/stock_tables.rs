@@ -42,6 +42,11 @@ pub fn test_table(model: &str, target_col: &str, e: &Evaluation) -> String {
     row(&mut out, model, &e.model);
     row(&mut out, "naive (tomorrow = today)", &e.baseline);
     match e.skill {
+        // rounds to zero: no sign, which would claim a direction the digits do not show
+        Some(s) if s.abs() < 0.0005 => outln!(
+            out,
+            "skill vs naive: 0.000 (the model's RMSE is within 0.05% of naive's: it does NOT beat tomorrow = today on these days)"
+        ),
         Some(s) if s > 0.0 => {
             outln!(out, "skill vs naive: {s:+.3} (the model's RMSE is {:.1}% below naive)", s * 100.0)
         }
@@ -95,5 +100,34 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::load::{parse_prices, LoadOptions};
+
+    /// A skill that rounds to zero prints without a sign, either way.
+    #[test]
+    fn a_skill_that_rounds_to_zero_has_no_sign() {
+        let mut text = String::from("Date,Close\n");
+        for (i, p) in [100.0, 101.0, 100.5, 102.0, 101.0, 103.0].iter().enumerate() {
+            text += &format!("2020-01-{:02},{p}\n", i + 1);
+        }
+        let s = parse_prices(text.as_bytes(), "t.csv", &LoadOptions::default()).unwrap();
+        let line = |nudge: f64| {
+            // naive's forecasts, each moved by `nudge` of a price unit toward or away from the day
+            let f: Vec<f64> =
+                (2..6).map(|t| s.values[t - 1] + nudge * (s.values[t] - s.values[t - 1])).collect();
+            let e = Evaluation::new(&s, 2..6, f);
+            test_table("gru", "Close", &e).lines().find(|l| l.starts_with("skill")).unwrap().to_string()
+        };
+        for nudge in [0.0002, -0.0002] {
+            let l = line(nudge);
+            assert!(l.starts_with("skill vs naive: 0.000 (") && l.contains("does NOT beat"), "{l}");
+        }
+        assert!(line(0.3).starts_with("skill vs naive: +0.300"), "{}", line(0.3));
+        assert!(line(-0.3).starts_with("skill vs naive: -0.300"), "{}", line(-0.3));
     }
 }

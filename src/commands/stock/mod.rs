@@ -152,9 +152,18 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     let mut log = Log::printing();
     let threads = crate::engine::threads::use_threads(cfg.threads);
     if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
+        // the batch split (engine::parts_for) is the CPU's alone, for whichever model trains
+        let shares = if job.device.is_cuda() {
+            String::new()
+        } else {
+            format!(
+                "; the {} still trains on every core, in shares taken from a queue",
+                cfg.model.name().to_uppercase()
+            )
+        };
         say!(
             log,
-            "other work keeps some cores busy: libtorch runs on {threads} thread(s); a GRU still trains on every core, in shares taken from a queue (--threads overrides)"
+            "other work keeps some cores busy: libtorch runs on {threads} thread(s){shares} (--threads overrides)"
         );
     }
     crate::interrupt::install();
