@@ -73,34 +73,59 @@ pub fn predictions_csv(e: &Evaluation) -> String {
     s
 }
 
-/// The console summary of a run over several files: `(file, rows, evaluation)` each.
-pub fn summary_table(rows: &[(String, usize, &Evaluation)]) -> String {
+/// One line of a several-file run's summary.
+pub struct SummaryRow {
+    pub file: String,
+    /// The ticker of a long-format file.
+    pub ticker: Option<String>,
+    pub rows: usize,
+    /// `(model RMSE, naive RMSE, skill)`; `None` for a ticker that was skipped.
+    pub figures: Option<(f64, f64, Option<f64>)>,
+    /// Why a ticker was skipped (empty otherwise).
+    pub note: String,
+}
+
+/// The console summary of a several-file run.
+pub fn summary_table(rows: &[SummaryRow]) -> String {
     let mut out = String::new();
     outln!(out, "\n{:<40} {:>7} {:>12} {:>12} {:>8}", "file", "rows", "model RMSE", "naive RMSE", "skill");
-    for (file, n, e) in rows {
-        let skill = e.skill.map_or("n/a".into(), |s| format!("{s:+.3}"));
-        outln!(out, "{file:<40} {n:>7} {:>12.4} {:>12.4} {skill:>8}", e.model.rmse, e.baseline.rmse);
+    for r in rows {
+        let name = match &r.ticker {
+            Some(t) => format!("{} {t}", r.file),
+            None => r.file.clone(),
+        };
+        match r.figures {
+            Some((m, n, skill)) => {
+                let skill = skill.map_or("n/a".into(), |s| format!("{s:+.3}"));
+                outln!(out, "{name:<40} {:>7} {m:>12.4} {n:>12.4} {skill:>8}", r.rows);
+            }
+            None => outln!(out, "{name:<40} skipped"),
+        }
     }
     out
 }
 
-/// `summary.csv` of a run over several files.
-pub fn summary_csv(rows: &[(String, usize, &Evaluation)]) -> String {
-    let mut csv = String::from("file,rows,model_rmse,naive_rmse,skill\n");
-    for (file, n, e) in rows {
-        let skill = e.skill.map_or(String::new(), |s| format!("{s:.6}"));
-        csv += &format!("{},{n},{:.6},{:.6},{skill}\n", csv_field(file), e.model.rmse, e.baseline.rmse);
+/// `summary.csv`: the file and the ticker in columns of their own, always quoted (paths and
+/// tickers may hold commas), the figures, and why a ticker was skipped.
+pub fn summary_csv(rows: &[SummaryRow]) -> String {
+    let mut csv = String::from("file,ticker,rows,model_rmse,naive_rmse,skill,note\n");
+    let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    for r in rows {
+        let (m, n, skill) = match r.figures {
+            Some((m, n, s)) => {
+                (format!("{m:.6}"), format!("{n:.6}"), s.map_or(String::new(), |s| format!("{s:.6}")))
+            }
+            None => Default::default(),
+        };
+        csv += &format!(
+            "{},{},{},{m},{n},{skill},{}\n",
+            quoted(&r.file),
+            quoted(r.ticker.as_deref().unwrap_or("")),
+            if r.figures.is_some() { r.rows.to_string() } else { String::new() },
+            quoted(&r.note)
+        );
     }
     csv
-}
-
-/// Quotes a CSV field when it needs it.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 #[cfg(test)]

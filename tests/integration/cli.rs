@@ -1123,6 +1123,42 @@ fn python_snippet_reproduces_predict() {
 /// A long-format file (a ticker column, a row per ticker and day): `stock` trains one model per
 /// ticker with a summary, as for a folder; `--ticker` picks one; the saved model remembers its
 /// ticker, so `predict` on the same file reads that ticker's rows; other commands ask for one.
+/// A ticker too short for the settings is skipped with one line, and the others train.
+#[test]
+fn a_short_ticker_of_a_long_format_file_is_skipped() {
+    let dir = scratch("long-short");
+    let text = std::fs::read_to_string(fixture("long.csv")).unwrap();
+    // a third ticker with 8 rows: too few for a 10-day window
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let extra: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains(",AAA,"))
+        .take(8)
+        .map(|l| l.replacen(",AAA,", ",CCC,", 1))
+        .collect();
+    lines.extend(extra);
+    let csv = dir.join("three.csv");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let out = dir.join("out");
+    let mut args =
+        vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-refit", "--no-trading"];
+    args.extend_from_slice(FAST);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let said: Vec<&str> = stdout.lines().filter(|l| l.starts_with("skipped ticker")).collect();
+    assert_eq!(said.len(), 1, "{stdout}");
+    assert!(said[0].contains("CCC") && said[0].contains("too few"), "{stdout}");
+    assert!(
+        out.join("three-AAA-lstm/metrics.json").is_file()
+            && out.join("three-BBB-lstm/metrics.json").is_file()
+    );
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let ccc = summary.lines().find(|l| l.contains("\"CCC\"")).unwrap();
+    assert!(ccc.contains(",,,,,\"skipped: ") && ccc.contains("too few"), "{summary}");
+}
+
 #[test]
 fn long_format_files_train_one_model_per_ticker() {
     let dir = scratch("long");
@@ -1139,7 +1175,11 @@ fn long_format_files_train_one_model_per_ticker() {
     assert!(json(dir.join("long-BBB-lstm/metrics.json"))["trading"].is_null());
     let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 3, "{summary}");
-    assert!(summary.contains("long.csv AAA") && summary.contains("long.csv BBB"), "{summary}");
+    assert_eq!(summary.lines().next(), Some("file,ticker,rows,model_rmse,naive_rmse,skill,note"));
+    for t in ["AAA", "BBB"] {
+        let line = summary.lines().find(|l| l.contains(&format!(",\"{t}\","))).unwrap();
+        assert!(line.starts_with(&format!("\"{}\",\"{t}\",300,", csv.display())), "{summary}");
+    }
     for t in ["AAA", "BBB"] {
         assert!(dir.join(format!("long-{t}-lstm/model/model.json")).is_file(), "{t}");
     }

@@ -33,6 +33,7 @@ use crate::eval::Evaluation;
 use crate::forecast::Forecaster;
 use crate::model::Net;
 use crate::pipeline;
+use crate::report::stock_tables::SummaryRow;
 use crate::report::{files, plots, stock_tables};
 use crate::train::{History, TrainConfig};
 
@@ -302,10 +303,33 @@ fn sanity(job: &Job, analysis: &Analysis, log: &mut Log) -> Result<Option<Vec<Le
 
 /// Several files (or tickers of a long-format file): every one is loaded and checked first,
 /// then each is trained in turn, then a summary table is printed and written to
-/// `summary_dir/summary.csv`.
+/// `summary_dir/summary.csv`. A ticker of a long-format file that cannot be used with these
+/// settings (too few rows, say) is skipped with a line saying why, and the rest are trained; a
+/// file the user named that cannot be used stops the run before any training.
 pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     files::check_out_dir(summary_dir)?;
-    let jobs = cfgs.iter().map(prepare).collect::<Result<Vec<_>>>()?;
+    // the settings are the same for every file: a bad flag stops the run, not one ticker
+    if let Some(first) = cfgs.first() {
+        first.validate()?;
+    }
+    let mut jobs = Vec::new();
+    let mut skipped = Vec::new();
+    for cfg in cfgs {
+        match (prepare(cfg), &cfg.load.ticker) {
+            (Ok(job), _) => jobs.push(job),
+            (Err(e), Some(ticker)) if crate::error::exit_code(&e) == crate::error::EXIT_BAD_INPUT => {
+                println!("skipped ticker {ticker} of {}: {e:#}", cfg.csv.display());
+                skipped.push(SummaryRow::skipped(cfg, ticker, &format!("{e:#}")));
+            }
+            (Err(e), _) => return Err(e),
+        }
+    }
+    if jobs.is_empty() {
+        crate::bail_input!(
+            "{}: no ticker could be used with these settings (each skipped above); lower --window, --val-frac or --test-frac, or give longer files",
+            cfgs[0].csv.display()
+        );
+    }
     let mut rows = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let name = match &job.cfg.load.ticker {
@@ -314,16 +338,38 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
         };
         println!("\n== [{}/{}] {name}", i + 1, jobs.len());
         let o = execute(job)?;
-        rows.push((name, o));
+        rows.push((job, o));
     }
-    let rows: Vec<(String, usize, &Evaluation)> =
-        rows.iter().map(|(f, o)| (f.clone(), o.rows, &o.eval)).collect();
-    print!("{}", stock_tables::summary_table(&rows));
-    let csv = stock_tables::summary_csv(&rows);
+    let mut summary: Vec<SummaryRow> = rows.iter().map(|(job, o)| SummaryRow::trained(&job.cfg, o)).collect();
+    summary.extend(skipped);
+    print!("{}", stock_tables::summary_table(&summary));
+    let csv = stock_tables::summary_csv(&summary);
     let _out = files::OutputDir::open(summary_dir)?;
     files::write_atomic(&summary_dir.join("summary.csv"), csv.as_bytes())?;
     println!("wrote {}", summary_dir.join("summary.csv").display());
     Ok(())
+}
+
+impl SummaryRow {
+    fn trained(cfg: &StockConfig, o: &StockOutcome) -> SummaryRow {
+        SummaryRow {
+            file: cfg.csv.display().to_string(),
+            ticker: cfg.load.ticker.clone(),
+            rows: o.rows,
+            figures: Some((o.eval.model.rmse, o.eval.baseline.rmse, o.eval.skill)),
+            note: String::new(),
+        }
+    }
+
+    fn skipped(cfg: &StockConfig, ticker: &str, why: &str) -> SummaryRow {
+        SummaryRow {
+            file: cfg.csv.display().to_string(),
+            ticker: Some(ticker.to_string()),
+            rows: 0,
+            figures: None,
+            note: format!("skipped: {why}"),
+        }
+    }
 }
 
 fn describe(job: &Job, log: &mut Log) {
