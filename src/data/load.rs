@@ -331,7 +331,9 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
     } else {
         text
     };
-    let mut wanted: Vec<usize> = cols.iter().chain(&id).map(|c| c.index).collect();
+    // a time-of-day column beside the date (`Date,Time,Open,...`): read to name intraday bars
+    let time_col = names.iter().position(|n| normalize_name(n) == "time").filter(|&i| i != cols[0].index);
+    let mut wanted: Vec<usize> = cols.iter().chain(&id).map(|c| c.index).chain(time_col).collect();
     wanted.sort_unstable();
     wanted.dedup();
     let df = read_frame(text, sep, &wanted, source)?;
@@ -357,12 +359,17 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
     let styles = (1..cols.len())
         .map(|k| number_style(&cols[k].name, &cell_columns[k], &scan.lines, opts.decimal, source))
         .collect::<Result<Vec<_>>>()?;
+    let time_cells = match time_col {
+        Some(i) => Some(text_column(&df, wanted.binary_search(&i).expect("projected"))?),
+        None => None,
+    };
     let rows = convert_rows(
         &cols,
         &cell_columns,
         &scan.lines,
         &styles,
         keep.as_deref(),
+        time_cells.as_deref(),
         (&date_fmt, &date_label),
         source,
     )?;
@@ -373,7 +380,14 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
             cols[1].name
         );
     }
-    rows.into_series(source, &cols, opts, date_label, format::separator_name(sep))
+    let layout = FileLayout { date_index: cols[0].index, separator: sep };
+    rows.into_series(source, &cols, opts, date_label, layout)
+}
+
+/// Where the date sits in the file, for the one-line command that makes daily bars.
+struct FileLayout {
+    date_index: usize,
+    separator: u8,
 }
 
 /// The separator of `text` (a price file's text, without a byte-order mark) and the positions
@@ -467,9 +481,13 @@ struct Rows {
     /// One vector per value column (target first, then the extra columns).
     values: Vec<Vec<f64>>,
     dropped: usize,
-    /// Date cells carried different times of day ("2018-05-11 09:30", "09:31"): a hint, should
-    /// dates repeat, that the file holds intraday bars.
+    /// Date cells (or a separate time column) carried different times of day ("2018-05-11
+    /// 09:30", "09:31"): a hint, should dates repeat, that the file holds intraday bars.
     timed: bool,
+    /// Each row's time of day, where the date cell or a time column gives one.
+    times: Vec<Option<String>>,
+    /// Some date cell held a time of day.
+    in_date_cell: bool,
 }
 
 /// The number convention of the column `name` (see [`column_style`]), or an error naming the
@@ -508,6 +526,7 @@ fn convert_rows(
     lines: &[usize],
     styles: &[Decimal],
     keep: Option<&[bool]>,
+    time_cells: Option<&[Option<&str>]>,
     (date_fmt, date_label): (&str, &str),
     source: &str,
 ) -> Result<Rows> {
@@ -518,8 +537,10 @@ fn convert_rows(
         values: vec![Vec::with_capacity(lines.len()); n_values],
         dropped: 0,
         timed: false,
+        times: Vec::with_capacity(lines.len()),
+        in_date_cell: false,
     };
-    let mut first_time: Option<&str> = None;
+    let mut first_time: Option<String> = None;
     let mut row_values = vec![0.0; n_values];
     'rows: for (i, &line) in lines.iter().enumerate() {
         if keep.is_some_and(|k| !k[i]) {
@@ -554,10 +575,15 @@ fn convert_rows(
                 cols[0].name
             )
         };
-        if let Some((_, t)) = d.split_once([' ', 'T']).filter(|(_, t)| t.contains(':')) {
+        let in_date = d.split_once([' ', 'T']).map(|(_, t)| t.trim()).filter(|t| t.contains(':'));
+        let time =
+            in_date.or_else(|| time_cells.and_then(|c| c[i]).map(str::trim).filter(|t| t.contains(':')));
+        if let Some(t) = time {
             // one closing time on every row is a daily export; times that differ are bars
-            rows.timed |= *first_time.get_or_insert(t) != t;
+            rows.timed |= first_time.get_or_insert_with(|| t.to_string()) != t;
         }
+        rows.in_date_cell |= in_date.is_some();
+        rows.times.push(time.map(String::from));
         rows.dates.push(date);
         rows.lines.push(line);
         for (col, &v) in rows.values.iter_mut().zip(&row_values) {
@@ -575,7 +601,7 @@ impl Rows {
         cols: &[ColumnPick],
         opts: &LoadOptions,
         date_format: String,
-        separator: &'static str,
+        layout: FileLayout,
     ) -> Result<PriceSeries> {
         let mut order: Vec<usize> = (0..self.dates.len()).collect();
         if !self.dates.windows(2).all(|w| w[0] <= w[1]) {
@@ -583,7 +609,11 @@ impl Rows {
         }
         let dates: Vec<NaiveDate> = order.iter().map(|&i| self.dates[i]).collect();
         let lines: Vec<usize> = order.iter().map(|&i| self.lines[i]).collect();
-        reject_duplicates(&dates, &lines, self.timed, source)?;
+        let times: Vec<Option<String>> = order.iter().map(|&i| self.times[i].clone()).collect();
+        let intraday =
+            self.timed.then(|| Intraday { times: &times, layout: &layout, in_date_cell: self.in_date_cell });
+        reject_duplicates(&dates, &lines, intraday, source)?;
+        check_spacing(&dates, source)?;
         let mut values = self.values.into_iter().map(|v| order.iter().map(|&i| v[i]).collect::<Vec<f64>>());
         let mut target = values.next().expect("target column");
         if opts.plant.centred_load() {
@@ -601,7 +631,7 @@ impl Rows {
             date_col: cols[0].name.clone(),
             target_col: cols[1].name.clone(),
             date_format,
-            separator,
+            separator: format::separator_name(layout.separator),
             dropped: self.dropped,
         })
     }
@@ -771,7 +801,60 @@ fn reject_jumps(values: &[f64], lines: &[usize], column: &str, source: &str) -> 
     Ok(())
 }
 
-fn reject_duplicates(dates: &[NaiveDate], lines: &[usize], timed: bool, source: &str) -> Result<()> {
+/// Bars within a day: each row's time of day and where the date is.
+struct Intraday<'a> {
+    times: &'a [Option<String>],
+    layout: &'a FileLayout,
+    /// The times are in the date cells (not in a column of their own).
+    in_date_cell: bool,
+}
+
+impl Intraday<'_> {
+    /// The most common gap between consecutive bars of one day, in seconds.
+    fn bar_seconds(&self, dates: &[NaiveDate]) -> Option<i64> {
+        let secs = |t: &Option<String>| {
+            let t = t.as_deref()?;
+            let mut parts =
+                t.split(':').map(|p| p.trim().split(['.', ' ', '+', 'Z']).next()?.parse::<i64>().ok());
+            let (h, m) = (parts.next()??, parts.next()??);
+            Some(h * 3600 + m * 60 + parts.next().flatten().unwrap_or(0))
+        };
+        let mut gaps: Vec<i64> = (1..dates.len())
+            .filter(|&i| dates[i] == dates[i - 1])
+            .filter_map(|i| Some(secs(&self.times[i])? - secs(&self.times[i - 1])?))
+            .filter(|&g| g > 0)
+            .collect();
+        gaps.sort_unstable();
+        gaps.get(gaps.len() / 2).copied()
+    }
+
+    /// The command that keeps each day's last row (the file's header first).
+    fn daily_command(&self) -> String {
+        let k = self.layout.date_index + 1;
+        let sep = self.layout.separator as char;
+        // a date cell that also holds the time: the day is its first ten characters
+        let day = if self.in_date_cell { format!("substr(${k},1,10)") } else { format!("${k}") };
+        format!(
+            "awk -F'{sep}' 'NR>1 && {day}!=d {{print l}} {{d={day}; l=$0}} END {{print l}}' FILE > daily.csv"
+        )
+    }
+}
+
+/// `5-minute`, `1-hour`, `30-second`.
+fn bar_words(seconds: i64) -> String {
+    match seconds {
+        s if s % 3600 == 0 => format!("{}-hour", s / 3600),
+        s if s % 60 == 0 => format!("{}-minute", s / 60),
+        s => format!("{s}-second"),
+    }
+}
+
+fn reject_duplicates(
+    dates: &[NaiveDate],
+    lines: &[usize],
+    intraday: Option<Intraday>,
+    source: &str,
+) -> Result<()> {
     // counted, and only three named: an intraday file repeats nearly every date
     let mut dups = (1..dates.len()).filter(|&i| dates[i - 1] == dates[i]);
     let shown: Vec<String> = dups
@@ -785,12 +868,45 @@ fn reject_duplicates(dates: &[NaiveDate], lines: &[usize], timed: bool, source: 
     let rest = dups.count();
     let more = if rest > 0 { format!(" and {rest} more") } else { String::new() };
     let shown = shown.join(", ");
-    if timed {
+    if let Some(bars) = intraday {
+        let days = 1 + (1..dates.len()).filter(|&i| dates[i] != dates[i - 1]).count();
+        let bar =
+            bars.bar_seconds(dates).map_or("intraday".to_string(), |s| format!("{} intraday", bar_words(s)));
         bail_input!(
-            "{source}: duplicate dates {shown}{more}: the dates carry times of day, so these look like intraday bars; lstm-stock forecasts one price per day: keep each day's last row"
+            "{source}: duplicate dates {shown}{more}: {} rows on {days} day{} with times of day, {bar} bars; lstm-stock forecasts one price per day: keep each day's last row, e.g. {}",
+            dates.len(),
+            if days == 1 { "" } else { "s" },
+            bars.daily_command()
         );
     }
     bail_input!("{source}: duplicate dates {shown}{more}; keep one row per trading day");
+}
+
+/// Refuses a series whose dates are not a day apart: weekly, monthly or irregular files are
+/// named, with the median gap between dates, since every figure here (annualisation, the
+/// days `predict` steps by, volatility per day) assumes daily prices. Weekends and holidays
+/// leave the median gap of daily data at one day. Files of under 20 rows are not judged.
+fn check_spacing(dates: &[NaiveDate], source: &str) -> Result<()> {
+    // a handful of rows says little about spacing (and trains nothing anyway)
+    if dates.len() < 20 {
+        return Ok(());
+    }
+    let mut gaps: Vec<i64> = dates.windows(2).map(|w| (w[1] - w[0]).num_days()).collect();
+    gaps.sort_unstable();
+    let median = gaps[gaps.len() / 2];
+    if median <= 1 {
+        return Ok(());
+    }
+    let kind = match median {
+        5..=8 => "weekly prices",
+        26..=35 => "monthly prices",
+        85..=95 => "quarterly prices",
+        _ => "irregularly spaced dates",
+    };
+    let (lo, hi) = (gaps[gaps.len() / 10], gaps[gaps.len() * 9 / 10]);
+    bail_input!(
+        "{source}: the dates are {median} days apart (median; 10% to 90% of gaps {lo} to {hi} days): {kind}, not daily; lstm-stock forecasts daily prices (every annualisation, volatility and forecast date assumes one row per trading day): give a daily file"
+    );
 }
 
 #[cfg(test)]

@@ -79,8 +79,27 @@ fn bad_inputs_name_the_line_and_column() {
     // minute bars: named as intraday, the count of the rest given rather than every date listed
     let bars: String = (0..50).map(|m| format!("2020-01-02 09:{m:02},{}\n", 10 + m)).collect();
     let e = err(&format!("Date,Close\n{bars}"));
-    assert!(e.contains("2020-01-02 (lines 4 and 5) and 46 more: the dates carry times of day"), "{e}");
-    assert!(e.contains("intraday bars"), "{e}");
+    assert!(e.contains("2020-01-02 (lines 4 and 5) and 46 more: 50 rows on 1 day with times of day"), "{e}");
+    assert!(e.contains("1-minute intraday bars") && e.contains("substr($1,1,10)"), "{e}");
+    // the time in a column of its own: named alike, with the bar length and the command
+    let bars: String = (0..12)
+        .map(|k| format!("2020-01-0{},{}:{:02},{}\n", 2 + k / 6, 9 + (k % 6) / 2, 30 * (k % 2), 10 + k))
+        .collect();
+    let e = err(&format!("Date,Time,Close\n{bars}"));
+    assert!(e.contains("12 rows on 2 days with times of day, 30-minute intraday bars"), "{e}");
+    assert!(
+        e.contains("awk -F',' 'NR>1 && $1!=d {print l} {d=$1; l=$0} END {print l}' FILE > daily.csv"),
+        "{e}"
+    );
+    // weekly, monthly and irregular dates are named, not taken for daily
+    let spaced = |step: i64| -> String {
+        let d0 = NaiveDate::from_ymd_opt(2020, 1, 6).unwrap();
+        (0..30).map(|k| format!("{},{}\n", d0 + chrono::Duration::days(step * k), 10 + k)).collect()
+    };
+    assert!(err(&format!("Date,Close\n{}", spaced(7)))
+        .contains("7 days apart (median; 10% to 90% of gaps 7 to 7 days): weekly prices, not daily"));
+    assert!(err(&format!("Date,Close\n{}", spaced(30))).contains("monthly prices"));
+    assert!(err(&format!("Date,Close\n{}", spaced(3))).contains("irregularly spaced dates"));
     // a daily export stamped with one closing time is still daily, however its dates are written
     assert!(
         err("Date,Close\n2018-05-11 16:00,1\n2018-05-11 16:00,2\n").contains("keep one row per trading day")

@@ -148,7 +148,12 @@ fn stock_writes_every_output_file() {
     assert_eq!(header[1], "long_flat_position");
     assert_eq!(days.iter().filter(|d| d[0] == 1.0).count(), up, "{tcsv}");
     let said = stdout.lines().filter(|l| l.starts_with("trading the GRU")).count();
-    assert!(said == 3 || stdout.contains("it called a rise every day"), "{stdout}");
+    assert!(
+        said == 3
+            || stdout.contains("it called a rise every day")
+            || stdout.contains("it called a fall every day"),
+        "{stdout}"
+    );
     assert!(stdout.contains("timing: each day's position is decided at the previous close"), "{stdout}");
 
     let run_json: serde_json::Value =
@@ -407,9 +412,12 @@ fn returns_features_and_several_files() {
     assert!(stdout.contains("model learns: log-return"), "{stdout}");
     let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
     let lines: Vec<&str> = summary.lines().collect();
-    assert_eq!(lines[0], "file,rows,model_rmse,naive_rmse,skill");
+    assert_eq!(lines[0], "file,ticker,rows,model_rmse,naive_rmse,skill,note");
     assert_eq!(lines.len(), 3);
-    assert!(lines[1].contains("yahoo.csv,300,") && lines[2].contains("nasdaq.csv,300,"), "{summary}");
+    assert!(
+        lines[1].contains("yahoo.csv\",\"\",300,") && lines[2].contains("nasdaq.csv\",\"\",300,"),
+        "{summary}"
+    );
     for sub in ["yahoo-lstm", "nasdaq-lstm"] {
         let m: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join(sub).join("metrics.json")).unwrap())
@@ -1123,6 +1131,53 @@ fn python_snippet_reproduces_predict() {
 /// A long-format file (a ticker column, a row per ticker and day): `stock` trains one model per
 /// ticker with a summary, as for a folder; `--ticker` picks one; the saved model remembers its
 /// ticker, so `predict` on the same file reads that ticker's rows; other commands ask for one.
+/// Weekly, monthly and intraday files made from the shipped daily file are named for what
+/// they are, in one line with exit code 2, and nothing is trained on them.
+#[test]
+fn weekly_monthly_and_intraday_files_are_named() {
+    let dir = scratch("frequency");
+    std::fs::create_dir_all(&dir).unwrap();
+    let daily = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/AAPL.csv")).unwrap();
+    let lines: Vec<&str> = daily.lines().collect();
+    let (header, rows) = (lines[0], &lines[1..]);
+    let write = |name: &str, body: Vec<String>| {
+        let path = dir.join(name);
+        std::fs::write(&path, body.join("\n") + "\n").unwrap();
+        path
+    };
+    let weekly = write(
+        "aapl-weekly.csv",
+        std::iter::once(header.to_string()).chain(rows.iter().step_by(5).map(|l| l.to_string())).collect(),
+    );
+    let month = |l: &str| l[..7].to_string();
+    let monthly = write(
+        "aapl-monthly.csv",
+        std::iter::once(header.to_string())
+            .chain(rows.windows(2).filter(|w| month(w[0]) != month(w[1])).map(|w| w[0].to_string()))
+            .collect(),
+    );
+    // 5-minute bars of the first 20 days, the time in a column of its own
+    let mut bars = vec![header.replacen("Date,", "Date,Time,", 1)];
+    for l in &rows[..20] {
+        let (date, rest) = l.split_once(',').unwrap();
+        for k in 0..78 {
+            bars.push(format!("{date},{:02}:{:02},{rest}", 9 + (30 + 5 * k) / 60, (30 + 5 * k) % 60));
+        }
+    }
+    let intraday = write("aapl-5min.csv", bars);
+    for (path, expect) in [
+        (
+            &weekly,
+            "the dates are 7 days apart (median; 10% to 90% of gaps 7 to 8 days): weekly prices, not daily",
+        ),
+        (&monthly, "monthly prices, not daily"),
+        (&intraday, "1560 rows on 20 days with times of day, 5-minute intraday bars"),
+    ] {
+        assert_bad_input(&["stock", path.to_str().unwrap()], expect);
+        assert_bad_input(&["inspect", path.to_str().unwrap()], expect);
+    }
+}
+
 /// A ticker too short for the settings is skipped with one line, and the others train.
 #[test]
 fn a_short_ticker_of_a_long_format_file_is_skipped() {
