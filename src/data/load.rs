@@ -369,8 +369,7 @@ pub fn parse_prices(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Pr
         &scan.lines,
         &styles,
         keep.as_deref(),
-        time_cells.as_deref(),
-        (&date_fmt, &date_label),
+        DateReading { format: &date_fmt, label: &date_label, time_cells: time_cells.as_deref() },
         source,
     )?;
     if rows.dates.is_empty() {
@@ -520,16 +519,24 @@ fn number_style(
     }
 }
 
+/// How the date cells are read: their format, its name for messages, and the cells of a time
+/// column beside them, if any.
+struct DateReading<'a> {
+    format: &'a str,
+    label: &'a str,
+    time_cells: Option<&'a [Option<&'a str>]>,
+}
+
 fn convert_rows(
     cols: &[ColumnPick],
     cells: &[Vec<Option<&str>>],
     lines: &[usize],
     styles: &[Decimal],
     keep: Option<&[bool]>,
-    time_cells: Option<&[Option<&str>]>,
-    (date_fmt, date_label): (&str, &str),
+    dates: DateReading,
     source: &str,
 ) -> Result<Rows> {
+    let DateReading { format: date_fmt, label: date_label, time_cells } = dates;
     let n_values = cols.len() - 1;
     let mut rows = Rows {
         dates: Vec::with_capacity(lines.len()),
