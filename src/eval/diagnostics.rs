@@ -120,11 +120,14 @@ pub const NO_MOVE_RATIO: f64 = 0.01;
 /// Profiles `pred[i]`, the forecast of `prices[rows[i]]` made the day before (rows >= 2).
 ///
 /// The verdict reads both moves at once, from one regression of the predicted move on the
-/// day's move and the day before's (5% two-sided t-tests): what the day's own move explains
-/// beyond the day before's decides informative or contrary; failing that, the day before's
-/// decides lagging or reverting. Asking the correlations one at a time would call a late copy
-/// of the moves "contrary" wherever the moves themselves alternate, and "informative" wherever
-/// they trend. Where the two moves cannot be told apart, the correlations decide, the day's first.
+/// day's move and the day before's (5% two-sided t-tests). Where the day before's move is
+/// significant and explains the prediction more strongly than the day's own, the forecast
+/// echoes it: lagging or reverting. Otherwise what the day's own move explains beyond the day
+/// before's decides informative or contrary, and failing that the day before's decides.
+/// Asking the correlations one at a time would call a late copy of the moves "contrary"
+/// wherever the moves themselves alternate, and "informative" wherever they trend; asking the
+/// day's own move first would call a strong echo "contrary" when the moves trend a little.
+/// Where the two moves cannot be told apart, the correlations decide.
 pub fn move_profile(pred: &[f64], prices: &[f64], rows: &[usize]) -> MoveProfile {
     let MoveInputs { predicted, actual, before } = move_inputs(pred, prices, rows);
     let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len().max(1) as f64).sqrt();
@@ -138,8 +141,15 @@ pub fn move_profile(pred: &[f64], prices: &[f64], rows: &[usize]) -> MoveProfile
     let (t1, t2) = ts.map_or((as_t(same_day), as_t(day_before)), |(a, b)| (Some(a), Some(b)));
     let df = n.saturating_sub(3).max(1) as f64;
     let counts = |t: Option<f64>| t.is_some_and(|t| t > 0.0 && t_two_sided_p(t, df) < 0.05);
+    let size = |t: Option<f64>| t.map_or(0.0, f64::abs);
+    // the day before's move explains the prediction, and more strongly than the day's own
+    let echo = (counts(t2) || counts(t2.map(|t| -t))) && size(t2) > size(t1);
     let kind = if size_ratio.is_nan() || size_ratio < NO_MOVE_RATIO {
         MoveKind::NoMove
+    } else if echo && counts(t2) {
+        MoveKind::Lagging
+    } else if echo {
+        MoveKind::Reverting
     } else if counts(t1) {
         MoveKind::Informative
     } else if counts(t1.map(|t| -t)) {
@@ -331,6 +341,13 @@ mod tests {
                 // the late copy's same-day correlation would have called it contrary or informative
                 let r = late.same_day.unwrap();
                 assert!(r.abs() > 1.96 / (rows.len() as f64).sqrt(), "{what}: {late:?}");
+                // an echo of the day before's move with noise, whose partial relation to the
+                // day's own move is negative on a trending series (AAPL's GRU: r = -0.00 with
+                // the day's move, +0.76 with the day before's): late, not contrary
+                let echo = profile(&|t| {
+                    p[t - 1] + 0.8 * (p[t - 1] - p[t - 2]) - 0.15 * (p[t] - p[t - 1]) + 0.2 * noise[t]
+                });
+                assert_eq!(echo.kind, MoveKind::Lagging, "{what}: {echo:?}");
             }
         }
     }
