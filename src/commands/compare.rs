@@ -10,8 +10,9 @@
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use super::future_copy::with_future_copy;
 use crate::data::features::raw_columns;
-use crate::data::perturb::{future_file, plant_ar};
+use crate::data::perturb::plant_ar;
 use crate::data::{load_prices, Dataset, LoadOptions, PriceSeries, Split};
 use crate::eval::bands::StepLevel;
 use crate::eval::leakage::VALIDATION_EPOCHS;
@@ -273,22 +274,7 @@ impl Plan {
     /// (the leakage check's jobs): the loader runs on the altered file as it runs on the real one.
     fn future_copy(&self, cutoff: usize) -> Result<PriceSeries> {
         let csv = &self.cfg.base.csv;
-        let what = || {
-            format!(
-                "{}: the leakage check's copy with the rows from {} on replaced",
-                csv.display(),
-                self.series.dates[cutoff]
-            )
-        };
-        let bytes = std::fs::read(csv).with_context(|| format!("{}: cannot read", csv.display()))?;
-        let copy = future_file(&bytes, &self.series, &self.load, cutoff)?;
-        let dir = crate::report::files::temp_dir("compare-sanity")?;
-        let path = dir.join(csv.file_name().map_or("prices.csv".into(), |n| n.to_os_string()));
-        let loaded = std::fs::write(&path, copy)
-            .map_err(anyhow::Error::from)
-            .and_then(|_| load_prices(&path, &self.load));
-        std::fs::remove_dir_all(&dir).ok();
-        loaded.with_context(what)
+        with_future_copy(csv, &self.series, &self.load, cutoff, |path| load_prices(path, &self.load))
     }
 
     /// Runs every `n`-th job starting at `i`, calling `done` after each.

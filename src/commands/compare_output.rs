@@ -23,9 +23,10 @@ pub fn run(cfg: &CompareConfig) -> Result<()> {
         format!(
             ", plus {leak} for the leakage check (first seed, every fold){}",
             if power > 0 {
+                let models = cfg.contenders().len();
                 format!(
-                    " and {power} for the power control ({} models x {} planted strengths x {} paths x {} seeds, last fold)",
-                    cfg.contenders().len(),
+                    " and {power} for the power control ({models} model{} x {} planted strengths x {} paths x {} seeds, last fold)",
+                    if models == 1 { "" } else { "s" },
                     POWER_PHIS.len(),
                     cfg.power_paths,
                     cfg.seeds.len()

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod compare_jobs;
 pub mod compare_output;
 pub mod compare_report;
+pub mod future_copy;
 pub mod inspect;
 pub mod predict;
 pub mod sine;

@@ -12,10 +12,10 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::{analyse, Analysis, Job, Log};
-use crate::data::perturb::future_file;
+use crate::commands::future_copy::with_future_copy;
 use crate::eval::diagnostics::move_inputs;
 use crate::eval::leakage::{compare, Cutoff, Dated, Fingerprint, LeakCheck, VALIDATION_EPOCHS};
 use crate::pipeline;
@@ -53,25 +53,11 @@ pub fn fingerprint(job: &Job, a: &Analysis) -> Fingerprint {
 /// follow another path, trained for at most `epochs` epochs; its fingerprint.
 pub fn perturbed(job: &Job, cutoff: usize, epochs: usize) -> Result<Fingerprint> {
     let cfg = &job.cfg;
-    let what = || {
-        format!(
-            "{}: the leakage check's copy with the rows from {} on replaced",
-            cfg.csv.display(),
-            job.series.dates[cutoff]
-        )
-    };
-    let bytes = std::fs::read(&cfg.csv).with_context(|| format!("{}: cannot read", cfg.csv.display()))?;
-    let copy = future_file(&bytes, &job.series, &cfg.load, cutoff)?;
-    let dir = crate::report::files::temp_dir("sanity")?;
-    let name = cfg.csv.file_name().map_or("prices.csv".into(), |n| n.to_os_string());
-    let path = dir.join(name);
-    let rerun = std::fs::write(&path, copy)
-        .map_err(anyhow::Error::from)
-        .and_then(|_| super::prepare(&crate::config::StockConfig { csv: path.clone(), ..cfg.clone() }));
-    std::fs::remove_dir_all(&dir).ok();
-    let rerun = rerun.with_context(what)?;
-    let a = analyse(&rerun, epochs, false, &mut Log::quiet()).with_context(what)?;
-    Ok(fingerprint(&rerun, &a))
+    with_future_copy(&cfg.csv, &job.series, &cfg.load, cutoff, |path| {
+        let rerun = super::prepare(&crate::config::StockConfig { csv: path.to_path_buf(), ..cfg.clone() })?;
+        let a = analyse(&rerun, epochs, false, &mut Log::quiet())?;
+        Ok(fingerprint(&rerun, &a))
+    })
 }
 
 fn one(job: &Job, honest: &Fingerprint, cutoff: Cutoff, row: usize) -> Result<LeakCheck> {
