@@ -136,6 +136,9 @@ pub struct ModelCard {
     /// `predict` on the same file must reproduce it (a round-trip check of the bundle).
     pub check_forecast: Vec<f64>,
     pub versions: serde_json::Value,
+    /// What the split run's test found (`predict` repeats it; the refit itself is untested).
+    #[serde(default)]
+    pub evidence: Option<crate::eval::evidence::TestEvidence>,
 }
 
 /// Writes `model.json` and `weights.safetensors` into `dir`, each atomically.

@@ -201,6 +201,16 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
     );
     print!("{rest}");
     text += &rest;
+    if let Some(evidence) = &card.evidence {
+        let model = card.model.kind.name().to_uppercase();
+        let mut lines = vec![evidence.sentence(&model)];
+        if card.training.refit {
+            lines.extend(evidence.cautions(series.values[n - 1], &path));
+        }
+        let said = lines.join("\n") + "\n";
+        print!("{said}");
+        text += &said;
+    }
     if let Some(check) = card.band_check.as_ref().filter(|c| !c.gaps().is_empty()) {
         let note = format!("caution: {}\n", check.sentence());
         print!("{note}");

@@ -114,6 +114,20 @@ pub enum MoveKind {
     Uninformative,
 }
 
+impl MoveKind {
+    /// The verdict in a few words.
+    pub fn words(self) -> &'static str {
+        match self {
+            MoveKind::NoMove => "it barely moved from yesterday's price",
+            MoveKind::Lagging => "late, echoing the day before's move",
+            MoveKind::Informative => "they carried information about the day's move",
+            MoveKind::Contrary => "they went against the day's move",
+            MoveKind::Reverting => "they reversed the day before's move",
+            MoveKind::Uninformative => "unrelated to the day's and the day before's moves",
+        }
+    }
+}
+
 /// Below this share of the actual moves' size a forecast is said not to move at all.
 pub const NO_MOVE_RATIO: f64 = 0.01;
 

@@ -4,6 +4,7 @@ pub mod bands;
 pub mod compare;
 pub mod diagnostics;
 pub mod evaluation;
+pub mod evidence;
 pub mod horizon;
 pub mod intervals;
 pub mod leakage;

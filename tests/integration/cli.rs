@@ -737,6 +737,10 @@ fn saved_model_round_trip_and_bundle_errors() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("reproduces the training-time forecast exactly"), "{stdout}");
     assert!(stdout.contains(&format!("weights trained on all {rows} rows")), "{stdout}");
+    // the split run's test, repeated beside the refit's forecast
+    let tested = stdout.lines().find(|l| l.starts_with("tested: the ")).unwrap_or("");
+    assert!(tested.contains("skill vs naive") && tested.contains("(DM p = "), "{stdout}");
+    assert_eq!(card["evidence"]["days"], metrics["test_days"], "{}", card["evidence"]);
     report_page(&fc, &stdout, 1, "&quot;days&quot;: 3");
     assert!(stdout.contains("bands sized from the split run's out-of-sample errors on"), "{stdout}");
     let text = std::fs::read_to_string(fc.join("forecast.csv")).unwrap();

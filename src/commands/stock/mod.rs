@@ -523,6 +523,7 @@ fn save_bundle(r: &RunInfo, s: &Saved) -> Result<ModelCard> {
         band_check: if s.refit { r.band_check.clone() } else { None },
         check_forecast,
         versions: crate::versions::record(),
+        evidence: Some(crate::eval::evidence::TestEvidence::of(&r.analysis.eval)),
     };
     bundle::save(&cfg.out.join("model"), &card, s.vs)?;
     Ok(card)
