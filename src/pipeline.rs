@@ -190,13 +190,7 @@ pub fn refit_band(
     let fc = Forecaster { net: &r.net, spec: &r.data.spec, scalers: &r.data.scalers, device };
     let test_rows: Vec<usize> = split.test_targets().collect();
     let refit_paths = fc.forecast(&r.data.matrix, prices, &test_rows, steps);
-    let b = Bands::new(
-        prices,
-        Paths { origins: split.val_targets(), paths: &paths.0 },
-        split.val_end,
-        Paths { origins: split.test_targets(), paths: &paths.1 },
-    )
-    .with_gamma(cfg.interval_gamma);
+    let b = bands_of(prices, split, paths, cfg);
     let (m, level) = (cfg.interval_method, cfg.interval);
     let held = b.first_test_quantiles(m, level);
     let (a, z) = (b.fixed_coverage(m, &held, &paths.1), b.fixed_coverage(m, &held, &refit_paths));
@@ -314,10 +308,6 @@ pub struct MultiStep {
     pub calibration: Vec<(f64, f64)>,
     /// One-step forecasts of the test days (the band chart's centre line).
     pub one_step: Vec<f64>,
-    /// Per test day (the one-step target row) and step, a digest of the forecast path's value
-    /// and of every band reported: each method's and naive's at each level. What the leakage
-    /// check compares.
-    pub digests: Vec<(usize, Vec<u64>)>,
     /// The forecast paths from every validation and from every test origin.
     pub paths: (Vec<Vec<f64>>, Vec<Vec<f64>>),
 }
@@ -346,37 +336,61 @@ pub fn multi_step(
             }
         }
     }
-    let b = Bands::new(
-        &prices[..split.len],
-        Paths { origins: val, paths: &val_f },
-        split.val_end,
-        Paths { origins: test, paths: &test_f },
-    )
-    .with_gamma(cfg.interval_gamma)
-    .with_peek(cfg.load.plant.band_peek());
+    let paths = (val_f, test_f);
+    let b = bands_of(prices, split, &paths, cfg);
     let (m, level) = (cfg.interval_method, cfg.interval);
     let chosen: Vec<Vec<(f64, f64)>> = (0..steps).map(|h| b.model_bands(m, level, h)).collect();
     let levels = bands::report_levels(&cfg.levels());
-    let digests = band_digests(&b, &levels, &test_rows, &test_f);
+    let (bands, calibration) = (b.report(&levels), b.next_quantiles(Method::Split, level));
+    let next =
+        levels.iter().map(|&l| LevelQuantiles { level: l, quantiles: b.next_quantiles(m, l) }).collect();
     MultiStep {
-        steps: score_steps(&test_f, &test_rows, prices, split.len, &chosen),
-        bands: b.report(&levels),
-        next: levels
-            .iter()
-            .map(|&l| LevelQuantiles { level: l, quantiles: b.next_quantiles(m, l) })
-            .collect(),
-        calibration: b.next_quantiles(Method::Split, level),
-        one_step: test_f.iter().map(|p| p[0]).collect(),
+        steps: score_steps(&paths.1, &test_rows, prices, split.len, &chosen),
+        bands,
+        next,
+        calibration,
+        one_step: paths.1.iter().map(|p| p[0]).collect(),
         levels,
         chosen,
-        digests,
-        paths: (val_f, test_f),
+        paths,
     }
 }
 
+/// The bands of forecast `paths` from `split`'s validation and test origins, sized as `cfg`
+/// says: the one construction behind the reported bands, their digests and the saved band's
+/// check (a planted peek, `cfg.load.plant`, acts on all three).
+fn bands_of<'a>(
+    prices: &'a [f64],
+    split: &Split,
+    paths: &'a (Vec<Vec<f64>>, Vec<Vec<f64>>),
+    cfg: &StockConfig,
+) -> Bands<'a> {
+    Bands::new(
+        &prices[..split.len],
+        Paths { origins: split.val_targets(), paths: &paths.0 },
+        split.val_end,
+        Paths { origins: split.test_targets(), paths: &paths.1 },
+    )
+    .with_gamma(cfg.interval_gamma)
+    .with_peek(cfg.load.plant.band_peek())
+}
+
 /// Per test origin (named by its one-step target row) and step, the digest of its forecast at
-/// that step (`paths`) and of every method's band and naive's at every level in `levels`.
-fn band_digests(b: &Bands, levels: &[f64], rows: &[usize], paths: &[Vec<f64>]) -> Vec<(usize, Vec<u64>)> {
+/// that step and of every method's band and naive's at every reported level: what the leakage
+/// check compares of `ms` (made by [`multi_step`] on `prices`, `split` and `cfg`). Computed
+/// only when a check asks, not on every run.
+pub fn band_digests(
+    ms: &MultiStep,
+    prices: &[f64],
+    split: &Split,
+    cfg: &StockConfig,
+) -> Vec<(usize, Vec<u64>)> {
+    let b = bands_of(prices, split, &ms.paths, cfg);
+    let rows: Vec<usize> = split.test_targets().collect();
+    digests_of(&b, &ms.levels, &rows, &ms.paths.1)
+}
+
+fn digests_of(b: &Bands, levels: &[f64], rows: &[usize], paths: &[Vec<f64>]) -> Vec<(usize, Vec<u64>)> {
     // [step][forecast, then each method and level][origin]
     let all: Vec<Vec<Vec<(f64, f64)>>> = (0..b.steps())
         .map(|h| {

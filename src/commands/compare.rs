@@ -125,15 +125,16 @@ pub struct JobResult {
     /// Prediction bands of every method and naive's on the fold's test days, per step and
     /// level (main jobs only).
     pub bands: Vec<StepLevel>,
-    /// Per test day and step, a digest of every band (main jobs and the leakage check's).
+    /// Per test day and step, a digest of the forecast path and every band (with `--sanity`,
+    /// the first seed's main jobs and their leakage checks' copies).
     #[serde(default)]
     pub band_digests: Vec<(usize, Vec<u64>)>,
     /// The fold's band checked around a network refitted on training + validation, as
     /// `predict`'s saved model is (main jobs of the first seed).
     #[serde(default)]
     pub refit_band: Option<crate::eval::refit_band::RefitBand>,
-    /// The prices a leakage check job ran on (its altered copy, up to its fold's end); empty
-    /// for every other job, which ran on the file's.
+    /// The prices the leakage check's test-part job ran on (its altered copy, up to its fold's
+    /// end); empty for every other job, which ran on the file's.
     #[serde(default)]
     pub prices: Vec<f64>,
 }
@@ -231,10 +232,15 @@ impl Plan {
         let f = pipeline::fit(&data, b, key.model, key.seed, device, &train, plant)?;
         let predicted = pipeline::test_forecasts(&f, &data, &series.values);
         let (mut bands, mut band_digests, mut refit_band) = (vec![], vec![], None);
-        // the check in the validation part compares scalers and losses alone
+        // the check in the validation part compares scalers and losses alone; the leakage check
+        // compares the first seed's main jobs with their FutureInTest copies
+        let first_seed = key.seed == self.cfg.seeds[0];
         if matches!(key.variant, Variant::Main | Variant::FutureInTest) {
             let ms = pipeline::multi_step(&f.net, &data, &series.values, &split, b, device);
-            if key.variant == Variant::Main && key.seed == self.cfg.seeds[0] {
+            if self.cfg.sanity && first_seed {
+                band_digests = pipeline::band_digests(&ms, &series.values, &split, b);
+            }
+            if key.variant == Variant::Main && first_seed {
                 let epochs = f.history.best_epoch;
                 refit_band = Some(pipeline::refit_band(
                     &series, &split, &data, &ms.paths, b, key.seed, device, epochs,
@@ -243,7 +249,6 @@ impl Plan {
             if key.variant == Variant::Main {
                 bands = ms.bands;
             }
-            band_digests = ms.digests;
         }
         let h = f.history.clone();
         Ok(JobResult {
@@ -263,10 +268,8 @@ impl Plan {
             bands,
             band_digests,
             refit_band,
-            prices: match key.variant {
-                Variant::FutureInTest | Variant::FutureInValidation => series.values.clone(),
-                _ => vec![],
-            },
+            // the check in the validation part compares no priced figure
+            prices: if key.variant == Variant::FutureInTest { series.values.clone() } else { vec![] },
         })
     }
 

@@ -786,6 +786,32 @@ fn saved_model_round_trip_and_bundle_errors() {
         assert_eq!(said.contains("caution: the saved band, checked one period back"), caution, "{said}");
         assert_eq!(said.contains("MORE than 3 points apart"), caution, "{said}");
     }
+    // the split run's test, planted in a copy of the bundle as a network that moved at most
+    // +0.001% a day and called a rise every day: a refit's forecast beyond that is named
+    let planted = dir.join("planted-evidence");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::copy(model.join("weights.safetensors"), planted.join("weights.safetensors")).unwrap();
+    let mut c = card.clone();
+    c["evidence"]["move_range"] = serde_json::json!([0.0, 0.00001]);
+    c["evidence"]["up_calls"] = serde_json::json!(1.0);
+    std::fs::write(planted.join("model.json"), serde_json::to_string(&c).unwrap()).unwrap();
+    let pout = dir.join("planted-evidence-forecast");
+    let o = run(&[
+        "predict",
+        "--model",
+        planted.to_str().unwrap(),
+        csv.to_str().unwrap(),
+        "--out",
+        pout.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("caution: the saved (refitted) network's forecast moves"), "{said}");
+    // the unplanted bundle's own evidence: a caution only where its forecast leaves the range
+    assert!(
+        !stdout.contains("caution: the saved (refitted) network's forecast moves")
+            || stdout.contains("outside")
+    );
 
     // --no-refit saves the split run's network: trained on the training part only, so its
     // forecast of the days after the file differs from the refitted one's; split conformal

@@ -33,7 +33,7 @@ pub fn run(job: &Job, honest: &Fingerprint) -> Result<Vec<LeakCheck>> {
 pub fn fingerprint(job: &Job, a: &Analysis) -> Fingerprint {
     let mut fp =
         pipeline::fingerprint(&a.fitted, &job.data, a.eval.predicted.clone(), a.ms.calibration.clone());
-    fp.bands = a.ms.digests.clone();
+    fp.bands = pipeline::band_digests(&a.ms, &job.series.values, &job.split, &job.cfg);
     let rows: Vec<usize> = job.data.test.rows.clone().collect();
     if let Some(t) = &a.trading {
         for r in &t.rules {

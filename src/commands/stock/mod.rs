@@ -208,7 +208,7 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
 }
 
 /// With the final fit on: the band it will carry, checked one period back around a network
-/// refitted the same way (see [`pipeline::RefitBand`]), printed; `None` without a refit or
+/// refitted the same way (see [`crate::eval::refit_band::RefitBand`]), printed; `None` without a refit or
 /// when the check could not run (the run's results stand either way).
 fn band_check(job: &Job, a: &Analysis, log: &mut Log) -> Option<crate::eval::refit_band::RefitBand> {
     let (cfg, h) = (&job.cfg, &a.fitted.history);
