@@ -201,6 +201,10 @@ pub struct StockArgs {
     /// refitted on every row for the epoch count validation chose
     #[arg(long)]
     pub no_refit: bool,
+    /// Print every table (all band levels and methods, every trading figure, the multi-step
+    /// table); the default console fits one screen and report.html always has everything
+    #[arg(long, short = 'v')]
+    pub detail: bool,
     /// Output folder [default: output/<file stem>-<model>; with several files, output/ holding one folder per file]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -488,6 +492,7 @@ impl TrainFlags {
             refit: false,
             cost_bps: self.cost_bps,
             trading: !self.no_trading,
+            detail: false,
             out,
         }
     }
@@ -529,6 +534,7 @@ impl StockArgs {
             horizon: self.horizon,
             sanity: self.sanity,
             refit: !self.no_refit,
+            detail: self.detail,
             ..self.flags.config(csv, self.model, features.clone(), out)
         })
     }

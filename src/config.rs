@@ -107,6 +107,9 @@ pub struct StockConfig {
     /// Evaluate trading the forecasts (`--no-trading` skips it).
     #[serde(default = "yes")]
     pub trading: bool,
+    /// Print every table (`--detail`); the default console is one screen.
+    #[serde(default)]
+    pub detail: bool,
     pub out: PathBuf,
 }
 

@@ -349,6 +349,7 @@ pub(crate) mod test_plan {
             refit: false,
             cost_bps: 5.0,
             trading: true,
+            detail: false,
             out: dir.join("out"),
         };
         let cfg = CompareConfig {

@@ -93,7 +93,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
     )?;
     compare_plots::metrics_png(
         &out.join("metrics.png"),
-        &format!("{stem}: mean over {} seeds, error bars = 1 sd", cfg.seeds.len()),
+        &format!("{stem}: mean over {} seeds", cfg.seeds.len()),
         &report,
     )?;
     compare_plots::folds_png(
@@ -140,6 +140,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
             "train_rows": f.train_end, "validation_rows": f.val_end - f.train_end, "test_rows": f.test_end - f.val_end,
             "test_start": dates[f.val_end].to_string(), "test_end": dates[f.test_end - 1].to_string()})).collect::<Vec<_>>(),
         "report": report,
+        "metrics_chart": compare_plots::chart_marks(&report),
         "jobs": per_job,
         "versions": crate::versions::record(),
     });
@@ -156,13 +157,17 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
             "{stem}: {}",
             report.models.iter().map(|m| m.label.as_str()).collect::<Vec<_>>().join(" vs ")
         ),
-        text: format!("{head}{md}{wrote}"),
+        text: format!("{head}{wrote}"),
+        markdown: Some(md),
         charts: vec![
             chart(
                 "compare.png",
                 "cumulative gain in squared error over naive, and the last test days in prices",
             ),
-            chart("metrics.png", "each figure's mean over seeds, error bars one standard deviation"),
+            chart(
+                "metrics.png",
+                "each figure's mean over seeds (bars: 1 sd over seeds; for skill, the 95% interval of the test against naive)",
+            ),
             chart("folds.png", "error per walk-forward fold"),
             chart("loss.png", "loss curves (first seed, last fold)"),
         ]

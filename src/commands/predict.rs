@@ -255,6 +255,7 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
             card.model.kind.name().to_uppercase()
         ),
         text: text + &wrote,
+        markdown: None,
         charts: vec![(format!("the forecast with its {}% band", names[0]), cfg.out.join("forecast.png"))],
         settings: serde_json::json!({ "predict": { "model": cfg.model, "file": cfg.csv, "days": cfg.days }, "model": card }),
     };

@@ -154,9 +154,11 @@ impl PriceSeries {
     pub fn summary(&self) -> String {
         let d = &self.dates;
         format!(
-            "{}: {} rows, {} .. {}, date column \"{}\" ({}), target column \"{}\", {} separated, {} rows dropped for missing values",
+            "{}: {} {}rows, {} .. {}, date column \"{}\" ({}), target column \"{}\", {} separated, {} rows dropped for missing values",
             self.source,
             self.len(),
+            // check_spacing judged (and let through) only files of 20 rows or more
+            if self.len() >= SPACING_ROWS { "daily " } else { "" },
             d[0],
             d[d.len() - 1],
             self.date_col,
@@ -889,13 +891,16 @@ fn reject_duplicates(
     bail_input!("{source}: duplicate dates {shown}{more}; keep one row per trading day");
 }
 
+/// Rows a file needs before [`check_spacing`] judges its spacing.
+const SPACING_ROWS: usize = 20;
+
 /// Refuses a series whose dates are not a day apart: weekly, monthly or irregular files are
 /// named, with the median gap between dates, since every figure here (annualisation, the
 /// days `predict` steps by, volatility per day) assumes daily prices. Weekends and holidays
 /// leave the median gap of daily data at one day. Files of under 20 rows are not judged.
 fn check_spacing(dates: &[NaiveDate], source: &str) -> Result<()> {
     // a handful of rows says little about spacing (and trains nothing anyway)
-    if dates.len() < 20 {
+    if dates.len() < SPACING_ROWS {
         return Ok(());
     }
     let mut gaps: Vec<i64> = dates.windows(2).map(|w| (w[1] - w[0]).num_days()).collect();

@@ -120,6 +120,46 @@ pub fn beats_naive(test: &Option<SeededTest>) -> bool {
     test.is_some_and(|d| d.p_value < 0.05 && d.statistic < 0.0)
 }
 
+/// Skill against naive with the interval that the test against naive implies, so that a
+/// chart of it agrees with the verdict: the interval excludes 0 exactly when the test's
+/// two-sided p-value is below `1 - level`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SkillInterval {
+    /// `1 - sqrt(MSE / naive's MSE)`, the MSE averaged over seeds.
+    pub skill: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// The interval for skill at `level` from `test` (a [`SeededTest`] of the model's squared
+/// errors against naive's on the same days) and naive's mean squared error on them: the
+/// test's mean loss difference `d` plus or minus its t quantile times its standard error (the
+/// days' and the seeds' variance, as the test has them), each end mapped through
+/// `1 - sqrt(1 + d / naive_mse)`, which falls as `d` rises. `None` without a test or a naive
+/// error.
+pub fn skill_interval(test: &Option<SeededTest>, naive_mse: f64, level: f64) -> Option<SkillInterval> {
+    let t = (*test)?;
+    if naive_mse <= 0.0 || !naive_mse.is_finite() {
+        return None;
+    }
+    let se = (t.day_variance + t.seed_variance).sqrt();
+    let q = super::stats::t_quantile(1.0 - level, t.df);
+    let skill = |d: f64| 1.0 - (1.0 + d / naive_mse).max(0.0).sqrt();
+    let d = t.mean_loss_difference;
+    Some(SkillInterval { skill: skill(d), lo: skill(d + q * se), hi: skill(d - q * se) })
+}
+
+/// The test against naive in a few words, for a chart: "beats tomorrow = today at 5% (DM p =
+/// 0.012)", "is worse ...", "is not distinguishable ...", as the verdict decides.
+pub fn versus_naive_words(test: &Option<SeededTest>) -> String {
+    match test {
+        Some(d) if beats_naive(test) => format!("beats tomorrow = today at 5% (DM {})", p_text(d.p_value)),
+        Some(d) if d.p_value < 0.05 => format!("is worse than tomorrow = today (DM {})", p_text(d.p_value)),
+        Some(d) => format!("is not distinguishable from tomorrow = today (DM p = {:.2})", d.p_value),
+        None => "could not be tested against tomorrow = today".into(),
+    }
+}
+
 /// Where the detection rate crosses [`POWER_RATE`] on its way up to [`detectable_skill`]: the
 /// planted skill interpolated linearly between the last strength below the rate and the first
 /// at it (that strength itself when none below was planted).
@@ -440,6 +480,56 @@ fn no_winner(models: &[ModelSummary]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::stats::seeded_dm;
+    use crate::test_support::Normal;
+
+    /// Errors of `seeds` seeds whose squared errors differ from naive's by `edge` on average,
+    /// each seed shifted by its own small offset (a tight spread over seeds).
+    fn seeds_and_naive(seeds: usize, days: usize, edge: f64, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {
+        let mut g = Normal(seed);
+        let naive: Vec<f64> = (0..days).map(|_| g.draw()).collect();
+        let models = (0..seeds)
+            .map(|s| {
+                naive
+                    .iter()
+                    .map(|e| (e * e + edge + 0.001 * s as f64 + 0.3 * g.draw()).max(0.0).sqrt())
+                    .collect()
+            })
+            .collect();
+        (models, naive)
+    }
+
+    /// The interval drawn for skill agrees with the verdict: it holds 0 exactly when the
+    /// test's p is 0.05 or more, over draws on both sides of the line. A bar of the spread over
+    /// seeds (what metrics.png drew before) lies wholly on one side even where the test says
+    /// the model is not distinguishable from naive: the fault this guards against.
+    #[test]
+    fn the_skill_interval_holds_zero_exactly_when_the_test_is_not_significant() {
+        let (mut both, mut seed_bar_misleads) = ([0usize; 2], 0);
+        for k in 0..60 {
+            let edge = [-0.3, -0.1, -0.03, 0.0, 0.03, 0.1][k % 6];
+            let (models, naive) = seeds_and_naive(5, 150, edge, 100 + k as u64);
+            let test = seeded_dm(&models, std::slice::from_ref(&naive), 1);
+            let mse = naive.iter().map(|e| e * e).sum::<f64>() / naive.len() as f64;
+            let i = skill_interval(&test, mse, 0.95).unwrap();
+            let p = test.unwrap().p_value;
+            let holds_zero = i.lo < 0.0 && 0.0 < i.hi;
+            assert_eq!(holds_zero, p >= 0.05, "draw {k}: p {p}, interval {i:?}");
+            assert!(i.lo <= i.skill && i.skill <= i.hi);
+            both[usize::from(holds_zero)] += 1;
+            let skills: Vec<f64> = models
+                .iter()
+                .map(|m| 1.0 - (m.iter().map(|e| e * e).sum::<f64>() / naive.len() as f64 / mse).sqrt())
+                .collect();
+            let (mean, sd) = crate::eval::stats::mean_sd(&skills);
+            if holds_zero && (mean - sd > 0.0 || mean + sd < 0.0) {
+                seed_bar_misleads += 1;
+            }
+        }
+        assert!(both[0] >= 10 && both[1] >= 10, "both outcomes drawn: {both:?}");
+        assert!(seed_bar_misleads > 0, "the seed spread never misled: the test proves nothing");
+        assert!(versus_naive_words(&None).contains("could not"));
+    }
 
     /// Power points at three strengths, two paths each, with `detected` paths per strength.
     fn points(detected: [usize; 3]) -> Vec<PowerPoint> {

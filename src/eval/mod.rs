@@ -5,6 +5,7 @@ pub mod compare;
 pub mod diagnostics;
 pub mod evaluation;
 pub mod evidence;
+pub mod gate_activity;
 pub mod horizon;
 pub mod intervals;
 pub mod leakage;

@@ -72,6 +72,44 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
     inc_beta(df / 2.0, 0.5, df / (df + t * t))
 }
 
+/// The `t > 0` whose two-sided p-value with `df` degrees of freedom is `p` (the `1 - p/2`
+/// quantile of Student's t), by bisection on [`t_two_sided_p`]; `NaN` for `p` outside (0, 1).
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    if !(p > 0.0 && p < 1.0) || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+    while t_two_sided_p(hi, df) > p {
+        hi *= 2.0;
+        if hi > 1e12 {
+            return f64::INFINITY;
+        }
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if t_two_sided_p(mid, df) > p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The Wilson score interval for a proportion of `k` in `n` at `z` (1.96 for 95%): the
+/// binomial uncertainty of a realised coverage, which stays inside 0..1 and is not empty at
+/// 0 or `n` hits as the textbook `p ± z sqrt(p(1-p)/n)` is. `(0, 1)` for no trials.
+pub fn wilson(k: usize, n: usize, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (nf, p) = (n as f64, k as f64 / n as f64);
+    let z2 = z * z;
+    let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
+    let half = z / (1.0 + z2 / nf) * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
 /// Result of a Diebold-Mariano test.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DmTest {
@@ -224,6 +262,41 @@ mod tests {
             assert!((got - p).abs() < 1e-12 * p.max(1e-3) * 1e3, "t={t} df={df}: {got} vs {p}");
         }
         assert_eq!(t_two_sided_p(0.0, 5.0), 1.0);
+    }
+
+    /// Student t quantiles against SciPy 1.x (`stats.t.ppf(0.975, df)`); the bisection is
+    /// good to far better than the 1e-9 asked.
+    #[test]
+    fn t_quantiles_match_scipy() {
+        for (df, q) in [
+            (1.0, 12.706204736174694),
+            (5.0, 2.5705818356363146),
+            (10.0, 2.228138851986274),
+            (30.0, 2.0422724563012378),
+            (188.7, 1.9726152873635798),
+        ] {
+            let got = t_quantile(0.05, df);
+            assert!((got - q).abs() < 1e-9, "df {df}: {got} vs {q}");
+        }
+        assert!(t_quantile(0.0, 5.0).is_nan() && t_quantile(1.5, 5.0).is_nan());
+    }
+
+    /// Wilson intervals against statsmodels 0.14 (`proportion_confint(k, n, 0.05,
+    /// method="wilson")`); the first four are Newcombe's (1998) worked examples.
+    #[test]
+    fn wilson_intervals_match_statsmodels() {
+        for (k, n, lo, hi) in [
+            (81, 263, 0.2552885198782742, 0.36620957698280004),
+            (15, 148, 0.06238639953073628, 0.16048724172330803),
+            (0, 20, 0.0, 0.1611251580528194),
+            (1, 29, 0.006113214292762667, 0.17175521879320294),
+            (167, 189, 0.8300517493060658, 0.9218612515949615),
+        ] {
+            // statsmodels uses the exact normal quantile
+            let (a, b) = wilson(k, n, 1.959963984540054);
+            assert!((a - lo).abs() < 1e-12 && (b - hi).abs() < 1e-12, "{k}/{n}: ({a}, {b})");
+        }
+        assert_eq!(wilson(0, 0, 1.96), (0.0, 1.0));
     }
 
     #[test]

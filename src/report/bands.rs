@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use plotters::prelude::*;
 
 use super::plots::{
-    bounds, date_chart, date_corner, draw_legend, legend_line, plot_err, points, render, DateAxes,
+    bounds, date_chart, date_corner, distinct_swatches, draw_legend, draw_title, legend_line, plot_err,
+    points, render, DateAxes, FONT,
 };
 use super::plots::{ACTUAL, MODEL};
 
@@ -72,5 +73,80 @@ pub fn band_png(path: &Path, c: &BandChart) -> Result<()> {
         let drawn = points(c.dates, c.actual)
             .chain(c.dates.iter().zip(c.band).flat_map(|(&d, b)| [(d, clamp(b.0)), (d, clamp(b.1))]));
         draw_legend(&mut ch, date_corner(&axes, drawn))
+    })
+}
+
+/// One forecaster's realised coverage of its band at each nominal level.
+pub struct Coverage {
+    pub label: String,
+    pub color: RGBColor,
+    /// `(nominal %, realised %, days)` per level.
+    pub points: Vec<(f64, f64, usize)>,
+}
+
+/// Offset sideways per series (in points of nominal coverage), so that bars do not overlap.
+const SPREAD: f64 = 0.6;
+
+/// `reliability.png`: realised against nominal coverage, each level a point with the Wilson
+/// 95% interval of its days (a coverage over 189 days is uncertain by about ±4 points at 90%),
+/// each series offset a little sideways, and the diagonal where realised = nominal. Points,
+/// not lines: the levels are separate questions, not a curve.
+pub fn reliability_png(path: &Path, title: &str, series: &[Coverage]) -> Result<()> {
+    distinct_swatches(series.iter().map(|s| (s.color, false)))?;
+    let bar = |&(_, c, n): &(f64, f64, usize)| {
+        let k = (c / 100.0 * n as f64).round() as usize;
+        let (lo, hi) = crate::eval::stats::wilson(k, n, 1.96);
+        (100.0 * lo, 100.0 * hi)
+    };
+    let nominal: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+    let (x0, x1) = nominal.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (x0, x1) = if x0.is_finite() { (x0 - 5.0, x1 + 5.0) } else { (0.0, 100.0) };
+    let ys: Vec<f64> = series
+        .iter()
+        .flat_map(|s| {
+            s.points.iter().flat_map(|p| {
+                let (lo, hi) = bar(p);
+                [lo, hi]
+            })
+        })
+        .chain([x0, x1])
+        .collect();
+    let (y0, y1) = bounds(ys.iter());
+    let (y0, y1) = (y0.max(0.0), y1.min(100.0));
+    render(path, (1100, 700), |root| {
+        let top = draw_title(root, title, 22)?;
+        let mut ch = ChartBuilder::on(root)
+            .margin(12)
+            .margin_top(top + 6)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(plot_err)?;
+        ch.configure_mesh()
+            .x_desc("nominal coverage (%)")
+            .y_desc("realised coverage on the test days (%)")
+            .label_style((FONT, 14))
+            .draw()
+            .map_err(plot_err)?;
+        ch.draw_series(DashedLineSeries::new([(x0, x0), (x1, x1)], 8, 5, ACTUAL.stroke_width(1)))
+            .map_err(plot_err)?
+            .label("realised = nominal")
+            .legend(legend_line(ACTUAL));
+        let mid = (series.len() as f64 - 1.0) / 2.0;
+        for (i, s) in series.iter().enumerate() {
+            let dx = (i as f64 - mid) * SPREAD;
+            let color = s.color;
+            ch.draw_series(s.points.iter().map(|p| {
+                let (lo, hi) = bar(p);
+                ErrorBar::new_vertical(p.0 + dx, lo, p.1, hi, color.stroke_width(2), 10)
+            }))
+            .map_err(plot_err)?;
+            ch.draw_series(s.points.iter().map(|p| Circle::new((p.0 + dx, p.1), 5, color.filled())))
+                .map_err(plot_err)?
+                .label(s.label.as_str())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 5, color.filled()));
+        }
+        draw_legend(&mut ch, SeriesLabelPosition::UpperLeft)
     })
 }

@@ -8,9 +8,10 @@ use chrono::NaiveDate;
 use plotters::prelude::*;
 
 use super::plots::{
-    bounds, date_chart, date_corner, draw_legend, plot_err, render, DateAxes, ACTUAL, FONT, NAIVE,
+    bounds, date_chart, date_corner, draw_legend, draw_title, plot_err, render, title_height, DateAxes,
+    ACTUAL, FONT, NAIVE,
 };
-use crate::eval::compare::{Figures, Report};
+use crate::eval::compare::{skill_interval, versus_naive_words, Figures, Report};
 use crate::eval::metrics::cumulative_sse_gain;
 
 /// One colour per model, in `--models` order.
@@ -110,37 +111,104 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
     })
 }
 
-/// Captions of [`metrics_png`]'s panels, each with its unit.
-const CAPTIONS: [&str; 5] = ["RMSE (price)", "MAE (price)", "MAPE (%)", "direction (%)", "skill vs naive"];
+/// Captions of [`metrics_png`]'s panels, each with its unit and what its bars are.
+const CAPTIONS: [&str; 5] = [
+    "RMSE (price), bars 95% CI of the DM test",
+    "MAE (price), bars 1 sd over seeds",
+    "MAPE (%), bars 1 sd over seeds",
+    "direction (%), bars 1 sd over seeds",
+    "skill vs naive, bars 95% CI of the DM test",
+];
 
-/// One panel per figure: a mark per model at its mean over seeds with an error bar of one
-/// standard deviation, and naive's value as a dashed line across. The axis spans the values
+/// A model's mark in one panel of [`metrics_png`]: its value and the ends of its bar.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Mark {
+    pub label: String,
+    pub value: f64,
+    /// `None` draws no bar (no spread over seeds, or no test).
+    pub bar: Option<(f64, f64)>,
+    #[serde(skip)]
+    pub color: RGBColor,
+}
+
+/// What [`metrics_png`] draws, panel by panel (its caption and marks), and the verdict it
+/// writes: recorded in compare.json, so that a test can hold the chart to the verdict.
+pub fn chart_marks(r: &Report) -> serde_json::Value {
+    let panels: Vec<serde_json::Value> = CAPTIONS
+        .iter()
+        .enumerate()
+        .map(|(k, c)| serde_json::json!({"caption": c, "naive": field(&r.baselines.naive, k), "marks": marks(r, k)}))
+        .collect();
+    serde_json::json!({"verdict": verdict_line(r), "panels": panels})
+}
+
+/// Panel `k`'s marks: each figure's mean over seeds with one standard deviation, except RMSE
+/// and skill, drawn as the verdict's test sees them (see [`skill_interval`]): a bar of the
+/// spread over seeds would lie wholly on one side of naive's line while the test finds no
+/// difference.
+pub fn marks(r: &Report, k: usize) -> Vec<Mark> {
+    let naive_mse = r.baselines.naive.rmse.powi(2);
+    r.models
+        .iter()
+        .zip(PALETTE.iter().cycle())
+        .map(|(m, &color)| {
+            let label = m.label.clone();
+            let interval = skill_interval(&m.dm_vs_naive, naive_mse, 0.95);
+            match (k, interval) {
+                (SKILL, Some(i)) => return Mark { label, value: i.skill, bar: Some((i.lo, i.hi)), color },
+                // RMSE = naive's RMSE * (1 - skill), the same interval in price units
+                (RMSE, Some(i)) => {
+                    let rmse = |skill: f64| naive_mse.sqrt() * (1.0 - skill);
+                    return Mark { label, value: rmse(i.skill), bar: Some((rmse(i.hi), rmse(i.lo))), color };
+                }
+                (SKILL | RMSE, None) => return Mark { label, value: field(&m.mean, k), bar: None, color },
+                _ => {}
+            }
+            let (mean, sd) = (field(&m.mean, k), field(&m.sd, k));
+            Mark { label, value: mean, bar: (sd > 0.0).then_some((mean - sd, mean + sd)), color }
+        })
+        .collect()
+}
+
+/// The panels of RMSE and skill in [`metrics_png`].
+const RMSE: usize = 0;
+const SKILL: usize = 4;
+
+/// The verdict against naive of each model, for the top of [`metrics_png`].
+pub fn verdict_line(r: &Report) -> String {
+    let parts: Vec<String> =
+        r.models.iter().map(|m| format!("{} {}", m.label, versus_naive_words(&m.dm_vs_naive))).collect();
+    format!("verdict: {}", parts.join("; "))
+}
+
+/// One panel per figure: a mark per model with its bar (see [`marks`]), and naive's value as a
+/// dashed line across; the verdict against naive under the title. The axis spans the values
 /// (it does not start at zero), so that a gap to naive is visible; direction is in percent.
 pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
-    render(path, (1500, 420), |root| {
-        let (top, rest) = root.split_vertically(40);
-        top.titled(title, (FONT, 20)).map_err(plot_err)?;
+    let head = format!("{title}. {}", verdict_line(r));
+    render(path, (1500, 460), |root| {
+        let (top, rest) = root.split_vertically(title_height(&head, 20, 1500) + 6);
+        draw_title(&top, &head, 20)?;
         let naive = r.baselines.naive;
         for (k, area) in rest.split_evenly((1, 5)).iter().enumerate() {
             let naive_value = field(&naive, k);
-            let marks: Vec<(String, f64, f64, RGBColor)> = r
-                .models
+            let marks = marks(r, k);
+            let ends = marks
                 .iter()
-                .zip(PALETTE.iter().cycle())
-                .map(|(m, c)| (m.label.clone(), field(&m.mean, k), field(&m.sd, k), *c))
-                .collect();
-            let ends =
-                marks.iter().flat_map(|m| [m.1 - m.2, m.1 + m.2]).chain([naive_value]).collect::<Vec<_>>();
+                .flat_map(|m| m.bar.map_or([m.value, m.value], |(a, b)| [a, b]))
+                .chain([naive_value])
+                .collect::<Vec<_>>();
             let (lo, hi) = bounds(ends.iter());
             let pad = (hi - lo) * 0.15;
+            let caption = draw_title(area, CAPTIONS[k], 16)?;
             let mut ch = ChartBuilder::on(area)
-                .caption(CAPTIONS[k], (FONT, 16))
                 .margin(10)
+                .margin_top(caption + 4)
                 .x_label_area_size(30)
                 .y_label_area_size(60)
                 .build_cartesian_2d(0.0..marks.len() as f64, (lo - pad)..(hi + pad))
                 .map_err(plot_err)?;
-            let names: Vec<String> = marks.iter().map(|b| b.0.clone()).collect();
+            let names: Vec<String> = marks.iter().map(|b| b.label.clone()).collect();
             ch.configure_mesh()
                 .disable_x_mesh()
                 .x_labels(marks.len() * 2 + 1)
@@ -165,20 +233,13 @@ pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
             .map_err(plot_err)?
             .label("naive")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], NAIVE.stroke_width(2)));
-            for (i, (_, mean, sd, color)) in marks.iter().enumerate() {
+            for (i, m) in marks.iter().enumerate() {
                 let xc = i as f64 + 0.5;
-                if *sd > 0.0 {
-                    ch.draw_series([ErrorBar::new_vertical(
-                        xc,
-                        mean - sd,
-                        *mean,
-                        mean + sd,
-                        color.filled(),
-                        14,
-                    )])
-                    .map_err(plot_err)?;
+                if let Some((a, b)) = m.bar {
+                    ch.draw_series([ErrorBar::new_vertical(xc, a, m.value, b, m.color.filled(), 14)])
+                        .map_err(plot_err)?;
                 }
-                ch.draw_series([Circle::new((xc, *mean), 6, color.filled())]).map_err(plot_err)?;
+                ch.draw_series([Circle::new((xc, m.value), 6, m.color.filled())]).map_err(plot_err)?;
             }
             draw_legend(&mut ch, SeriesLabelPosition::UpperRight)?;
         }

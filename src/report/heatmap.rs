@@ -5,10 +5,10 @@
 //! A trained gate sits near its own level for most of a window (one unit always near 0.9,
 //! another near 0.1), so on a fixed 0..1 scale every panel is one flat colour. Each panel
 //! therefore shows how far each unit moves from its own median over the window, on a diverging
-//! scale centred on zero, and says the range of those medians in its caption. The first days
-//! of a window, where the state starts from zero, move far more than the rest; the scale ends
-//! at the 95th percentile of the moves so that the rest stays visible (beyond it the colour
-//! saturates).
+//! scale centred on zero, and says the range of those medians and the scale in its caption.
+//! The first days of a window, where the state fills up from zero, move far more than the rest:
+//! they are greyed as the warm-up (see [`crate::eval::gate_activity`]), and the medians and the
+//! scale (the 95th percentile of the moves) come from the days after it.
 
 use std::path::Path;
 
@@ -16,7 +16,8 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::plots::{plot_err, render, FONT};
+use super::plots::{draw_title, plot_err, render, title_height, FONT};
+use crate::eval::gate_activity::{medians, quantile, reach_text, GateActivity};
 
 /// One heatmap: `values[unit][step]`, drawn over the colour range `range`.
 #[derive(Debug, Clone)]
@@ -27,27 +28,34 @@ pub struct Panel {
 }
 
 /// Stacks the panels vertically under a common title, each with its colour bar on the right;
-/// `x_label` names the steps.
-pub fn heatmaps_png(path: &Path, title: &str, x_label: &str, panels: &[Panel]) -> Result<()> {
-    let height = 60 + 250 * panels.len() as u32;
+/// `x_label` names the steps; the first `warm_up` steps are hatched grey and labelled.
+pub fn heatmaps_png(path: &Path, title: &str, x_label: &str, panels: &[Panel], warm_up: usize) -> Result<()> {
+    let head = title_height(title, 22, 1200) + 8;
+    let height = head + 10 + 250 * panels.len() as u32;
     render(path, (1200, height), |root| {
-        let (top, rest) = root.split_vertically(50);
-        top.titled(title, (FONT, 22)).map_err(plot_err)?;
+        let (top, rest) = root.split_vertically(head);
+        draw_title(&top, title, 22)?;
         for (area, panel) in rest.split_evenly((panels.len(), 1)).iter().zip(panels) {
             let (map, bar) = area.split_horizontally(1200 - 130);
-            heatmap(&map, panel, x_label)?;
+            heatmap(&map, panel, x_label, warm_up)?;
             colour_bar(&bar, panel.range)?;
         }
         Ok(())
     })
 }
 
-fn heatmap(area: &DrawingArea<BitMapBackend, Shift>, panel: &Panel, x_label: &str) -> Result<()> {
+fn heatmap(
+    area: &DrawingArea<BitMapBackend, Shift>,
+    panel: &Panel,
+    x_label: &str,
+    warm_up: usize,
+) -> Result<()> {
     let units = panel.values.len();
     let steps = panel.values.first().map_or(0, |r| r.len());
+    let top = draw_title(area, &panel.title, 16)?;
     let mut ch = ChartBuilder::on(area)
-        .caption(&panel.title, (FONT, 16))
         .margin(8)
+        .margin_top(top + 4)
         .x_label_area_size(30)
         .y_label_area_size(55)
         .build_cartesian_2d(0..steps, 0..units)
@@ -66,6 +74,17 @@ fn heatmap(area: &DrawingArea<BitMapBackend, Shift>, panel: &Panel, x_label: &st
             .map(move |(t, &v)| Rectangle::new([(t, u), (t + 1, u + 1)], diverging(v, lo, hi).filled()))
     }))
     .map_err(plot_err)?;
+    if warm_up > 0 && units > 0 {
+        // greyed, so that the saturated start-up reads as what it is
+        ch.draw_series([Rectangle::new(
+            [(0, 0), (warm_up, units)],
+            RGBColor(128, 128, 128).mix(0.55).filled(),
+        )])
+        .map_err(plot_err)?;
+        let label = if warm_up >= 4 { "warm-up" } else { "w" };
+        ch.draw_series([Text::new(label, (0, units * 9 / 10), (FONT, 14).into_font().color(&BLACK))])
+            .map_err(plot_err)?;
+    }
     Ok(())
 }
 
@@ -123,32 +142,30 @@ pub fn diverging(v: f32, lo: f32, hi: f32) -> RGBColor {
 /// range, and the smallest and largest of the medians.
 type Centred = (Vec<Vec<f32>>, (f32, f32), (f32, f32));
 
-/// Each unit's values minus its own median over the window, the symmetric colour range (the
-/// 95th percentile of the moves' sizes), and the smallest and largest of the medians.
-pub fn centre_on_unit_medians(values: &[Vec<f32>]) -> Centred {
-    let medians: Vec<f32> = values.iter().map(|row| quantile(row.clone(), 0.5)).collect();
+/// Each unit's values minus its own median over the days after `warm_up`, the symmetric colour
+/// range (the 95th percentile of those days' moves), and the smallest and largest of the
+/// medians. The warm-up days are centred too, but do not set the scale.
+pub fn centre_on_unit_medians(values: &[Vec<f32>], warm_up: usize) -> Centred {
+    let medians = medians(values, warm_up);
     let centred: Vec<Vec<f32>> =
         values.iter().zip(&medians).map(|(row, m)| row.iter().map(|v| v - m).collect()).collect();
-    let sizes: Vec<f32> = centred.iter().flatten().map(|v| v.abs()).collect();
+    let sizes: Vec<f32> =
+        centred.iter().flat_map(|row| row[warm_up.min(row.len())..].iter().map(|v| v.abs())).collect();
     let reach = quantile(sizes, 0.95).max(1e-6);
     let span = medians.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &m| (a.min(m), b.max(m)));
     (centred, (-reach, reach), span)
 }
 
-/// The `q` quantile of `v` (nearest rank); 0 for no values.
-fn quantile(mut v: Vec<f32>, q: f64) -> f32 {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() - 1) as f64 * q).round() as usize]
+/// The panels of [`gate_panels`] and what they show in numbers.
+pub struct GateView {
+    pub panels: Vec<Panel>,
+    pub activity: GateActivity,
 }
 
 /// The heatmap panels of a network's gates over one window (see `model::gates`), in the
 /// tutorial's order and terms. `gates` is LSTM f, i, g, o or GRU r, z, n; `state` is the LSTM's
 /// cell state c or the GRU's hidden state h.
-pub fn gate_panels(lstm: bool, gates: &[Vec<Vec<f32>>], state: &[Vec<f32>]) -> Vec<Panel> {
+pub fn gate_panels(lstm: bool, gates: &[Vec<Vec<f32>>], state: &[Vec<f32>]) -> GateView {
     let names: &[&str] = if lstm {
         &[
             "step 1: forget gate f (1 = keep the old cell state)",
@@ -163,15 +180,23 @@ pub fn gate_panels(lstm: bool, gates: &[Vec<Vec<f32>>], state: &[Vec<f32>]) -> V
             "candidate n (the new content, -1 .. 1)",
         ]
     };
+    // the candidate is the third of both cells' lists; the rest are sigmoid gates
+    let sigmoid: Vec<&[Vec<f32>]> =
+        gates.iter().enumerate().filter(|(k, _)| *k != 2).map(|(_, g)| g.as_slice()).collect();
+    let others: Vec<&[Vec<f32>]> = gates.get(2).map(|g| g.as_slice()).into_iter().chain([state]).collect();
+    let activity = GateActivity::of(&sigmoid, &others);
     let state_name = if lstm {
         "step 3: cell state c = f * c_prev + i * g"
     } else {
         "hidden state h = (1 - z) * n + z * h_prev"
     };
     let panel = |name: &str, values: &[Vec<f32>]| {
-        let (centred, range, (m0, m1)) = centre_on_unit_medians(values);
+        let (centred, range, (m0, m1)) = centre_on_unit_medians(values, activity.warm_up);
         Panel {
-            title: format!("{name}; each unit minus its median ({m0:.2} .. {m1:.2})"),
+            title: format!(
+                "{name}; each unit minus its median ({m0:.2} .. {m1:.2}); scale ±{}",
+                reach_text(range.1)
+            ),
             values: centred,
             range,
         }
@@ -180,7 +205,7 @@ pub fn gate_panels(lstm: bool, gates: &[Vec<Vec<f32>>], state: &[Vec<f32>]) -> V
     // the LSTM's cell update is step 3, between the candidate and the output gate
     let at = if lstm { 3.min(panels.len()) } else { panels.len() };
     panels.insert(at, panel(state_name, state));
-    panels
+    GateView { panels, activity }
 }
 
 #[cfg(test)]
@@ -190,11 +215,11 @@ mod tests {
     #[test]
     fn panels_follow_the_tutorial_and_name_each_cells_gates() {
         let g = |v: f32| vec![vec![v, v + 0.1], vec![v + 0.2, v + 0.3]];
-        let lstm = gate_panels(true, &[g(0.1), g(0.2), g(0.3), g(0.4)], &g(0.5));
+        let lstm = gate_panels(true, &[g(0.1), g(0.2), g(0.3), g(0.4)], &g(0.5)).panels;
         let steps: Vec<&str> = lstm.iter().map(|p| &p.title[..6]).collect();
         assert_eq!(steps, ["step 1", "step 2", "step 2", "step 3", "step 4"]);
         assert!(lstm[2].title.contains("candidate") && lstm[3].title.contains("cell state"));
-        let gru = gate_panels(false, &[g(0.1), g(0.2), g(0.3)], &g(0.5));
+        let gru = gate_panels(false, &[g(0.1), g(0.2), g(0.3)], &g(0.5)).panels;
         let first: Vec<&str> = gru.iter().map(|p| p.title.split(' ').next().unwrap()).collect();
         assert_eq!(first, ["reset", "update", "candidate", "hidden"]);
         assert!(gru.iter().all(|p| !p.title.contains("forget") && !p.title.contains("output")));
@@ -208,7 +233,7 @@ mod tests {
         let mut high: Vec<f32> = (0..40).map(|t| 0.90 + 0.02 * ((t % 3) as f32 - 1.0)).collect();
         high[0] = 0.3; // the state starting from zero
         let low: Vec<f32> = (0..40).map(|t| 0.10 + 0.01 * ((t % 3) as f32 - 1.0)).collect();
-        let (centred, (lo, hi), (m0, m1)) = centre_on_unit_medians(&[high, low]);
+        let (centred, (lo, hi), (m0, m1)) = centre_on_unit_medians(&[high, low], 0);
         assert!((m0 - 0.10).abs() < 1e-6 && (m1 - 0.90).abs() < 1e-6, "{m0} {m1}");
         assert!((hi - 0.02).abs() < 1e-6 && (lo + 0.02).abs() < 1e-6, "{lo} {hi}");
         assert!((centred[0][0] + 0.6).abs() < 1e-6 && (centred[1][2] - 0.01).abs() < 1e-6);

@@ -14,6 +14,9 @@ pub struct Page {
     pub title: String,
     /// The console output of the run, shown as it was printed.
     pub text: String,
+    /// A Markdown report (compare.md) shown after the console text, rendered to HTML (its
+    /// tables as `<table>`).
+    pub markdown: Option<String>,
     /// Charts as `(caption, PNG file)`, each embedded.
     pub charts: Vec<(String, PathBuf)>,
     /// The run's settings (run.json's or compare.json's), shown last for reference.
@@ -35,13 +38,31 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Markdown as HTML, tables included; raw HTML in the text is escaped, not passed through
+/// (a file name or ticker is text, never markup).
+pub fn markdown(md: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser};
+    let parser = Parser::new_ext(md, Options::ENABLE_TABLES).map(|e| match e {
+        Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+        e => e,
+    });
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, parser);
+    out
+}
+
 /// The page as HTML: every chart inline as a `data:` URL, so the file stands alone.
 pub fn render(page: &Page) -> Result<String> {
     let mut h = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>body{{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}}pre{{background:#f6f6f6;padding:1em;white-space:pre-wrap;font-size:13px;line-height:1.35}}img{{max-width:100%;border:1px solid #ddd}}figure{{margin:2em 0}}figcaption{{font-weight:bold;margin-bottom:.5em}}</style></head>\n<body>\n<h1>{t}</h1>\n<h2>What the run printed</h2>\n<pre>{text}</pre>\n<h2>Charts</h2>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>body{{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}}pre{{background:#f6f6f6;padding:1em;white-space:pre-wrap;font-size:13px;line-height:1.35}}img{{max-width:100%;border:1px solid #ddd}}figure{{margin:2em 0}}figcaption{{font-weight:bold;margin-bottom:.5em}}table{{border-collapse:collapse;margin:1em 0;font-size:13px}}th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th:first-child,td:first-child{{text-align:left}}th{{background:#f0f0f0}}</style></head>\n<body>\n<h1>{t}</h1>\n<h2>What the run printed</h2>\n<pre>{text}</pre>\n<h2>Charts</h2>\n",
         t = escape(&page.title),
         text = escape(page.text.trim_end())
     );
+    if let Some(md) = &page.markdown {
+        h += "<div class=\"md\">\n";
+        h += &markdown(md);
+        h += "</div>\n";
+    }
     for (caption, path) in &page.charts {
         let png =
             std::fs::read(path).with_context(|| format!("{}: cannot read the chart", path.display()))?;
@@ -78,6 +99,7 @@ mod tests {
             title: "AAPL <test>".into(),
             text: "RMSE 2.38 & naive 2.39\n".into(),
             charts: vec![("prediction".into(), png)],
+            markdown: Some("| model | RMSE |\n|---|---:|\n| LSTM <b> | 2.38 |\n".into()),
             settings: serde_json::json!({"window": 60}),
         };
         let h = render(&page).unwrap();
@@ -87,6 +109,9 @@ mod tests {
         assert!(h.contains("src=\"data:image/png;base64,iVBORw0KGgp4eXo=\""), "{h}");
         assert!(h.contains("&quot;window&quot;: 60"));
         assert!(!h.contains("<script"));
+        // compare.md's tables are tables, not Markdown source; markup in a cell is text
+        assert!(h.contains("<table>") && h.contains("<td>LSTM &lt;b&gt;</td>"), "{h}");
+        assert!(!h.contains("|---|"));
         // a chart that is missing is an error, not a broken page
         let gone = Page { charts: vec![("x".into(), dir.join("none.png"))], ..page };
         assert!(format!("{:#}", render(&gone).unwrap_err()).contains("cannot read the chart"));

@@ -6,7 +6,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::legend::{emptiest_with_count, headroom};
-use super::plots::{draw_legend, plot_err, render, FONT};
+use super::plots::{distinct_swatches, draw_legend, draw_title, plot_err, render, FONT};
 use super::ticks::{counting_ticks, whole_label};
 
 /// One line: label, points, colour.
@@ -24,6 +24,7 @@ pub fn lines_png(
     lines: &[Line],
     marker: Option<(f64, &str)>,
 ) -> Result<()> {
+    distinct_swatches(lines.iter().map(|l| (l.color, false)))?;
     render(path, (1200, 600), |root| lines_on(root, title, axes, lines, marker))
 }
 
@@ -33,6 +34,8 @@ pub fn two_panels_png(
     top: (&str, (&str, &str), &[Line]),
     bottom: (&str, (&str, &str), &[Line]),
 ) -> Result<()> {
+    distinct_swatches(top.2.iter().map(|l| (l.color, false)))?;
+    distinct_swatches(bottom.2.iter().map(|l| (l.color, false)))?;
     render(path, (1200, 900), |root| {
         let (a, b) = root.split_vertically(480);
         lines_on(&a, top.0, top.1, top.2, None)?;
@@ -63,9 +66,10 @@ fn lines_on(
         (corner, y1)
     };
     {
+        let top = draw_title(root, title, 22)?;
         let mut ch = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
             .margin(12)
+            .margin_top(top + 6)
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(x0..x1, y0..y1)

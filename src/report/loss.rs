@@ -7,7 +7,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::legend::emptiest_corner;
-use super::plots::{draw_legend, plot_err, render, FONT};
+use super::plots::{draw_legend, draw_title, plot_err, render, FONT};
 use super::ticks::{counting_ticks, log_label, log_ticks, whole_label};
 
 /// One network's curves.
@@ -40,9 +40,10 @@ pub fn loss_png(path: &Path, title: &str, curves: &[LossCurve]) -> Result<()> {
             .collect()
     };
     render(path, (1100, 620), |root| {
+        let top = draw_title(root, title, 22)?;
         let mut ch = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
             .margin(12)
+            .margin_top(top + 6)
             .margin_right(30)
             .x_label_area_size(40)
             .y_label_area_size(80)

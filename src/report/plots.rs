@@ -12,6 +12,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::RangedDate;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::files::atomic;
 use super::legend::emptiest_corner;
@@ -75,14 +76,61 @@ pub(crate) struct DateAxes<'s> {
 pub(crate) type DateChart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedDate<NaiveDate>, RangedCoordf64>>;
 
+/// `text` split at spaces into lines that each fit `width` pixels in the charts' font at
+/// `size` (a single word wider than that keeps a line of its own), so that no title is cut.
+pub(crate) fn wrap(text: &str, size: u32, width: u32) -> Vec<String> {
+    ensure_font();
+    let font = (FONT, size).into_font();
+    let fits = |line: &str| font.box_size(line).map_or(true, |(w, _)| w <= width);
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if fits(&format!("{line} {word}")) => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// Line height of a title at `size`.
+fn title_line(size: u32) -> u32 {
+    size * 5 / 4
+}
+
+/// Draws `title` centred at the top of `area`, wrapped to its width (see [`wrap`]), and returns
+/// the height it took: a chart on `area` starts that far down (its `margin_top`).
+pub(crate) fn draw_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    size: u32,
+) -> Result<u32> {
+    let (width, _) = area.dim_in_pixel();
+    let lines = wrap(title, size, width.saturating_sub(24));
+    let style = (FONT, size).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
+    for (k, line) in lines.iter().enumerate() {
+        area.draw_text(line, &style, ((width / 2) as i32, (6 + k as u32 * title_line(size)) as i32))
+            .map_err(plot_err)?;
+    }
+    Ok(6 + lines.len() as u32 * title_line(size))
+}
+
+/// The height [`draw_title`] takes on an area `width` pixels wide.
+pub(crate) fn title_height(title: &str, size: u32, width: u32) -> u32 {
+    6 + wrap(title, size, width.saturating_sub(24)).len() as u32 * title_line(size)
+}
+
 /// Builds a date chart on `area` and draws its mesh: titled, dates across, prices up.
 pub(crate) fn date_chart<'a, 'b>(
     area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
     a: &DateAxes,
 ) -> Result<DateChart<'a, 'b>> {
+    let top = draw_title(area, &a.title, 22)?;
     let mut ch = ChartBuilder::on(area)
-        .caption(&a.title, (FONT, 22))
         .margin(12)
+        .margin_top(top + 6)
         .margin_right(40)
         .x_label_area_size(40)
         .y_label_area_size(80)
@@ -134,6 +182,44 @@ pub(crate) fn points<'a>(
 
 pub(crate) fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+}
+
+/// Two strokes of a legend sample (see [`legend_swatch`]).
+pub(crate) type Swatch<DB> =
+    plotters::element::ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, PathElement<(i32, i32)>>;
+
+/// A legend sample drawn as its series is: a dashed series gets a dashed sample (two short
+/// strokes), so that two series of one colour, solid and dashed, can be told apart.
+pub(crate) fn legend_swatch<DB: DrawingBackend>(
+    color: RGBColor,
+    width: u32,
+    dashed: bool,
+) -> impl Fn((i32, i32)) -> Swatch<DB> {
+    move |(x, y)| {
+        let style = color.stroke_width(width.max(2));
+        let (a, b) = if dashed { (8, 12) } else { (10, 10) };
+        EmptyElement::at((x, y))
+            + PathElement::new(vec![(0, 0), (a, 0)], style)
+            + PathElement::new(vec![(b, 0), (20, 0)], style)
+    }
+}
+
+/// Refuses a chart whose legend would show two series with one swatch (colour and dashing):
+/// a reader could not tell them apart. A defect of the caller, reported rather than drawn.
+pub(crate) fn distinct_swatches(swatches: impl IntoIterator<Item = (RGBColor, bool)>) -> Result<()> {
+    let mut seen: Vec<((u8, u8, u8), bool)> = Vec::new();
+    for (c, dashed) in swatches {
+        let key = (c.rgb(), dashed);
+        if seen.contains(&key) {
+            return Err(anyhow!(
+                "drawing chart: two series share one legend swatch (colour {:?}, {}): give each its own colour or line style",
+                key.0,
+                if dashed { "dashed" } else { "solid" }
+            ));
+        }
+        seen.push(key);
+    }
+    Ok(())
 }
 
 /// Colours used for the same meaning in every chart.
@@ -391,6 +477,55 @@ fn forecast_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A title with a long file name wraps into lines that each fit the chart, losing no word;
+    /// drawn at full length on one line (what plotters' caption does) it would not fit.
+    #[test]
+    fn long_titles_wrap_to_the_charts_width() {
+        let title = "_nvda-1999-2014_daily_adjusted_prices_from_a_long_export_name, pooled walk-forward test days (dashed: fold starts): cumulative gain in squared error over naive (rises where the model is closer)";
+        let font = (FONT, 22).into_font();
+        ensure_font();
+        assert!(font.box_size(title).unwrap().0 > 1400, "the title must be too long for one line");
+        let lines = wrap(title, 22, 1400 - 24);
+        assert!(lines.len() >= 2, "{lines:?}");
+        for line in &lines {
+            assert!(font.box_size(line).unwrap().0 <= 1400 - 24, "{line}");
+        }
+        assert_eq!(lines.join(" "), title.split_whitespace().collect::<Vec<_>>().join(" "));
+        assert_eq!(title_height(title, 22, 1400), 6 + lines.len() as u32 * title_line(22));
+        // one word wider than the chart keeps a line of its own rather than vanishing
+        assert_eq!(wrap("a verylongwordthatcannotfit b", 22, 60), ["a", "verylongwordthatcannotfit", "b"]);
+    }
+
+    /// Two series with one swatch (the compare trading chart's long/flat and long/short once
+    /// shared a solid one) are refused; a dashed twin of a solid colour is its own swatch.
+    #[test]
+    fn a_legend_swatch_shared_by_two_series_is_refused() {
+        let red = RGBColor(214, 39, 40);
+        assert!(distinct_swatches([(red, false), (red, true), (BLACK, false)]).is_ok());
+        let e = distinct_swatches([(red, false), (BLACK, false), (red, false)]).unwrap_err();
+        assert!(format!("{e}").contains("share one legend swatch"), "{e}");
+        // the chart that draws them refuses too, and writes nothing
+        let dir = std::env::temp_dir().join(format!("lstm-stock-swatch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let day = |d| NaiveDate::from_ymd_opt(2020, 1, d).unwrap();
+        let r = [0.01, -0.02];
+        let curve = |label: &str, dashed| super::super::trading::Curve {
+            label: label.into(),
+            color: red,
+            width: 2,
+            dashed,
+            returns: &r,
+        };
+        let path = dir.join("t.png");
+        let same = [curve("LSTM long/flat", false), curve("LSTM long/short", false)];
+        assert!(super::super::trading::trading_png(&path, "t", &[day(1), day(2), day(3)], &same).is_err());
+        assert!(!path.exists());
+        let told_apart = [curve("LSTM long/flat", false), curve("LSTM long/short", true)];
+        super::super::trading::trading_png(&path, "t", &[day(1), day(2), day(3)], &told_apart).unwrap();
+        assert!(path.exists());
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn bounds_pad_and_ignore_non_finite() {

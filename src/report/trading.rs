@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use plotters::prelude::*;
 
 use super::plots::{
-    bounds, date_chart, date_corner, draw_legend, legend_line, plot_err, points, render, DateAxes,
+    bounds, date_chart, date_corner, distinct_swatches, draw_legend, legend_swatch, plot_err, points, render,
+    DateAxes,
 };
 use crate::eval::trading::{Performance, Rule, RuleFigures, Trading};
 
@@ -106,6 +107,34 @@ pub fn table(t: &Trading) -> String {
     out
 }
 
+/// The one-screen console's trading lines: one row per forecast rule and buy-and-hold, with
+/// the figures a reader weighs first (net return, Sharpe, the largest fall, the test against
+/// holding); [`table`] has every figure and rule.
+pub fn brief(t: &Trading) -> Vec<String> {
+    let head = format!("trading, {} bp cost", t.cost_bps);
+    let mut out =
+        vec![format!("{head:<22} {:>7} {:>7} {:>9} {:>10}", "net %", "Sharpe", "max DD %", "p vs hold")];
+    for rule in Rule::STRATEGIES.into_iter().chain([Rule::Hold]) {
+        let r = t.rule(rule);
+        let n = &r.net;
+        let verdict = match r.p_vs_hold {
+            Some(p) if p < 0.05 => "  evidence that it beats holding",
+            Some(_) => "  no evidence that it beats holding",
+            None if rule == Rule::Hold => "",
+            None => "  too few days to test",
+        };
+        out.push(format!(
+            "{:<22} {:>7} {:>7} {:>9} {:>10}{verdict}",
+            rule.name(),
+            pct(n.total_return),
+            ratio(n.sharpe),
+            pct(n.max_drawdown),
+            r.p_vs_hold.map_or("-".into(), |p| format!("{p:.3}")),
+        ));
+    }
+    out
+}
+
 /// `trading.csv`: per test day, each rule's position (held from the previous close) and its
 /// return gross and net of costs, so that every figure of the table can be recomputed.
 pub fn csv(t: &Trading) -> String {
@@ -197,6 +226,7 @@ pub fn trading_png(path: &Path, title: &str, dates: &[NaiveDate], curves: &[Curv
                 .collect()
         })
         .collect();
+    distinct_swatches(curves.iter().map(|c| (c.color, c.dashed)))?;
     let span = (dates[0], dates[dates.len() - 1]);
     render(path, (1400, 900), |root| {
         let (top, bottom) = root.split_vertically(560);
@@ -216,7 +246,7 @@ pub fn trading_png(path: &Path, title: &str, dates: &[NaiveDate], curves: &[Curv
             } else {
                 ch.draw_series(LineSeries::new(points(dates, e), style)).map_err(plot_err)?
             };
-            drawn.label(c.label.as_str()).legend(legend_line(c.color));
+            drawn.label(c.label.as_str()).legend(legend_swatch(c.color, c.width, c.dashed));
         }
         let drawn = equity.iter().flat_map(|e| points(dates, e));
         draw_legend(&mut ch, date_corner(&axes, drawn))?;

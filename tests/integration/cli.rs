@@ -44,7 +44,11 @@ fn report_page(dir: &Path, stdout: &str, charts: usize, setting: &str) {
     // the console's lines, as printed (escaped)
     let escape =
         |l: &str| l.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    for line in stdout.lines().filter(|l| l.contains("naive") || l.starts_with("step ")) {
+    // (compare.md's tables are checked as tables; its list items lose their "- ")
+    for line in
+        stdout.lines().filter(|l| (l.contains("naive") || l.starts_with("step ")) && !l.starts_with('|'))
+    {
+        let line = line.strip_prefix("- ").unwrap_or(line);
         assert!(html.contains(&escape(line)), "report.html lacks the line: {line}");
     }
 }
@@ -56,6 +60,59 @@ fn json(path: impl AsRef<Path>) -> serde_json::Value {
 /// Tiny, quick settings; one libtorch thread each, since the tests run side by side.
 pub const FAST: &[&str] =
     &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1", "--threads", "1"];
+
+/// The default console fits one screen: data, split, training, the test table beside naive,
+/// the verdicts, the bands at the default level, trading one line per rule, what was written;
+/// `--detail` (the same run) prints every table, and report.html keeps them either way.
+#[test]
+fn the_default_console_fits_one_screen_and_detail_prints_everything() {
+    let dir = scratch("console");
+    let csv = fixture("yahoo.csv");
+    let go = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args =
+            vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
+        args.extend_from_slice(FAST);
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "stderr: {}", stderr(&o));
+        (
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            std::fs::read_to_string(out.join("report.html")).unwrap(),
+        )
+    };
+    let (brief, brief_html) = go("brief", &[]);
+    let (detail, detail_html) = go("detail", &["-v"]);
+    let lines = brief.lines().count();
+    assert!(lines <= 27, "{lines} lines:\n{brief}");
+    for part in [
+        "daily rows",
+        "split by date",
+        "trained lstm",
+        "naive (tomorrow = today)",
+        "skill vs naive",
+        "moves: ",
+        "gates: ",
+        "90% prediction bands",
+        "step 1, 90%:",
+        "long/flat",
+        "buy-and-hold",
+        "saved model: refitted on all",
+        "--detail",
+    ] {
+        assert!(brief.contains(part), "{part} missing:\n{brief}");
+    }
+    // detail only: the other methods, every level, the full trading table, the timing
+    for part in ["--interval-method split", "step   days", "Sortino", "timing: each day's position", "95% |"]
+    {
+        assert!(!brief.contains(part) && detail.contains(part), "{part}:\n{brief}");
+        assert!(brief_html.contains(part) && detail_html.contains(part), "{part} not in report.html");
+    }
+    assert!(detail.lines().count() > lines + 20, "{detail}");
+    // no line about a model that is not trained
+    assert!(!brief.to_lowercase().contains("gru") && !detail.to_lowercase().contains("gru"), "{brief}");
+    assert!(!brief.contains("-0.000") && !detail.contains("-0.000"), "{brief}");
+}
 
 #[test]
 fn stock_writes_every_output_file() {
@@ -70,6 +127,7 @@ fn stock_writes_every_output_file() {
         "gru",
         "--device",
         "cpu",
+        "--detail",
     ];
     args.extend_from_slice(FAST);
     let o = run(&args);
@@ -409,7 +467,10 @@ fn returns_features_and_several_files() {
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("model learns: log-return"), "{stdout}");
+    assert!(
+        stdout.contains("on the log-return of \"Close\" with log_volume, hl_range, log_return"),
+        "{stdout}"
+    );
     let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
     let lines: Vec<&str> = summary.lines().collect();
     assert_eq!(lines[0], "file,ticker,rows,model_rmse,naive_rmse,skill,note");
@@ -623,6 +684,28 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     }
     assert!(stdout.contains("ran to the --epochs cap (2)"), "{stdout}");
     assert!(report["pairwise"][0]["dm"]["p_value"].is_number());
+    // metrics.png agrees with the verdict: its skill bar (the test's 95% interval) holds 0
+    // exactly when the test against naive is not significant, and the verdict is on the chart
+    let chart = &j["metrics_chart"];
+    let skill = chart["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["caption"].as_str().unwrap().starts_with("skill"))
+        .unwrap();
+    for (k, m) in report["models"].as_array().unwrap().iter().enumerate() {
+        let p = m["dm_vs_naive"]["p_value"].as_f64().unwrap();
+        let bar = &skill["marks"][k]["bar"];
+        let (lo, hi) = (bar[0].as_f64().unwrap(), bar[1].as_f64().unwrap());
+        assert_eq!(lo < 0.0 && 0.0 < hi, p >= 0.05, "p {p}, bar {bar}");
+        let name = m["label"].as_str().unwrap();
+        assert!(chart["verdict"].as_str().unwrap().contains(&format!("{name} ")), "{chart}");
+    }
+    assert!(chart["verdict"].as_str().unwrap().contains("tomorrow = today (DM p"), "{chart}");
+    // report.html renders compare.md's tables as tables
+    let html = std::fs::read_to_string(full.join("report.html")).unwrap();
+    assert!(html.contains("<table>") && html.contains("<td>naive (tomorrow = today)</td>"), "report.html");
+    assert!(!html.contains("|---"), "report.html shows Markdown source");
 
     // the same jobs in two shards, merged, give the same figures
     let shards = dir.join("shards");
@@ -1249,7 +1332,7 @@ fn long_format_files_train_one_model_per_ticker() {
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("long.csv (ticker BBB): 300 rows"), "{stdout}");
+    assert!(stdout.contains("long.csv (ticker BBB): 300 daily rows"), "{stdout}");
     // --no-trading: no table, no chart, nothing in metrics.json
     assert!(!stdout.contains("trading the") && !dir.join("long-BBB-lstm/trading.png").exists(), "{stdout}");
     assert!(json(dir.join("long-BBB-lstm/metrics.json"))["trading"].is_null());
@@ -1296,7 +1379,7 @@ fn long_format_files_train_one_model_per_ticker() {
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("(ticker AAA): 300 rows") && stdout.contains("(ticker BBB): 300 rows"),
+        stdout.contains("(ticker AAA): 300 daily rows") && stdout.contains("(ticker BBB): 300 daily rows"),
         "{stdout}"
     );
 

@@ -13,9 +13,9 @@ use crate::eval::bands::{self, Method};
 use crate::eval::Evaluation;
 use crate::model::Net;
 use crate::pipeline::{self, MultiStep};
-use crate::report::bands::{band_png, BandChart};
-use crate::report::lines::{lines_png, Line};
+use crate::report::bands::{band_png, reliability_png, BandChart, Coverage};
 use crate::report::plots;
+use plotters::style::RGBColor;
 
 pub(super) fn steps_of(job: &Job) -> usize {
     pipeline::steps_for(&job.cfg)
@@ -28,15 +28,15 @@ pub(crate) fn multi_step(job: &Job, net: &Net) -> MultiStep {
 
 pub(super) fn print_steps(job: &Job, method: &str, ms: &MultiStep, log: &mut Log) {
     let cfg = &job.cfg;
-    say!(
+    more!(
         log,
         "\nforecasts on the test days, step h = h trading days ahead; {method}; coverage of the {:.0}% band:",
         cfg.interval * 100.0
     );
-    say!(log, "{:>5} {:>6} {:>10} {:>11} {:>9}", "step", "days", "RMSE", "naive RMSE", "coverage");
+    more!(log, "{:>5} {:>6} {:>10} {:>11} {:>9}", "step", "days", "RMSE", "naive RMSE", "coverage");
     for s in ms.steps.iter().filter(|s| shown(s.step, cfg.horizon)) {
         let cov = s.coverage.map_or("n/a".into(), |c| format!("{:.1}%", c * 100.0));
-        say!(log, "{:>5} {:>6} {:>10.4} {:>11.4} {cov:>9}", s.step, s.days, s.rmse, s.naive_rmse);
+        more!(log, "{:>5} {:>6} {:>10.4} {:>11.4} {cov:>9}", s.step, s.days, s.rmse, s.naive_rmse);
     }
 }
 
@@ -49,13 +49,21 @@ fn shown(step: usize, horizon: usize) -> bool {
 pub(super) fn print_bands(job: &Job, ms: &MultiStep, log: &mut Log) {
     let (cfg, m) = (&job.cfg, job.cfg.interval_method);
     let name = cfg.model.name().to_uppercase();
-    say!(
+    more!(log);
+    more!(
         log,
-        "\nprediction bands on the test days ({}: {}); naive's band: the historical spread of its h-day moves (training and validation rows):",
+        "prediction bands on the test days ({}: {}); naive's band: the historical spread of its h-day moves (training and validation rows):",
         m.name(),
         m.describe()
     );
-    say!(
+    brief!(log);
+    brief!(
+        log,
+        "{:.0}% prediction bands on the test days ({}), beside naive's (the spread of its past h-day moves):",
+        cfg.interval * 100.0,
+        m.name()
+    );
+    more!(
         log,
         "{:>5} {:>6} | {:>9} {:>10} {:>10} | {:>9} {:>10} {:>10}",
         "step",
@@ -69,7 +77,7 @@ pub(super) fn print_bands(job: &Job, ms: &MultiStep, log: &mut Log) {
     );
     for s in ms.bands.iter().filter(|s| shown(s.step, cfg.horizon)) {
         let a = s.of(m);
-        say!(
+        more!(
             log,
             "{:>5} {:>5.0}% | {:>8.1}% {:>10.3} {:>10.3} | {:>8.1}% {:>10.3} {:>10.3}",
             s.step,
@@ -82,7 +90,7 @@ pub(super) fn print_bands(job: &Job, ms: &MultiStep, log: &mut Log) {
             s.naive.interval_score
         );
     }
-    say!(log, "width and interval score in price units (lower is better; a miss costs 2 / (1 - level) times its distance)");
+    more!(log, "width and interval score in price units (lower is better; a miss costs 2 / (1 - level) times its distance)");
     for s in ms.bands.iter().filter(|s| shown(s.step, cfg.horizon) && same(s.level, cfg.interval)) {
         say!(log, "{}", bands::verdict(&name, s, m));
     }
@@ -96,7 +104,7 @@ pub(super) fn print_bands(job: &Job, ms: &MultiStep, log: &mut Log) {
                 format!("step {} {:.1}% (score {:.3})", s.step, x.coverage * 100.0, x.interval_score)
             })
             .collect();
-        say!(log, "  --interval-method {:<13} {}", other.name(), cells.join(", "));
+        more!(log, "  --interval-method {:<13} {}", other.name(), cells.join(", "));
     }
 }
 
@@ -141,43 +149,33 @@ pub(super) fn charts(job: &Job, e: &Evaluation, ms: &MultiStep, out: &Path) -> R
     };
     band_png(&out.join("bands.png"), &chart)?;
     let last = ms.steps.len();
-    let curve = |step: usize, naive: bool| -> Vec<(f64, f64)> {
+    let curve = |step: usize, naive: bool| -> Vec<(f64, f64, usize)> {
         ms.bands
             .iter()
             .filter(|s| s.step == step)
             .map(|s| {
-                let c = if naive { s.naive.coverage } else { s.of(cfg.interval_method).coverage };
-                (s.level * 100.0, c * 100.0)
+                let c = if naive { &s.naive } else { s.of(cfg.interval_method) };
+                (s.level * 100.0, c.coverage * 100.0, c.days)
             })
             .collect()
     };
     let name = cfg.model.name().to_uppercase();
-    let mut lines = vec![
-        Line {
-            label: "nominal".into(),
-            points: ms.levels.iter().map(|l| (l * 100.0, l * 100.0)).collect(),
-            color: plots::ACTUAL,
-        },
-        Line { label: format!("{name}, step 1"), points: curve(1, false), color: plots::MODEL },
-        Line { label: "naive, step 1".into(), points: curve(1, true), color: plots::NAIVE },
+    let series = |label: String, points, color| Coverage { label, points, color };
+    let mut all = vec![
+        series(format!("{name}, step 1"), curve(1, false), plots::MODEL),
+        series("naive, step 1".into(), curve(1, true), plots::NAIVE),
     ];
     if last > 1 {
-        lines.push(Line {
-            label: format!("{name}, step {last}"),
-            points: curve(last, false),
-            color: plotters::style::RGBColor(255, 127, 14),
-        });
-        lines.push(Line {
-            label: format!("naive, step {last}"),
-            points: curve(last, true),
-            color: plotters::style::RGBColor(31, 119, 180),
-        });
+        all.push(series(format!("{name}, step {last}"), curve(last, false), RGBColor(255, 127, 14)));
+        all.push(series(format!("naive, step {last}"), curve(last, true), RGBColor(31, 119, 180)));
     }
-    lines_png(
+    reliability_png(
         &out.join("reliability.png"),
-        &format!("{} {}: realised against nominal coverage on the test days", file_stem(&cfg.csv), name),
-        ("nominal coverage (%)", "realised coverage (%)"),
-        &lines,
-        None,
+        &format!(
+            "{} {}: realised against nominal coverage on the test days (bars: 95% binomial interval)",
+            file_stem(&cfg.csv),
+            name
+        ),
+        &all,
     )
 }

@@ -141,6 +141,7 @@ mod tests {
             refit: false,
             cost_bps: 5.0,
             trading: true,
+            detail: false,
             out: dir.join("out"),
         };
         super::super::prepare(&cfg).unwrap()

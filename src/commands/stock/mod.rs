@@ -1,13 +1,33 @@
 //! `lstm-stock stock FILE.csv`: train on the past, forecast the test period one day ahead,
 //! and judge the forecast beside tomorrow = today.
 
-/// Prints a line (unless the log is quiet) and keeps it in `log` for report.html.
+/// A line of both consoles (see [`Log`]).
 macro_rules! say {
     ($log:expr) => {
         $log.line("")
     };
     ($log:expr, $($arg:tt)*) => {
         $log.line(&format!($($arg)*))
+    };
+}
+
+/// A line of the full console only (`--detail`; report.html keeps it either way).
+macro_rules! more {
+    ($log:expr) => {
+        $log.more("")
+    };
+    ($log:expr, $($arg:tt)*) => {
+        $log.more(&format!($($arg)*))
+    };
+}
+
+/// A line of the one-screen console only: the summary of lines that [`more!`] keeps.
+macro_rules! brief {
+    ($log:expr) => {
+        $log.brief("")
+    };
+    ($log:expr, $($arg:tt)*) => {
+        $log.brief(&format!($($arg)*))
     };
 }
 
@@ -73,26 +93,49 @@ pub fn run(cfg: &StockConfig) -> Result<StockOutcome> {
     execute(&prepare(cfg)?)
 }
 
-/// What a run prints, kept for report.html. A quiet log (the leakage check's runs on the
-/// file's altered copies) keeps its lines without printing them.
+/// What a run prints, and the full text kept for report.html. The default console fits one
+/// screen: lines of the full console only ([`Log::more`]) are printed with `--detail`, and
+/// their one-screen summaries ([`Log::brief`]) without it; report.html always gets the full
+/// text. A quiet log (the leakage check's runs on the file's altered copies) prints nothing.
 pub(crate) struct Log {
     pub text: String,
     quiet: bool,
+    detail: bool,
 }
 
 impl Log {
-    pub fn printing() -> Log {
-        Log { text: String::new(), quiet: false }
+    pub fn printing(detail: bool) -> Log {
+        Log { text: String::new(), quiet: false, detail }
     }
 
     pub fn quiet() -> Log {
-        Log { text: String::new(), quiet: true }
+        Log { text: String::new(), quiet: true, detail: false }
     }
 
+    /// A line of both consoles.
     pub fn line(&mut self, line: &str) {
-        if !self.quiet {
+        self.print(line, true);
+        self.keep(line);
+    }
+
+    /// A line of the full console.
+    pub fn more(&mut self, line: &str) {
+        self.print(line, self.detail);
+        self.keep(line);
+    }
+
+    /// A line of the one-screen console, standing for lines of the full one.
+    pub fn brief(&mut self, line: &str) {
+        self.print(line, !self.detail);
+    }
+
+    fn print(&self, line: &str, shown: bool) {
+        if shown && !self.quiet {
             println!("{line}");
         }
+    }
+
+    fn keep(&mut self, line: &str) {
         self.text.push_str(line);
         self.text.push('\n');
     }
@@ -109,6 +152,8 @@ pub(crate) struct Analysis {
     pub method: String,
     /// The trading evaluation (absent with `--no-trading`).
     pub trading: Option<Trading>,
+    /// The last layer's gates over the last test window.
+    pub gates: crate::report::heatmap::GateView,
 }
 
 /// Trains `job`'s network (for at most `epochs` epochs) and scores it on the test days: one
@@ -117,40 +162,63 @@ pub(crate) struct Analysis {
 pub(crate) fn analyse(job: &Job, epochs: usize, progress: bool, log: &mut Log) -> Result<Analysis> {
     let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
     let built = pipeline::build(data, cfg, cfg.model, cfg.seed, job.device);
-    say!(
-        log,
-        "training {}{} ({} layers x {} units, {} parameters) on {} for up to {} epochs, {} training windows",
+    let what = format!(
+        "{}{} ({} layer{} x {} units, {} parameters) on {}",
         cfg.model,
         if cfg.horizon > 1 { format!(" with a direct {}-day head", cfg.horizon) } else { String::new() },
         cfg.layers,
+        if cfg.layers == 1 { "" } else { "s" },
         cfg.hidden,
         Net::param_count(&built.vs),
         crate::device::name(job.device),
-        cfg.train.epochs.min(epochs),
-        built.train.len()
     );
-    let train = TrainConfig { epochs: cfg.train.epochs.min(epochs), ..cfg.train.clone() };
+    let epochs = cfg.train.epochs.min(epochs);
+    more!(log, "training {what} for up to {epochs} epochs, {} training windows", built.train.len());
+    let train = TrainConfig { epochs, ..cfg.train.clone() };
     let fitted = pipeline::train(built, &train, progress.then(|| cfg.model.name()), cfg.load.plant)?;
-    report_training(&fitted.history, log);
+    let h = &fitted.history;
+    report_training(h, log);
+    brief!(
+        log,
+        "trained {what} on the {} of \"{}\"{}: {} of up to {epochs} epochs{} in {:.1} s, kept epoch {} (validation MSE {:.6})",
+        data.spec.target.name(),
+        series.target_col,
+        match crate::data::features::names(&data.spec.features) {
+            f if f.is_empty() => String::new(),
+            f => format!(" with {f}"),
+        },
+        h.train_loss.len(),
+        if h.stopped_early { " (early stop)" } else { "" },
+        h.epoch_seconds.iter().sum::<f64>(),
+        h.best_epoch,
+        h.val_loss[h.best_epoch - 1]
+    );
     let eval = Evaluation::new(
         series,
         data.test.rows.clone(),
         pipeline::test_forecasts(&fitted, data, &series.values),
     );
     say!(log, "{}", stock_tables::test_table(cfg.model.name(), &series.target_col, &eval).trim_end());
+    // the last test window, seen through the hand-written cell with the trained weights
+    let test = &fitted.test;
+    let last = test.x.narrow(0, test.len() - 1, 1);
+    let traced = crate::model::gates::trace_last_layer(&fitted.net.cfg, &fitted.vs, &last)?;
+    let lstm = cfg.model.cell() == crate::model::Cell::Lstm;
+    let gates = crate::report::heatmap::gate_panels(lstm, &traced.gates, &traced.state);
+    say!(log, "{}", gates.activity.sentence(&cfg.model.name().to_uppercase()));
     let ms = intervals::multi_step(job, &fitted.net);
     let method = forecaster(job, &fitted.net).method(ms.steps.len());
     intervals::print_steps(job, &method, &ms, log);
     intervals::print_bands(job, &ms, log);
     let trading = cfg.trading.then(|| trading::run(job, &eval, log));
-    Ok(Analysis { fitted, eval, ms, method, trading })
+    Ok(Analysis { fitted, eval, ms, method, trading, gates })
 }
 
 /// Trains, evaluates and writes the outputs of a prepared job.
 pub fn execute(job: &Job) -> Result<StockOutcome> {
     let started = Instant::now();
     let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
-    let mut log = Log::printing();
+    let mut log = Log::printing(cfg.detail);
     let threads = crate::engine::threads::use_threads(cfg.threads);
     if cfg.threads.is_none() && threads < std::thread::available_parallelism().map_or(1, |c| c.get()) {
         // the batch split (engine::parts_for) is the CPU's alone, for whichever model trains
@@ -171,13 +239,7 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     crate::interrupt::set_out_dir(&cfg.out);
     describe(job, &mut log);
     let analysis = analyse(job, usize::MAX, true, &mut log)?;
-    let (vs, net, history, test) =
-        (&analysis.fitted.vs, &analysis.fitted.net, &analysis.fitted.history, &analysis.fitted.test);
-    // the last test window, seen through the hand-written cell with the trained weights
-    let last = test.x.narrow(0, test.len() - 1, 1);
-    let traced = crate::model::gates::trace_last_layer(&net.cfg, vs, &last)?;
-    let lstm = cfg.model.cell() == crate::model::Cell::Lstm;
-    let gates = crate::report::heatmap::gate_panels(lstm, &traced.gates, &traced.state);
+    let (vs, net, history) = (&analysis.fitted.vs, &analysis.fitted.net, &analysis.fitted.history);
     let leaks = if cfg.sanity { sanity(job, &analysis, &mut log)? } else { None };
     let band_check = band_check(job, &analysis, &mut log);
     let refit = final_fit(job, history, &mut log).unwrap_or_else(|e| {
@@ -189,18 +251,25 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
         Some(r) => Saved { vs: &r.vs, net: &r.net, data: &r.data, rows: series.len(), refit: true },
         None => Saved { vs, net, data, rows: job.split.train_end, refit: false },
     };
-    let run_info =
-        RunInfo { job, analysis: &analysis, params: Net::param_count(vs), gates, leaks, band_check };
+    let run_info = RunInfo { job, analysis: &analysis, params: Net::param_count(vs), leaks, band_check };
     let out = files::OutputDir::open(&cfg.out)?;
     write_outputs(&run_info, &refit, started)?;
     let card = save_bundle(&run_info, &saved)?;
-    say!(
+    if let Some(r) = &refit {
+        brief!(log, "{}", saved_line(job, r, band_check_words(&run_info.band_check)));
+    }
+    more!(
         log,
         "wrote prediction.png, bands.png, reliability.png, loss.png, gates.png, horizon.png, {}predictions.csv, metrics.json, run.json, report.html and model/ to {}",
         if cfg.trading { "trading.png, trading.csv, " } else { "" },
         cfg.out.display()
     );
-    say!(log, "model/: {}", card.training.provenance());
+    brief!(
+        log,
+        "wrote charts, predictions.csv, metrics.json, report.html (everything printed with --detail) and model/ to {}",
+        cfg.out.display()
+    );
+    more!(log, "model/: {}", card.training.provenance());
     report_page(job, log.text)?;
     drop(out);
     let history = history.clone();
@@ -227,7 +296,7 @@ fn band_check(job: &Job, a: &Analysis, log: &mut Log) -> Option<crate::eval::ref
         h.best_epoch,
     ) {
         Ok(b) if !crate::interrupt::requested() => {
-            say!(log, "{}", b.sentence());
+            more!(log, "{}", b.sentence());
             Some(b)
         }
         Ok(_) => None,
@@ -249,7 +318,7 @@ fn final_fit(job: &Job, history: &History, log: &mut Log) -> Result<Option<pipel
         say!(log, "no refit: training was interrupted; the saved model is the split run's network");
         return Ok(None);
     }
-    say!(
+    more!(
         log,
         "refitting on all {} rows for {} epochs (the count validation chose), seed {}, for the saved model (--no-refit skips)",
         job.series.len(),
@@ -269,8 +338,31 @@ fn final_fit(job: &Job, history: &History, log: &mut Log) -> Result<Option<pipel
         );
         return Ok(None);
     }
-    say!(log, "refit in {:.1} s (final training loss {:.6})", r.seconds, r.last_loss);
+    more!(log, "refit in {:.1} s (final training loss {:.6})", r.seconds, r.last_loss);
     Ok(Some(r))
+}
+
+/// The one-screen line on the saved model: the refit and its band's check one period back.
+fn saved_line(job: &Job, r: &pipeline::Refitted, band: String) -> String {
+    format!(
+        "saved model: refitted on all {} rows for {} epochs in {:.1} s (--no-refit keeps the split run's network){band}",
+        job.series.len(),
+        r.epochs,
+        r.seconds
+    )
+}
+
+/// The band check's outcome in a few words, for [`saved_line`].
+fn band_check_words(b: &Option<crate::eval::refit_band::RefitBand>) -> String {
+    match b {
+        Some(b) if b.gaps().is_empty() => {
+            "; its band, checked one period back, carries over (within 3 points)".into()
+        }
+        Some(_) => {
+            "; CAUTION: its band, checked one period back, is MORE than 3 points off (--detail)".into()
+        }
+        None => String::new(),
+    }
 }
 
 /// `--sanity`: the leakage check against the run just made, printed; `None` when Ctrl-C
@@ -377,7 +469,7 @@ fn describe(job: &Job, log: &mut Log) {
     let d = &series.dates;
     say!(log, "{}", series.summary());
     let feats = crate::data::features::names(&spec.features);
-    say!(
+    more!(
         log,
         "model learns: {} of \"{}\"{}; forecasts are turned back into prices for every figure",
         spec.target.name(),
@@ -419,7 +511,7 @@ fn report_training(h: &History, log: &mut Log) {
     if h.interrupted {
         say!(log, "training was interrupted (Ctrl-C) after {epochs} complete epochs; evaluating and saving the best weights so far");
     }
-    say!(
+    more!(
         log,
         "trained {epochs} epochs{} in {:.1} s; kept epoch {} (validation MSE {:.6})",
         if h.stopped_early { " (early stop)" } else { "" },
@@ -437,6 +529,7 @@ fn report_page(job: &Job, text: String) -> Result<()> {
     let page = crate::report::html::Page {
         title: format!("{}: {model} against tomorrow = today", file_stem(&cfg.csv)),
         text,
+        markdown: None,
         charts: vec![
             chart("prediction.png", "the test period: actual, forecast and naive"),
             chart("bands.png", "the prediction band one day ahead, the days outside it marked"),
@@ -460,8 +553,6 @@ struct RunInfo<'a> {
     job: &'a Job,
     analysis: &'a Analysis,
     params: i64,
-    /// Heatmaps of the last layer's gates over the last test window.
-    gates: Vec<crate::report::heatmap::Panel>,
     /// The leakage check's results (`--sanity`).
     leaks: Option<Vec<LeakCheck>>,
     /// The saved band checked around a refitted network (with the refit only).
@@ -565,14 +656,22 @@ fn write_outputs(r: &RunInfo, refit: &Option<pipeline::Refitted>, started: Insta
     let last = e.dates.len() - 1;
     let window_start = series.dates[r.job.data.test.rows.end - 1 - cfg.window];
     let title = format!(
-        "{} {} last layer over the input window {} .. {} (forecast for {})",
+        "{} {} last layer, input window {} .. {} (forecast for {}): each unit's move around its median after a {}-day warm-up from zero (grey); scale: 95% of the moves",
         file_stem(&cfg.csv),
         cfg.model.name().to_uppercase(),
         window_start,
         series.dates[r.job.data.test.rows.end - 2],
-        e.dates[last]
+        e.dates[last],
+        r.analysis.gates.activity.warm_up
     );
-    crate::report::heatmap::heatmaps_png(&out.join("gates.png"), &title, "day in the window", &r.gates)?;
+    let g = &r.analysis.gates;
+    crate::report::heatmap::heatmaps_png(
+        &out.join("gates.png"),
+        &title,
+        "day in the window",
+        &g.panels,
+        g.activity.warm_up,
+    )?;
     intervals::charts(r.job, e, &r.analysis.ms, out)?;
     let pts = |f: fn(&StepScore) -> f64| r.analysis.ms.steps.iter().map(|s| (s.step as f64, f(s))).collect();
     let title = format!(

@@ -10,7 +10,7 @@ use crate::config::file_stem;
 use crate::data::plant::traded_forecasts;
 use crate::eval::trading::{evaluate, verdicts, Days, Rule, Trading};
 use crate::eval::Evaluation;
-use crate::report::trading::{colour, table, trading_png, Curve};
+use crate::report::trading::{brief, colour, table, trading_png, Curve};
 
 /// Trades the test period's one-day forecasts, prints the table and a verdict per strategy.
 pub fn run(job: &Job, e: &Evaluation, log: &mut Log) -> Trading {
@@ -20,9 +20,22 @@ pub fn run(job: &Job, e: &Evaluation, log: &mut Log) -> Trading {
     let days = Days::from_series(&s.dates, &s.values, &rows, &forecast);
     let t = evaluate(&days, job.cfg.cost_bps, job.cfg.seed);
     let model = job.cfg.model.name().to_uppercase();
-    say!(log, "{}", table(&t).trim_end());
-    for line in verdicts(&model, &t) {
-        say!(log, "{line}");
+    for line in table(&t).trim_end().lines() {
+        more!(log, "{line}");
+    }
+    brief!(log);
+    for line in brief(&t) {
+        brief!(log, "{line}");
+    }
+    // one line when the rules all held (or all shunned) the stock; else one per rule, which
+    // the one-screen table's rows already say
+    let verdicts = verdicts(&model, &t);
+    for line in &verdicts {
+        if verdicts.len() == 1 {
+            say!(log, "{line}");
+        } else {
+            more!(log, "{line}");
+        }
     }
     t
 }
