@@ -46,9 +46,13 @@ pub struct TrainingData {
 impl TrainingData {
     /// Which rows trained the weights and which sized the bands, in words.
     pub fn provenance(&self) -> String {
+        format!("{}; {}", self.weights_text(), self.bands_text())
+    }
+
+    /// Which rows trained the saved weights, and for how many epochs.
+    pub fn weights_text(&self) -> String {
         let w = &self.weights_rows;
-        let b = &self.band_error_rows;
-        let weights = if self.refit {
+        if self.refit {
             format!(
                 "weights trained on all {} rows ({} .. {}) for {} epochs, the count the split run's validation chose",
                 w.len(),
@@ -64,13 +68,23 @@ impl TrainingData {
                 w.first_date,
                 w.last_date
             )
-        };
+        }
+    }
+
+    /// Whose errors sized the bands: the split run's network's, out of sample; with a refit,
+    /// not the saved network's (which trained on those rows).
+    pub fn bands_text(&self) -> String {
+        let b = &self.band_error_rows;
         format!(
-            "{weights}; bands sized from the split run's out-of-sample errors on {} .. {} ({} days){}",
+            "bands sized from the split run's out-of-sample errors on {} .. {} ({} days){}",
             b.first_date,
             b.last_date,
             b.len(),
-            if self.refit { ", rows the refitted weights also trained on" } else { "" }
+            if self.refit {
+                ": the tested network's errors, not the saved refit's, which trained on those rows"
+            } else {
+                ""
+            }
         )
     }
 }

@@ -77,7 +77,7 @@ fn describe(card: &ModelCard, series: &PriceSeries, fc: &Forecaster, days: usize
         series.target_col,
         spec.window,
         card.training.path,
-        card.training.provenance(),
+        card.training.weights_text(),
         days,
         series.dates[series.len() - 1]
     );
@@ -95,7 +95,7 @@ fn describe(card: &ModelCard, series: &PriceSeries, fc: &Forecaster, days: usize
         out.push('\n');
     }
     out += &format!(
-        "bands: {} (as they stood after {}){}",
+        "bands: {} (as they stood after {}){}; {}{}",
         card.interval_method,
         card.training.last_date,
         if scale == 1.0 {
@@ -106,6 +106,12 @@ fn describe(card: &ModelCard, series: &PriceSeries, fc: &Forecaster, days: usize
                 card.interval_vol_days.unwrap_or(0),
                 scale
             )
+        },
+        card.training.bands_text(),
+        match &card.band_check {
+            Some(c) if c.gaps().is_empty() =>
+                "; checked one period back, they carried over to a refit within 3 points",
+            _ => "",
         }
     );
     out.push('\n');
@@ -216,13 +222,9 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
         print!("{note}");
         text += &note;
     }
-    let drift = crate::eval::diagnostics::only_drift(&series.values, &path);
-    if let Some(d) = drift {
-        let note = format!(
-            "note: the forecast moves {:+.3}% a day, within noise of this file's average daily move ({:+.3}%): it says nothing the average does not\n",
-            ((path[path.len() - 1] / series.values[n - 1]).ln() / path.len() as f64) * 100.0,
-            d * 100.0
-        );
+    let drift = crate::eval::diagnostics::Drift::of(&series.values, &path);
+    if let Some(d) = &drift {
+        let note = format!("{}\n", d.sentence());
         print!("{note}");
         text += &note;
     }
@@ -239,7 +241,11 @@ pub fn run(cfg: &PredictConfig) -> Result<()> {
             cfg.days,
             names[0],
             card.model.kind.name().to_uppercase(),
-            if drift.is_some() { " - only the average daily move, within noise" } else { "" }
+            match drift {
+                Some(d) if d.only_drift() => " - only the average daily move, within noise",
+                Some(_) => " - moves beyond the average daily move",
+                None => "",
+            }
         ),
         &series.dates[from..],
         &series.values[from..],

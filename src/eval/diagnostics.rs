@@ -225,18 +225,51 @@ impl MoveProfile {
     }
 }
 
-/// A forecast `path` from the last of `prices` that moves, per day, within two standard errors
-/// of the file's average daily log return: a forecast that is only the drift, saying nothing
-/// the average does not. Returns the drift (a daily log return) when so.
-pub fn only_drift(prices: &[f64], path: &[f64]) -> Option<f64> {
-    let (Some(&last), Some(&end)) = (prices.last(), path.last()) else { return None };
-    let r: Vec<f64> = prices.windows(2).map(|w| (w[1] / w[0]).ln()).filter(|v| v.is_finite()).collect();
-    if r.len() < 2 || !(last > 0.0 && end > 0.0) {
-        return None;
+/// A forecast path's daily move beside the file's average daily move (its drift): a forecast
+/// within two standard errors of the drift says nothing the average does not; one beyond it
+/// makes a claim of its own. Judged on every forecast by the same rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Drift {
+    /// The file's mean daily log return.
+    pub drift: f64,
+    /// Two standard errors of that mean.
+    pub margin: f64,
+    /// The forecast's mean daily log return, from the last price to the path's end.
+    pub per_day: f64,
+}
+
+impl Drift {
+    /// The forecast `path` from the last of `prices`; `None` without two returns or with a
+    /// price that is not positive.
+    pub fn of(prices: &[f64], path: &[f64]) -> Option<Drift> {
+        let (Some(&last), Some(&end)) = (prices.last(), path.last()) else { return None };
+        let r: Vec<f64> = prices.windows(2).map(|w| (w[1] / w[0]).ln()).filter(|v| v.is_finite()).collect();
+        if r.len() < 2 || !(last > 0.0 && end > 0.0) {
+            return None;
+        }
+        let (drift, sd) = crate::eval::stats::mean_sd(&r);
+        let per_day = (end / last).ln() / path.len() as f64;
+        Some(Drift { drift, margin: 2.0 * sd / (r.len() as f64).sqrt(), per_day })
     }
-    let (drift, sd) = crate::eval::stats::mean_sd(&r);
-    let per_day = (end / last).ln() / path.len() as f64;
-    ((per_day - drift).abs() <= 2.0 * sd / (r.len() as f64).sqrt()).then_some(drift)
+
+    /// Whether the forecast is only the drift, within noise.
+    pub fn only_drift(&self) -> bool {
+        (self.per_day - self.drift).abs() <= self.margin
+    }
+
+    /// The note printed under every forecast, either way.
+    pub fn sentence(&self) -> String {
+        let (pct, drift, margin) = (100.0 * self.per_day, 100.0 * self.drift, 100.0 * self.margin);
+        if self.only_drift() {
+            format!(
+                "note: the forecast moves {pct:+.3}% a day, within noise of this file's average daily move ({drift:+.3}% ± {margin:.3}%, two standard errors): it says nothing the average does not"
+            )
+        } else {
+            format!(
+                "note: the forecast moves {pct:+.3}% a day, beyond this file's average daily move ({drift:+.3}% ± {margin:.3}%, two standard errors): a claim of its own, which only the test above can back"
+            )
+        }
+    }
 }
 
 #[cfg(test)]
@@ -406,11 +439,17 @@ mod tests {
             .collect();
         let last = *prices.last().unwrap();
         let drift_path: Vec<f64> = (1..=5).map(|h| last * (0.001 * h as f64).exp()).collect();
-        let d = only_drift(&prices, &drift_path).expect("the drift itself is flagged");
-        assert!((d - 0.001).abs() < 1e-4, "{d}");
-        // half a percent a day is a forecast of its own; so is a flat one (0 vs +0.1%, over 2 se)
+        let d = Drift::of(&prices, &drift_path).unwrap();
+        assert!(d.only_drift() && (d.drift - 0.001).abs() < 1e-4, "{d:?}");
+        assert!((d.margin - 0.0009).abs() < 2e-5, "{d:?}");
+        assert!(d.sentence().contains("within noise") && d.sentence().contains("± 0.09"), "{}", d.sentence());
+        // half a percent a day is a forecast of its own; so is a flat one (0 vs +0.1%, over 2
+        // se): each is judged by the same rule and gets its own note, not silence
         let strong: Vec<f64> = (1..=5).map(|h| last * (0.005 * h as f64).exp()).collect();
-        assert_eq!(only_drift(&prices, &strong), None);
-        assert_eq!(only_drift(&prices, &[last; 5]), None);
+        for path in [strong, vec![last; 5]] {
+            let d = Drift::of(&prices, &path).unwrap();
+            assert!(!d.only_drift() && d.sentence().contains("beyond this file's average"), "{d:?}");
+        }
+        assert_eq!(Drift::of(&prices[..1], &[last]), None);
     }
 }

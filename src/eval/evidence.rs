@@ -82,7 +82,7 @@ impl TestEvidence {
         let outside: Vec<usize> = (0..steps.len()).filter(|&h| steps[h] < lo || steps[h] > hi).collect();
         if let Some(&h) = outside.first() {
             out.push(format!(
-                "caution: the saved (refitted) network's forecast moves {:+.2}% on day {} ({} of {} days outside), beyond anything the tested network did on its test days ({:+.2}% .. {:+.2}% a day): the refit was never tested",
+                "caution: the saved (refitted) network's forecast moves {:+.2}% on day {} ({} of {} days so), outside the range of the tested network's daily moves on its test days ({:+.2}% .. {:+.2}%): the refit was never tested",
                 100.0 * steps[h],
                 h + 1,
                 outside.len(),
@@ -132,7 +132,8 @@ mod tests {
         let c = e.cautions(100.0, &[100.4, 100.45]);
         assert_eq!(c.len(), 1, "{c:?}");
         assert!(
-            c[0].contains("+0.40% on day 1 (1 of 2 days outside)") && c[0].contains("-0.01% .. +0.08%"),
+            c[0].contains("+0.40% on day 1 (1 of 2 days so), outside the range")
+                && c[0].contains("-0.01% .. +0.08%"),
             "{c:?}"
         );
         // the tested network always called a rise; the refit calls a fall

@@ -826,6 +826,14 @@ fn saved_model_round_trip_and_bundle_errors() {
     assert_eq!(card["evidence"]["days"], metrics["test_days"], "{}", card["evidence"]);
     report_page(&fc, &stdout, 1, "&quot;days&quot;: 3");
     assert!(stdout.contains("bands sized from the split run's out-of-sample errors on"), "{stdout}");
+    // the bands' caveat on one line; the drift judged on this forecast whichever way it falls
+    let bands = stdout.lines().find(|l| l.starts_with("bands: ")).unwrap_or("");
+    assert!(bands.contains("the tested network's errors, not the saved refit's"), "{stdout}");
+    let notes: Vec<&str> = stdout.lines().filter(|l| l.starts_with("note: the forecast moves ")).collect();
+    assert!(
+        notes.len() == 1 && (notes[0].contains("within noise of") || notes[0].contains("beyond this file's")),
+        "{stdout}"
+    );
     let text = std::fs::read_to_string(fc.join("forecast.csv")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "date,forecast,lower,upper");

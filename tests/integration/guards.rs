@@ -41,3 +41,41 @@ fn test_only_switches_outside_test_modules_fail_the_guard() {
         assert!(err.contains("planted.rs:"), "{err}");
     }
 }
+
+/// Lines of the Rust files under `dir` that title a chart with plotters' own one-line
+/// `caption` or `titled`, which cut a long title at the chart's edge instead of wrapping it.
+fn unwrapped_titles(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(unwrapped_titles(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (k, line) in text.lines().enumerate() {
+                if line.contains(".caption(") || line.contains(".titled(") {
+                    found.push(format!("{}:{}: {}", path.display(), k + 1, line.trim()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every chart title goes through `draw_title`, which wraps it to the chart's width: a chart
+/// titled with plotters' one-line caption (how titles were cut on long file names) is found.
+#[test]
+fn every_chart_title_wraps() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    assert_eq!(unwrapped_titles(&src), Vec::<String>::new());
+    let dir = std::env::temp_dir().join(format!("lstm-stock-titles-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("report")).unwrap();
+    std::fs::write(
+        dir.join("report/chart.rs"),
+        "fn f() {\n    let ch = ChartBuilder::on(root)\n        .caption(title, (FONT, 22))\n        .margin(12);\n}\n",
+    )
+    .unwrap();
+    let found = unwrapped_titles(&dir);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(found.len() == 1 && found[0].contains("chart.rs:3:"), "{found:?}");
+}
