@@ -93,7 +93,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
     )?;
     compare_plots::metrics_png(
         &out.join("metrics.png"),
-        &format!("{stem}: mean over {} seeds", cfg.seeds.len()),
+        &format!("{stem}: {} seeds", cfg.seeds.len()),
         &report,
     )?;
     compare_plots::folds_png(
@@ -105,7 +105,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
     let curves: Vec<LossCurve> = report
         .models
         .iter()
-        .zip(compare_plots::PALETTE.iter().cycle())
+        .zip(compare_plots::colours(report.models.len()).iter())
         .map(|(m, &c)| LossCurve {
             label: m.label.clone(),
             train: &m.train_loss,
@@ -166,7 +166,7 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
             ),
             chart(
                 "metrics.png",
-                "each figure's mean over seeds (bars: 1 sd over seeds; for skill, the 95% interval of the test against naive)",
+                "RMSE and skill from the seeds' mean squared error, bars the 95% interval of the test against naive; the other figures' mean over seeds, bars 1 sd",
             ),
             chart("folds.png", "error per walk-forward fold"),
             chart("loss.png", "loss curves (first seed, last fold)"),
@@ -197,7 +197,7 @@ fn trading_chart(path: &Path, stem: &str, report: &crate::eval::compare::Report)
         dashed: false,
         returns: &first.rule(Rule::Hold).net_returns,
     }];
-    for (m, &c) in report.models.iter().zip(compare_plots::PALETTE.iter().cycle()) {
+    for (m, &c) in report.models.iter().zip(compare_plots::colours(report.models.len()).iter()) {
         let Some((s, t)) = m.trading.first() else { continue };
         for (rule, dashed) in [(Rule::LongFlat, false), (Rule::LongShort, true)] {
             curves.push(Curve {

@@ -266,7 +266,7 @@ impl Drift {
             )
         } else {
             format!(
-                "note: the forecast moves {pct:+.3}% a day, beyond this file's average daily move ({drift:+.3}% ± {margin:.3}%, two standard errors): a claim of its own, which only the test above can back"
+                "note: the forecast moves {pct:+.3}% a day, beyond this file's average daily move ({drift:+.3}% ± {margin:.3}%, two standard errors): a move of its own, which nothing here has tested"
             )
         }
     }

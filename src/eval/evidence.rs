@@ -82,13 +82,13 @@ impl TestEvidence {
         let outside: Vec<usize> = (0..steps.len()).filter(|&h| steps[h] < lo || steps[h] > hi).collect();
         if let Some(&h) = outside.first() {
             out.push(format!(
-                "caution: the saved (refitted) network's forecast moves {:+.2}% on day {} ({} of {} days so), outside the range of the tested network's daily moves on its test days ({:+.2}% .. {:+.2}%): the refit was never tested",
+                "caution: the saved (refitted) network's forecast moves {:+.2}% on day {}, outside the range of the tested network's daily moves on its test days ({:+.2}% .. {:+.2}%), as do {} of its {} forecast days: the refit was never tested",
                 100.0 * steps[h],
                 h + 1,
-                outside.len(),
-                steps.len(),
                 100.0 * lo,
-                100.0 * hi
+                100.0 * hi,
+                outside.len(),
+                steps.len()
             ));
         }
         let first = steps.first().copied().unwrap_or(0.0);
@@ -132,7 +132,8 @@ mod tests {
         let c = e.cautions(100.0, &[100.4, 100.45]);
         assert_eq!(c.len(), 1, "{c:?}");
         assert!(
-            c[0].contains("+0.40% on day 1 (1 of 2 days so), outside the range")
+            c[0].contains("+0.40% on day 1, outside the range")
+                && c[0].contains("as do 1 of its 2 forecast days")
                 && c[0].contains("-0.01% .. +0.08%"),
             "{c:?}"
         );

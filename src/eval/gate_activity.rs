@@ -106,7 +106,7 @@ impl GateActivity {
             "they respond to the days it sees"
         };
         format!(
-            "gates: over the last test window ({} days), after a {}-day warm-up from a zero state, the {model}'s gates (levels {:.2} .. {:.2}), candidate and state move by at most {} around their levels (95% of moves): {meaning} (gates.png)",
+            "gates: over the last test window ({} days), after a {}-day warm-up from a zero state, 95% of the moves of the {model}'s gates (levels {:.2} .. {:.2}), candidate and state are within {} of their levels: {meaning} (gates.png)",
             self.days,
             self.warm_up,
             self.levels.0,

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use plotters::prelude::*;
 
 use super::plots::{
-    bounds, date_chart, date_corner, distinct_swatches, draw_legend, draw_title, legend_line, plot_err,
-    points, render, DateAxes, FONT,
+    bounds, date_chart, date_corner, distinct_swatches, draw_legend, draw_title, legend_line, legend_swatch,
+    plot_err, points, render, DateAxes, FONT,
 };
 use super::plots::{ACTUAL, MODEL};
 
@@ -132,7 +132,7 @@ pub fn reliability_png(path: &Path, title: &str, series: &[Coverage]) -> Result<
         ch.draw_series(DashedLineSeries::new([(x0, x0), (x1, x1)], 8, 5, ACTUAL.stroke_width(1)))
             .map_err(plot_err)?
             .label("realised = nominal")
-            .legend(legend_line(ACTUAL));
+            .legend(legend_swatch(ACTUAL, 1, true));
         let mid = (series.len() as f64 - 1.0) / 2.0;
         for (i, s) in series.iter().enumerate() {
             let dx = (i as f64 - mid) * SPREAD;

@@ -14,9 +14,52 @@ use super::plots::{
 use crate::eval::compare::{skill_interval, versus_naive_words, Figures, Report};
 use crate::eval::metrics::cumulative_sse_gain;
 
-/// One colour per model, in `--models` order.
-pub const PALETTE: [RGBColor; 4] =
-    [RGBColor(214, 39, 40), RGBColor(31, 119, 180), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+/// The first contenders' colours, in `--models` order (then [`colour`] makes more).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(214, 39, 40),
+    RGBColor(31, 119, 180),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+/// Contender `i`'s colour, distinct from every other contender's however many there are (a
+/// model per feature set soon passes a fixed palette): the palette first, then hues spaced by
+/// the golden angle at two lightnesses, none of them naive's grey or the price's black.
+pub fn colour(i: usize) -> RGBColor {
+    if let Some(&c) = PALETTE.get(i) {
+        return c;
+    }
+    let k = i - PALETTE.len();
+    let hue = (k as f64 * 137.507_764) % 360.0;
+    let light = if k.is_multiple_of(2) { 0.42 } else { 0.62 };
+    hsl(hue, 0.75, light)
+}
+
+/// An HSL colour (hue in degrees, saturation and lightness in 0..1) as RGB.
+fn hsl(h: f64, s: f64, l: f64) -> RGBColor {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let x = c * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
+    let (r, g, b) = match (h / 60.0) as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = l - c / 2.0;
+    let u = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    RGBColor(u(r), u(g), u(b))
+}
+
+/// The contenders' colours, one each.
+pub fn colours(n: usize) -> Vec<RGBColor> {
+    (0..n).map(colour).collect()
+}
 
 /// Days of the test period's end shown in prices under the cumulative gain.
 const ZOOM_DAYS: usize = 60;
@@ -52,7 +95,7 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
             .map_err(plot_err)?
             .label("naive (zero by definition)")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], NAIVE.stroke_width(3)));
-        for ((m, g), c) in r.models.iter().zip(&gains).zip(PALETTE.iter().cycle()) {
+        for ((m, g), c) in r.models.iter().zip(&gains).zip(colours(r.models.len()).iter()) {
             let color = *c;
             ch.draw_series(LineSeries::new(d.iter().copied().zip(g.iter().copied()), color.stroke_width(2)))
                 .map_err(plot_err)?
@@ -84,7 +127,7 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
             .map_err(plot_err)?
             .label("actual")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ACTUAL.stroke_width(3)));
-        for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
+        for (m, c) in r.models.iter().zip(colours(r.models.len()).iter()) {
             let color = *c;
             ch.draw_series(LineSeries::new(
                 days.iter().copied().zip(zoom(&m.seed_average)),
@@ -113,11 +156,11 @@ pub fn forecasts_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) 
 
 /// Captions of [`metrics_png`]'s panels, each with its unit and what its bars are.
 const CAPTIONS: [&str; 5] = [
-    "RMSE (price), bars 95% CI of the DM test",
+    "RMSE (price) of the seeds' mean squared error, bars 95% CI of the DM test",
     "MAE (price), bars 1 sd over seeds",
     "MAPE (%), bars 1 sd over seeds",
     "direction (%), bars 1 sd over seeds",
-    "skill vs naive, bars 95% CI of the DM test",
+    "skill vs naive from the seeds' mean squared error, bars 95% CI of the DM test",
 ];
 
 /// A model's mark in one panel of [`metrics_png`]: its value and the ends of its bar.
@@ -150,8 +193,8 @@ pub fn marks(r: &Report, k: usize) -> Vec<Mark> {
     let naive_mse = r.baselines.naive.rmse.powi(2);
     r.models
         .iter()
-        .zip(PALETTE.iter().cycle())
-        .map(|(m, &color)| {
+        .zip(colours(r.models.len()))
+        .map(|(m, color)| {
             let label = m.label.clone();
             let interval = skill_interval(&m.dm_vs_naive, naive_mse, 0.95);
             match (k, interval) {
@@ -274,7 +317,7 @@ pub fn folds_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) -> R
             x_labels: 8,
         };
         let mut ch = date_chart(root, &axes)?;
-        for (m, c) in r.models.iter().zip(PALETTE.iter().cycle()) {
+        for (m, c) in r.models.iter().zip(colours(r.models.len()).iter()) {
             let color = *c;
             for (k, (&v, &(a, b))) in m.fold_rmse.iter().zip(&spans).enumerate() {
                 let s = ch
@@ -303,4 +346,26 @@ pub fn folds_png(path: &Path, title: &str, dates: &[NaiveDate], r: &Report) -> R
             .flat_map(|(&v, &(a, b))| [(a, v), (a + (b - a) / 2, v), (b, v)]);
         draw_legend(&mut ch, date_corner(&axes, drawn))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// However many contenders (models times feature sets), each gets its own colour, and none
+    /// takes naive's grey or the price's black: the fault was a four-colour palette cycled, which
+    /// gave the fifth contender the first one's colour (and compare's trading chart refused it).
+    #[test]
+    fn every_contender_has_its_own_colour() {
+        let c = colours(40);
+        for (i, a) in c.iter().enumerate() {
+            assert!(*a != NAIVE && *a != ACTUAL, "contender {i}: {a:?}");
+            for (j, b) in c.iter().enumerate().skip(i + 1) {
+                assert!(a != b, "contenders {i} and {j} share {a:?}");
+            }
+        }
+        assert!(crate::report::plots::distinct_swatches(c.iter().map(|&x| (x, false))).is_ok());
+        assert_eq!(hsl(0.0, 1.0, 0.5), RGBColor(255, 0, 0));
+        assert_eq!(hsl(240.0, 1.0, 0.5), RGBColor(0, 0, 255));
+    }
 }

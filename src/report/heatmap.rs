@@ -81,9 +81,11 @@ fn heatmap(
             RGBColor(128, 128, 128).mix(0.55).filled(),
         )])
         .map_err(plot_err)?;
-        let label = if warm_up >= 4 { "warm-up" } else { "w" };
-        ch.draw_series([Text::new(label, (0, units * 9 / 10), (FONT, 14).into_font().color(&BLACK))])
-            .map_err(plot_err)?;
+        // the word fits four days' cells; a shorter warm-up is greyed and named in the title
+        if warm_up >= 4 {
+            ch.draw_series([Text::new("warm-up", (0, units * 9 / 10), (FONT, 14).into_font().color(&BLACK))])
+                .map_err(plot_err)?;
+        }
     }
     Ok(())
 }

@@ -54,7 +54,7 @@ pub fn markdown(md: &str) -> String {
 /// The page as HTML: every chart inline as a `data:` URL, so the file stands alone.
 pub fn render(page: &Page) -> Result<String> {
     let mut h = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>body{{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}}pre{{background:#f6f6f6;padding:1em;white-space:pre-wrap;font-size:13px;line-height:1.35}}img{{max-width:100%;border:1px solid #ddd}}figure{{margin:2em 0}}figcaption{{font-weight:bold;margin-bottom:.5em}}table{{border-collapse:collapse;margin:1em 0;font-size:13px}}th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th:first-child,td:first-child{{text-align:left}}th{{background:#f0f0f0}}</style></head>\n<body>\n<h1>{t}</h1>\n<h2>What the run printed</h2>\n<pre>{text}</pre>\n<h2>Charts</h2>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>body{{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}}pre{{background:#f6f6f6;padding:1em;white-space:pre-wrap;font-size:13px;line-height:1.35}}img{{max-width:100%;border:1px solid #ddd}}figure{{margin:2em 0}}figcaption{{font-weight:bold;margin-bottom:.5em}}table{{border-collapse:collapse;margin:1em 0;font-size:13px}}th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th:first-child,td:first-child{{text-align:left}}th{{background:#f0f0f0}}</style></head>\n<body>\n<h1>{t}</h1>\n<h2>What the run printed</h2>\n<pre>{text}</pre>\n",
         t = escape(&page.title),
         text = escape(page.text.trim_end())
     );
@@ -63,6 +63,7 @@ pub fn render(page: &Page) -> Result<String> {
         h += &markdown(md);
         h += "</div>\n";
     }
+    h += "<h2>Charts</h2>\n";
     for (caption, path) in &page.charts {
         let png =
             std::fs::read(path).with_context(|| format!("{}: cannot read the chart", path.display()))?;
