@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod features;
 pub mod format;
 pub mod load;
+pub mod panel;
 pub mod perturb;
 pub mod plant;
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod bands;
 pub mod compare;
+pub mod cross_section;
 pub mod diagnostics;
 pub mod evaluation;
 pub mod evidence;
@@ -10,6 +11,7 @@ pub mod horizon;
 pub mod intervals;
 pub mod leakage;
 pub mod metrics;
+pub mod panel;
 pub mod refit_band;
 pub mod stats;
 pub mod trading;

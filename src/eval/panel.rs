@@ -1,0 +1,306 @@
+//! Every figure of a panel run from one long results table: one row per contender, ticker and
+//! test day, with the price known the evening before, the forecast and the outcome. Per-ticker
+//! tests, the pooled verdict, the daily information coefficients and the long-short portfolio
+//! are all computed here from those rows, so they cannot disagree, and `results.csv` lets a
+//! user recompute any of them.
+//!
+//! Errors are in returns (`forecast / previous - 1` against `actual / previous - 1`), so that a
+//! $15 stock and a $1000 one weigh alike when tickers are pooled.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::cross_section::{ic, long_short, newey_west_lag, newey_west_t, rank_ic, summarise, SeriesSummary};
+use super::stats::{diebold_mariano, t_two_sided_p};
+
+/// One forecast of one ticker's next close.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultRow {
+    pub contender: String,
+    pub ticker: String,
+    pub date: NaiveDate,
+    /// The close the evening before (the last price the forecast could see).
+    pub previous: f64,
+    pub forecast: f64,
+    pub actual: f64,
+}
+
+impl ResultRow {
+    pub fn forecast_return(&self) -> f64 {
+        self.forecast / self.previous - 1.0
+    }
+
+    pub fn actual_return(&self) -> f64 {
+        self.actual / self.previous - 1.0
+    }
+
+    pub fn error(&self) -> f64 {
+        self.forecast_return() - self.actual_return()
+    }
+}
+
+/// `results.csv`: the rows, quoted where text.
+pub fn csv(rows: &[ResultRow]) -> String {
+    let mut out = String::from("contender,ticker,date,previous,forecast,actual\n");
+    for r in rows {
+        out += &format!(
+            "\"{}\",\"{}\",{},{},{},{}\n",
+            r.contender, r.ticker, r.date, r.previous, r.forecast, r.actual
+        );
+    }
+    out
+}
+
+/// One contender on one ticker beside naive, on the same days.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TickerScore {
+    pub ticker: String,
+    pub days: usize,
+    /// Root mean squared return error, the contender's and naive's.
+    pub rmse: f64,
+    pub naive_rmse: f64,
+    /// `1 - rmse / naive_rmse`.
+    pub skill: f64,
+    /// Diebold-Mariano against naive (negative statistic: the contender is closer).
+    pub dm_p: Option<f64>,
+    pub dm_statistic: Option<f64>,
+    /// `dm_p` adjusted over the contender's tickers (Benjamini-Hochberg).
+    pub adjusted_p: Option<f64>,
+}
+
+/// A contender's per-ticker scores and its pooled verdict against naive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContenderScore {
+    pub contender: String,
+    pub tickers: Vec<TickerScore>,
+    /// Tickers where its RMSE is below naive's, and where it is significantly so after the
+    /// false-discovery correction at 5%.
+    pub wins: usize,
+    pub significant_wins: usize,
+    pub significant_losses: usize,
+    /// The pooled test: each day's mean over tickers of the squared-error difference against
+    /// naive, its mean over Newey-West standard error (tickers move together on a day, so days,
+    /// not ticker-days, are the independent units).
+    pub pooled_days: usize,
+    pub pooled_mean_difference: f64,
+    pub pooled_t: Option<f64>,
+    pub pooled_p: Option<f64>,
+}
+
+/// Benjamini-Hochberg adjusted p-values (the step-up procedure's q-values), in input order;
+/// `None` stays `None` and is not counted among the tests.
+pub fn benjamini_hochberg(p: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut idx: Vec<usize> = (0..p.len()).filter(|&i| p[i].is_some()).collect();
+    let m = idx.len() as f64;
+    idx.sort_by(|&a, &b| p[a].unwrap().total_cmp(&p[b].unwrap()));
+    let mut out = vec![None; p.len()];
+    let mut running = 1.0f64;
+    for (rank, &i) in idx.iter().enumerate().rev() {
+        running = running.min(p[i].unwrap() * m / (rank + 1) as f64);
+        out[i] = Some(running.min(1.0));
+    }
+    out
+}
+
+/// The rows of `contender` by ticker, then date.
+fn by_ticker<'a>(
+    rows: &'a [ResultRow],
+    contender: &str,
+) -> BTreeMap<&'a str, BTreeMap<NaiveDate, &'a ResultRow>> {
+    let mut m: BTreeMap<&str, BTreeMap<NaiveDate, &ResultRow>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.contender == contender) {
+        m.entry(&r.ticker).or_default().insert(r.date, r);
+    }
+    m
+}
+
+/// `contender` judged against `naive` (both in `rows`), per ticker and pooled, on the (ticker,
+/// day) pairs both have.
+pub fn score(rows: &[ResultRow], contender: &str, naive: &str) -> ContenderScore {
+    let (c, n) = (by_ticker(rows, contender), by_ticker(rows, naive));
+    let mut tickers = Vec::new();
+    let mut daily: BTreeMap<NaiveDate, (f64, usize)> = BTreeMap::new();
+    for (ticker, days) in &c {
+        let Some(base) = n.get(ticker) else { continue };
+        let pairs: Vec<(f64, f64, NaiveDate)> = days
+            .iter()
+            .filter_map(|(d, r)| base.get(d).map(|b| (r.error(), b.error(), *d)))
+            .filter(|(a, b, _)| a.is_finite() && b.is_finite())
+            .collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        for (a, b, d) in &pairs {
+            let e = daily.entry(*d).or_insert((0.0, 0));
+            e.0 += a * a - b * b;
+            e.1 += 1;
+        }
+        let (e1, e2): (Vec<f64>, Vec<f64>) = pairs.iter().map(|(a, b, _)| (*a, *b)).unzip();
+        let rmse = |e: &[f64]| (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
+        let (r, nr) = (rmse(&e1), rmse(&e2));
+        let dm = diebold_mariano(&e1, &e2, 1);
+        tickers.push(TickerScore {
+            ticker: ticker.to_string(),
+            days: pairs.len(),
+            rmse: r,
+            naive_rmse: nr,
+            skill: if nr > 0.0 { 1.0 - r / nr } else { f64::NAN },
+            dm_p: dm.map(|d| d.p_value),
+            dm_statistic: dm.map(|d| d.statistic),
+            adjusted_p: None,
+        });
+    }
+    let adjusted = benjamini_hochberg(&tickers.iter().map(|t| t.dm_p).collect::<Vec<_>>());
+    for (t, q) in tickers.iter_mut().zip(adjusted) {
+        t.adjusted_p = q;
+    }
+    let significant = |t: &TickerScore, better: bool| {
+        t.adjusted_p.is_some_and(|q| q < 0.05) && t.dm_statistic.is_some_and(|s| (s < 0.0) == better)
+    };
+    let d: Vec<f64> = daily.values().map(|(sum, k)| sum / *k as f64).collect();
+    let pooled_t = newey_west_t(&d, newey_west_lag(d.len()));
+    ContenderScore {
+        contender: contender.to_string(),
+        wins: tickers.iter().filter(|t| t.rmse < t.naive_rmse).count(),
+        significant_wins: tickers.iter().filter(|t| significant(t, true)).count(),
+        significant_losses: tickers.iter().filter(|t| significant(t, false)).count(),
+        tickers,
+        pooled_days: d.len(),
+        pooled_mean_difference: if d.is_empty() { f64::NAN } else { d.iter().sum::<f64>() / d.len() as f64 },
+        pooled_t,
+        pooled_p: pooled_t.map(|t| t_two_sided_p(t, d.len() as f64 - 1.0)),
+    }
+}
+
+/// A contender's forecasts judged across tickers: the daily IC and rank IC between forecast and
+/// realised returns, and the daily top-k / bottom-k portfolio on the forecast returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrossSection {
+    pub contender: String,
+    /// Per test day: the date, IC, rank IC (`None` on a day with fewer than 3 tickers or no
+    /// spread), and the portfolio's gross and net return.
+    pub days: Vec<(NaiveDate, Option<f64>, Option<f64>, f64, f64)>,
+    pub ic: Option<SeriesSummary>,
+    pub rank_ic: Option<SeriesSummary>,
+    /// The portfolio's daily returns summed up (the t is against zero).
+    pub gross: Option<SeriesSummary>,
+    pub net: Option<SeriesSummary>,
+    pub k: usize,
+    pub cost_bps: f64,
+    /// Mean daily turnover (4 when every position changes every day).
+    pub turnover: f64,
+}
+
+/// [`CrossSection`] of `contender` in `rows`, ranking on its forecast returns, `k` names a side.
+pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f64) -> CrossSection {
+    let c = by_ticker(rows, contender);
+    let names: Vec<&str> = c.keys().copied().collect();
+    let mut dates: Vec<NaiveDate> = c.values().flat_map(|d| d.keys().copied()).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let grid = |f: &dyn Fn(&ResultRow) -> f64| -> Vec<Vec<f64>> {
+        dates.iter().map(|d| names.iter().map(|t| c[t].get(d).map_or(f64::NAN, |r| f(r))).collect()).collect()
+    };
+    let (scores, outcomes) = (grid(&|r| r.forecast_return()), grid(&|r| r.actual_return()));
+    let book = long_short(&scores, &outcomes, k, cost_bps);
+    let days: Vec<(NaiveDate, Option<f64>, Option<f64>, f64, f64)> = dates
+        .iter()
+        .enumerate()
+        .map(|(t, d)| {
+            (*d, ic(&scores[t], &outcomes[t]), rank_ic(&scores[t], &outcomes[t]), book[t].gross, book[t].net)
+        })
+        .collect();
+    let pick = |f: &dyn Fn(&(NaiveDate, Option<f64>, Option<f64>, f64, f64)) -> Option<f64>| {
+        summarise(&days.iter().filter_map(f).collect::<Vec<f64>>())
+    };
+    CrossSection {
+        contender: contender.to_string(),
+        ic: pick(&|d| d.1),
+        rank_ic: pick(&|d| d.2),
+        gross: pick(&|d| Some(d.3)),
+        net: pick(&|d| Some(d.4)),
+        k,
+        cost_bps,
+        turnover: book.iter().map(|b| b.turnover).sum::<f64>() / book.len().max(1) as f64,
+        days,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2020, 3, d).unwrap()
+    }
+
+    fn row(contender: &str, ticker: &str, d: u32, previous: f64, forecast: f64, actual: f64) -> ResultRow {
+        ResultRow {
+            contender: contender.into(),
+            ticker: ticker.into(),
+            date: day(d),
+            previous,
+            forecast,
+            actual,
+        }
+    }
+
+    /// Benjamini-Hochberg against statsmodels 0.14 (`multipletests([0.01, 0.04, 0.03, 0.20],
+    /// method="fdr_bh")`): 0.04, 0.0533, 0.0533, 0.20.
+    #[test]
+    fn benjamini_hochberg_matches_statsmodels() {
+        let q = benjamini_hochberg(&[Some(0.01), Some(0.04), None, Some(0.03), Some(0.20)]);
+        let want = [Some(0.04), Some(0.04 * 4.0 / 3.0), None, Some(0.04 * 4.0 / 3.0), Some(0.20)];
+        for (a, b) in q.iter().zip(want) {
+            assert_eq!(a.is_some(), b.is_some());
+            if let (Some(a), Some(b)) = (a, b) {
+                assert!((a - b).abs() < 1e-12, "{q:?}");
+            }
+        }
+    }
+
+    /// The same three days and four tickers as the long-short worked example in
+    /// `cross_section`, fed through results rows: the forecasts' returns are the scores, the
+    /// portfolio's returns match by hand, and a contender scored against itself has skill 0.
+    #[test]
+    fn figures_come_from_the_rows() {
+        let scores = [[0.3, -0.1, 0.2, -0.4], [0.1, 0.5, 0.0, -0.2], [0.1, 0.6, -0.3, 0.0]];
+        let returns = [[0.01, 0.02, -0.01, -0.02], [0.0, 0.01, 0.02, 0.03], [0.01, -0.01, 0.01, 0.0]];
+        let mut rows = Vec::new();
+        for (t, (s, r)) in scores.iter().zip(&returns).enumerate() {
+            for (i, name) in ["A", "B", "C", "D"].iter().enumerate() {
+                rows.push(row("net", name, t as u32 + 2, 100.0, 100.0 * (1.0 + s[i]), 100.0 * (1.0 + r[i])));
+                rows.push(row("naive", name, t as u32 + 2, 100.0, 100.0, 100.0 * (1.0 + r[i])));
+            }
+        }
+        let x = cross_section(&rows, "net", 1, 5.0);
+        let net: Vec<f64> = x.days.iter().map(|d| d.4).collect();
+        for (a, b) in net.iter().zip([0.029, -0.021, -0.021]) {
+            assert!((a - b).abs() < 1e-12, "{net:?}");
+        }
+        assert!((x.turnover - 2.0).abs() < 1e-12);
+        let s = score(&rows, "naive", "naive");
+        assert!(s.tickers.iter().all(|t| t.skill == 0.0) && s.wins == 0 && s.tickers.len() == 4);
+        let s = score(&rows, "net", "naive");
+        assert_eq!(s.pooled_days, 3);
+        // each day's mean squared-error difference over the four tickers, by hand for day 1:
+        // errors (0.29, -0.12, 0.21, -0.38) against naive's (-0.01, -0.02, 0.01, 0.02)
+        let d1 =
+            ((0.29f64.powi(2) - 0.0001) + (0.0144 - 0.0004) + (0.0441 - 0.0001) + (0.1444 - 0.0004)) / 4.0;
+        let days: Vec<f64> = {
+            let e = |t: usize, i: usize| scores[t][i] - returns[t][i];
+            (0..3)
+                .map(|t| (0..4).map(|i| e(t, i).powi(2) - returns[t][i].powi(2)).sum::<f64>() / 4.0)
+                .collect()
+        };
+        assert!((days[0] - d1).abs() < 1e-12);
+        assert!((s.pooled_mean_difference - days.iter().sum::<f64>() / 3.0).abs() < 1e-12);
+        let text = csv(&rows[..1]);
+        assert_eq!(
+            text,
+            "contender,ticker,date,previous,forecast,actual\n\"net\",\"A\",2020-03-02,100,130,101\n"
+        );
+    }
+}
