@@ -174,14 +174,23 @@ pub fn score(rows: &[ResultRow], contender: &str, naive: &str) -> ContenderScore
     }
 }
 
+/// One test day across tickers: the IC and rank IC (`None` on a day with fewer than 3 tickers
+/// or no spread) and the top-k / bottom-k portfolio's gross and net return.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CrossDay {
+    pub date: NaiveDate,
+    pub ic: Option<f64>,
+    pub rank_ic: Option<f64>,
+    pub gross: f64,
+    pub net: f64,
+}
+
 /// A contender's forecasts judged across tickers: the daily IC and rank IC between forecast and
 /// realised returns, and the daily top-k / bottom-k portfolio on the forecast returns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CrossSection {
     pub contender: String,
-    /// Per test day: the date, IC, rank IC (`None` on a day with fewer than 3 tickers or no
-    /// spread), and the portfolio's gross and net return.
-    pub days: Vec<(NaiveDate, Option<f64>, Option<f64>, f64, f64)>,
+    pub days: Vec<CrossDay>,
     pub ic: Option<SeriesSummary>,
     pub rank_ic: Option<SeriesSummary>,
     /// The portfolio's daily returns summed up (the t is against zero).
@@ -276,7 +285,7 @@ mod tests {
             }
         }
         let x = cross_section(&rows, "net", 1, 5.0);
-        let net: Vec<f64> = x.days.iter().map(|d| d.4).collect();
+        let net: Vec<f64> = x.days.iter().map(|d| d.net).collect();
         for (a, b) in net.iter().zip([0.029, -0.021, -0.021]) {
             assert!((a - b).abs() < 1e-12, "{net:?}");
         }
