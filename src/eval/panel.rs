@@ -214,22 +214,25 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
     };
     let (scores, outcomes) = (grid(&|r| r.forecast_return()), grid(&|r| r.actual_return()));
     let book = long_short(&scores, &outcomes, k, cost_bps);
-    let days: Vec<(NaiveDate, Option<f64>, Option<f64>, f64, f64)> = dates
+    let days: Vec<CrossDay> = dates
         .iter()
         .enumerate()
-        .map(|(t, d)| {
-            (*d, ic(&scores[t], &outcomes[t]), rank_ic(&scores[t], &outcomes[t]), book[t].gross, book[t].net)
+        .map(|(t, d)| CrossDay {
+            date: *d,
+            ic: ic(&scores[t], &outcomes[t]),
+            rank_ic: rank_ic(&scores[t], &outcomes[t]),
+            gross: book[t].gross,
+            net: book[t].net,
         })
         .collect();
-    let pick = |f: &dyn Fn(&(NaiveDate, Option<f64>, Option<f64>, f64, f64)) -> Option<f64>| {
-        summarise(&days.iter().filter_map(f).collect::<Vec<f64>>())
-    };
+    let pick =
+        |f: &dyn Fn(&CrossDay) -> Option<f64>| summarise(&days.iter().filter_map(f).collect::<Vec<f64>>());
     CrossSection {
         contender: contender.to_string(),
-        ic: pick(&|d| d.1),
-        rank_ic: pick(&|d| d.2),
-        gross: pick(&|d| Some(d.3)),
-        net: pick(&|d| Some(d.4)),
+        ic: pick(&|d| d.ic),
+        rank_ic: pick(&|d| d.rank_ic),
+        gross: pick(&|d| Some(d.gross)),
+        net: pick(&|d| Some(d.net)),
         k,
         cost_bps,
         turnover: book.iter().map(|b| b.turnover).sum::<f64>() / book.len().max(1) as f64,
