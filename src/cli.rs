@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use anyhow::Result;
 
 use crate::config::{
-    self, BenchConfig, Command, CompareConfig, PredictConfig, SineConfig, StockConfig, StockPlan, TrendConfig,
+    self, BenchConfig, Command, CompareConfig, PanelConfig, PredictConfig, SineConfig, StockConfig,
+    StockPlan, TrendConfig,
 };
 use crate::data::features::parse_list;
 use crate::data::{Decimal, Feature, LoadOptions, Plant, RawColumn, TargetKind};
@@ -45,6 +46,12 @@ pub enum CliCommand {
         after_help = "Examples:\n  lstm-stock compare data/AAPL.csv --seeds 5 --folds 4\n  lstm-stock compare data/MSFT.csv --shard 0/3 --out shards/   (then --shard 1/3, 2/3 elsewhere)\n  lstm-stock compare --merge shards/ --out output/msft-compare"
     )]
     Compare(CompareArgs),
+    /// Many tickers, one network: global LSTM/GRU over a panel beside per-ticker networks, ridge,
+    /// naive and one-day reversal, judged per ticker and across tickers
+    #[command(
+        after_help = "Examples:\n  lstm-stock panel data/sp500-sample\n  lstm-stock panel prices-long.csv --models gru --k 5 --no-per-ticker"
+    )]
+    Panel(PanelArgs),
     #[command(hide = true)]
     CompareWorker {
         spec: PathBuf,
@@ -257,21 +264,66 @@ pub struct CompareArgs {
     pub flags: TrainFlags,
 }
 
+#[derive(Debug, Args)]
+pub struct PanelArgs {
+    /// A folder of daily price files (one ticker each, named by the file) or a long-format file
+    /// with a ticker column
+    pub path: PathBuf,
+    /// Networks trained on every ticker's windows together (and, unless --no-per-ticker, one per
+    /// ticker with the same settings), comma-separated
+    #[arg(long, default_value = "lstm,gru")]
+    pub models: String,
+    /// Tickers on each side of the daily long-short portfolio
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Skip the per-ticker networks (a network per ticker costs about as much as the global one
+    /// for every ticker)
+    #[arg(long)]
+    pub no_per_ticker: bool,
+    /// Output folder [default: output/<folder or file stem>-panel]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: TrainFlags,
+}
+
+impl PanelArgs {
+    fn config(&self) -> Result<PanelConfig> {
+        let models = parse_models(&self.models)?;
+        let out = self.out.clone().unwrap_or_else(|| config::default_out(&self.path, "panel"));
+        let features = parse_list(&self.flags.features)?;
+        Ok(PanelConfig {
+            base: self.flags.config(
+                self.path.clone(),
+                models.first().copied().unwrap_or(ModelKind::Lstm),
+                features,
+                out,
+            ),
+            models,
+            k: self.k,
+            per_ticker: !self.no_per_ticker,
+        })
+    }
+}
+
+/// `--models lstm,gru` as model kinds, each checked.
+fn parse_models(text: &str) -> Result<Vec<ModelKind>> {
+    text.split(',')
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| {
+            ModelKind::from_str(m.trim(), true).map_err(|_| {
+                crate::error::input_error(format!(
+                    "--models: unknown model \"{}\"; choose from lstm, gru, lstm-scratch, gru-scratch",
+                    m.trim()
+                ))
+            })
+        })
+        .collect()
+}
+
 impl CompareArgs {
     fn config(&self) -> Result<CompareConfig> {
-        let models = self
-            .models
-            .split(',')
-            .filter(|m| !m.trim().is_empty())
-            .map(|m| {
-                ModelKind::from_str(m.trim(), true).map_err(|_| {
-                    crate::error::input_error(format!(
-                        "--models: unknown model \"{}\"; choose from lstm, gru, lstm-scratch, gru-scratch",
-                        m.trim()
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let models = parse_models(&self.models)?;
         if self.seeds > config::limits::COUNT {
             // refused before the list of seeds is built
             crate::bail_input!("--seeds {}: at most {}", self.seeds, config::limits::COUNT);
@@ -561,6 +613,11 @@ impl Cli {
                     Some(sh) => Command::CompareShard(cfg, config::parse_shard(sh)?),
                     None => Command::Compare(cfg),
                 }
+            }
+            CliCommand::Panel(a) => {
+                let cfg = a.config()?;
+                cfg.validate()?;
+                Command::Panel(cfg)
             }
             CliCommand::CompareWorker { spec, shard, queue } => {
                 Command::CompareWorker { spec, shard: config::parse_shard(&shard)?, queue }

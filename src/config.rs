@@ -228,6 +228,38 @@ pub fn default_out(csv: &Path, what: &str) -> PathBuf {
     PathBuf::from("output").join(format!("{}-{what}", file_stem(csv)))
 }
 
+/// `panel`: one network over many tickers, judged per ticker and across tickers.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelConfig {
+    /// The data and training settings; `csv` is the folder or long-format file.
+    pub base: StockConfig,
+    /// Networks trained globally (and per ticker, with `per_ticker`).
+    pub models: Vec<ModelKind>,
+    /// Tickers on each side of the daily long-short portfolio.
+    pub k: usize,
+    pub per_ticker: bool,
+}
+
+impl PanelConfig {
+    pub fn validate(&self) -> Result<()> {
+        self.base.validate()?;
+        if self.models.is_empty() {
+            bail_input!("--models: name at least one model (lstm, gru, lstm-scratch, gru-scratch)");
+        }
+        if self.k == 0 {
+            bail_input!("--k 0: hold at least one ticker on each side");
+        }
+        at_most("--k", self.k, limits::COUNT)?;
+        if !self.base.csv.exists() {
+            bail_input!(
+                "{}: no such folder or file; give a folder of price files or a long-format file",
+                self.base.csv.display()
+            );
+        }
+        Ok(())
+    }
+}
+
 /// What `stock` (or `inspect`) was asked to do: one file, or several with a summary folder.
 pub enum StockPlan {
     One(Box<StockConfig>),
@@ -534,6 +566,7 @@ pub enum Command {
     Stock(StockPlan),
     Inspect(StockPlan),
     Compare(CompareConfig),
+    Panel(PanelConfig),
     /// One shard `(i, n)` of a comparison, written to a file for `--merge`.
     CompareShard(CompareConfig, (usize, usize)),
     /// Shard files (or folders of them) combined into the full outputs in `out`.

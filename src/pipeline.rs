@@ -90,10 +90,23 @@ pub struct Fitted {
 /// Seeds libtorch with `seed` and builds a `kind` network with `cfg`'s size for `data`.
 pub fn build(data: &Dataset, cfg: &StockConfig, kind: ModelKind, seed: u64, device: Device) -> Built {
     let (train, val, test) = Samples::parts(data, device);
+    build_on((train, val, test), data.spec.channels(), data.horizon, cfg, kind, seed, device)
+}
+
+/// [`build`] on windows gathered elsewhere (a panel's, from every ticker) that read `channels`
+/// inputs and forecast `horizon` days.
+pub fn build_on(
+    (train, val, test): (Samples, Samples, Samples),
+    channels: usize,
+    horizon: usize,
+    cfg: &StockConfig,
+    kind: ModelKind,
+    seed: u64,
+    device: Device,
+) -> Built {
     tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(device);
-    let model = model_config(cfg, kind, data.spec.channels());
-    let net = Net::with_horizon(&vs.root(), model, data.horizon);
+    let net = Net::with_horizon(&vs.root(), model_config(cfg, kind, channels), horizon);
     Built { vs, net, train, val, test }
 }
 

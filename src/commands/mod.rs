@@ -8,6 +8,7 @@ pub mod compare_output;
 pub mod compare_report;
 pub mod future_copy;
 pub mod inspect;
+pub mod panel;
 pub mod predict;
 pub mod sine;
 pub mod stock;
@@ -25,6 +26,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Inspect(StockPlan::One(cfg)) => inspect::run(&cfg),
         Command::Inspect(StockPlan::Many { jobs, .. }) => jobs.iter().try_for_each(inspect::run),
         Command::Compare(cfg) => compare_output::run(&cfg),
+        Command::Panel(cfg) => panel::run(&cfg),
         Command::CompareShard(cfg, (i, n)) => {
             let path = compare::run_shard_to_file(&cfg, i, n, false)?;
             println!(

@@ -6,6 +6,7 @@
 pub mod fused;
 pub mod gates;
 pub mod plain;
+pub mod ridge;
 pub mod scratch;
 
 pub use fused::{Net, Recurrent};

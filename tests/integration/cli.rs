@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lstm-stock"))
 }
 
@@ -12,18 +12,18 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// A fresh, empty temporary folder for one test.
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lstm-stock-it-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run lstm-stock")
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -53,12 +53,12 @@ fn report_page(dir: &Path, stdout: &str, charts: usize, setting: &str) {
     }
 }
 
-fn json(path: impl AsRef<Path>) -> serde_json::Value {
+pub(crate) fn json(path: impl AsRef<Path>) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// Tiny, quick settings; one libtorch thread each, since the tests run side by side.
-pub const FAST: &[&str] =
+pub(crate) const FAST: &[&str] =
     &["--epochs", "2", "--window", "10", "--hidden", "8", "--layers", "1", "--threads", "1"];
 
 /// The default console fits one screen: data, split, training, the test table beside naive,
