@@ -27,10 +27,14 @@ use crate::train::Samples;
 pub const NAIVE: &str = "naive";
 /// The one-day reversal's contender name.
 pub const REVERSAL: &str = "reversal";
+/// Each ticker's own average daily move over its training rows: what a network that learned
+/// only its ticker's drift forecasts, and, ranked across tickers, a bet on past winners.
+pub const DRIFT: &str = "drift";
 
 /// One usable ticker, split on the panel's calendar and windowed with its own scalers.
 struct Ticker<'a> {
     member: &'a Member,
+    split: crate::data::Split,
     data: Dataset,
 }
 
@@ -73,7 +77,7 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
         .iter()
         .map(|m| {
             let split = cal.split_of(&m.series.dates);
-            Ok(Ticker { member: m, data: Dataset::build(&m.series, &split, &spec, 1)? })
+            Ok(Ticker { member: m, split, data: Dataset::build(&m.series, &split, &spec, 1)? })
         })
         .collect::<Result<_>>()?;
     let windows: usize = tickers.iter().map(|t| t.data.train.rows.len()).sum();
@@ -172,7 +176,7 @@ fn contender_names(cfg: &PanelConfig) -> Vec<String> {
     if cfg.per_ticker {
         names.extend(nets("per-ticker"));
     }
-    names.extend(["global ridge".into(), "per-ticker ridge".into(), REVERSAL.into()]);
+    names.extend(["global ridge".into(), "per-ticker ridge".into(), DRIFT.into(), REVERSAL.into()]);
     names
 }
 
@@ -187,12 +191,14 @@ fn progress(n: usize, label: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Naive (tomorrow = today) and the one-day reversal (tomorrow's return = minus today's) on
-/// every ticker's test days.
+/// Naive (tomorrow = today), the one-day reversal (tomorrow's return = minus today's) and the
+/// ticker's drift (its mean daily log return over its training rows) on every test day.
 fn baseline_rows(tickers: &[Ticker]) -> Vec<ResultRow> {
     let mut rows = Vec::new();
     for t in tickers {
         let s = &t.member.series;
+        let train = &s.values[..t.split.train_end];
+        let drift = (train[train.len() - 1] / train[0]).ln() / (train.len() - 1).max(1) as f64;
         for day in t.data.test.rows.clone() {
             let (prev, actual) = (s.values[day - 1], s.values[day]);
             let last = if day >= 2 { prev / s.values[day - 2] - 1.0 } else { 0.0 };
@@ -206,6 +212,7 @@ fn baseline_rows(tickers: &[Ticker]) -> Vec<ResultRow> {
             };
             rows.push(row(NAIVE, prev));
             rows.push(row(REVERSAL, prev * (1.0 - last)));
+            rows.push(row(DRIFT, prev * drift.exp()));
         }
     }
     rows
@@ -373,15 +380,22 @@ fn verdicts(scores: &[ContenderScore], sections: &[CrossSection], head: &[Conten
         }
     }
     for h in head {
+        let pooled = match h.pooled_p {
+            Some(p) if p < 0.05 && h.pooled_mean_difference < 0.0 => {
+                format!("better pooled over days (p = {p:.3})")
+            }
+            Some(p) if p < 0.05 => format!("worse pooled over days (p = {p:.3})"),
+            Some(p) => format!("not distinguishable pooled over days (p = {p:.2})"),
+            None => "not tested pooled".into(),
+        };
         v.push(format!(
-            "{} against {}: closer on {} of {} tickers, significantly after correction on {} (worse on {}); pooled p = {}",
+            "{} against {}: closer on {} of {} tickers, significantly after correction on {} (worse on {}); {pooled}",
             h.contender,
-            h.tickers.first().map_or(String::new(), |_| h.contender.replace("global", "per-ticker")),
+            h.contender.replace("global", "per-ticker"),
             h.wins,
             h.tickers.len(),
             h.significant_wins,
-            h.significant_losses,
-            opt(h.pooled_p, 3)
+            h.significant_losses
         ));
     }
     v.push("survivorship: a panel of today's index members has none of the stocks that left it; results on it flatter long positions".into());

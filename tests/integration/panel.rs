@@ -101,7 +101,7 @@ fn the_global_network_finds_a_planted_reversal_and_not_an_absent_one() {
     // every figure comes from results.csv: one row per contender, ticker and test day
     let results = std::fs::read_to_string(dir.join("out-with/results.csv")).unwrap();
     let contenders =
-        ["naive", "reversal", "global GRU", "global ridge", "per-ticker ridge", "per-ticker GRU"];
+        ["naive", "reversal", "drift", "global GRU", "global ridge", "per-ticker ridge", "per-ticker GRU"];
     let test_days = j["cross_section"][0]["days"].as_array().unwrap().len();
     assert_eq!(results.lines().count(), 1 + contenders.len() * 15 * test_days, "{}", &results[..300]);
 
