@@ -280,6 +280,11 @@ pub struct PanelArgs {
     /// for every ticker)
     #[arg(long)]
     pub no_per_ticker: bool,
+    /// Leakage check: run everything again with the first ticker's prices replaced from the
+    /// middle of the test period on; every forecast, IC and long-short return before that day
+    /// must be identical bit for bit
+    #[arg(long)]
+    pub sanity: bool,
     /// Output folder [default: output/<folder or file stem>-panel]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -302,6 +307,7 @@ impl PanelArgs {
             models,
             k: self.k,
             per_ticker: !self.no_per_ticker,
+            sanity: self.sanity,
         })
     }
 }

@@ -238,6 +238,8 @@ pub struct PanelConfig {
     /// Tickers on each side of the daily long-short portfolio.
     pub k: usize,
     pub per_ticker: bool,
+    /// Run the leakage check: everything again with one ticker's future replaced.
+    pub sanity: bool,
 }
 
 impl PanelConfig {

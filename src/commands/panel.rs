@@ -15,7 +15,7 @@ use tch::Device;
 use crate::config::{PanelConfig, StockConfig};
 use crate::data::features::raw_columns;
 use crate::data::panel::{Calendar, Member, Panel};
-use crate::data::{Dataset, LoadOptions, Plant};
+use crate::data::{Dataset, LoadOptions};
 use crate::eval::panel::{cross_section, csv, score, ContenderScore, CrossSection, ResultRow};
 use crate::model::ridge::Ridge;
 use crate::model::{ModelKind, Net};
@@ -32,7 +32,7 @@ pub const REVERSAL: &str = "reversal";
 pub const DRIFT: &str = "drift";
 
 /// One usable ticker, split on the panel's calendar and windowed with its own scalers.
-struct Ticker<'a> {
+pub struct Ticker<'a> {
     member: &'a Member,
     split: crate::data::Split,
     data: Dataset,
@@ -73,70 +73,23 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     let device = crate::device::resolve(base.device)?;
     crate::engine::threads::use_threads(base.threads);
     crate::interrupt::install();
-    let tickers: Vec<Ticker> = kept
-        .iter()
-        .map(|m| {
-            let split = cal.split_of(&m.series.dates);
-            Ok(Ticker { member: m, split, data: Dataset::build(&m.series, &split, &spec, 1)? })
-        })
-        .collect::<Result<_>>()?;
+    let members: Vec<Member> = kept.into_iter().cloned().collect();
+    let tickers = windowed(&members, &cal, cfg)?;
     let windows: usize = tickers.iter().map(|t| t.data.train.rows.len()).sum();
     println!(
         "{} tickers kept, {} dropped; {windows} training windows in all, each ticker scaled on its own training rows; every window once per epoch, shuffled across tickers (a ticker weighs by its rows)",
         tickers.len(),
         dropped.len()
     );
-
-    let mut rows = baseline_rows(&tickers);
-    let mut timings = Vec::new();
-    for &kind in &cfg.models {
-        let t0 = Instant::now();
-        let fitted = train_global(&tickers, base, kind, device)?;
-        let epochs = fitted.history.train_loss.len();
-        let name = format!("global {}", kind.name().to_uppercase());
-        rows.extend(network_rows(&name, &tickers, &fitted.net, device));
-        let seconds = t0.elapsed().as_secs_f64();
-        println!("{name}: {epochs} epochs in {seconds:.1} s");
-        timings.push(json!({"contender": name, "seconds": seconds, "epochs": epochs}));
-    }
-    rows.extend(ridge_rows(&tickers, true));
-    rows.extend(ridge_rows(&tickers, false));
-    if cfg.per_ticker {
-        for &kind in &cfg.models {
-            let t0 = Instant::now();
-            let name = format!("per-ticker {}", kind.name().to_uppercase());
-            let bar = progress(tickers.len(), &name);
-            for t in &tickers {
-                let one = StockConfig { model: kind, ..base.clone() };
-                let f = pipeline::fit(&t.data, &one, kind, base.seed, device, &base.train, Plant::NONE)?;
-                rows.extend(forecast(&name, t, &f.net, device));
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-            let seconds = t0.elapsed().as_secs_f64();
-            println!("{name}: {} networks in {seconds:.1} s", tickers.len());
-            timings.push(json!({"contender": name, "seconds": seconds}));
-        }
-    }
-
-    let contenders = contender_names(cfg);
-    let scores: Vec<ContenderScore> = contenders.iter().map(|c| score(&rows, c, NAIVE)).collect();
-    let sections: Vec<CrossSection> =
-        contenders.iter().map(|c| cross_section(&rows, c, cfg.k, base.cost_bps)).collect();
-    let head_to_head: Vec<ContenderScore> = if cfg.per_ticker {
-        cfg.models
-            .iter()
-            .map(|k| {
-                let n = k.name().to_uppercase();
-                score(&rows, &format!("global {n}"), &format!("per-ticker {n}"))
-            })
-            .collect()
-    } else {
-        vec![]
-    };
+    let (rows, timings) = contend(&tickers, cfg, device, true)?;
+    let (scores, sections, head_to_head) = judge(&rows, cfg);
     print!("{}", table(&scores, &sections, tickers.len()));
     for line in verdicts(&scores, &sections, &head_to_head) {
         println!("{line}");
+    }
+    let leak = if cfg.sanity { Some(leak_check(&members, &cal, cfg, device, &rows)?) } else { None };
+    if let Some(l) = &leak {
+        println!("{}", l.sentence());
     }
 
     let _out = files::OutputDir::open(&base.out)?;
@@ -154,6 +107,7 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
             "scores": scores,
             "cross_section": sections,
             "global_vs_per_ticker": head_to_head,
+            "leakage_check": leak,
             "timings": timings,
             "wall_seconds": started.elapsed().as_secs_f64(),
             "versions": crate::versions::record(),
@@ -165,6 +119,191 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Every member split on `cal` and windowed with its own scalers (the planted fault of a test,
+/// if any, applied as `stock` applies it).
+fn windowed<'a>(members: &'a [Member], cal: &Calendar, cfg: &PanelConfig) -> Result<Vec<Ticker<'a>>> {
+    let spec = cfg.base.input_spec();
+    members
+        .iter()
+        .map(|m| {
+            let split = cal.split_of(&m.series.dates);
+            let data = Dataset::build_planted(&m.series, &split, &spec, 1, cfg.base.load.plant)?;
+            Ok(Ticker { member: m, split, data })
+        })
+        .collect()
+}
+
+/// Every contender's forecasts of every ticker's test days, and what training each took.
+fn contend(
+    tickers: &[Ticker],
+    cfg: &PanelConfig,
+    device: Device,
+    verbose: bool,
+) -> Result<(Vec<ResultRow>, Vec<serde_json::Value>)> {
+    let base = &cfg.base;
+    let mut rows = baseline_rows(tickers);
+    let mut timings = Vec::new();
+    for &kind in &cfg.models {
+        let t0 = Instant::now();
+        let fitted = train_global(tickers, base, kind, device, verbose)?;
+        let epochs = fitted.history.train_loss.len();
+        let name = format!("global {}", kind.name().to_uppercase());
+        rows.extend(network_rows(&name, tickers, &fitted.net, device));
+        let seconds = t0.elapsed().as_secs_f64();
+        if verbose {
+            println!("{name}: {epochs} epochs in {seconds:.1} s");
+        }
+        timings.push(json!({"contender": name, "seconds": seconds, "epochs": epochs}));
+    }
+    rows.extend(ridge_rows(tickers, true));
+    rows.extend(ridge_rows(tickers, false));
+    if cfg.per_ticker {
+        for &kind in &cfg.models {
+            let t0 = Instant::now();
+            let name = format!("per-ticker {}", kind.name().to_uppercase());
+            let bar = progress(if verbose { tickers.len() } else { 0 }, &name);
+            for t in tickers {
+                let one = StockConfig { model: kind, ..base.clone() };
+                let f = pipeline::fit(&t.data, &one, kind, base.seed, device, &base.train, base.load.plant)?;
+                rows.extend(forecast(&name, t, &f.net, device));
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            let seconds = t0.elapsed().as_secs_f64();
+            if verbose {
+                println!("{name}: {} networks in {seconds:.1} s", tickers.len());
+            }
+            timings.push(json!({"contender": name, "seconds": seconds}));
+        }
+    }
+    Ok((rows, timings))
+}
+
+/// Every contender against naive, across tickers, and each global network against its
+/// per-ticker twin.
+fn judge(
+    rows: &[ResultRow],
+    cfg: &PanelConfig,
+) -> (Vec<ContenderScore>, Vec<CrossSection>, Vec<ContenderScore>) {
+    let contenders = contender_names(cfg);
+    let scores = contenders.iter().map(|c| score(rows, c, NAIVE)).collect();
+    let sections = contenders.iter().map(|c| cross_section(rows, c, cfg.k, cfg.base.cost_bps)).collect();
+    let head = if cfg.per_ticker {
+        cfg.models
+            .iter()
+            .map(|k| {
+                let n = k.name().to_uppercase();
+                score(rows, &format!("global {n}"), &format!("per-ticker {n}"))
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    (scores, sections, head)
+}
+
+/// The panel's leakage check: the whole run again with one ticker's prices replaced from a
+/// cutoff day in the middle of the test period on (see [`crate::data::perturb::replace_future`]);
+/// every contender's forecast of every ticker made before the cutoff (that day's own included),
+/// and every day's IC, rank IC and long-short return before it, must be identical bit for bit.
+/// The prices are replaced after loading, so a fault inside the loader is `stock --sanity`'s to
+/// find (it alters a copy of the file).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PanelLeakCheck {
+    pub ticker: String,
+    pub cutoff: chrono::NaiveDate,
+    /// Forecasts and cross-section days dated before the cutoff that were compared.
+    pub compared: usize,
+    /// Those that changed, and the first of them in words.
+    pub changed: usize,
+    pub first_change: Option<String>,
+}
+
+impl PanelLeakCheck {
+    pub fn passed(&self) -> bool {
+        self.changed == 0 && self.compared > 0
+    }
+
+    pub fn sentence(&self) -> String {
+        if self.passed() {
+            format!(
+                "leakage check PASS: with {}'s prices replaced from {} on, all {} forecasts made before it (that day's own included), ICs and long-short returns are identical, for every contender and ticker",
+                self.ticker, self.cutoff, self.compared
+            )
+        } else {
+            format!(
+                "leakage check LEAK: with {}'s prices replaced from {} on, {} of {} figures dated before it changed (first: {}): something reads the future",
+                self.ticker,
+                self.cutoff,
+                self.changed,
+                self.compared,
+                self.first_change.as_deref().unwrap_or("none compared")
+            )
+        }
+    }
+}
+
+fn leak_check(
+    members: &[Member],
+    cal: &Calendar,
+    cfg: &PanelConfig,
+    device: Device,
+    honest: &[ResultRow],
+) -> Result<PanelLeakCheck> {
+    let d = &members[0].series.dates;
+    let from = cal.split_of(d).val_end;
+    let cutoff_row = from + (d.len() - from) / 2;
+    let cutoff = d[cutoff_row];
+    let mut altered = members.to_vec();
+    altered[0].series = crate::data::perturb::replace_future(&members[0].series, cutoff_row);
+    let tickers = windowed(&altered, cal, cfg)?;
+    let (rows, _) = contend(&tickers, cfg, device, false)?;
+    // a forecast of the cutoff day is made the evening before it: fixed too; that day's IC and
+    // returns read its outcome, so the cross-section is compared on the days before it
+    let before = |r: &&ResultRow| r.date <= cutoff;
+    let key = |r: &ResultRow| (r.contender.clone(), r.ticker.clone(), r.date);
+    let theirs: std::collections::HashMap<_, f64> =
+        rows.iter().filter(before).map(|r| (key(r), r.forecast)).collect();
+    let mut compared = 0;
+    let mut changed = Vec::new();
+    for r in honest.iter().filter(before) {
+        compared += 1;
+        match theirs.get(&key(r)) {
+            Some(f) if f.to_bits() == r.forecast.to_bits() => {}
+            other => changed.push(format!(
+                "{} {} on {}: {} vs {}",
+                r.contender,
+                r.ticker,
+                r.date,
+                r.forecast,
+                other.map_or("missing".into(), |f| f.to_string())
+            )),
+        }
+    }
+    let (_, a, _) = judge(honest, cfg);
+    let (_, b, _) = judge(&rows, cfg);
+    for (x, y) in a.iter().zip(&b) {
+        for (p, q) in x.days.iter().zip(&y.days).filter(|(p, _)| p.date < cutoff) {
+            compared += 1;
+            let same = |u: Option<f64>, v: Option<f64>| u.map(f64::to_bits) == v.map(f64::to_bits);
+            if !(same(p.ic, q.ic)
+                && same(p.rank_ic, q.rank_ic)
+                && p.gross.to_bits() == q.gross.to_bits()
+                && p.net.to_bits() == q.net.to_bits())
+            {
+                changed.push(format!("{}'s cross-section on {}", x.contender, p.date));
+            }
+        }
+    }
+    Ok(PanelLeakCheck {
+        ticker: members[0].ticker.clone(),
+        cutoff,
+        compared,
+        changed: changed.len(),
+        first_change: changed.into_iter().next(),
+    })
 }
 
 /// Every contender but naive, in the order the table shows them.
@@ -234,18 +373,19 @@ fn pooled(tickers: &[Ticker], part: usize, device: Device) -> Samples {
 }
 
 /// One network trained on every ticker's training windows, stopped early on every ticker's
-/// validation windows; its weights and the epochs it ran.
+/// validation windows (a progress bar when `verbose`).
 fn train_global(
     tickers: &[Ticker],
     cfg: &StockConfig,
     kind: ModelKind,
     device: Device,
+    verbose: bool,
 ) -> Result<pipeline::Fitted> {
     let parts = (pooled(tickers, 0, device), pooled(tickers, 1, device), pooled(tickers, 2, device));
     let spec = &tickers[0].data.spec;
     let built = pipeline::build_on(parts, spec.channels(), 1, cfg, kind, cfg.seed, device);
     let label = format!("global {}", kind.name());
-    pipeline::train(built, &cfg.train, Some(&label), Plant::NONE)
+    pipeline::train(built, &cfg.train, verbose.then_some(label.as_str()), cfg.load.plant)
 }
 
 /// `net`'s forecasts of every ticker's test days.
@@ -441,4 +581,82 @@ fn ic_csv(sections: &[CrossSection]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Plant;
+    use crate::model::ModelKind;
+    use crate::train::TrainConfig;
+
+    /// A folder of `n` tickers' random walks (weekdays from 2016-01-04), each its own.
+    fn folder(dir: &std::path::Path, n: usize) {
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..n {
+            let rows =
+                crate::test_support::walk(300, 40 + i as u64, 30.0 + 7.0 * i as f64, 0.04, (2016, 1, 4));
+            let text: String = std::iter::once("Date,Close\n".to_string())
+                .chain(rows.iter().map(|(d, p)| format!("{d},{p:.4}\n")))
+                .collect();
+            std::fs::write(dir.join(format!("T{i}.csv")), text).unwrap();
+        }
+    }
+
+    fn config(dir: &std::path::Path, plant: Plant) -> PanelConfig {
+        let base = StockConfig {
+            csv: dir.to_path_buf(),
+            load: LoadOptions { plant, ..LoadOptions::default() },
+            model: ModelKind::Gru,
+            target: crate::data::TargetKind::LogReturn,
+            features: vec![],
+            window: 5,
+            hidden: 6,
+            layers: 1,
+            dropout: 0.0,
+            val_frac: 0.15,
+            test_frac: 0.15,
+            train: TrainConfig { epochs: 3, batch: 32, lr: 0.01, clip: 1.0, patience: 10 },
+            seed: 1,
+            device: crate::device::DeviceChoice::Cpu,
+            threads: Some(1),
+            interval: 0.9,
+            more_intervals: vec![],
+            interval_method: Default::default(),
+            interval_gamma: 0.005,
+            horizon: 1,
+            sanity: false,
+            refit: false,
+            cost_bps: 5.0,
+            trading: true,
+            detail: false,
+            out: dir.join("out"),
+        };
+        PanelConfig { base, models: vec![ModelKind::Gru], k: 2, per_ticker: true, sanity: true }
+    }
+
+    /// The panel's leakage check passes on the honest run and fires on leaks planted where they
+    /// live: scalers fitted across the test period, windows that hold their own target day,
+    /// early stopping on the test part (a training-loop fault: every forecast moves).
+    #[test]
+    fn the_panel_leakage_check_passes_honest_runs_and_catches_planted_leaks() {
+        let _rng = crate::test_support::torch_rng();
+        let root = std::env::temp_dir().join(format!("lstm-stock-panel-leak-{}", std::process::id()));
+        folder(&root.join("prices"), 5);
+        let leaks = Plant::leaks();
+        let cases = [(Plant::NONE, "honest"), leaks[0], leaks[1], leaks[4]];
+        for (k, (plant, name)) in cases.into_iter().enumerate() {
+            let dir = root.join(format!("run{k}"));
+            let mut cfg = config(&root.join("prices"), plant);
+            cfg.base.out = dir.clone();
+            run(&cfg).unwrap();
+            let j: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("panel.json")).unwrap()).unwrap();
+            let check = &j["leakage_check"];
+            let changed = check["changed"].as_u64().unwrap();
+            assert!(check["compared"].as_u64().unwrap() > 100, "{check}");
+            assert_eq!(changed == 0, plant == Plant::NONE, "{name}: {check}");
+        }
+        std::fs::remove_dir_all(&root).ok();
+    }
 }
