@@ -8,6 +8,7 @@ pub mod compare_output;
 pub mod compare_report;
 pub mod future_copy;
 pub mod inspect;
+pub mod log;
 pub mod panel;
 pub mod predict;
 pub mod sine;

@@ -12,6 +12,7 @@ use anyhow::Result;
 use serde_json::json;
 use tch::Device;
 
+use super::log::Log;
 use crate::config::{PanelConfig, StockConfig};
 use crate::data::features::raw_columns;
 use crate::data::panel::{Calendar, Member, Panel};
@@ -20,7 +21,8 @@ use crate::eval::panel::{cross_section, csv, score, ContenderScore, CrossSection
 use crate::model::ridge::Ridge;
 use crate::model::{ModelKind, Net};
 use crate::pipeline;
-use crate::report::files;
+use crate::report::trading::{trading_png, Curve};
+use crate::report::{files, panel_plots};
 use crate::train::Samples;
 
 /// The naive forecast's contender name, which every other is judged against.
@@ -41,12 +43,13 @@ pub struct Ticker<'a> {
 pub fn run(cfg: &PanelConfig) -> Result<()> {
     let started = Instant::now();
     let base = &cfg.base;
+    let mut log = Log::printing(false);
     let load = LoadOptions { columns: raw_columns(&base.features), ..base.load.clone() };
     let panel = Panel::load(&base.csv, &load)?;
     let spec = base.input_spec();
     let cal = Calendar::cut(&panel.dates, base.val_frac, base.test_frac)?;
     let (kept, dropped) = panel.usable(&cal, spec.lookback());
-    println!(
+    log.line(&format!(
         "{}: {} tickers, {} .. {} ({} days on the union calendar), target \"{}\"",
         base.csv.display(),
         panel.members.len(),
@@ -54,13 +57,13 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
         cal.last,
         cal.days,
         panel.members[0].series.target_col
-    );
-    println!(
+    ));
+    log.line(&format!(
         "one calendar for every ticker: train before {}, validation {} .. before {}, test {} .. {}; a ticker is kept when each part has a target day after its first {}-day window",
         cal.val_start, cal.val_start, cal.test_start, cal.test_start, cal.last, spec.lookback()
-    );
+    ));
     for (ticker, why) in &dropped {
-        println!("dropped {ticker}: {why}");
+        log.line(&format!("dropped {ticker}: {why}"));
     }
     if kept.len() < 2 {
         crate::bail_input!(
@@ -76,26 +79,65 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     let members: Vec<Member> = kept.into_iter().cloned().collect();
     let tickers = windowed(&members, &cal, cfg)?;
     let windows: usize = tickers.iter().map(|t| t.data.train.rows.len()).sum();
-    println!(
+    log.line(&format!(
         "{} tickers kept, {} dropped; {windows} training windows in all, each ticker scaled on its own training rows; every window once per epoch, shuffled across tickers (a ticker weighs by its rows)",
         tickers.len(),
         dropped.len()
-    );
-    let (rows, timings) = contend(&tickers, cfg, device, true)?;
+    ));
+    let (rows, timings) = contend(&tickers, cfg, device, Some(&mut log))?;
     let (scores, sections, head_to_head) = judge(&rows, cfg);
-    print!("{}", table(&scores, &sections, tickers.len()));
+    for line in table(&scores, &sections, tickers.len()).lines() {
+        log.line(line);
+    }
     for line in verdicts(&scores, &sections, &head_to_head) {
-        println!("{line}");
+        log.line(&line);
     }
     let leak = if cfg.sanity { Some(leak_check(&members, &cal, cfg, device, &rows)?) } else { None };
     if let Some(l) = &leak {
-        println!("{}", l.sentence());
+        log.line(&l.sentence());
     }
 
     let _out = files::OutputDir::open(&base.out)?;
     files::write_atomic(&base.out.join("results.csv"), csv(&rows).as_bytes())?;
     files::write_atomic(&base.out.join("per_ticker.csv"), per_ticker_csv(&scores).as_bytes())?;
     files::write_atomic(&base.out.join("ic.csv"), ic_csv(&sections).as_bytes())?;
+    let name = crate::config::file_stem(&base.csv);
+    panel_plots::skill_png(
+        &base.out.join("skill.png"),
+        &format!("{name}: each contender's skill against naive, a point per ticker (bar: the median)"),
+        &scores,
+    )?;
+    panel_plots::ic_png(
+        &base.out.join("ic.png"),
+        &format!("{name}: daily rank IC of each contender's forecasts, summed over the test days"),
+        &sections,
+    )?;
+    let before = panel.dates[panel.dates.partition_point(|d| *d < cal.test_start) - 1];
+    let dates: Vec<chrono::NaiveDate> =
+        std::iter::once(before).chain(sections[0].days.iter().map(|d| d.date)).collect();
+    let nets: Vec<Vec<f64>> = sections.iter().map(|x| x.days.iter().map(|d| d.net).collect()).collect();
+    let colour = crate::report::compare_plots::colours(sections.len());
+    let curves: Vec<Curve> = sections
+        .iter()
+        .zip(&nets)
+        .zip(&colour)
+        .map(|((x, r), &c)| Curve {
+            label: x.contender.clone(),
+            color: c,
+            width: 2,
+            dashed: false,
+            returns: r,
+        })
+        .collect();
+    trading_png(
+        &base.out.join("long_short.png"),
+        &format!(
+            "{name}: long the top {} / short the bottom {} of each contender's forecasts, net of {} bp per half-turn",
+            cfg.k, cfg.k, base.cost_bps
+        ),
+        &dates,
+        &curves,
+    )?;
     files::write_json(
         &base.out.join("panel.json"),
         &json!({
@@ -113,11 +155,29 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
             "versions": crate::versions::record(),
         }),
     )?;
-    println!(
-        "wrote results.csv (every forecast), per_ticker.csv, ic.csv and panel.json to {} in {:.0} s",
+    log.line(&format!(
+        "wrote results.csv (every forecast), per_ticker.csv, ic.csv, skill.png, ic.png, long_short.png, panel.json and report.html to {} in {:.0} s",
         base.out.display(),
         started.elapsed().as_secs_f64()
-    );
+    ));
+    let chart = |file: &str, caption: &str| (caption.to_string(), base.out.join(file));
+    crate::report::html::write(
+        &base.out,
+        &crate::report::html::Page {
+            title: format!("{name}: one network over {} tickers", tickers.len()),
+            text: log.text,
+            markdown: None,
+            charts: vec![
+                chart("skill.png", "skill against naive per ticker, each contender"),
+                chart("ic.png", "daily rank IC, summed over the test days"),
+                chart(
+                    "long_short.png",
+                    "the daily long-short book on each contender's forecasts, net of costs",
+                ),
+            ],
+            settings: serde_json::to_value(cfg)?,
+        },
+    )?;
     Ok(())
 }
 
@@ -140,8 +200,9 @@ fn contend(
     tickers: &[Ticker],
     cfg: &PanelConfig,
     device: Device,
-    verbose: bool,
+    mut log: Option<&mut Log>,
 ) -> Result<(Vec<ResultRow>, Vec<serde_json::Value>)> {
+    let verbose = log.is_some();
     let base = &cfg.base;
     let mut rows = baseline_rows(tickers);
     let mut timings = Vec::new();
@@ -152,8 +213,8 @@ fn contend(
         let name = format!("global {}", kind.name().to_uppercase());
         rows.extend(network_rows(&name, tickers, &fitted.net, device));
         let seconds = t0.elapsed().as_secs_f64();
-        if verbose {
-            println!("{name}: {epochs} epochs in {seconds:.1} s");
+        if let Some(l) = log.as_deref_mut() {
+            l.line(&format!("{name}: {epochs} epochs in {seconds:.1} s"));
         }
         timings.push(json!({"contender": name, "seconds": seconds, "epochs": epochs}));
     }
@@ -172,8 +233,8 @@ fn contend(
             }
             bar.finish_and_clear();
             let seconds = t0.elapsed().as_secs_f64();
-            if verbose {
-                println!("{name}: {} networks in {seconds:.1} s", tickers.len());
+            if let Some(l) = log.as_deref_mut() {
+                l.line(&format!("{name}: {} networks in {seconds:.1} s", tickers.len()));
             }
             timings.push(json!({"contender": name, "seconds": seconds}));
         }
@@ -259,7 +320,7 @@ fn leak_check(
     let mut altered = members.to_vec();
     altered[0].series = crate::data::perturb::replace_future(&members[0].series, cutoff_row);
     let tickers = windowed(&altered, cal, cfg)?;
-    let (rows, _) = contend(&tickers, cfg, device, false)?;
+    let (rows, _) = contend(&tickers, cfg, device, None)?;
     // a forecast of the cutoff day is made the evening before it: fixed too; that day's IC and
     // returns read its outcome, so the cross-section is compared on the days before it
     let before = |r: &&ResultRow| r.date <= cutoff;

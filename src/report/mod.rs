@@ -10,6 +10,7 @@ pub mod html;
 pub mod legend;
 pub mod lines;
 pub mod loss;
+pub mod panel_plots;
 pub mod plots;
 pub mod stock_tables;
 pub mod ticks;

@@ -95,8 +95,11 @@ fn the_global_network_finds_a_planted_reversal_and_not_an_absent_one() {
     let dropped = j["dropped"].as_array().unwrap();
     assert!(dropped.len() == 1 && dropped[0][0] == "T00", "{dropped:?}");
     assert_eq!(j["kept"].as_array().unwrap().len(), 15);
-    for f in ["results.csv", "per_ticker.csv", "ic.csv"] {
+    for f in ["results.csv", "per_ticker.csv", "ic.csv", "report.html"] {
         assert!(dir.join("out-with").join(f).is_file(), "{f}");
+    }
+    for png in ["skill.png", "ic.png", "long_short.png"] {
+        assert_eq!(&std::fs::read(dir.join("out-with").join(png)).unwrap()[..4], b"\x89PNG", "{png}");
     }
     // every figure comes from results.csv: one row per contender, ticker and test day
     let results = std::fs::read_to_string(dir.join("out-with/results.csv")).unwrap();
