@@ -574,8 +574,16 @@ fn verdicts(scores: &[ContenderScore], sections: &[CrossSection], head: &[Conten
             } else {
                 "does not order tomorrow's returns better than chance"
             };
+            let tilt = match x.fixed_tilt_rank_ic {
+                Some(f) if x.tilt_share > 0.5 => format!(
+                    "; {:.0}% of its forecasts' spread is a fixed tilt between tickers, and that tilt held fixed scores {:+.4}: a bet on which stocks did well over the test period, not a daily forecast",
+                    100.0 * x.tilt_share,
+                    f.mean
+                ),
+                _ => String::new(),
+            };
             v.push(format!(
-                "{}: rank IC {:+.4} a day (t = {:+.2}, p = {p:.2}): it {word}",
+                "{}: rank IC {:+.4} a day (t = {:+.2}, p = {p:.2}): it {word}{tilt}",
                 x.contender, r.mean, r.t
             ));
         }
