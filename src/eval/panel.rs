@@ -200,6 +200,13 @@ pub struct CrossSection {
     pub cost_bps: f64,
     /// Mean daily turnover (4 when every position changes every day).
     pub turnover: f64,
+    /// The share of the forecast returns' variance that lies between tickers' averages: near 1,
+    /// the ranking is a fixed tilt (the same order every day), not a daily forecast.
+    pub tilt_share: f64,
+    /// The daily rank IC of that fixed tilt alone: each ticker ranked by its average forecast
+    /// over the test days, the same order every day. Where it matches the rank IC, the
+    /// contender's "skill" across tickers is a bet on which stocks did well in the period.
+    pub fixed_tilt_rank_ic: Option<SeriesSummary>,
 }
 
 /// [`CrossSection`] of `contender` in `rows`, ranking on its forecast returns, `k` names a side.
@@ -227,6 +234,32 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
         .collect();
     let pick =
         |f: &dyn Fn(&CrossDay) -> Option<f64>| summarise(&days.iter().filter_map(f).collect::<Vec<f64>>());
+    // each ticker's average forecast over the days it has, held fixed
+    let average: Vec<f64> = (0..names.len())
+        .map(|i| {
+            let v: Vec<f64> = scores.iter().map(|d| d[i]).filter(|x| x.is_finite()).collect();
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        })
+        .collect();
+    let fixed: Vec<f64> = outcomes
+        .iter()
+        .map(|o| {
+            let held: Vec<f64> =
+                o.iter().zip(&average).map(|(r, a)| if r.is_finite() { *a } else { f64::NAN }).collect();
+            rank_ic(&held, o).unwrap_or(f64::NAN)
+        })
+        .collect();
+    let all: Vec<f64> = scores.iter().flatten().copied().filter(|x| x.is_finite()).collect();
+    let grand = all.iter().sum::<f64>() / all.len().max(1) as f64;
+    let total: f64 = all.iter().map(|x| (x - grand).powi(2)).sum();
+    let between: f64 = scores
+        .iter()
+        .flat_map(|d| d.iter().zip(&average).filter(|(x, _)| x.is_finite()).map(|(_, a)| (a - grand).powi(2)))
+        .sum();
     CrossSection {
         contender: contender.to_string(),
         ic: pick(&|d| d.ic),
@@ -236,6 +269,8 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
         k,
         cost_bps,
         turnover: book.iter().map(|b| b.turnover).sum::<f64>() / book.len().max(1) as f64,
+        tilt_share: if total > 0.0 { between / total } else { f64::NAN },
+        fixed_tilt_rank_ic: summarise(&fixed),
         days,
     }
 }
@@ -293,6 +328,22 @@ mod tests {
             assert!((a - b).abs() < 1e-12, "{net:?}");
         }
         assert!((x.turnover - 2.0).abs() < 1e-12);
+        assert!(x.tilt_share > 0.0 && x.tilt_share < 1.0, "{}", x.tilt_share);
+        // a contender whose forecast is the same every day for each ticker is all tilt, and its
+        // rank IC is its fixed tilt's
+        let mut still = rows.clone();
+        for r in still.iter_mut().filter(|r| r.contender == "net") {
+            let tilt = match r.ticker.as_str() {
+                "A" => 0.01,
+                "B" => 0.02,
+                "C" => -0.01,
+                _ => 0.0,
+            };
+            r.forecast = r.previous * (1.0 + tilt);
+        }
+        let y = cross_section(&still, "net", 1, 5.0);
+        assert!((y.tilt_share - 1.0).abs() < 1e-9, "{}", y.tilt_share);
+        assert_eq!(y.rank_ic.unwrap().mean.to_bits(), y.fixed_tilt_rank_ic.unwrap().mean.to_bits());
         let s = score(&rows, "naive", "naive");
         assert!(s.tickers.iter().all(|t| t.skill == 0.0) && s.wins == 0 && s.tickers.len() == 4);
         let s = score(&rows, "net", "naive");
