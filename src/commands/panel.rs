@@ -575,7 +575,7 @@ fn verdicts(scores: &[ContenderScore], sections: &[CrossSection], head: &[Conten
                 "does not order tomorrow's returns better than chance"
             };
             let tilt = match x.fixed_tilt_rank_ic {
-                Some(f) if x.tilt_share > 0.5 => format!(
+                Some(f) if x.tilt_share > 0.5 && p < 0.05 => format!(
                     "; {:.0}% of its forecasts' spread is a fixed tilt between tickers, and that tilt held fixed scores {:+.4}: a bet on which stocks did well over the test period, not a daily forecast",
                     100.0 * x.tilt_share,
                     f.mean
