@@ -65,6 +65,14 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     for (ticker, why) in &dropped {
         log.line(&format!("dropped {ticker}: {why}"));
     }
+    if kept.len() < 2 * cfg.k {
+        crate::bail_input!(
+            "--k {}: the long-short book holds {} tickers a day, and {} are usable; lower --k",
+            cfg.k,
+            2 * cfg.k,
+            kept.len()
+        );
+    }
     if kept.len() < 2 {
         crate::bail_input!(
             "{}: {} ticker(s) usable with these settings; a panel needs two or more (lower --window or give longer files)",
@@ -86,7 +94,7 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     ));
     let (rows, timings) = contend(&tickers, cfg, device, Some(&mut log))?;
     let (scores, sections, head_to_head) = judge(&rows, cfg);
-    for line in table(&scores, &sections, tickers.len()).lines() {
+    for line in table(&scores, &sections).lines() {
         log.line(line);
     }
     for line in verdicts(&scores, &sections, &head_to_head) {
@@ -250,7 +258,15 @@ fn judge(
 ) -> (Vec<ContenderScore>, Vec<CrossSection>, Vec<ContenderScore>) {
     let contenders = contender_names(cfg);
     let scores = contenders.iter().map(|c| score(rows, c, NAIVE)).collect();
-    let sections = contenders.iter().map(|c| cross_section(rows, c, cfg.k, cfg.base.cost_bps)).collect();
+    // a fault the leakage check's tests plant: the book ranks on the day's own outcome
+    let peeked: Vec<ResultRow>;
+    let ranked = if cfg.base.load.plant.trades_on_close() {
+        peeked = rows.iter().map(|r| ResultRow { forecast: r.actual, ..r.clone() }).collect();
+        &peeked
+    } else {
+        rows
+    };
+    let sections = contenders.iter().map(|c| cross_section(ranked, c, cfg.k, cfg.base.cost_bps)).collect();
     let head = if cfg.per_ticker {
         cfg.models
             .iter()
@@ -290,7 +306,7 @@ impl PanelLeakCheck {
     pub fn sentence(&self) -> String {
         if self.passed() {
             format!(
-                "leakage check PASS: with {}'s prices replaced from {} on, all {} forecasts made before it (that day's own included), ICs and long-short returns are identical, for every contender and ticker",
+                "leakage check PASS: with {}'s prices replaced from {} on, all {} forecasts and long-short positions decided before it (that day's own included), and the ICs and long-short returns of the days before it, are identical, for every contender and ticker",
                 self.ticker, self.cutoff, self.compared
             )
         } else {
@@ -346,6 +362,13 @@ fn leak_check(
     let (_, a, _) = judge(honest, cfg);
     let (_, b, _) = judge(&rows, cfg);
     for (x, y) in a.iter().zip(&b) {
+        // the book is decided the evening before: the cutoff day's positions are fixed too
+        for (p, q) in x.days.iter().zip(&y.days).filter(|(p, _)| p.date <= cutoff) {
+            compared += 1;
+            if p.long != q.long || p.short != q.short {
+                changed.push(format!("{}'s positions on {}", x.contender, p.date));
+            }
+        }
         for (p, q) in x.days.iter().zip(&y.days).filter(|(p, _)| p.date < cutoff) {
             compared += 1;
             let same = |u: Option<f64>, v: Option<f64>| u.map(f64::to_bits) == v.map(f64::to_bits);
@@ -509,7 +532,7 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 }
 
 /// The console's table: one row per contender.
-fn table(scores: &[ContenderScore], sections: &[CrossSection], n: usize) -> String {
+fn table(scores: &[ContenderScore], sections: &[CrossSection]) -> String {
     let k = sections.first().map_or(0, |s| s.k);
     let cost = sections.first().map_or(0.0, |s| s.cost_bps);
     let mut out = format!(
@@ -529,7 +552,7 @@ fn table(scores: &[ContenderScore], sections: &[CrossSection], n: usize) -> Stri
         out += &format!(
             "{:<18} {:>9} {:>11} {:>9} {:>15} {:>15} {:>10} {:>10} {:>8}\n",
             s.contender,
-            format!("{}/{n}", s.wins),
+            format!("{}/{}", s.wins, s.tickers.len()),
             format!("{}/{}", s.significant_wins, s.significant_losses),
             opt(s.pooled_p, 3),
             ic(&x.ic),
@@ -575,7 +598,8 @@ fn verdicts(scores: &[ContenderScore], sections: &[CrossSection], head: &[Conten
                 "does not order tomorrow's returns better than chance"
             };
             let tilt = match x.fixed_tilt_rank_ic {
-                Some(f) if x.tilt_share > 0.5 && p < 0.05 => format!(
+                // the tilt accounts for the ranking: most of the spread, and most of the rank IC
+                Some(f) if x.tilt_share > 0.5 && p < 0.05 && r.mean > 0.0 && f.mean >= 0.8 * r.mean => format!(
                     "; {:.0}% of its forecasts' spread is a fixed tilt between tickers, and that tilt held fixed scores {:+.4}: a bet on which stocks did well over the test period, not a daily forecast",
                     100.0 * x.tilt_share,
                     f.mean
@@ -713,7 +737,13 @@ mod tests {
         let root = std::env::temp_dir().join(format!("lstm-stock-panel-leak-{}", std::process::id()));
         folder(&root.join("prices"), 5);
         let leaks = Plant::leaks();
-        let cases = [(Plant::NONE, "honest"), leaks[0], leaks[1], leaks[4]];
+        let cases = [
+            (Plant::NONE, "honest"),
+            leaks[0],
+            leaks[1],
+            leaks[4],
+            (Plant::TRADING_ON_CLOSE, "book on the day's close"),
+        ];
         for (k, (plant, name)) in cases.into_iter().enumerate() {
             let dir = root.join(format!("run{k}"));
             let mut cfg = config(&root.join("prices"), plant);

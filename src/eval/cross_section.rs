@@ -151,14 +151,17 @@ pub struct LongShortDay {
 /// `returns[t][i]`: ticker `i`'s score known at the close before day `t`, and its return over day
 /// `t`; a non-finite score or return leaves the ticker out that day. Costs: `cost_bps` per unit
 /// of weight traded (a half-turn), on the change from the day before's weights (the first day
-/// opens both legs: turnover 2). A day with fewer than `2k` usable tickers holds nothing.
+/// opens both legs: turnover 2). A day with fewer than `2k` usable tickers, or whose scores are
+/// all equal, holds nothing.
 pub fn long_short(scores: &[Vec<f64>], returns: &[Vec<f64>], k: usize, cost_bps: f64) -> Vec<LongShortDay> {
     let mut held: Vec<(usize, f64)> = Vec::new();
     let mut days = Vec::with_capacity(scores.len());
     for (s, r) in scores.iter().zip(returns) {
         let mut usable: Vec<usize> =
             (0..s.len().min(r.len())).filter(|&i| s[i].is_finite() && r[i].is_finite()).collect();
-        let (long, short) = if k > 0 && usable.len() >= 2 * k {
+        // scores all equal order nothing: no book that day (not one picked by ticker order)
+        let spread = usable.iter().any(|&i| s[i] != s[usable[0]]);
+        let (long, short) = if k > 0 && usable.len() >= 2 * k && spread {
             // best first; ties broken by ticker order, so runs repeat exactly
             usable.sort_by(|&a, &b| s[b].total_cmp(&s[a]).then(a.cmp(&b)));
             let long = usable[..k].to_vec();
@@ -258,5 +261,7 @@ mod tests {
         // too few usable tickers for k on each side: nothing held, nothing earned
         let thin = long_short(&[vec![0.1, f64::NAN, 0.2]], &[vec![0.01, 0.02, 0.03]], 2, 5.0);
         assert!(thin[0].long.is_empty() && thin[0].gross == 0.0 && thin[0].turnover == 0.0);
+        let tied = long_short(&[vec![0.1; 4]], &[vec![0.01, 0.02, 0.03, 0.04]], 1, 5.0);
+        assert!(tied[0].long.is_empty() && tied[0].gross == 0.0);
     }
 }

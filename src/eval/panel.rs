@@ -176,13 +176,16 @@ pub fn score(rows: &[ResultRow], contender: &str, naive: &str) -> ContenderScore
 
 /// One test day across tickers: the IC and rank IC (`None` on a day with fewer than 3 tickers
 /// or no spread) and the top-k / bottom-k portfolio's gross and net return.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CrossDay {
     pub date: NaiveDate,
     pub ic: Option<f64>,
     pub rank_ic: Option<f64>,
     pub gross: f64,
     pub net: f64,
+    /// The tickers held long and short that day (decided the evening before).
+    pub long: Vec<String>,
+    pub short: Vec<String>,
 }
 
 /// A contender's forecasts judged across tickers: the daily IC and rank IC between forecast and
@@ -230,6 +233,8 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
             rank_ic: rank_ic(&scores[t], &outcomes[t]),
             gross: book[t].gross,
             net: book[t].net,
+            long: book[t].long.iter().map(|&i| names[i].to_string()).collect(),
+            short: book[t].short.iter().map(|&i| names[i].to_string()).collect(),
         })
         .collect();
     let pick =

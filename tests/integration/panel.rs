@@ -108,6 +108,17 @@ fn the_global_network_finds_a_planted_reversal_and_not_an_absent_one() {
     let test_days = j["cross_section"][0]["days"].as_array().unwrap().len();
     assert_eq!(results.lines().count(), 1 + contenders.len() * 15 * test_days, "{}", &results[..300]);
 
+    // a book larger than the panel is refused before any training
+    let o =
+        run(&["panel", without.to_str().unwrap(), "--k", "9", "--out", dir.join("big-k").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--k 9: the long-short book holds 18 tickers a day, and 16 are usable"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("big-k").exists());
+
     let j = panel(&without, &dir.join("out-without"), &["--models", "gru", "--k", "3", "--no-per-ticker"]);
     let (ic, t) = rank_ic(&j, "global GRU");
     assert!(t.abs() < 1.96, "no effect was planted, yet rank IC {ic} (t {t})");
