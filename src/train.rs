@@ -337,9 +337,26 @@ fn run_epoch(
     profile::time("read-back", || sum.double_value(&[])) / n as f64
 }
 
-/// Mean squared error over all samples, without dropout or a graph.
+/// Windows one evaluation forward pass takes at most: a panel's validation part (every
+/// ticker's windows) in one pass would hold gigabytes of activations.
+const EVAL_CHUNK: i64 = 4096;
+
+/// Mean squared error over all samples, without dropout or a graph; in chunks of
+/// [`EVAL_CHUNK`] windows where there are more (one pass below that, as always).
 pub fn loss_of(net: &Net, s: &Samples) -> f64 {
-    tch::no_grad(|| net.forward(&s.x, false).mse_loss(&s.y, Reduction::Mean).double_value(&[]))
+    tch::no_grad(|| {
+        let n = s.x.size()[0];
+        if n <= EVAL_CHUNK {
+            return net.forward(&s.x, false).mse_loss(&s.y, Reduction::Mean).double_value(&[]);
+        }
+        let sum: f64 =
+            s.x.split(EVAL_CHUNK, 0)
+                .iter()
+                .zip(s.y.split(EVAL_CHUNK, 0).iter())
+                .map(|(x, y)| net.forward(x, false).mse_loss(y, Reduction::Sum).double_value(&[]))
+                .sum();
+        sum / s.y.numel() as f64
+    })
 }
 
 fn check_finite(train: f64, val: f64, epoch: usize, cfg: &TrainConfig) -> Result<()> {
@@ -454,6 +471,22 @@ mod tests {
             (0..n).map(|i| ((i as f32 * 12.9898).sin() * 43758.547).fract().abs()).collect();
         let y = Tensor::from_slice(&noise).view([n as i64, 1]);
         (train, Samples { x: val.x, y })
+    }
+
+    /// A validation part of a panel's size is scored in chunks: the same mean as one pass (to
+    /// rounding), without one pass's activations over every window at once.
+    #[test]
+    fn a_large_validation_part_is_scored_in_chunks_to_the_same_loss() {
+        let _rng = crate::test_support::torch_rng();
+        let (_vs, net) = tiny_net(5);
+        let n = 3 * EVAL_CHUNK as usize + 17;
+        let xs: Vec<f32> = (0..n * 4).map(|i| (i as f32 * 0.37).sin()).collect();
+        let ys: Vec<f32> = (0..n).map(|i| (i as f32 * 1.3).cos()).collect();
+        let s = Samples::new(&xs, &ys, 4, 1, Device::Cpu);
+        let whole =
+            tch::no_grad(|| net.forward(&s.x, false).mse_loss(&s.y, Reduction::Mean).double_value(&[]));
+        let chunked = loss_of(&net, &s);
+        assert!((chunked - whole).abs() <= 1e-6 * whole, "{chunked} vs {whole}");
     }
 
     #[test]
