@@ -12,24 +12,20 @@ use serde::Serialize;
 /// Pearson correlation across tickers of one day's forecasts and outcomes, over the pairs where
 /// both are finite; `None` with fewer than 3 pairs or no spread on either side (no ordering).
 pub fn ic(forecast: &[f64], outcome: &[f64]) -> Option<f64> {
-    let (a, b): (Vec<f64>, Vec<f64>) = forecast
-        .iter()
-        .zip(outcome)
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .map(|(x, y)| (*x, *y))
-        .unzip();
+    let (a, b) = finite_pairs(forecast, outcome);
     pearson(&a, &b)
+}
+
+/// The pairs where both values are finite (a ticker without a forecast or an outcome that day
+/// drops out).
+fn finite_pairs(a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    a.iter().zip(b).filter(|(x, y)| x.is_finite() && y.is_finite()).map(|(x, y)| (*x, *y)).unzip()
 }
 
 /// Spearman's rank correlation (Pearson on average ranks) of one day's forecasts and outcomes:
 /// the rank IC, which one extreme ticker cannot dominate.
 pub fn rank_ic(forecast: &[f64], outcome: &[f64]) -> Option<f64> {
-    let (a, b): (Vec<f64>, Vec<f64>) = forecast
-        .iter()
-        .zip(outcome)
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .map(|(x, y)| (*x, *y))
-        .unzip();
+    let (a, b) = finite_pairs(forecast, outcome);
     pearson(&ranks(&a), &ranks(&b))
 }
 

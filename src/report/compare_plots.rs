@@ -255,14 +255,7 @@ pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
             ch.configure_mesh()
                 .disable_x_mesh()
                 .x_labels(marks.len() * 2 + 1)
-                .x_label_formatter(&|x| {
-                    let i = x.floor() as usize;
-                    if (x - i as f64 - 0.5).abs() < 0.01 {
-                        names.get(i).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_label_formatter(&|x| category_label(&names, *x))
                 .label_style((FONT, 12))
                 .draw()
                 .map_err(plot_err)?;
@@ -288,6 +281,17 @@ pub fn metrics_png(path: &Path, title: &str, r: &Report) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// The name of the category whose column `x` marks the middle of (columns `i .. i + 1` hold
+/// category `i`); empty elsewhere, so that a categorical axis shows each name once.
+pub(crate) fn category_label(names: &[String], x: f64) -> String {
+    let i = x.floor() as usize;
+    if (x - i as f64 - 0.5).abs() < 0.01 {
+        names.get(i).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
 }
 
 /// Figure `k` in the panels' units (direction in percent).

@@ -7,7 +7,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use plotters::prelude::*;
 
-use super::compare_plots::colours;
+use super::compare_plots::{category_label, colours};
 use super::plots::{
     bounds, date_chart, date_corner, distinct_swatches, draw_legend, draw_title, legend_line, plot_err,
     points, render, DateAxes, FONT, NAIVE,
@@ -38,14 +38,7 @@ pub fn skill_png(path: &Path, title: &str, scores: &[ContenderScore]) -> Result<
         ch.configure_mesh()
             .disable_x_mesh()
             .x_labels(2 * n + 1)
-            .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - i as f64 - 0.5).abs() < 0.01 {
-                    names.get(i).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category_label(&names, *x))
             .y_desc("skill vs naive per ticker (1 - RMSE / naive's RMSE)")
             .label_style((FONT, 13))
             .draw()
