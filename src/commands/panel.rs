@@ -17,7 +17,9 @@ use crate::config::{PanelConfig, StockConfig};
 use crate::data::features::raw_columns;
 use crate::data::panel::{Calendar, Member, Panel};
 use crate::data::{Dataset, LoadOptions};
-use crate::eval::panel::{cross_section, csv, score, ContenderScore, CrossSection, ResultRow};
+use crate::eval::panel::{
+    book_tests, cross_section, csv, score, BookTests, ContenderScore, CrossSection, ResultRow,
+};
 use crate::model::ridge::Ridge;
 use crate::model::{ModelKind, Net};
 use crate::pipeline;
@@ -94,11 +96,24 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     ));
     let (rows, timings) = contend(&tickers, cfg, device, Some(&mut log))?;
     let (scores, sections, head_to_head) = judge(&rows, cfg);
-    for line in table(&scores, &sections).lines() {
+    let books = book_tests(&sections, base.seed);
+    for line in table(&scores, &sections, &books).lines() {
         log.line(line);
     }
     for line in verdicts(&scores, &sections, &head_to_head) {
         log.line(&line);
+    }
+    if let Some(d) = &books.deflated {
+        log.line(&format!(
+            "deflated Sharpe ratio over the {} long-short books tried: the best, {}'s, has a net Sharpe ratio of {:.2} a year, where luck alone would give the best of {} about {:.2}; the probability that its true Sharpe ratio is above zero, allowing for the selection, is {:.2}: {}",
+            d.trials,
+            d.best_label,
+            d.best_sharpe,
+            d.trials,
+            d.expected_max_sharpe,
+            d.deflated_sharpe,
+            if d.deflated_sharpe >= 0.95 { "established (at the usual 0.95)" } else { "not established" }
+        ));
     }
     let leak = if cfg.sanity { Some(leak_check(&members, &cal, cfg, device, &rows)?) } else { None };
     if let Some(l) = &leak {
@@ -156,6 +171,7 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
             "dropped": dropped,
             "scores": scores,
             "cross_section": sections,
+            "books": books,
             "global_vs_per_ticker": head_to_head,
             "leakage_check": leak,
             "timings": timings,
@@ -532,7 +548,7 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 }
 
 /// The console's table: one row per contender.
-fn table(scores: &[ContenderScore], sections: &[CrossSection]) -> String {
+fn table(scores: &[ContenderScore], sections: &[CrossSection], books: &BookTests) -> String {
     let k = sections.first().map_or(0, |s| s.k);
     let cost = sections.first().map_or(0.0, |s| s.cost_bps);
     let mut out = format!(
@@ -540,9 +556,9 @@ fn table(scores: &[ContenderScore], sections: &[CrossSection]) -> String {
     );
     out += &format!(
         "{:<18} {:>9} {:>11} {:>9} {:>15} {:>15} {:>10} {:>10} {:>8}\n",
-        "contender", "beat", "sig. +/-", "pooled p", "IC (t)", "rank IC (t)", "L/S gross", "L/S net", "net t"
+        "contender", "beat", "sig. +/-", "pooled p", "IC (t)", "rank IC (t)", "L/S gross", "L/S net", "net p"
     );
-    for (s, x) in scores.iter().zip(sections) {
+    for ((s, x), p) in scores.iter().zip(sections).zip(&books.p_above_zero) {
         let ic = |v: &Option<crate::eval::cross_section::SeriesSummary>| {
             v.map_or("-".into(), |v| format!("{:+.4} ({:+.1})", v.mean, v.t))
         };
@@ -559,10 +575,10 @@ fn table(scores: &[ContenderScore], sections: &[CrossSection]) -> String {
             ic(&x.rank_ic),
             pct(&x.gross),
             pct(&x.net),
-            opt(x.net.map(|v| v.t), 2)
+            opt(*p, 3)
         );
     }
-    out += "beat: tickers where its RMSE is below naive's; sig. +/-: significantly better / worse after the correction; L/S: mean daily return of the long-short book\n";
+    out += "beat: tickers where its RMSE is below naive's; sig. +/-: significantly better / worse after the correction; L/S: mean daily return of the long-short book; net p: stationary bootstrap, one-sided, its net Sharpe ratio above zero\n";
     out
 }
 

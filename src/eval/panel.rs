@@ -280,6 +280,33 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
     }
 }
 
+/// The long-short books tested: each one's stationary-bootstrap p that its net Sharpe ratio is
+/// above zero, and the deflated Sharpe ratio of the best of them (every contender a try).
+#[derive(Debug, Clone, Serialize)]
+pub struct BookTests {
+    /// Per contender, in the sections' order.
+    pub p_above_zero: Vec<Option<f64>>,
+    pub deflated: Option<super::trading_seeds::Deflated>,
+}
+
+/// [`BookTests`] of the sections' net daily returns; `seed` drives the bootstrap.
+pub fn book_tests(sections: &[CrossSection], seed: u64) -> BookTests {
+    let nets: Vec<Vec<f64>> = sections.iter().map(|x| x.days.iter().map(|d| d.net).collect()).collect();
+    let p_above_zero =
+        nets.iter().map(|r| super::trading::sharpe_gap_p(r, &vec![0.0; r.len()], 2000, seed)).collect();
+    let tries: Vec<super::trading_seeds::Try> = sections
+        .iter()
+        .zip(&nets)
+        .map(|(x, r)| super::trading_seeds::Try {
+            label: x.contender.clone(),
+            seed,
+            rule: super::trading::Rule::LongShort,
+            returns: r,
+        })
+        .collect();
+    BookTests { p_above_zero, deflated: super::trading_seeds::deflate(&tries) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,6 +356,10 @@ mod tests {
         }
         let x = cross_section(&rows, "net", 1, 5.0);
         let net: Vec<f64> = x.days.iter().map(|d| d.net).collect();
+        // three days are too few to bootstrap; the deflated ratio still names the one try
+        let t = book_tests(std::slice::from_ref(&x), 1);
+        assert_eq!(t.p_above_zero, vec![None]);
+        assert_eq!(t.deflated.as_ref().map(|d| d.trials), Some(1));
         for (a, b) in net.iter().zip([0.029, -0.021, -0.021]) {
             assert!((a - b).abs() < 1e-12, "{net:?}");
         }

@@ -91,6 +91,12 @@ fn the_global_network_finds_a_planted_reversal_and_not_an_absent_one() {
     assert!(ic > 0.1 && t > 3.0, "planted reversal not found: rank IC {ic} (t {t})");
     let (ic, t) = rank_ic(&j, "reversal");
     assert!(ic > 0.1 && t > 3.0, "the reversal baseline must find it too: {ic} ({t})");
+    // its book earns, and the bootstrap says so; the deflated ratio counts every book tried
+    let at =
+        j["cross_section"].as_array().unwrap().iter().position(|x| x["contender"] == "reversal").unwrap();
+    let p = j["books"]["p_above_zero"][at].as_f64().unwrap();
+    assert!(p < 0.01, "the planted reversal's book: p = {p}");
+    assert_eq!(j["books"]["deflated"]["trials"].as_u64(), Some(6));
     // the late ticker is reported, not trained on days after the others' validation start
     let dropped = j["dropped"].as_array().unwrap();
     assert!(dropped.len() == 1 && dropped[0][0] == "T00", "{dropped:?}");
