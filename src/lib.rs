@@ -51,6 +51,43 @@ pub(crate) mod test_support {
         }
     }
 
+    /// A small, quick `stock` configuration on `csv` writing to `out`, with `plant` in its load
+    /// options: one-layer GRU, one libtorch thread, no refit; tests override what they vary.
+    pub fn stock_config(
+        csv: std::path::PathBuf,
+        out: std::path::PathBuf,
+        plant: crate::data::Plant,
+    ) -> crate::config::StockConfig {
+        crate::config::StockConfig {
+            csv,
+            load: crate::data::LoadOptions { plant, ..Default::default() },
+            model: crate::model::ModelKind::Gru,
+            target: crate::data::TargetKind::Return,
+            features: vec![],
+            window: 10,
+            hidden: 8,
+            layers: 1,
+            dropout: 0.0,
+            val_frac: 0.15,
+            test_frac: 0.15,
+            train: crate::train::TrainConfig { epochs: 4, batch: 32, lr: 0.01, clip: 1.0, patience: 10 },
+            seed: 1,
+            device: crate::device::DeviceChoice::Cpu,
+            threads: Some(1),
+            interval: 0.9,
+            more_intervals: vec![],
+            interval_method: Default::default(),
+            interval_gamma: 0.005,
+            horizon: 1,
+            sanity: false,
+            refit: false,
+            cost_bps: 5.0,
+            trading: true,
+            detail: false,
+            out,
+        }
+    }
+
     /// `n` prices from `start`, each day's move uniform in `±amplitude / 2` (an LCG from
     /// `seed`), with their dates: one calendar day apart from `first`.
     pub fn walk(

@@ -308,7 +308,6 @@ impl Plan {
 pub(crate) mod test_plan {
     use super::*;
     use crate::config::StockConfig;
-    use crate::data::{LoadOptions, TargetKind};
     use crate::train::TrainConfig;
 
     /// A random walk written to a temporary CSV, with a small network that trains in seconds.
@@ -325,32 +324,10 @@ pub(crate) mod test_plan {
         }
         std::fs::write(&csv, text).unwrap();
         let base = StockConfig {
-            csv,
-            load: LoadOptions { plant, ..LoadOptions::default() },
-            model: ModelKind::Gru,
-            target: TargetKind::Return,
-            features: vec![],
-            window: 10,
             hidden: 16,
-            layers: 1,
-            dropout: 0.0,
-            val_frac: 0.15,
             test_frac: 0.25,
             train: TrainConfig { epochs: 40, batch: 32, lr: 0.005, clip: 1.0, patience: 8 },
-            seed: 1,
-            device: crate::device::DeviceChoice::Cpu,
-            threads: Some(1),
-            interval: 0.9,
-            more_intervals: vec![],
-            interval_method: Default::default(),
-            interval_gamma: 0.005,
-            horizon: 1,
-            sanity: false,
-            refit: false,
-            cost_bps: 5.0,
-            trading: true,
-            detail: false,
-            out: dir.join("out"),
+            ..crate::test_support::stock_config(csv, dir.join("out"), plant)
         };
         let cfg = CompareConfig {
             base,

@@ -115,7 +115,8 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
             if d.deflated_sharpe >= 0.95 { "established (at the usual 0.95)" } else { "not established" }
         ));
     }
-    let leak = if cfg.sanity { Some(leak_check(&members, &cal, cfg, device, &rows)?) } else { None };
+    let leak =
+        if cfg.sanity { Some(leak_check(&members, &cal, cfg, device, &rows, &sections)?) } else { None };
     if let Some(l) = &leak {
         log.line(&l.sentence());
     }
@@ -266,14 +267,8 @@ fn contend(
     Ok((rows, timings))
 }
 
-/// Every contender against naive, across tickers, and each global network against its
-/// per-ticker twin.
-fn judge(
-    rows: &[ResultRow],
-    cfg: &PanelConfig,
-) -> (Vec<ContenderScore>, Vec<CrossSection>, Vec<ContenderScore>) {
-    let contenders = contender_names(cfg);
-    let scores = contenders.iter().map(|c| score(rows, c, NAIVE)).collect();
+/// Every contender's forecasts across tickers (ICs and the long-short book).
+fn cross_sections(rows: &[ResultRow], cfg: &PanelConfig) -> Vec<CrossSection> {
     // a fault the leakage check's tests plant: the book ranks on the day's own outcome
     let peeked: Vec<ResultRow>;
     let ranked = if cfg.base.load.plant.trades_on_close() {
@@ -282,7 +277,17 @@ fn judge(
     } else {
         rows
     };
-    let sections = contenders.iter().map(|c| cross_section(ranked, c, cfg.k, cfg.base.cost_bps)).collect();
+    contender_names(cfg).iter().map(|c| cross_section(ranked, c, cfg.k, cfg.base.cost_bps)).collect()
+}
+
+/// Every contender against naive, across tickers, and each global network against its
+/// per-ticker twin.
+fn judge(
+    rows: &[ResultRow],
+    cfg: &PanelConfig,
+) -> (Vec<ContenderScore>, Vec<CrossSection>, Vec<ContenderScore>) {
+    let scores = contender_names(cfg).iter().map(|c| score(rows, c, NAIVE)).collect();
+    let sections = cross_sections(rows, cfg);
     let head = if cfg.per_ticker {
         cfg.models
             .iter()
@@ -344,6 +349,7 @@ fn leak_check(
     cfg: &PanelConfig,
     device: Device,
     honest: &[ResultRow],
+    honest_sections: &[CrossSection],
 ) -> Result<PanelLeakCheck> {
     let d = &members[0].series.dates;
     let from = cal.split_of(d).val_end;
@@ -375,9 +381,7 @@ fn leak_check(
             )),
         }
     }
-    let (_, a, _) = judge(honest, cfg);
-    let (_, b, _) = judge(&rows, cfg);
-    for (x, y) in a.iter().zip(&b) {
+    for (x, y) in honest_sections.iter().zip(&cross_sections(&rows, cfg)) {
         // the book is decided the evening before: the cutoff day's positions are fixed too
         for (p, q) in x.days.iter().zip(&y.days).filter(|(p, _)| p.date <= cutoff) {
             compared += 1;
@@ -714,32 +718,11 @@ mod tests {
 
     fn config(dir: &std::path::Path, plant: Plant) -> PanelConfig {
         let base = StockConfig {
-            csv: dir.to_path_buf(),
-            load: LoadOptions { plant, ..LoadOptions::default() },
-            model: ModelKind::Gru,
             target: crate::data::TargetKind::LogReturn,
-            features: vec![],
             window: 5,
             hidden: 6,
-            layers: 1,
-            dropout: 0.0,
-            val_frac: 0.15,
-            test_frac: 0.15,
             train: TrainConfig { epochs: 3, batch: 32, lr: 0.01, clip: 1.0, patience: 10 },
-            seed: 1,
-            device: crate::device::DeviceChoice::Cpu,
-            threads: Some(1),
-            interval: 0.9,
-            more_intervals: vec![],
-            interval_method: Default::default(),
-            interval_gamma: 0.005,
-            horizon: 1,
-            sanity: false,
-            refit: false,
-            cost_bps: 5.0,
-            trading: true,
-            detail: false,
-            out: dir.join("out"),
+            ..crate::test_support::stock_config(dir.to_path_buf(), dir.join("out"), plant)
         };
         PanelConfig { base, models: vec![ModelKind::Gru], k: 2, per_ticker: true, sanity: true }
     }

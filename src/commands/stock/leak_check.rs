@@ -98,9 +98,7 @@ fn one(job: &Job, honest: &Fingerprint, cutoff: Cutoff, row: usize) -> Result<Le
 mod tests {
     use super::*;
     use crate::config::StockConfig;
-    use crate::data::{Feature, LoadOptions, Plant, TargetKind};
-    use crate::model::ModelKind;
-    use crate::train::TrainConfig;
+    use crate::data::{Feature, Plant};
 
     /// A small job on a synthetic file with a feature, so that every planted leak has
     /// something to act on; the fault `plant` is planted where it lives (loader, dataset,
@@ -117,32 +115,14 @@ mod tests {
         let csv = dir.join("walk.csv");
         std::fs::write(&csv, text).unwrap();
         let cfg = StockConfig {
-            csv,
-            load: LoadOptions { plant, ..LoadOptions::default() },
-            model: ModelKind::Gru,
-            target: TargetKind::Return,
             features: vec![Feature::HlRange],
             window: 8,
             hidden: 6,
-            layers: 1,
-            dropout: 0.0,
             val_frac: 0.2,
             test_frac: 0.2,
-            train: TrainConfig { epochs: 4, batch: 32, lr: 0.01, clip: 1.0, patience: 10 },
             seed: 5,
-            device: crate::device::DeviceChoice::Cpu,
-            threads: Some(1),
-            interval: 0.9,
-            more_intervals: vec![],
-            interval_method: Default::default(),
-            interval_gamma: 0.005,
-            horizon: 1,
             sanity: true,
-            refit: false,
-            cost_bps: 5.0,
-            trading: true,
-            detail: false,
-            out: dir.join("out"),
+            ..crate::test_support::stock_config(csv, dir.join("out"), plant)
         };
         super::super::prepare(&cfg).unwrap()
     }
