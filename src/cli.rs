@@ -8,9 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use anyhow::Result;
 
 use crate::config::{
-    self, BenchConfig, Command, CompareConfig, PanelConfig, PredictConfig, SineConfig, StockConfig,
+    self, BenchConfig, Command, CompareConfig, PanelConfig, PredictConfig, Preset, SineConfig, StockConfig,
     StockPlan, TrendConfig,
 };
+use crate::data::cross_target::CrossTarget;
 use crate::data::features::parse_list;
 use crate::data::{Decimal, Feature, LoadOptions, Plant, RawColumn, TargetKind};
 use crate::device::DeviceChoice;
@@ -27,6 +28,10 @@ use crate::train::TrainConfig;
 pub struct Cli {
     #[command(subcommand)]
     pub command: CliCommand,
+    /// The subcommand's flags that the command line gave (not defaults): a preset fills in only
+    /// the others. Filled by [`Cli::try_parse_given_from`].
+    #[arg(skip)]
+    pub given: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,9 +116,12 @@ pub struct TrainFlags {
     /// Mini-batch size
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
-    /// Adam learning rate
+    /// Learning rate
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
+    /// Optimiser (rmsprop: Keras's settings, as Fischer and Krauss train)
+    #[arg(long, value_enum, default_value = "adam")]
+    pub optimizer: crate::train::Optimizer,
     /// Clip the gradient's global L2 norm to this value
     #[arg(long, default_value_t = 1.0)]
     pub clip: f64,
@@ -285,6 +293,26 @@ pub struct PanelArgs {
     /// must be identical bit for bit
     #[arg(long)]
     pub sanity: bool,
+    /// Train on a cross-sectional target instead of --target: the next day's return ranked
+    /// among the day's tickers (0..1), or above-median (1 where it is at or above the day's
+    /// median, trained with cross-entropy); the networks then forecast a ranking, judged across
+    /// tickers only
+    #[arg(long, value_enum)]
+    pub cross_target: Option<CrossTarget>,
+    /// Standardise the inputs with the mean and sd of every ticker's training days together
+    /// (Fischer and Krauss) instead of min-max scaling each ticker on its own
+    #[arg(long)]
+    pub pooled_scale: bool,
+    /// A learned ticker embedding of this many numbers, fed to the global networks beside each
+    /// day's inputs (0: none)
+    #[arg(long, default_value_t = 0)]
+    pub embed: usize,
+    /// A published study's settings (flags given beside it win): fischer-krauss = --window 240
+    /// --target return --pooled-scale --layers 1 --hidden 25 --optimizer rmsprop --epochs 1000
+    /// --patience 10 --cross-target above-median --models lstm --k 10 --test-frac 0.2
+    /// --val-frac 0.16 (docs/panel.md)
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
     /// Output folder [default: output/<folder or file stem>-panel]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -293,11 +321,11 @@ pub struct PanelArgs {
 }
 
 impl PanelArgs {
-    fn config(&self) -> Result<PanelConfig> {
+    fn config(&self, given: &[String]) -> Result<PanelConfig> {
         let models = parse_models(&self.models)?;
         let out = self.out.clone().unwrap_or_else(|| config::default_out(&self.path, "panel"));
         let features = parse_list(&self.flags.features)?;
-        Ok(PanelConfig {
+        let mut cfg = PanelConfig {
             base: self.flags.config(
                 self.path.clone(),
                 models.first().copied().unwrap_or(ModelKind::Lstm),
@@ -308,7 +336,15 @@ impl PanelArgs {
             k: self.k,
             per_ticker: !self.no_per_ticker,
             sanity: self.sanity,
-        })
+            cross_target: self.cross_target,
+            pooled_scale: self.pooled_scale,
+            embed: self.embed,
+            preset: None,
+        };
+        if let Some(p) = self.preset {
+            cfg.apply_preset(p, &|flag| given.iter().any(|g| g == flag));
+        }
+        Ok(cfg)
     }
 }
 
@@ -427,8 +463,16 @@ pub struct SineArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Price CSV (uses Date and Close)
-    #[arg(long)]
-    pub csv: PathBuf,
+    #[arg(long, required_unless_present = "panel")]
+    pub csv: Option<PathBuf>,
+    /// Time the global network of `panel` on this folder's (or long file's) training windows,
+    /// built as `panel` builds them, instead of the one-file workload
+    #[arg(long, conflicts_with = "csv")]
+    pub panel: Option<PathBuf>,
+    /// With --panel: write the training windows for the PyTorch peer to PREFIX.x.f32,
+    /// PREFIX.y.f32 (float32, little-endian) and PREFIX.json (their shape)
+    #[arg(long, value_name = "PREFIX", requires = "panel")]
+    pub windows_out: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "lstm")]
     pub model: ModelKind,
     #[arg(long, default_value_t = 20)]
@@ -461,10 +505,61 @@ pub struct BenchArgs {
     pub profile: bool,
 }
 
+impl BenchArgs {
+    fn config(self) -> Result<BenchConfig> {
+        let panel = match &self.panel {
+            Some(dir) => Some(Box::new(self.panel_config(dir)?)),
+            None => None,
+        };
+        Ok(BenchConfig {
+            csv: self.csv.clone().unwrap_or_default(),
+            panel,
+            windows_out: self.windows_out.clone(),
+            ..BenchConfig::from(self)
+        })
+    }
+
+    /// The `panel` settings whose global network `bench --panel` times: panel's defaults with
+    /// this command's network, window, batch, learning rate and seed.
+    fn panel_config(&self, dir: &std::path::Path) -> Result<PanelConfig> {
+        let argv: Vec<String> = [
+            "lstm-stock",
+            "panel",
+            &dir.to_string_lossy(),
+            "--models",
+            self.model.name(),
+            "--hidden",
+            &self.hidden.to_string(),
+            "--layers",
+            &self.layers.to_string(),
+            "--window",
+            &self.window.to_string(),
+            "--batch",
+            &self.batch.to_string(),
+            "--lr",
+            &self.lr.to_string(),
+            "--seed",
+            &self.seed.to_string(),
+            "--no-per-ticker",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let cli = Cli::try_parse_given_from(argv)
+            .map_err(|e| crate::error::input_error(one_line(&e.to_string())))?;
+        match cli.into_command()? {
+            Command::Panel(c) => Ok(c),
+            _ => unreachable!("a panel command line gives a panel command"),
+        }
+    }
+}
+
 impl From<BenchArgs> for BenchConfig {
     fn from(a: BenchArgs) -> Self {
         BenchConfig {
-            csv: a.csv,
+            csv: a.csv.unwrap_or_default(),
+            panel: None,
+            windows_out: None,
             model: a.model,
             epochs: a.epochs,
             hidden: a.hidden,
@@ -537,6 +632,7 @@ impl TrainFlags {
                 lr: self.lr,
                 clip: self.clip,
                 patience: self.patience,
+                optimizer: self.optimizer,
             },
             seed: self.seed,
             device: self.device,
@@ -599,6 +695,25 @@ impl StockArgs {
 }
 
 impl Cli {
+    /// Parses `args` (the program's name first), remembering which of the subcommand's flags
+    /// they gave.
+    pub fn try_parse_given_from<I, T>(args: I) -> std::result::Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let m = <Cli as clap::CommandFactory>::command().try_get_matches_from(args)?;
+        let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&m)?;
+        if let Some((_, sub)) = m.subcommand() {
+            cli.given = sub
+                .ids()
+                .filter(|id| sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine))
+                .map(|id| id.to_string())
+                .collect();
+        }
+        Ok(cli)
+    }
+
     /// The command line as a checked [`Command`]: every flag bounded, folders expanded,
     /// default output folders filled in.
     pub fn into_command(self) -> Result<Command> {
@@ -621,7 +736,7 @@ impl Cli {
                 }
             }
             CliCommand::Panel(a) => {
-                let cfg = a.config()?;
+                let cfg = a.config(&self.given)?;
                 cfg.validate()?;
                 Command::Panel(cfg)
             }
@@ -658,10 +773,46 @@ impl Cli {
                 Command::Sine(cfg)
             }
             CliCommand::Bench(args) => {
-                let cfg = BenchConfig::from(args);
+                let cfg = args.config()?;
                 cfg.validate()?;
                 Command::Bench(cfg)
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panel(args: &[&str]) -> PanelConfig {
+        let dir = std::env::temp_dir();
+        let argv =
+            ["lstm-stock", "panel", dir.to_str().unwrap()].iter().chain(args).copied().collect::<Vec<_>>();
+        match Cli::try_parse_given_from(argv).unwrap().into_command().unwrap() {
+            Command::Panel(c) => c,
+            _ => unreachable!("a panel command"),
+        }
+    }
+
+    /// The Fischer-Krauss preset sets every setting it names, and a flag given beside it wins
+    /// even where it repeats the flag's default (`--k 10`, `--epochs 100`).
+    #[test]
+    fn a_preset_fills_in_what_the_command_line_did_not_give() {
+        let plain = panel(&[]);
+        assert_eq!((plain.base.window, plain.cross_target, plain.preset), (60, None, None));
+        let fk = panel(&["--preset", "fischer-krauss"]);
+        assert_eq!((fk.base.window, fk.base.layers, fk.base.hidden), (240, 1, 25));
+        assert_eq!(fk.cross_target, Some(CrossTarget::AboveMedian));
+        assert!(fk.pooled_scale && fk.models == vec![ModelKind::Lstm]);
+        assert_eq!(fk.base.train.optimizer, crate::train::Optimizer::Rmsprop);
+        assert_eq!(
+            (fk.base.train.epochs, fk.base.train.patience, fk.base.target),
+            (1000, 10, TargetKind::Return)
+        );
+        let mine =
+            panel(&["--preset", "fischer-krauss", "--window", "120", "--epochs", "100", "--models", "gru"]);
+        assert_eq!((mine.base.window, mine.base.train.epochs, mine.base.layers), (120, 100, 1));
+        assert_eq!(mine.models, vec![ModelKind::Gru]);
     }
 }

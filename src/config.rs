@@ -9,6 +9,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::bail_input;
+use crate::data::cross_target::CrossTarget;
 use crate::data::{Feature, InputSpec, LoadOptions, TargetKind};
 use crate::device::DeviceChoice;
 use crate::eval::bands::Method;
@@ -240,9 +241,82 @@ pub struct PanelConfig {
     pub per_ticker: bool,
     /// Run the leakage check: everything again with one ticker's future replaced.
     pub sanity: bool,
+    /// Train on a cross-sectional target (each day's rank, or side of the median, of the next
+    /// day's return across tickers) instead of `base.target`; the networks then forecast a
+    /// ranking score, judged across tickers only.
+    pub cross_target: Option<CrossTarget>,
+    /// Standardise the target series' inputs with the mean and sd of every ticker's training
+    /// rows together (as Fischer and Krauss do) instead of min-max per ticker.
+    pub pooled_scale: bool,
+    /// Learned ticker embedding of this many dimensions, fed beside each day's inputs (0: none).
+    pub embed: usize,
+    /// The preset the settings started from, if any.
+    pub preset: Option<Preset>,
+}
+
+/// A published study's settings for `panel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// Fischer and Krauss (2018): 240 standardised daily returns in, one LSTM layer of 25 units,
+    /// RMSprop, early stopping with patience 10, the above-median target, k = 10.
+    FischerKrauss,
 }
 
 impl PanelConfig {
+    /// Applies `preset` to every setting it fixes that the command line did not give
+    /// (`given(flag)`: the flag's name as clap knows it, `val_frac` for `--val-frac`).
+    pub fn apply_preset(&mut self, preset: Preset, given: &dyn Fn(&str) -> bool) {
+        self.preset = Some(preset);
+        match preset {
+            Preset::FischerKrauss => {
+                let b = &mut self.base;
+                let set = |flag: &str| !given(flag);
+                if set("window") {
+                    b.window = 240;
+                }
+                if set("target") {
+                    b.target = TargetKind::Return;
+                }
+                if set("layers") {
+                    b.layers = 1;
+                }
+                if set("hidden") {
+                    b.hidden = 25;
+                }
+                if set("optimizer") {
+                    b.train.optimizer = crate::train::Optimizer::Rmsprop;
+                }
+                if set("epochs") {
+                    b.train.epochs = 1000;
+                }
+                if set("patience") {
+                    b.train.patience = 10;
+                }
+                // 750 training days (20% of them for validation) and 250 trading days of each of
+                // the paper's study periods, as shares of the panel's days
+                if set("test_frac") {
+                    b.test_frac = 0.2;
+                }
+                if set("val_frac") {
+                    b.val_frac = 0.16;
+                }
+                if set("models") {
+                    self.models = vec![ModelKind::Lstm];
+                }
+                if set("k") {
+                    self.k = 10;
+                }
+                if set("cross_target") {
+                    self.cross_target = Some(CrossTarget::AboveMedian);
+                }
+                if set("pooled_scale") {
+                    self.pooled_scale = true;
+                }
+            }
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.base.validate()?;
         if self.models.is_empty() {
@@ -252,6 +326,10 @@ impl PanelConfig {
             bail_input!("--k 0: hold at least one ticker on each side");
         }
         at_most("--k", self.k, limits::COUNT)?;
+        at_most("--embed", self.embed, limits::COUNT)?;
+        if self.cross_target.is_some() && self.base.horizon > 1 {
+            bail_input!("--cross-target ranks the next day only; drop --horizon");
+        }
         if !self.base.csv.exists() {
             bail_input!(
                 "{}: no such folder or file; give a folder of price files or a long-format file",
@@ -538,6 +616,11 @@ pub struct BenchConfig {
     pub json: bool,
     /// Time the phases of each training step (see [`crate::profile`]).
     pub profile: bool,
+    /// Time the global network of a panel run on its training windows instead (`bench --panel`).
+    pub panel: Option<Box<PanelConfig>>,
+    /// Where `bench --panel` writes those windows for the PyTorch peer (`PREFIX.x.f32`,
+    /// `PREFIX.y.f32`, `PREFIX.json`).
+    pub windows_out: Option<PathBuf>,
 }
 
 impl BenchConfig {

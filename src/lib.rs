@@ -18,6 +18,7 @@ pub mod eval;
 pub mod forecast;
 pub mod interrupt;
 pub mod model;
+pub mod panel_fit;
 pub mod pipeline;
 pub mod profile;
 pub mod report;
@@ -70,7 +71,14 @@ pub(crate) mod test_support {
             dropout: 0.0,
             val_frac: 0.15,
             test_frac: 0.15,
-            train: crate::train::TrainConfig { epochs: 4, batch: 32, lr: 0.01, clip: 1.0, patience: 10 },
+            train: crate::train::TrainConfig {
+                epochs: 4,
+                batch: 32,
+                lr: 0.01,
+                clip: 1.0,
+                patience: 10,
+                optimizer: crate::train::Optimizer::Adam,
+            },
             seed: 1,
             device: crate::device::DeviceChoice::Cpu,
             threads: Some(1),

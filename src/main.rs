@@ -1,8 +1,6 @@
 //! Thin entry point: parse, run, print the error chain on one line, exit with a code that
 //! says whose problem it was (2: bad input, 1: anything else).
 
-use clap::Parser;
-
 fn main() {
     // Die quietly when the reader of our output goes away (`lstm-stock ... | head`), as Unix
     // tools do, instead of panicking on a failed print.
@@ -11,7 +9,7 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     lstm_stock::device::keep_freed_memory();
-    let cli = match lstm_stock::cli::Cli::try_parse() {
+    let cli = match lstm_stock::cli::Cli::try_parse_given_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => {

@@ -90,15 +90,18 @@ pub struct Fitted {
 /// Seeds libtorch with `seed` and builds a `kind` network with `cfg`'s size for `data`.
 pub fn build(data: &Dataset, cfg: &StockConfig, kind: ModelKind, seed: u64, device: Device) -> Built {
     let (train, val, test) = Samples::parts(data, device);
-    build_on((train, val, test), data.spec.channels(), data.horizon, cfg, kind, seed, device)
+    build_on((train, val, test), data.spec.channels(), data.horizon, None, cfg, kind, seed, device)
 }
 
 /// [`build`] on windows gathered elsewhere (a panel's, from every ticker) that read `channels`
-/// inputs and forecast `horizon` days.
+/// inputs and forecast `horizon` days; with `embed` = `(tickers, dim)` (one day ahead), each
+/// window carries its ticker's index as one more channel, which the network embeds.
+#[allow(clippy::too_many_arguments)]
 pub fn build_on(
     (train, val, test): (Samples, Samples, Samples),
     channels: usize,
     horizon: usize,
+    embed: Option<(usize, usize)>,
     cfg: &StockConfig,
     kind: ModelKind,
     seed: u64,
@@ -106,7 +109,13 @@ pub fn build_on(
 ) -> Built {
     tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(device);
-    let net = Net::with_horizon(&vs.root(), model_config(cfg, kind, channels), horizon);
+    let net = match embed {
+        Some((tickers, dim)) => {
+            let m = model_config(cfg, kind, channels + dim);
+            Net::with_embedding(&vs.root(), m, tickers as i64, dim as i64)
+        }
+        None => Net::with_horizon(&vs.root(), model_config(cfg, kind, channels), horizon),
+    };
     Built { vs, net, train, val, test }
 }
 

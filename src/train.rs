@@ -1,4 +1,4 @@
-//! The training loop: Adam on MSE, shuffled mini-batches, gradient-norm clipping, early stopping
+//! The training loop: Adam (or RMSprop) on the network's loss, shuffled mini-batches, gradient-norm clipping, early stopping
 //! on validation loss that restores the best weights, and a progress bar.
 
 use std::time::Instant;
@@ -22,6 +22,30 @@ pub struct TrainConfig {
     pub clip: f64,
     /// Epochs without a better validation loss before stopping.
     pub patience: usize,
+    #[serde(default)]
+    pub optimizer: Optimizer,
+}
+
+/// The optimiser of [`fit`]: Adam, or RMSprop with Keras's settings (rho 0.9, epsilon 1e-7),
+/// the choice of Fischer and Krauss (2018).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    #[default]
+    Adam,
+    Rmsprop,
+}
+
+impl Optimizer {
+    fn build(self, vs: &nn::VarStore, lr: f64) -> Result<nn::Optimizer> {
+        Ok(match self {
+            Optimizer::Adam => nn::Adam::default().build(vs, lr)?,
+            Optimizer::Rmsprop => {
+                nn::RmsProp { alpha: 0.9, eps: 1e-7, wd: 0.0, momentum: 0.0, centered: false }
+                    .build(vs, lr)?
+            }
+        })
+    }
 }
 
 /// Samples on the training device: inputs `[n, window, features]`, targets `[n, horizon]`.
@@ -140,7 +164,7 @@ pub fn fit_until(
     progress: Option<&str>,
     stop: &dyn Fn() -> bool,
 ) -> Result<History> {
-    let mut opt = nn::Adam::default().build(vs, cfg.lr)?;
+    let mut opt = cfg.optimizer.build(vs, cfg.lr)?;
     let label = progress.unwrap_or("");
     let bar = match progress {
         Some(label) => progress_bar(cfg.epochs as u64, label),
@@ -219,8 +243,14 @@ const EPOCH_NOTICE_S: f64 = 20.0;
 /// training, ...": from `elapsed` seconds for the first `done` completed batches.
 fn epoch_estimate(label: &str, elapsed: f64, done: usize, batches: usize, epochs: usize) -> String {
     let per_epoch = elapsed / done.max(1) as f64 * batches as f64;
+    // a panel's global network has no refit
+    let refit = if label.starts_with("global ") {
+        ""
+    } else {
+        ", and stock's refit on every row adds about as long again as the epochs kept"
+    };
     format!(
-        "{label}: about {} per epoch ({batches} batches); up to {epochs} epochs: at most {} of training, early stopping usually ends sooner, and stock's refit on every row adds about as long again as the epochs kept (--epochs, a shorter file or a larger --batch shorten it)",
+        "{label}: about {} per epoch ({batches} batches); up to {epochs} epochs: at most {} of training, early stopping usually ends sooner{refit} (--epochs, a shorter file or a larger --batch shorten it)",
         human_duration(per_epoch),
         human_duration(per_epoch * epochs as f64)
     )
@@ -341,19 +371,19 @@ fn run_epoch(
 /// ticker's windows) in one pass would hold gigabytes of activations.
 const EVAL_CHUNK: i64 = 4096;
 
-/// Mean squared error over all samples, without dropout or a graph; in chunks of
+/// The network's mean loss over all samples (squared error unless it forecasts a logit), without dropout or a graph; in chunks of
 /// [`EVAL_CHUNK`] windows where there are more (one pass below that, as always).
 pub fn loss_of(net: &Net, s: &Samples) -> f64 {
     tch::no_grad(|| {
         let n = s.x.size()[0];
         if n <= EVAL_CHUNK {
-            return net.forward(&s.x, false).mse_loss(&s.y, Reduction::Mean).double_value(&[]);
+            return net.loss.of(&net.forward(&s.x, false), &s.y, Reduction::Mean).double_value(&[]);
         }
         let sum: f64 =
             s.x.split(EVAL_CHUNK, 0)
                 .iter()
                 .zip(s.y.split(EVAL_CHUNK, 0).iter())
-                .map(|(x, y)| net.forward(x, false).mse_loss(y, Reduction::Sum).double_value(&[]))
+                .map(|(x, y)| net.loss.of(&net.forward(x, false), y, Reduction::Sum).double_value(&[]))
                 .sum();
         sum / s.y.numel() as f64
     })
@@ -455,14 +485,28 @@ mod tests {
     fn tiny(seed: i64) -> (History, Vec<f32>) {
         let (train, val) = tiny_data();
         let (vs, net) = tiny_net(seed);
-        let cfg = TrainConfig { epochs: 5, batch: 16, lr: 1e-2, clip: 1.0, patience: 100 };
+        let cfg = TrainConfig {
+            epochs: 5,
+            batch: 16,
+            lr: 1e-2,
+            clip: 1.0,
+            patience: 100,
+            optimizer: crate::train::Optimizer::Adam,
+        };
         let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
         (h, net.predict(&val.x))
     }
 
     /// A run whose best epoch is not its last: validation targets that are noise (so the
     /// validation loss wanders while training improves), a high learning rate, no early stop.
-    const JUMPY: TrainConfig = TrainConfig { epochs: 12, batch: 8, lr: 0.08, clip: 10.0, patience: 100 };
+    const JUMPY: TrainConfig = TrainConfig {
+        epochs: 12,
+        batch: 8,
+        lr: 0.08,
+        clip: 10.0,
+        patience: 100,
+        optimizer: crate::train::Optimizer::Adam,
+    };
 
     fn jumpy_data() -> (Samples, Samples) {
         let (train, val) = tiny_data();
@@ -540,7 +584,14 @@ mod tests {
 
     #[test]
     fn divergence_is_an_error_that_says_what_to_try() {
-        let cfg = TrainConfig { epochs: 1, batch: 1, lr: 0.5, clip: 2.0, patience: 1 };
+        let cfg = TrainConfig {
+            epochs: 1,
+            batch: 1,
+            lr: 0.5,
+            clip: 2.0,
+            patience: 1,
+            optimizer: crate::train::Optimizer::Adam,
+        };
         let e = format!("{:#}", check_finite(f64::NAN, 1.0, 3, &cfg).unwrap_err());
         assert!(e.contains("epoch 3") && e.contains("--lr (now 0.5)") && e.contains("--clip (now 2)"), "{e}");
         assert!(check_finite(0.1, 0.2, 1, &cfg).is_ok());

@@ -31,6 +31,9 @@ pub fn flops_per_epoch(kind: ModelKind, samples: usize, window: usize, hidden: i
 pub fn run(cfg: &BenchConfig) -> Result<()> {
     crate::engine::threads::use_threads(cfg.threads);
     let device = crate::device::resolve(cfg.device)?;
+    if let Some(panel) = &cfg.panel {
+        return super::bench_panel::run(cfg, panel, device);
+    }
     if cfg.profile {
         if device.is_cuda() {
             crate::bail_input!("--profile times CPU work only (CUDA queues its ops); use --device cpu");
@@ -139,7 +142,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     Ok(())
 }
 
-fn median(v: &[f64]) -> f64 {
+pub fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let n = s.len();
@@ -151,7 +154,7 @@ fn median(v: &[f64]) -> f64 {
 }
 
 /// Seconds since this process was started (Linux `/proc`), like the peers' `process_age_s`.
-fn process_age_s() -> f64 {
+pub fn process_age_s() -> f64 {
     let read = || -> Option<f64> {
         let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
         let after = stat.rsplit_once(')')?.1;
@@ -166,7 +169,7 @@ fn process_age_s() -> f64 {
 }
 
 /// User plus system CPU seconds of this process.
-fn cpu_s() -> f64 {
+pub fn cpu_s() -> f64 {
     // SAFETY: getrusage writes into the zeroed struct we pass.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {

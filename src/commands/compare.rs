@@ -326,7 +326,14 @@ pub(crate) mod test_plan {
         let base = StockConfig {
             hidden: 16,
             test_frac: 0.25,
-            train: TrainConfig { epochs: 40, batch: 32, lr: 0.005, clip: 1.0, patience: 8 },
+            train: TrainConfig {
+                epochs: 40,
+                batch: 32,
+                lr: 0.005,
+                clip: 1.0,
+                patience: 8,
+                optimizer: crate::train::Optimizer::Adam,
+            },
             ..crate::test_support::stock_config(csv, dir.join("out"), plant)
         };
         let cfg = CompareConfig {

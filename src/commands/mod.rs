@@ -2,6 +2,7 @@
 //! layers below it into the whole job. [`run`] runs a checked command line.
 
 pub mod bench;
+pub mod bench_panel;
 pub mod compare;
 pub mod compare_jobs;
 pub mod compare_output;

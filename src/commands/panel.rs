@@ -12,16 +12,19 @@ use anyhow::Result;
 use serde_json::json;
 use tch::Device;
 
+use super::future_copy::with_future_copy;
 use super::log::Log;
 use crate::config::{PanelConfig, StockConfig};
+use crate::data::cross_target::CrossTarget;
 use crate::data::features::raw_columns;
 use crate::data::panel::{Calendar, Member, Panel};
-use crate::data::{Dataset, LoadOptions};
+use crate::data::{load_prices, Dataset, LoadOptions};
 use crate::eval::panel::{
     book_tests, cross_section, csv, score, BookTests, ContenderScore, CrossSection, ResultRow,
 };
 use crate::model::ridge::Ridge;
-use crate::model::{ModelKind, Net};
+use crate::model::Net;
+use crate::panel_fit::{loss_of, train_global, windowed, with_index, Ticker};
 use crate::pipeline;
 use crate::report::trading::{trading_png, Curve};
 use crate::report::{files, panel_plots};
@@ -34,13 +37,6 @@ pub const REVERSAL: &str = "reversal";
 /// Each ticker's own average daily move over its training rows: what a network that learned
 /// only its ticker's drift forecasts, and, ranked across tickers, a bet on past winners.
 pub const DRIFT: &str = "drift";
-
-/// One usable ticker, split on the panel's calendar and windowed with its own scalers.
-pub struct Ticker<'a> {
-    member: &'a Member,
-    split: crate::data::Split,
-    data: Dataset,
-}
 
 pub fn run(cfg: &PanelConfig) -> Result<()> {
     let started = Instant::now();
@@ -90,10 +86,11 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     let tickers = windowed(&members, &cal, cfg)?;
     let windows: usize = tickers.iter().map(|t| t.data.train.rows.len()).sum();
     log.line(&format!(
-        "{} tickers kept, {} dropped; {windows} training windows in all, each ticker scaled on its own training rows; every window once per epoch, shuffled across tickers (a ticker weighs by its rows)",
+        "{} tickers kept, {} dropped; {windows} training windows in all; every window once per epoch, shuffled across tickers (a ticker weighs by its rows)",
         tickers.len(),
         dropped.len()
     ));
+    log.line(&learning(cfg));
     let (rows, timings) = contend(&tickers, cfg, device, Some(&mut log))?;
     let (scores, sections, head_to_head) = judge(&rows, cfg);
     let books = book_tests(&sections, base.seed);
@@ -115,8 +112,11 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
             if d.deflated_sharpe >= 0.95 { "established (at the usual 0.95)" } else { "not established" }
         ));
     }
-    let leak =
-        if cfg.sanity { Some(leak_check(&members, &cal, cfg, device, &rows, &sections)?) } else { None };
+    let leak = if cfg.sanity {
+        Some(leak_check(&members, &load, &cal, cfg, device, &tickers, &rows, &sections)?)
+    } else {
+        None
+    };
     if let Some(l) = &leak {
         log.line(&l.sentence());
     }
@@ -206,20 +206,6 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     Ok(())
 }
 
-/// Every member split on `cal` and windowed with its own scalers (the planted fault of a test,
-/// if any, applied as `stock` applies it).
-fn windowed<'a>(members: &'a [Member], cal: &Calendar, cfg: &PanelConfig) -> Result<Vec<Ticker<'a>>> {
-    let spec = cfg.base.input_spec();
-    members
-        .iter()
-        .map(|m| {
-            let split = cal.split_of(&m.series.dates);
-            let data = Dataset::build_planted(&m.series, &split, &spec, 1, cfg.base.load.plant)?;
-            Ok(Ticker { member: m, split, data })
-        })
-        .collect()
-}
-
 /// Every contender's forecasts of every ticker's test days, and what training each took.
 fn contend(
     tickers: &[Ticker],
@@ -229,22 +215,23 @@ fn contend(
 ) -> Result<(Vec<ResultRow>, Vec<serde_json::Value>)> {
     let verbose = log.is_some();
     let base = &cfg.base;
+    let ranked = cfg.cross_target.is_some();
     let mut rows = baseline_rows(tickers);
     let mut timings = Vec::new();
     for &kind in &cfg.models {
         let t0 = Instant::now();
-        let fitted = train_global(tickers, base, kind, device, verbose)?;
+        let fitted = train_global(tickers, cfg, kind, device, verbose)?;
         let epochs = fitted.history.train_loss.len();
         let name = format!("global {}", kind.name().to_uppercase());
-        rows.extend(network_rows(&name, tickers, &fitted.net, device));
+        rows.extend(network_rows(&name, tickers, &fitted.net, device, ranked));
         let seconds = t0.elapsed().as_secs_f64();
         if let Some(l) = log.as_deref_mut() {
             l.line(&format!("{name}: {epochs} epochs in {seconds:.1} s"));
         }
         timings.push(json!({"contender": name, "seconds": seconds, "epochs": epochs}));
     }
-    rows.extend(ridge_rows(tickers, true));
-    rows.extend(ridge_rows(tickers, false));
+    rows.extend(ridge_rows(tickers, true, ranked));
+    rows.extend(ridge_rows(tickers, false, ranked));
     if cfg.per_ticker {
         for &kind in &cfg.models {
             let t0 = Instant::now();
@@ -252,8 +239,10 @@ fn contend(
             let bar = progress(if verbose { tickers.len() } else { 0 }, &name);
             for t in tickers {
                 let one = StockConfig { model: kind, ..base.clone() };
-                let f = pipeline::fit(&t.data, &one, kind, base.seed, device, &base.train, base.load.plant)?;
-                rows.extend(forecast(&name, t, &f.net, device));
+                let mut b = pipeline::build(&t.data, &one, kind, base.seed, device);
+                b.net.loss = loss_of(cfg);
+                let f = pipeline::train(b, &base.train, None, base.load.plant)?;
+                rows.extend(forecast(&name, t, None, &f.net, device, ranked));
                 bar.inc(1);
             }
             bar.finish_and_clear();
@@ -267,12 +256,52 @@ fn contend(
     Ok((rows, timings))
 }
 
+/// What the networks learn, in a line.
+fn learning(cfg: &PanelConfig) -> String {
+    let b = &cfg.base;
+    let inputs = format!(
+        "{} days of {}, {}",
+        b.window,
+        b.target.name(),
+        if cfg.pooled_scale {
+            "standardised with the mean and sd of every ticker's training days together"
+        } else {
+            "min-max scaled on each ticker's own training days"
+        }
+    );
+    let target = match cfg.cross_target {
+        Some(CrossTarget::AboveMedian) => "whether the next day's return is at or above that day's median across tickers (cross-entropy; the forecast is a logit, a ranking score)".to_string(),
+        Some(CrossTarget::Rank) => "the next day's return's rank among that day's tickers, 0..1 (squared error; the forecast is a ranking score)".to_string(),
+        None => format!("the next day's {} (squared error)", b.target.name()),
+    };
+    let preset = cfg.preset.map_or(String::new(), |_| "preset fischer-krauss; ".to_string());
+    let embed = if cfg.embed > 0 {
+        format!("; the global networks also see a learned embedding of each ticker ({} numbers)", cfg.embed)
+    } else {
+        String::new()
+    };
+    format!(
+        "{preset}inputs: {inputs}; target: {target}; {} layer(s) of {} units, {}, learning rate {}, batch {}{embed}",
+        b.layers,
+        b.hidden,
+        match b.train.optimizer {
+            crate::train::Optimizer::Adam => "Adam",
+            crate::train::Optimizer::Rmsprop => "RMSprop",
+        },
+        b.train.lr,
+        b.train.batch
+    )
+}
+
 /// Every contender's forecasts across tickers (ICs and the long-short book).
 fn cross_sections(rows: &[ResultRow], cfg: &PanelConfig) -> Vec<CrossSection> {
     // a fault the leakage check's tests plant: the book ranks on the day's own outcome
     let peeked: Vec<ResultRow>;
     let ranked = if cfg.base.load.plant.trades_on_close() {
-        peeked = rows.iter().map(|r| ResultRow { forecast: r.actual, ..r.clone() }).collect();
+        peeked = rows
+            .iter()
+            .map(|r| ResultRow { forecast: r.actual, score: r.score.map(|_| r.actual_return()), ..r.clone() })
+            .collect();
         &peeked
     } else {
         rows
@@ -302,12 +331,11 @@ fn judge(
     (scores, sections, head)
 }
 
-/// The panel's leakage check: the whole run again with one ticker's prices replaced from a
-/// cutoff day in the middle of the test period on (see [`crate::data::perturb::replace_future`]);
-/// every contender's forecast of every ticker made before the cutoff (that day's own included),
-/// and every day's IC, rank IC and long-short return before it, must be identical bit for bit.
-/// The prices are replaced after loading, so a fault inside the loader is `stock --sanity`'s to
-/// find (it alters a copy of the file).
+/// The panel's leakage check: the whole run again, from loading on, with a copy of one ticker's
+/// file whose rows from a cutoff day in the middle of the test period on follow another path
+/// (see [`crate::data::perturb::future_file`]); every target dated before the cutoff, every
+/// contender's forecast of every ticker made before it (that day's own included), and every
+/// day's IC, rank IC and long-short return before it, must be identical bit for bit.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PanelLeakCheck {
     pub ticker: String,
@@ -327,12 +355,12 @@ impl PanelLeakCheck {
     pub fn sentence(&self) -> String {
         if self.passed() {
             format!(
-                "leakage check PASS: with {}'s prices replaced from {} on, all {} forecasts and long-short positions decided before it (that day's own included), and the ICs and long-short returns of the days before it, are identical, for every contender and ticker",
+                "leakage check PASS: with a copy of {}'s file whose prices from {} on follow another path, all {} targets dated before that day, forecasts and long-short positions decided before it (that day's own included), and the ICs and long-short returns of the days before it, are identical, for every contender and ticker",
                 self.ticker, self.cutoff, self.compared
             )
         } else {
             format!(
-                "leakage check LEAK: with {}'s prices replaced from {} on, {} of {} figures dated before it changed (first: {}): something reads the future",
+                "leakage check LEAK: with a copy of {}'s file whose prices from {} on follow another path, {} of {} figures dated before that day changed (first: {}): something reads the future",
                 self.ticker,
                 self.cutoff,
                 self.changed,
@@ -343,11 +371,27 @@ impl PanelLeakCheck {
     }
 }
 
+/// Every window's target, by ticker and target day, as bits.
+fn targets(tickers: &[Ticker]) -> Vec<((String, chrono::NaiveDate), u32)> {
+    let mut out = Vec::new();
+    for t in tickers {
+        for w in [&t.data.train, &t.data.val, &t.data.test] {
+            for (row, y) in w.rows.clone().zip(&w.y) {
+                out.push(((t.member.ticker.clone(), t.member.series.dates[row]), y.to_bits()));
+            }
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
 fn leak_check(
     members: &[Member],
+    load: &LoadOptions,
     cal: &Calendar,
     cfg: &PanelConfig,
     device: Device,
+    honest_tickers: &[Ticker],
     honest: &[ResultRow],
     honest_sections: &[CrossSection],
 ) -> Result<PanelLeakCheck> {
@@ -355,8 +399,16 @@ fn leak_check(
     let from = cal.split_of(d).val_end;
     let cutoff_row = from + (d.len() - from) / 2;
     let cutoff = d[cutoff_row];
+    let first = &members[0];
+    // the member's own file (a folder's) or the long file with its ticker picked out
+    let (file, opts) = if cfg.base.csv.is_dir() {
+        (std::path::PathBuf::from(&first.series.source), load.clone())
+    } else {
+        (cfg.base.csv.clone(), LoadOptions { ticker: Some(first.ticker.clone()), ..load.clone() })
+    };
     let mut altered = members.to_vec();
-    altered[0].series = crate::data::perturb::replace_future(&members[0].series, cutoff_row);
+    altered[0].series =
+        with_future_copy(&file, &first.series, &opts, cutoff_row, |path| load_prices(path, &opts))?;
     let tickers = windowed(&altered, cal, cfg)?;
     let (rows, _) = contend(&tickers, cfg, device, None)?;
     // a forecast of the cutoff day is made the evening before it: fixed too; that day's IC and
@@ -367,6 +419,14 @@ fn leak_check(
         rows.iter().filter(before).map(|r| (key(r), r.forecast)).collect();
     let mut compared = 0;
     let mut changed = Vec::new();
+    // every training, validation and test target dated before the cutoff
+    let theirs_y: std::collections::HashMap<_, u32> = targets(&tickers).into_iter().collect();
+    for (key, y) in targets(honest_tickers).into_iter().filter(|((_, d), _)| *d < cutoff) {
+        compared += 1;
+        if theirs_y.get(&key) != Some(&y) {
+            changed.push(format!("the target of {} on {}", key.0, key.1));
+        }
+    }
     for r in honest.iter().filter(before) {
         compared += 1;
         match theirs.get(&key(r)) {
@@ -452,6 +512,7 @@ fn baseline_rows(tickers: &[Ticker]) -> Vec<ResultRow> {
                 previous: prev,
                 forecast,
                 actual,
+                score: None,
             };
             rows.push(row(NAIVE, prev));
             rows.push(row(REVERSAL, prev * (1.0 - last)));
@@ -461,70 +522,58 @@ fn baseline_rows(tickers: &[Ticker]) -> Vec<ResultRow> {
     rows
 }
 
-/// The windows of every ticker's part `part` (0 train, 1 validation, 2 test) as one sample set.
-fn pooled(tickers: &[Ticker], part: usize, device: Device) -> Samples {
-    fn pick(d: &Dataset, part: usize) -> &crate::data::dataset::Windows {
-        match part {
-            0 => &d.train,
-            1 => &d.val,
-            _ => &d.test,
-        }
-    }
-    let x: Vec<f32> = tickers.iter().flat_map(|t| pick(&t.data, part).x.iter().copied()).collect();
-    let y: Vec<f32> = tickers.iter().flat_map(|t| pick(&t.data, part).y.iter().copied()).collect();
-    let spec = &tickers[0].data.spec;
-    Samples::new(&x, &y, spec.window, spec.channels(), device)
+/// `net`'s forecasts of every ticker's test days (a network with an embedding told each
+/// ticker's index).
+fn network_rows(name: &str, tickers: &[Ticker], net: &Net, device: Device, ranked: bool) -> Vec<ResultRow> {
+    let embedded = net.embed.is_some();
+    tickers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| forecast(name, t, embedded.then_some(i), net, device, ranked))
+        .collect()
 }
 
-/// One network trained on every ticker's training windows, stopped early on every ticker's
-/// validation windows (a progress bar when `verbose`).
-fn train_global(
-    tickers: &[Ticker],
-    cfg: &StockConfig,
-    kind: ModelKind,
+/// `net`'s forecasts of `t` (ticker `index` of an embedding)'s test days (see [`rows_of`]).
+fn forecast(
+    name: &str,
+    t: &Ticker,
+    index: Option<usize>,
+    net: &Net,
     device: Device,
-    verbose: bool,
-) -> Result<pipeline::Fitted> {
-    let parts = (pooled(tickers, 0, device), pooled(tickers, 1, device), pooled(tickers, 2, device));
-    let spec = &tickers[0].data.spec;
-    let built = pipeline::build_on(parts, spec.channels(), 1, cfg, kind, cfg.seed, device);
-    let label = format!("global {}", kind.name());
-    pipeline::train(built, &cfg.train, verbose.then_some(label.as_str()), cfg.load.plant)
-}
-
-/// `net`'s forecasts of every ticker's test days.
-fn network_rows(name: &str, tickers: &[Ticker], net: &Net, device: Device) -> Vec<ResultRow> {
-    tickers.iter().flat_map(|t| forecast(name, t, net, device)).collect()
-}
-
-/// `net`'s forecasts of `t`'s test days, as prices.
-fn forecast(name: &str, t: &Ticker, net: &Net, device: Device) -> Vec<ResultRow> {
+    ranked: bool,
+) -> Vec<ResultRow> {
     let d = &t.data;
-    let x = Samples::new(&d.test.x, &d.test.y, d.spec.window, d.spec.channels(), device);
-    rows_of(name, t, &d.to_prices(&t.member.series.values, d.test.rows.clone(), &net.predict(&x.x)))
+    let c = d.spec.channels();
+    let x = with_index(&d.test.x, c, index);
+    let x = Samples::new(&x, &d.test.y, d.spec.window, c + usize::from(index.is_some()), device);
+    rows_of(name, t, &net.predict(&x.x), ranked)
 }
 
-/// Rows of `name` from forecast prices of `t`'s test days.
-fn rows_of(name: &str, t: &Ticker, prices: &[f64]) -> Vec<ResultRow> {
-    let s = &t.member.series;
-    t.data
-        .test
+/// Rows of `name` from a model's outputs on `t`'s test windows: forecast prices, or with
+/// `ranked` (a cross-sectional target) ranking scores and no price.
+fn rows_of(name: &str, t: &Ticker, out: &[f32], ranked: bool) -> Vec<ResultRow> {
+    let (s, d) = (&t.member.series, &t.data);
+    let prices =
+        if ranked { vec![f64::NAN; out.len()] } else { d.to_prices(&s.values, d.test.rows.clone(), out) };
+    d.test
         .rows
         .clone()
         .zip(prices)
-        .map(|(day, &f)| ResultRow {
+        .zip(out)
+        .map(|((day, f), &o)| ResultRow {
             contender: name.into(),
             ticker: t.member.ticker.clone(),
             date: s.dates[day],
             previous: s.values[day - 1],
             forecast: f,
             actual: s.values[day],
+            score: ranked.then_some(o as f64),
         })
         .collect()
 }
 
 /// Ridge on the same windows: one fitted on every ticker's (`global`) or one per ticker.
-fn ridge_rows(tickers: &[Ticker], global: bool) -> Vec<ResultRow> {
+fn ridge_rows(tickers: &[Ticker], global: bool, ranked: bool) -> Vec<ResultRow> {
     let p = tickers[0].data.spec.window * tickers[0].data.spec.channels();
     let fit = |ts: &[&Ticker]| {
         let cat = |f: &dyn Fn(&Dataset) -> &[f32]| {
@@ -534,10 +583,7 @@ fn ridge_rows(tickers: &[Ticker], global: bool) -> Vec<ResultRow> {
         let (vx, vy) = (cat(&|d| &d.val.x), cat(&|d| &d.val.y));
         Ridge::choose((&tx, &ty), (&vx, &vy), p)
     };
-    let rows_for = |name: &str, t: &Ticker, r: &Ridge| {
-        let d = &t.data;
-        rows_of(name, t, &d.to_prices(&t.member.series.values, d.test.rows.clone(), &r.predict(&d.test.x)))
-    };
+    let rows_for = |name: &str, t: &Ticker, r: &Ridge| rows_of(name, t, &r.predict(&t.data.test.x), ranked);
     if global {
         let all: Vec<&Ticker> = tickers.iter().collect();
         let r = fit(&all);
@@ -559,8 +605,18 @@ fn table(scores: &[ContenderScore], sections: &[CrossSection], books: &BookTests
         "\non the test days, against naive (squared errors of returns; per ticker: Diebold-Mariano, Benjamini-Hochberg at 5%; pooled: each day's mean difference over tickers, Newey-West t) and across tickers (daily IC and rank IC, Newey-West t; long top {k} / short bottom {k}, {cost} bp per half-turn):\n"
     );
     out += &format!(
-        "{:<18} {:>9} {:>11} {:>9} {:>15} {:>15} {:>10} {:>10} {:>8}\n",
-        "contender", "beat", "sig. +/-", "pooled p", "IC (t)", "rank IC (t)", "L/S gross", "L/S net", "net p"
+        "{:<18} {:>9} {:>11} {:>9} {:>15} {:>15} {:>10} {:>10} {:>8} {:>6} {:>7}\n",
+        "contender",
+        "beat",
+        "sig. +/-",
+        "pooled p",
+        "IC (t)",
+        "rank IC (t)",
+        "L/S gross",
+        "L/S net",
+        "net p",
+        "acc.",
+        "b/e bp"
     );
     for ((s, x), p) in scores.iter().zip(sections).zip(&books.p_above_zero) {
         let ic = |v: &Option<crate::eval::cross_section::SeriesSummary>| {
@@ -569,20 +625,23 @@ fn table(scores: &[ContenderScore], sections: &[CrossSection], books: &BookTests
         let pct = |v: &Option<crate::eval::cross_section::SeriesSummary>| {
             v.map_or("-".into(), |v| format!("{:+.3}%", 100.0 * v.mean))
         };
+        let priced = !s.tickers.is_empty();
         out += &format!(
-            "{:<18} {:>9} {:>11} {:>9} {:>15} {:>15} {:>10} {:>10} {:>8}\n",
+            "{:<18} {:>9} {:>11} {:>9} {:>15} {:>15} {:>10} {:>10} {:>8} {:>6} {:>7}\n",
             s.contender,
-            format!("{}/{}", s.wins, s.tickers.len()),
-            format!("{}/{}", s.significant_wins, s.significant_losses),
+            if priced { format!("{}/{}", s.wins, s.tickers.len()) } else { "-".into() },
+            if priced { format!("{}/{}", s.significant_wins, s.significant_losses) } else { "-".into() },
             opt(s.pooled_p, 3),
             ic(&x.ic),
             ic(&x.rank_ic),
             pct(&x.gross),
             pct(&x.net),
-            opt(*p, 3)
+            opt(*p, 3),
+            x.accuracy.map_or("-".into(), |a| format!("{:.1}%", 100.0 * a)),
+            opt(x.break_even_bps, 1)
         );
     }
-    out += "beat: tickers where its RMSE is below naive's; sig. +/-: significantly better / worse after the correction; L/S: mean daily return of the long-short book; net p: stationary bootstrap, one-sided, its net Sharpe ratio above zero\n";
+    out += "beat: tickers where its RMSE is below naive's; sig. +/-: significantly better / worse after the correction (-: a ranking, no price to score); L/S: mean daily return of the long-short book; net p: stationary bootstrap, one-sided, its net Sharpe ratio above zero; acc.: the book's positions on the right side of the day's median return; b/e bp: the cost per half-turn at which the book's net return is zero\n";
     out
 }
 
@@ -590,6 +649,16 @@ fn table(scores: &[ContenderScore], sections: &[CrossSection], books: &BookTests
 fn verdicts(scores: &[ContenderScore], sections: &[CrossSection], head: &[ContenderScore]) -> Vec<String> {
     let mut v = Vec::new();
     for s in scores {
+        if s.tickers.is_empty() {
+            v.push(format!(
+                "{} forecasts a ranking (a cross-sectional target), not a price: it is judged across tickers only",
+                s.contender
+            ));
+            continue;
+        }
+        let power = s.min_detectable_skill.map_or(String::new(), |m| {
+            format!(" (the pooled test finds a skill of {:.2}% or more four times in five)", 100.0 * m)
+        });
         let pooled = match (s.pooled_p, s.pooled_mean_difference) {
             (Some(p), d) if p < 0.05 && d < 0.0 => format!("beats naive pooled over days (p = {p:.3})"),
             (Some(p), d) if p < 0.05 && d > 0.0 => {
@@ -599,7 +668,7 @@ fn verdicts(scores: &[ContenderScore], sections: &[CrossSection], head: &[Conten
             (None, _) => "could not be tested pooled".into(),
         };
         v.push(format!(
-            "{} {pooled}; closer than naive on {} of {} tickers, significantly after correction on {} (worse on {})",
+            "{} {pooled}{power}; closer than naive on {} of {} tickers, significantly after correction on {} (worse on {})",
             s.contender,
             s.wins,
             s.tickers.len(),
@@ -633,6 +702,12 @@ fn verdicts(scores: &[ContenderScore], sections: &[CrossSection], head: &[Conten
         }
     }
     for h in head {
+        if h.tickers.is_empty() {
+            if let Some(line) = ranking_head_to_head(&h.contender, sections) {
+                v.push(line);
+            }
+            continue;
+        }
         let pooled = match h.pooled_p {
             Some(p) if p < 0.05 && h.pooled_mean_difference < 0.0 => {
                 format!("better pooled over days (p = {p:.3})")
@@ -653,6 +728,25 @@ fn verdicts(scores: &[ContenderScore], sections: &[CrossSection], head: &[Conten
     }
     v.push("survivorship: a panel of today's index members has none of the stocks that left it; results on it flatter long positions".into());
     v
+}
+
+/// A global ranking network against its per-ticker twin: the daily difference of their rank
+/// ICs, over its Newey-West t.
+fn ranking_head_to_head(global: &str, sections: &[CrossSection]) -> Option<String> {
+    let twin = global.replace("global", "per-ticker");
+    let of = |name: &str| sections.iter().find(|x| x.contender == name);
+    let (g, p) = (of(global)?, of(&twin)?);
+    let theirs: std::collections::HashMap<_, Option<f64>> =
+        p.days.iter().map(|d| (d.date, d.rank_ic)).collect();
+    let diff: Vec<f64> = g.days.iter().filter_map(|d| Some(d.rank_ic? - (*theirs.get(&d.date)?)?)).collect();
+    let s = crate::eval::cross_section::summarise(&diff)?;
+    let p = crate::eval::stats::t_two_sided_p(s.t, s.days as f64 - 1.0);
+    Some(format!(
+        "{global} against {twin} (rankings, so by the daily rank IC): {:+.4} a day on average (t = {:+.2}, p = {p:.2}): {}",
+        s.mean,
+        s.t,
+        if p >= 0.05 { "not distinguishable" } else if s.mean > 0.0 { "the global network ranks better" } else { "the per-ticker networks rank better" }
+    ))
 }
 
 /// `per_ticker.csv`: every contender's figures per ticker beside naive.
@@ -721,32 +815,58 @@ mod tests {
             target: crate::data::TargetKind::LogReturn,
             window: 5,
             hidden: 6,
-            train: TrainConfig { epochs: 3, batch: 32, lr: 0.01, clip: 1.0, patience: 10 },
+            train: TrainConfig {
+                epochs: 3,
+                batch: 32,
+                lr: 0.01,
+                clip: 1.0,
+                patience: 10,
+                optimizer: crate::train::Optimizer::Adam,
+            },
             ..crate::test_support::stock_config(dir.to_path_buf(), dir.join("out"), plant)
         };
-        PanelConfig { base, models: vec![ModelKind::Gru], k: 2, per_ticker: true, sanity: true }
+        PanelConfig {
+            base,
+            models: vec![ModelKind::Gru],
+            k: 2,
+            per_ticker: true,
+            sanity: true,
+            cross_target: None,
+            pooled_scale: false,
+            embed: 0,
+            preset: None,
+        }
     }
 
-    /// The panel's leakage check passes on the honest run and fires on leaks planted where they
-    /// live: scalers fitted across the test period, windows that hold their own target day,
-    /// early stopping on the test part (a training-loop fault: every forecast moves).
+    /// The panel's leakage check passes on honest runs (a return target, and a cross-sectional
+    /// one with pooled scaling) and fires on leaks planted where they live: a loader that
+    /// smooths over a centred window, scalers fitted across the test period, windows that hold
+    /// their own target day, early stopping on the test part (a training-loop fault: every
+    /// forecast moves), a book ranked on the day's own outcome, and cross-sectional targets
+    /// ranked with the next day's returns.
     #[test]
     fn the_panel_leakage_check_passes_honest_runs_and_catches_planted_leaks() {
         let _rng = crate::test_support::torch_rng();
         let root = std::env::temp_dir().join(format!("lstm-stock-panel-leak-{}", std::process::id()));
         folder(&root.join("prices"), 5);
         let leaks = Plant::leaks();
+        let ranked = Some(CrossTarget::Rank);
         let cases = [
-            (Plant::NONE, "honest"),
-            leaks[0],
-            leaks[1],
-            leaks[4],
-            (Plant::TRADING_ON_CLOSE, "book on the day's close"),
+            (Plant::NONE, "honest", None),
+            (Plant::NONE, "honest, ranked", ranked),
+            (Plant::CENTRED_LOAD, "loader smoothing over a centred window", None),
+            (leaks[0].0, leaks[0].1, None),
+            (leaks[1].0, leaks[1].1, None),
+            (leaks[4].0, leaks[4].1, None),
+            (Plant::TRADING_ON_CLOSE, "book on the day's close", None),
+            (Plant::CROSS_NEXT_DAY, "cross-sectional target ranked with the next day", ranked),
         ];
-        for (k, (plant, name)) in cases.into_iter().enumerate() {
+        for (k, (plant, name, cross)) in cases.into_iter().enumerate() {
             let dir = root.join(format!("run{k}"));
             let mut cfg = config(&root.join("prices"), plant);
             cfg.base.out = dir.clone();
+            cfg.cross_target = cross;
+            cfg.pooled_scale = cross.is_some();
             run(&cfg).unwrap();
             let j: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(dir.join("panel.json")).unwrap()).unwrap();

@@ -3,6 +3,7 @@
 //!
 //! Everything here works on plain slices; tensors appear only in `model` and `train`.
 
+pub mod cross_target;
 pub mod dataset;
 pub mod features;
 pub mod format;

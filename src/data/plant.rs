@@ -21,6 +21,7 @@ enum Fault {
     TradingLookAhead,
     TradingOnClose,
     PathPeek,
+    CrossNextDay,
 }
 
 impl Plant {
@@ -57,6 +58,9 @@ impl Plant {
     /// The multi-step wiring puts the actual price of the day after the target into each test
     /// forecast path's second step.
     pub const PATH_PEEK: Plant = Plant(Fault::PathPeek);
+    /// A panel's cross-sectional target of each day is ranked against that day's and the next
+    /// day's returns together (a standardisation that reads tomorrow).
+    pub const CROSS_NEXT_DAY: Plant = Plant(Fault::CrossNextDay);
 
     /// Early stopping watches the test part instead of the validation part.
     pub fn stops_on_test(self) -> bool {
@@ -86,6 +90,11 @@ impl Plant {
     /// The second step of each test forecast path is the actual price.
     pub fn peeks_path(self) -> bool {
         self.0 == Fault::PathPeek
+    }
+
+    /// Each day's cross-sectional target also reads the next day's returns.
+    pub fn cross_reads_next_day(self) -> bool {
+        self.0 == Fault::CrossNextDay
     }
 
     /// The scalers are fitted on every row, not on the training rows.

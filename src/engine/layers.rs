@@ -1,10 +1,11 @@
 //! What the hand-written training steps share: a layer's weights by libtorch's names, float32
 //! CPU tensors seen as plain memory, and the network around the layers (the stack, the linear
-//! head and the MSE loss, forward and backward), the same for the GRU and the LSTM.
+//! head and the loss, forward and backward), the same for the GRU and the LSTM.
 
 use tch::{Device, Kind, Tensor};
 
 use super::kernels;
+use crate::model::Loss;
 
 /// The weights of one layer as libtorch names them (`weight_ih_l0`, ...); G gates (GRU 3,
 /// LSTM 4) of H units each.
@@ -125,13 +126,13 @@ pub struct Forward<C> {
     last: Tensor,
     /// d loss / d output, `[B, out]`.
     d_out: Tensor,
-    /// MSE of the batch.
+    /// The batch's mean loss.
     pub loss: Tensor,
     steps: usize,
     batch: usize,
 }
 
-/// MSE loss of `Linear(stack(x)[:, -1])` against `y`, keeping what the backward pass needs.
+/// `loss` of `Linear(stack(x)[:, -1])` against `y`, keeping what the backward pass needs.
 /// `x` `[B, T, in]`, `y` `[B, out]`; `layers` bottom up; `head` = (weight `[out, H]`, bias
 /// `[out]`); `masks`: [`dropout_masks`] of this batch (none: no dropout). Runs without
 /// recording a graph.
@@ -141,6 +142,7 @@ pub fn forward<L: HandLayer>(
     layers: &[LayerWeights],
     head: (&Tensor, &Tensor),
     masks: &[Tensor],
+    loss: Loss,
 ) -> Forward<L::Cache> {
     tch::no_grad(|| {
         let (batch, steps) = (x.size()[0] as usize, x.size()[1] as usize);
@@ -158,9 +160,7 @@ pub fn forward<L: HandLayer>(
             caches.push(c);
         }
         let last = rows(L::states(&caches[caches.len() - 1]), steps * batch, batch);
-        let diff = head.1.addmm(&last, &head.0.tr()) - y;
-        let loss = diff.square().mean(Kind::Float);
-        let d_out = diff * (2.0 / y.numel() as f64);
+        let (loss, d_out) = loss.value_and_gradient(&head.1.addmm(&last, &head.0.tr()), y);
         Forward { caches, masks, last, d_out, loss, steps, batch }
     })
 }

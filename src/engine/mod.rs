@@ -18,7 +18,7 @@ use tch::{Device, Tensor};
 use crate::model::Net;
 use crate::profile;
 
-/// The training loss (MSE against `ys`, `[batch, horizon]`) of a batch, with the gradient of
+/// The training loss (the network's [`crate::model::Loss`] against `ys`, `[batch, horizon]`) of a batch, with the gradient of
 /// every parameter left in its `.grad` as `backward` leaves it; with `parts` over 1 the batch
 /// is split over that many threads (see [`step`]).
 pub fn loss_backward(net: &Net, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
@@ -39,7 +39,7 @@ pub fn loss_backward_shares(net: &Net, xs: &Tensor, ys: &Tensor, sizes: &[usize]
 
 /// The hand-written cells' step: autograd through [`Net::forward`].
 fn autograd_loss_backward(net: &Net, xs: &Tensor, ys: &Tensor) -> Tensor {
-    let loss = profile::time("forward", || net.forward(xs, true).mse_loss(ys, tch::Reduction::Mean));
+    let loss = profile::time("forward", || net.loss.of(&net.forward(xs, true), ys, tch::Reduction::Mean));
     profile::time("backward", || loss.backward());
     loss
 }

@@ -15,13 +15,14 @@ use super::layers::{self, HandLayer, LayerWeights};
 use super::workers;
 use super::{gru_step, lstm_step};
 use crate::model::fused::rnn_forward;
-use crate::model::{Cell, ModelConfig, Net};
+use crate::model::{Cell, Loss, ModelConfig, Net};
 use crate::profile;
 
 /// A fused network's parameters (shallow copies: same storage and gradients), movable to a
 /// worker thread.
 pub struct Shared {
     pub cfg: ModelConfig,
+    pub loss: Loss,
     /// Per layer `w_ih, w_hh, b_ih, b_hh`.
     pub flat: Vec<Tensor>,
     pub head_w: Tensor,
@@ -34,6 +35,7 @@ impl Shared {
     pub fn of(net: &Net) -> Option<Shared> {
         net.fused_weights().map(|(flat, head_w, head_b)| Shared {
             cfg: net.cfg,
+            loss: net.loss,
             flat: flat.iter().map(|t| t.shallow_clone()).collect(),
             head_w: head_w.shallow_clone(),
             head_b: head_b.shallow_clone(),
@@ -44,6 +46,7 @@ impl Shared {
     fn shallow_clone(&self) -> Shared {
         Shared {
             cfg: self.cfg,
+            loss: self.loss,
             flat: self.flat.iter().map(|t| t.shallow_clone()).collect(),
             head_w: self.head_w.shallow_clone(),
             head_b: self.head_b.shallow_clone(),
@@ -92,10 +95,10 @@ pub fn parts_for(batch: usize, threads: usize) -> usize {
     threads.min(batch / 16).max(1)
 }
 
-/// MSE of the fused network on a batch, recorded for autograd.
+/// The loss of the fused network on a batch, recorded for autograd.
 fn autograd_loss(p: &Shared, xs: &Tensor, ys: &Tensor) -> Tensor {
     let last = rnn_forward(&p.cfg, &p.flat, xs, true).select(1, -1);
-    last.matmul(&p.head_w.tr()).g_add(&p.head_b).mse_loss(ys, tch::Reduction::Mean)
+    p.loss.of(&last.matmul(&p.head_w.tr()).g_add(&p.head_b), ys, tch::Reduction::Mean)
 }
 
 /// Loss of the batch and the gradient of every parameter (in [`Shared::params`] order).
@@ -106,8 +109,8 @@ fn loss_and_grads(p: &Shared, xs: &Tensor, ys: &Tensor, masks: &[Tensor]) -> (Te
         let layers = LayerWeights::of_layers(&p.flat);
         let head = (&p.head_w, &p.head_b);
         return match p.cfg.kind.cell() {
-            Cell::Gru => hand_step::<gru_step::Gru>(xs, ys, &layers, head, masks),
-            Cell::Lstm => hand_step::<lstm_step::Lstm>(xs, ys, &layers, head, masks),
+            Cell::Gru => hand_step::<gru_step::Gru>(xs, ys, &layers, head, masks, p.loss),
+            Cell::Lstm => hand_step::<lstm_step::Lstm>(xs, ys, &layers, head, masks, p.loss),
         };
     }
     let loss = profile::time("forward", || autograd_loss(p, xs, ys));
@@ -122,8 +125,9 @@ fn hand_step<L: HandLayer>(
     layers: &[LayerWeights],
     head: (&Tensor, &Tensor),
     masks: &[Tensor],
+    loss: Loss,
 ) -> (Tensor, Vec<Tensor>) {
-    let f = profile::time("forward", || layers::forward::<L>(xs, ys, layers, head, masks));
+    let f = profile::time("forward", || layers::forward::<L>(xs, ys, layers, head, masks, loss));
     let grads = profile::time("backward", || layers::backward::<L>(&f, layers, head));
     (f.loss, grads)
 }

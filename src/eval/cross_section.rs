@@ -9,6 +9,8 @@
 
 use serde::Serialize;
 
+pub use crate::data::cross_target::ranks;
+
 /// Pearson correlation across tickers of one day's forecasts and outcomes, over the pairs where
 /// both are finite; `None` with fewer than 3 pairs or no spread on either side (no ordering).
 pub fn ic(forecast: &[f64], outcome: &[f64]) -> Option<f64> {
@@ -44,26 +46,6 @@ fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
     (saa > 0.0 && sbb > 0.0).then(|| sab / (saa * sbb).sqrt())
 }
 
-/// Ranks from 1 (smallest), tied values sharing the average of their ranks.
-pub fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
-    let mut out = vec![0.0; v.len()];
-    let mut k = 0;
-    while k < order.len() {
-        let mut end = k;
-        while end + 1 < order.len() && v[order[end + 1]] == v[order[k]] {
-            end += 1;
-        }
-        let rank = (k + end) as f64 / 2.0 + 1.0;
-        for &i in &order[k..=end] {
-            out[i] = rank;
-        }
-        k = end + 1;
-    }
-    out
-}
-
 /// A daily series (an IC, a portfolio's return) summed up over its days.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SeriesSummary {
@@ -89,6 +71,12 @@ pub fn newey_west_lag(n: usize) -> usize {
 /// autocorrelation of daily ICs (overlapping information from one day to the next). `None`
 /// for fewer than 3 values or no variance.
 pub fn newey_west_t(x: &[f64], lag: usize) -> Option<f64> {
+    let m = x.iter().sum::<f64>() / x.len().max(1) as f64;
+    newey_west_se(x, lag).map(|se| m / se)
+}
+
+/// The Newey-West standard error of `x`'s mean (see [`newey_west_t`]).
+pub fn newey_west_se(x: &[f64], lag: usize) -> Option<f64> {
     let n = x.len();
     if n < 3 {
         return None;
@@ -98,7 +86,7 @@ pub fn newey_west_t(x: &[f64], lag: usize) -> Option<f64> {
     let gamma = |l: usize| (l..n).map(|t| (x[t] - m) * (x[t - l] - m)).sum::<f64>() / nf;
     let s = gamma(0)
         + 2.0 * (1..=lag.min(n - 1)).map(|l| (1.0 - l as f64 / (lag as f64 + 1.0)) * gamma(l)).sum::<f64>();
-    (s > 0.0 && s.is_finite()).then(|| m / (s / nf).sqrt())
+    (s > 0.0 && s.is_finite()).then(|| (s / nf).sqrt())
 }
 
 /// `x`'s days, mean, sd, mean/sd and Newey-West t (automatic lag); `None` for fewer than 3

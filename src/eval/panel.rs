@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::cross_section::{ic, long_short, newey_west_lag, newey_west_t, rank_ic, summarise, SeriesSummary};
+use super::cross_section::{
+    ic, long_short, newey_west_lag, newey_west_se, newey_west_t, rank_ic, summarise, SeriesSummary,
+};
 use super::stats::{diebold_mariano, t_two_sided_p};
 
 /// One forecast of one ticker's next close.
@@ -23,11 +25,20 @@ pub struct ResultRow {
     pub date: NaiveDate,
     /// The close the evening before (the last price the forecast could see).
     pub previous: f64,
+    /// The forecast close (NaN for a contender that forecasts a ranking, not a price).
     pub forecast: f64,
     pub actual: f64,
+    /// A ranking score, for a contender trained on a cross-sectional target (a rank, or the
+    /// logit of being above the day's median): what the cross-section ranks on in its place.
+    pub score: Option<f64>,
 }
 
 impl ResultRow {
+    /// What the cross-section ranks tickers on: the ranking score, or the forecast return.
+    pub fn ranking(&self) -> f64 {
+        self.score.unwrap_or_else(|| self.forecast_return())
+    }
+
     pub fn forecast_return(&self) -> f64 {
         self.forecast / self.previous - 1.0
     }
@@ -41,13 +52,15 @@ impl ResultRow {
     }
 }
 
-/// `results.csv`: the rows, quoted where text.
+/// `results.csv`: the rows, quoted where text; an empty forecast or score where there is none.
 pub fn csv(rows: &[ResultRow]) -> String {
-    let mut out = String::from("contender,ticker,date,previous,forecast,actual\n");
+    let mut out = String::from("contender,ticker,date,previous,forecast,actual,score\n");
     for r in rows {
+        let forecast = if r.forecast.is_finite() { r.forecast.to_string() } else { String::new() };
+        let score = r.score.map_or(String::new(), |v| v.to_string());
         out += &format!(
-            "\"{}\",\"{}\",{},{},{},{}\n",
-            r.contender, r.ticker, r.date, r.previous, r.forecast, r.actual
+            "\"{}\",\"{}\",{},{},{forecast},{},{score}\n",
+            r.contender, r.ticker, r.date, r.previous, r.actual
         );
     }
     out
@@ -87,6 +100,10 @@ pub struct ContenderScore {
     pub pooled_mean_difference: f64,
     pub pooled_t: Option<f64>,
     pub pooled_p: Option<f64>,
+    /// The pooled test's power: the skill against naive (`1 - RMSE / naive's RMSE`, pooled
+    /// over tickers and days) it would find significant at 5% (two-sided) four times in five,
+    /// given the spread of the daily differences.
+    pub min_detectable_skill: Option<f64>,
 }
 
 /// Benjamini-Hochberg adjusted p-values (the step-up procedure's q-values), in input order;
@@ -121,7 +138,7 @@ fn by_ticker<'a>(
 pub fn score(rows: &[ResultRow], contender: &str, naive: &str) -> ContenderScore {
     let (c, n) = (by_ticker(rows, contender), by_ticker(rows, naive));
     let mut tickers = Vec::new();
-    let mut daily: BTreeMap<NaiveDate, (f64, usize)> = BTreeMap::new();
+    let mut daily: BTreeMap<NaiveDate, (f64, f64, usize)> = BTreeMap::new();
     for (ticker, days) in &c {
         let Some(base) = n.get(ticker) else { continue };
         let pairs: Vec<(f64, f64, NaiveDate)> = days
@@ -133,9 +150,10 @@ pub fn score(rows: &[ResultRow], contender: &str, naive: &str) -> ContenderScore
             continue;
         }
         for (a, b, d) in &pairs {
-            let e = daily.entry(*d).or_insert((0.0, 0));
+            let e = daily.entry(*d).or_insert((0.0, 0.0, 0));
             e.0 += a * a - b * b;
-            e.1 += 1;
+            e.1 += b * b;
+            e.2 += 1;
         }
         let (e1, e2): (Vec<f64>, Vec<f64>) = pairs.iter().map(|(a, b, _)| (*a, *b)).unzip();
         let rmse = |e: &[f64]| (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
@@ -159,8 +177,10 @@ pub fn score(rows: &[ResultRow], contender: &str, naive: &str) -> ContenderScore
     let significant = |t: &TickerScore, better: bool| {
         t.adjusted_p.is_some_and(|q| q < 0.05) && t.dm_statistic.is_some_and(|s| (s < 0.0) == better)
     };
-    let d: Vec<f64> = daily.values().map(|(sum, k)| sum / *k as f64).collect();
-    let pooled_t = newey_west_t(&d, newey_west_lag(d.len()));
+    let d: Vec<f64> = daily.values().map(|(sum, _, k)| sum / *k as f64).collect();
+    let naive_mse = daily.values().map(|(_, b, k)| b / *k as f64).sum::<f64>() / d.len().max(1) as f64;
+    let lag = newey_west_lag(d.len());
+    let pooled_t = newey_west_t(&d, lag);
     ContenderScore {
         contender: contender.to_string(),
         wins: tickers.iter().filter(|t| t.rmse < t.naive_rmse).count(),
@@ -171,7 +191,16 @@ pub fn score(rows: &[ResultRow], contender: &str, naive: &str) -> ContenderScore
         pooled_mean_difference: if d.is_empty() { f64::NAN } else { d.iter().sum::<f64>() / d.len() as f64 },
         pooled_t,
         pooled_p: pooled_t.map(|t| t_two_sided_p(t, d.len() as f64 - 1.0)),
+        min_detectable_skill: newey_west_se(&d, lag).map(|se| detectable_skill(se, naive_mse)),
     }
+}
+
+/// The skill (`1 - RMSE / naive's RMSE`) whose mean squared-error reduction the pooled test
+/// finds at 5% two-sided with 80% power: a reduction of `(1.960 + 0.842) se` of naive's mean
+/// squared error `naive_mse`.
+pub fn detectable_skill(se: f64, naive_mse: f64) -> f64 {
+    let drop = (1.959_964 + 0.841_621) * se / naive_mse;
+    1.0 - (1.0 - drop.min(1.0)).sqrt()
 }
 
 /// One test day across tickers: the IC and rank IC (`None` on a day with fewer than 3 tickers
@@ -203,6 +232,12 @@ pub struct CrossSection {
     pub cost_bps: f64,
     /// Mean daily turnover (4 when every position changes every day).
     pub turnover: f64,
+    /// The cost per half-turn, in basis points, at which the book's mean net return is zero:
+    /// its mean gross return over its mean turnover (`None` without turnover).
+    pub break_even_bps: Option<f64>,
+    /// The share of the book's positions on the right side of the day's median return (a long
+    /// at or above it, a short below it): Fischer and Krauss's accuracy of the top and flop k.
+    pub accuracy: Option<f64>,
     /// The share of the forecast returns' variance that lies between tickers' averages: near 1,
     /// the ranking is a fixed tilt (the same order every day), not a daily forecast.
     pub tilt_share: f64,
@@ -212,7 +247,8 @@ pub struct CrossSection {
     pub fixed_tilt_rank_ic: Option<SeriesSummary>,
 }
 
-/// [`CrossSection`] of `contender` in `rows`, ranking on its forecast returns, `k` names a side.
+/// [`CrossSection`] of `contender` in `rows`, ranking on its forecast returns (or its ranking
+/// scores), `k` names a side.
 pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f64) -> CrossSection {
     let c = by_ticker(rows, contender);
     let names: Vec<&str> = c.keys().copied().collect();
@@ -222,7 +258,7 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
     let grid = |f: &dyn Fn(&ResultRow) -> f64| -> Vec<Vec<f64>> {
         dates.iter().map(|d| names.iter().map(|t| c[t].get(d).map_or(f64::NAN, |r| f(r))).collect()).collect()
     };
-    let (scores, outcomes) = (grid(&|r| r.forecast_return()), grid(&|r| r.actual_return()));
+    let (scores, outcomes) = (grid(&|r| r.ranking()), grid(&|r| r.actual_return()));
     let book = long_short(&scores, &outcomes, k, cost_bps);
     let days: Vec<CrossDay> = dates
         .iter()
@@ -265,18 +301,45 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
         .iter()
         .flat_map(|d| d.iter().zip(&average).filter(|(x, _)| x.is_finite()).map(|(_, a)| (a - grand).powi(2)))
         .sum();
+    let (mut right, mut held) = (0usize, 0usize);
+    for (b, o) in book.iter().zip(&outcomes) {
+        let day: Vec<f64> = o.iter().copied().filter(|v| v.is_finite()).collect();
+        if day.is_empty() {
+            continue;
+        }
+        let m = median(&day);
+        right +=
+            b.long.iter().filter(|&&i| o[i] >= m).count() + b.short.iter().filter(|&&i| o[i] < m).count();
+        held += b.long.len() + b.short.len();
+    }
+    let turnover = book.iter().map(|b| b.turnover).sum::<f64>() / book.len().max(1) as f64;
+    let gross = pick(&|d| Some(d.gross));
     CrossSection {
         contender: contender.to_string(),
         ic: pick(&|d| d.ic),
         rank_ic: pick(&|d| d.rank_ic),
-        gross: pick(&|d| Some(d.gross)),
+        break_even_bps: gross.filter(|_| turnover > 0.0).map(|g| g.mean / turnover * 1e4),
+        accuracy: (held > 0).then(|| right as f64 / held as f64),
+        gross,
         net: pick(&|d| Some(d.net)),
         k,
         cost_bps,
-        turnover: book.iter().map(|b| b.turnover).sum::<f64>() / book.len().max(1) as f64,
+        turnover,
         tilt_share: if total > 0.0 { between / total } else { f64::NAN },
         fixed_tilt_rank_ic: summarise(&fixed),
         days,
+    }
+}
+
+/// The median of `v` (not empty).
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        (s[m - 1] + s[m]) / 2.0
     }
 }
 
@@ -323,7 +386,61 @@ mod tests {
             previous,
             forecast,
             actual,
+            score: None,
         }
+    }
+
+    /// `n` days of `tickers` tickers: naive's errors N(0, 2%), the contender's independent
+    /// N(0, 2% (1 - skill)): a true RMSE skill of `skill` against naive.
+    fn skilled(skill: f64, tickers: usize, n: u32, seed: u64) -> Vec<ResultRow> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+        let mut normal = move || {
+            let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        };
+        let mut rows = Vec::new();
+        for t in 0..n {
+            let date = day(1) + chrono::Days::new(t as u64);
+            for i in 0..tickers {
+                let name = format!("T{i}");
+                let r = 0.02 * normal();
+                let e = 0.02 * (1.0 - skill) * normal();
+                let mut one = |c: &str, f: f64| {
+                    let mut x = row(c, &name, 1, 100.0, f, 100.0 * (1.0 + r));
+                    x.date = date;
+                    rows.push(x);
+                };
+                one("naive", 100.0);
+                one("net", 100.0 * (1.0 + r + e));
+            }
+        }
+        rows
+    }
+
+    /// The pooled test's minimum detectable skill means what it says: a contender planted with
+    /// that skill is found (better than naive at 5%) about four times in five, and one with half
+    /// of it far less often.
+    #[test]
+    fn the_minimum_detectable_skill_is_found_four_times_in_five() {
+        let m = score(&skilled(0.0, 5, 250, 1), "net", "naive").min_detectable_skill.unwrap();
+        assert!(m > 0.0 && m < 0.2, "{m}");
+        let found = |skill: f64| {
+            (0..200)
+                .filter(|&k| {
+                    let s = score(&skilled(skill, 5, 250, 100 + k), "net", "naive");
+                    s.pooled_p.is_some_and(|p| p < 0.05) && s.pooled_mean_difference < 0.0
+                })
+                .count() as f64
+                / 200.0
+        };
+        let (full, half) = (found(m), found(m / 2.0));
+        assert!((0.7..=0.95).contains(&full), "skill {m}: found {full}");
+        assert!(half < 0.5, "skill {}: found {half}", m / 2.0);
+        // by hand: a reduction of 2.8016 se of naive's mean squared error
+        let drop: f64 = 0.19;
+        let se = drop / (1.959_964 + 0.841_621);
+        assert!((detectable_skill(se, 1.0) - 0.1).abs() < 1e-6);
     }
 
     /// Benjamini-Hochberg against statsmodels 0.14 (`multipletests([0.01, 0.04, 0.03, 0.20],
@@ -364,6 +481,33 @@ mod tests {
             assert!((a - b).abs() < 1e-12, "{net:?}");
         }
         assert!((x.turnover - 2.0).abs() < 1e-12);
+        // accuracy, by hand: day 1 long A (+1% >= median 0) and short D (-2% < 0), both right;
+        // day 2 long B (+1% < median +1.5%) and short D (+3%), day 3 long B (-1% < +0.5%) and
+        // short C (+1%), all wrong: 2 of 6
+        assert!((x.accuracy.unwrap() - 2.0 / 6.0).abs() < 1e-12);
+        // at the break-even cost the book's mean net return is zero
+        let even = cross_section(&rows, "net", 1, x.break_even_bps.unwrap());
+        assert!(even.net.unwrap().mean.abs() < 1e-15, "{:?}", even.net);
+        // a ranking score in place of the forecast ranks the same when it orders alike
+        let scored: Vec<ResultRow> = rows
+            .iter()
+            .map(|r| match r.contender.as_str() {
+                "net" => ResultRow {
+                    forecast: f64::NAN,
+                    score: Some((r.forecast_return() * 7.0).tanh()),
+                    ..r.clone()
+                },
+                _ => r.clone(),
+            })
+            .collect();
+        let z = cross_section(&scored, "net", 1, 5.0);
+        assert_eq!(
+            z.days.iter().map(|d| d.net.to_bits()).collect::<Vec<_>>(),
+            net.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(z.rank_ic.unwrap().mean.to_bits(), x.rank_ic.unwrap().mean.to_bits());
+        let no_price = score(&scored, "net", "naive");
+        assert!(no_price.tickers.is_empty() && no_price.pooled_p.is_none());
         assert!(x.tilt_share > 0.0 && x.tilt_share < 1.0, "{}", x.tilt_share);
         // a contender whose forecast is the same every day for each ticker is all tilt, and its
         // rank IC is its fixed tilt's
@@ -399,7 +543,7 @@ mod tests {
         let text = csv(&rows[..1]);
         assert_eq!(
             text,
-            "contender,ticker,date,previous,forecast,actual\n\"net\",\"A\",2020-03-02,100,130,101\n"
+            "contender,ticker,date,previous,forecast,actual,score\n\"net\",\"A\",2020-03-02,100,130,101,\n"
         );
     }
 }

@@ -89,6 +89,11 @@ pub struct Net {
     pub horizon: usize,
     pub rnn: Rnn,
     head: nn::Linear,
+    /// What the head's output means and how training scores it (a value by default).
+    pub loss: super::Loss,
+    /// A learned embedding of a panel's tickers: the input's last channel holds the ticker's
+    /// index, replaced by its embedding at every step before the recurrent stack.
+    pub embed: Option<nn::Embedding>,
 }
 
 impl Net {
@@ -105,20 +110,40 @@ impl Net {
             Rnn::Fused(Recurrent::new(&(p / "rnn"), cfg))
         };
         let head = nn::linear(p / "head", cfg.hidden, horizon as i64, Default::default());
-        Net { cfg, horizon, rnn, head }
+        Net { cfg, horizon, rnn, head, loss: super::Loss::Squared, embed: None }
+    }
+
+    /// A one-step network over a panel of `tickers` tickers, each with a learned embedding of
+    /// `dim` numbers: inputs `[batch, seq, channels + 1]`, the last channel the ticker's index
+    /// (the same at every step); `cfg.input` is `channels + dim`. Trained through autograd (the
+    /// hand-written steps know no embedding).
+    pub fn with_embedding(p: &nn::Path, cfg: ModelConfig, tickers: i64, dim: i64) -> Self {
+        let mut net = Self::with_horizon(p, cfg, 1);
+        net.embed = Some(nn::embedding(p / "embed", tickers, dim, Default::default()));
+        net
     }
 
     /// `[batch, seq, input]` -> `[batch, horizon]`.
     pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
-        let out = self.rnn.forward(xs, train);
+        let out = match &self.embed {
+            Some(e) => {
+                let (b, t, c) = xs.size3().expect("[batch, seq, channels]");
+                let ids = xs.select(2, c - 1).select(1, 0).to_kind(Kind::Int64);
+                let dim = e.ws.size()[1];
+                let steps = e.forward(&ids).unsqueeze(1).expand([b, t, dim], false);
+                self.rnn.forward(&Tensor::cat(&[xs.narrow(2, 0, c - 1), steps], 2), train)
+            }
+            None => self.rnn.forward(xs, train),
+        };
         self.head.forward(&out.select(1, -1))
     }
 
     /// The fused layers' weights (per layer `w_ih, w_hh, b_ih, b_hh`) and the head's weight and
-    /// bias; `None` for the hand-written cells.
+    /// bias; `None` for the hand-written cells and a network with an embedding (whose training
+    /// step is autograd's).
     pub fn fused_weights(&self) -> Option<(&[Tensor], &Tensor, &Tensor)> {
         match (&self.rnn, &self.head.bs) {
-            (Rnn::Fused(r), Some(b)) => Some((&r.flat, &self.head.ws, b)),
+            (Rnn::Fused(r), Some(b)) if self.embed.is_none() => Some((&r.flat, &self.head.ws, b)),
             _ => None,
         }
     }

@@ -5,11 +5,13 @@
 
 pub mod fused;
 pub mod gates;
+pub mod loss;
 pub mod plain;
 pub mod ridge;
 pub mod scratch;
 
 pub use fused::{Net, Recurrent};
+pub use loss::Loss;
 
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};

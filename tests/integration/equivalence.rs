@@ -263,7 +263,14 @@ fn hand_written_lstm_step_matches_libtorch_autograd() {
         // training path, with the batch split)
         let (flat, head_w, head_b) = net.fused_weights().unwrap();
         let layer_weights = layers::LayerWeights::of_layers(flat);
-        let f = layers::forward::<lstm_step::Lstm>(&x, &y, &layer_weights, (head_w, head_b), &[]);
+        let f = layers::forward::<lstm_step::Lstm>(
+            &x,
+            &y,
+            &layer_weights,
+            (head_w, head_b),
+            &[],
+            lstm_stock::model::Loss::Squared,
+        );
         let grads = layers::backward::<lstm_step::Lstm>(&f, &layer_weights, (head_w, head_b));
         worst.0 = worst.0.max((f.loss.double_value(&[]) - loss_ref.double_value(&[])).abs());
         // in the order of `fused_weights`: each layer's w_ih, w_hh, b_ih, b_hh, then the head
@@ -281,6 +288,62 @@ fn hand_written_lstm_step_matches_libtorch_autograd() {
         worst.0, worst.1
     );
     assert!(worst.0 < TOL_F32);
+}
+
+/// The hand-written steps of a network that forecasts a logit (a panel's above-median target,
+/// [`lstm_stock::model::Loss::Logistic`]) against libtorch's autograd through the fused cell,
+/// the linear head and its own `binary_cross_entropy_with_logits` on 0/1 targets: loss and every
+/// gradient, float32, GRU and LSTM, whole batches and a batch split over threads. Required: 1e-5
+/// relative, as for squared error.
+#[test]
+fn hand_written_steps_with_a_logistic_loss_match_libtorch_autograd() {
+    use lstm_stock::model::{Loss, Net};
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    tch::manual_seed(12);
+    for kind in [ModelKind::Gru, ModelKind::Lstm] {
+        for (layers, batch, outputs, hidden, input) in HAND_STEP_CASES {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let cfg = ModelConfig { kind, input, hidden, layers, dropout: 0.0 };
+            let mut net = Net::with_horizon(&vs.root(), cfg, outputs);
+            net.loss = Loss::Logistic;
+            let x = Tensor::randn([batch, 9, input], (Kind::Float, Device::Cpu));
+            let y = Tensor::rand([batch, outputs as i64], (Kind::Float, Device::Cpu))
+                .gt(0.5)
+                .to_kind(Kind::Float);
+            let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+            vars.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, v) in &vars {
+                let mut g = v.grad();
+                if g.defined() {
+                    let _ = g.zero_();
+                }
+            }
+            let loss_ref = net.forward(&x, true).binary_cross_entropy_with_logits::<Tensor>(
+                &y,
+                None,
+                None,
+                tch::Reduction::Mean,
+            );
+            loss_ref.backward();
+            let want: Vec<Tensor> = vars.iter().map(|(_, v)| v.grad().copy()).collect();
+            for parts in [1, 2] {
+                for (_, v) in &vars {
+                    let _ = v.grad().zero_();
+                }
+                let loss = lstm_stock::engine::loss_backward(&net, &x, &y, parts);
+                let dl = (loss.double_value(&[]) - loss_ref.double_value(&[])).abs();
+                assert!(dl < TOL_F32, "{kind:?}, {layers} layers, batch {batch}: loss differs by {dl:e}");
+                for ((name, v), w) in vars.iter().zip(&want) {
+                    let scale = w.abs().max().double_value(&[]).max(1e-3);
+                    let d = max_diff(&v.grad(), w) / scale;
+                    assert!(
+                        d < TOL_F32,
+                        "{kind:?}, {layers} layers, batch {batch}, {parts} parts: {name} differs by {d:e}"
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// A batch split over threads (`engine::step`) gives the full batch's loss and gradients: LSTM

@@ -32,7 +32,14 @@ fn sine_rmse(kind: ModelKind) -> (f64, f64) {
     let test = Samples::new(&vx, &vy, 20, 1, Device::Cpu);
     let vs = nn::VarStore::new(Device::Cpu);
     let net = Net::new(&vs.root(), ModelConfig { kind, input: 1, hidden: 24, layers: 1, dropout: 0.0 });
-    let cfg = TrainConfig { epochs: 60, batch: 32, lr: 1e-2, clip: 1.0, patience: 60 };
+    let cfg = TrainConfig {
+        epochs: 60,
+        batch: 32,
+        lr: 1e-2,
+        clip: 1.0,
+        patience: 60,
+        optimizer: lstm_stock::train::Optimizer::Adam,
+    };
     fit(&net, &vs, &train, &test, &cfg, None).unwrap();
     let pred = net.predict(&test.x);
     let rmse =
@@ -75,7 +82,14 @@ fn a_direct_head_learns_every_step_of_its_horizon() {
     let vs = nn::VarStore::new(Device::Cpu);
     let cfg = ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: 24, layers: 1, dropout: 0.0 };
     let net = Net::with_horizon(&vs.root(), cfg, H);
-    let tc = TrainConfig { epochs: 60, batch: 32, lr: 1e-2, clip: 1.0, patience: 60 };
+    let tc = TrainConfig {
+        epochs: 60,
+        batch: 32,
+        lr: 1e-2,
+        clip: 1.0,
+        patience: 60,
+        optimizer: lstm_stock::train::Optimizer::Adam,
+    };
     fit(&net, &vs, &train, &test, &tc, None).unwrap();
     let pred = net.predict(&test.x);
     assert_eq!(pred.len(), vy.len());
