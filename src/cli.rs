@@ -303,6 +303,10 @@ pub struct PanelArgs {
     /// (Fischer and Krauss) instead of min-max scaling each ticker on its own
     #[arg(long)]
     pub pooled_scale: bool,
+    /// Networks trained per contender (seeds --seed, --seed + 1, ...); every figure is computed
+    /// from their mean forecast, as compare judges the seed average
+    #[arg(long, default_value_t = 1)]
+    pub seeds: usize,
     /// A learned ticker embedding of this many numbers, fed to the global networks beside each
     /// day's inputs (0: none)
     #[arg(long, default_value_t = 0)]
@@ -340,6 +344,7 @@ impl PanelArgs {
             pooled_scale: self.pooled_scale,
             embed: self.embed,
             preset: None,
+            seeds: self.seeds,
         };
         if let Some(p) = self.preset {
             cfg.apply_preset(p, &|flag| given.iter().any(|g| g == flag));

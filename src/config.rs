@@ -252,6 +252,9 @@ pub struct PanelConfig {
     pub embed: usize,
     /// The preset the settings started from, if any.
     pub preset: Option<Preset>,
+    /// Networks trained per contender, with seeds `base.seed`, `base.seed + 1`, ...; every
+    /// figure is computed from their mean forecast, and each seed's rank IC is shown.
+    pub seeds: usize,
 }
 
 /// A published study's settings for `panel`.
@@ -327,6 +330,10 @@ impl PanelConfig {
         }
         at_most("--k", self.k, limits::COUNT)?;
         at_most("--embed", self.embed, limits::COUNT)?;
+        if self.seeds == 0 {
+            bail_input!("--seeds 0: train at least one network per contender");
+        }
+        at_most("--seeds", self.seeds, limits::COUNT)?;
         if self.cross_target.is_some() && self.base.horizon > 1 {
             bail_input!("--cross-target ranks the next day only; drop --horizon");
         }

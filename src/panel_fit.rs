@@ -111,6 +111,7 @@ pub fn train_global(
     tickers: &[Ticker],
     cfg: &PanelConfig,
     kind: ModelKind,
+    seed: u64,
     device: Device,
     verbose: bool,
 ) -> Result<pipeline::Fitted> {
@@ -119,7 +120,7 @@ pub fn train_global(
     let parts = (pooled(tickers, 0, device, e), pooled(tickers, 1, device, e), pooled(tickers, 2, device, e));
     let spec = &tickers[0].data.spec;
     let embed = e.then_some((tickers.len(), cfg.embed));
-    let mut built = pipeline::build_on(parts, spec.channels(), 1, embed, base, kind, base.seed, device);
+    let mut built = pipeline::build_on(parts, spec.channels(), 1, embed, base, kind, seed, device);
     built.net.loss = loss_of(cfg);
     let label = format!("global {}", kind.name());
     pipeline::train(built, &base.train, verbose.then_some(label.as_str()), base.load.plant)

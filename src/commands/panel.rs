@@ -20,10 +20,10 @@ use crate::data::features::raw_columns;
 use crate::data::panel::{Calendar, Member, Panel};
 use crate::data::{load_prices, Dataset, LoadOptions};
 use crate::eval::panel::{
-    book_tests, cross_section, csv, score, BookTests, ContenderScore, CrossSection, ResultRow,
+    book_tests, cross_section, csv, score, seed_means, BookTests, ContenderScore, CrossSection, ResultRow,
 };
 use crate::model::ridge::Ridge;
-use crate::model::Net;
+use crate::model::{ModelKind, Net};
 use crate::panel_fit::{loss_of, train_global, windowed, with_index, Ticker};
 use crate::pipeline;
 use crate::report::trading::{trading_png, Curve};
@@ -92,7 +92,11 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     ));
     log.line(&learning(cfg));
     let (rows, timings) = contend(&tickers, cfg, device, Some(&mut log))?;
-    let (scores, sections, head_to_head) = judge(&rows, cfg);
+    let (scores, sections, head_to_head) = judge(&judged(&rows, cfg), cfg);
+    let per_seed = per_seed(&rows, cfg);
+    for line in per_seed_lines(&per_seed) {
+        log.line(&line);
+    }
     let books = book_tests(&sections, base.seed);
     for line in table(&scores, &sections, &books).lines() {
         log.line(line);
@@ -174,6 +178,7 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
             "cross_section": sections,
             "books": books,
             "global_vs_per_ticker": head_to_head,
+            "per_seed": per_seed,
             "leakage_check": leak,
             "timings": timings,
             "wall_seconds": started.elapsed().as_secs_f64(),
@@ -218,16 +223,22 @@ fn contend(
     let ranked = cfg.cross_target.is_some();
     let mut rows = baseline_rows(tickers);
     let mut timings = Vec::new();
+    let seeds: Vec<u64> = (0..cfg.seeds as u64).map(|k| base.seed + k).collect();
+    let mut global_seconds: Vec<(ModelKind, f64)> = Vec::new();
     for &kind in &cfg.models {
         let t0 = Instant::now();
-        let fitted = train_global(tickers, cfg, kind, device, verbose)?;
-        let epochs = fitted.history.train_loss.len();
         let name = format!("global {}", kind.name().to_uppercase());
-        rows.extend(network_rows(&name, tickers, &fitted.net, device, ranked));
+        let mut epochs = Vec::new();
+        for &seed in &seeds {
+            let fitted = train_global(tickers, cfg, kind, seed, device, verbose)?;
+            epochs.push(fitted.history.train_loss.len());
+            rows.extend(network_rows(&name, seed, tickers, &fitted.net, device, ranked));
+        }
         let seconds = t0.elapsed().as_secs_f64();
         if let Some(l) = log.as_deref_mut() {
-            l.line(&format!("{name}: {epochs} epochs in {seconds:.1} s"));
+            l.line(&format!("{name}: {epochs:?} epochs (per seed) in {seconds:.1} s"));
         }
+        global_seconds.push((kind, seconds));
         timings.push(json!({"contender": name, "seconds": seconds, "epochs": epochs}));
     }
     rows.extend(ridge_rows(tickers, true, ranked));
@@ -238,22 +249,37 @@ fn contend(
             let name = format!("per-ticker {}", kind.name().to_uppercase());
             let bar = progress(if verbose { tickers.len() } else { 0 }, &name);
             for t in tickers {
-                let one = StockConfig { model: kind, ..base.clone() };
-                let mut b = pipeline::build(&t.data, &one, kind, base.seed, device);
-                b.net.loss = loss_of(cfg);
-                let f = pipeline::train(b, &base.train, None, base.load.plant)?;
-                rows.extend(forecast(&name, t, None, &f.net, device, ranked));
+                for &seed in &seeds {
+                    let one = StockConfig { model: kind, ..base.clone() };
+                    let mut b = pipeline::build(&t.data, &one, kind, seed, device);
+                    b.net.loss = loss_of(cfg);
+                    let f = pipeline::train(b, &base.train, None, base.load.plant)?;
+                    rows.extend(forecast(&name, seed, t, None, &f.net, device, ranked));
+                }
                 bar.inc(1);
             }
             bar.finish_and_clear();
             let seconds = t0.elapsed().as_secs_f64();
             if let Some(l) = log.as_deref_mut() {
-                l.line(&format!("{name}: {} networks in {seconds:.1} s", tickers.len()));
+                let ratio =
+                    global_seconds.iter().find(|(k, _)| *k == kind).map_or(String::new(), |(_, g)| {
+                        format!("; one global network cost {:.2} of their time", g / seconds)
+                    });
+                l.line(&format!("{name}: {} networks in {seconds:.1} s{ratio}", tickers.len() * seeds.len()));
             }
             timings.push(json!({"contender": name, "seconds": seconds}));
         }
     }
+    if seeds.len() > 1 {
+        rows.extend(seed_means(&rows));
+    }
     Ok((rows, timings))
+}
+
+/// The rows every figure is computed from: each deterministic contender's, and each network's
+/// forecast averaged over its seeds (its only one with a single seed).
+fn judged(rows: &[ResultRow], cfg: &PanelConfig) -> Vec<ResultRow> {
+    rows.iter().filter(|r| cfg.seeds == 1 || r.seed.is_none()).cloned().collect()
 }
 
 /// What the networks learn, in a line.
@@ -291,6 +317,63 @@ fn learning(cfg: &PanelConfig) -> String {
         b.train.lr,
         b.train.batch
     )
+}
+
+/// Each network contender's figures per seed (with `--seeds` above 1): its rank IC and pooled
+/// test against naive, from that seed's rows alone.
+fn per_seed(rows: &[ResultRow], cfg: &PanelConfig) -> Vec<serde_json::Value> {
+    if cfg.seeds < 2 {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    let scopes: &[&str] = if cfg.per_ticker { &["global", "per-ticker"] } else { &["global"] };
+    let names = scopes
+        .iter()
+        .flat_map(|scope| cfg.models.iter().map(move |k| format!("{scope} {}", k.name().to_uppercase())));
+    for name in names {
+        for k in 0..cfg.seeds as u64 {
+            let seed = cfg.base.seed + k;
+            let mine: Vec<ResultRow> = rows
+                .iter()
+                .filter(|r| r.seed == Some(seed) || (r.contender == NAIVE && r.seed.is_none()))
+                .map(|r| ResultRow { seed: None, ..r.clone() })
+                .collect();
+            if !mine.iter().any(|r| r.contender == name) {
+                continue;
+            }
+            let x = cross_section(&mine, &name, cfg.k, cfg.base.cost_bps);
+            let sc = score(&mine, &name, NAIVE);
+            out.push(json!({
+                "contender": name,
+                "seed": seed,
+                "rank_ic": x.rank_ic,
+                "net": x.net,
+                "pooled_p": sc.pooled_p,
+                "pooled_mean_difference": sc.pooled_mean_difference,
+            }));
+        }
+    }
+    out
+}
+
+/// "global GRU per seed: rank IC +0.012, -0.004, +0.020; ..." lines.
+fn per_seed_lines(per_seed: &[serde_json::Value]) -> Vec<String> {
+    let mut names: Vec<&str> = per_seed.iter().filter_map(|v| v["contender"].as_str()).collect();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            let ics: Vec<String> = per_seed
+                .iter()
+                .filter(|v| v["contender"] == name)
+                .map(|v| v["rank_ic"]["mean"].as_f64().map_or("-".into(), |m| format!("{m:+.4}")))
+                .collect();
+            format!(
+                "{name} per seed: rank IC {} (the mean over seeds is the forecast judged above)",
+                ics.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// Every contender's forecasts across tickers (ICs and the long-short book).
@@ -414,7 +497,7 @@ fn leak_check(
     // a forecast of the cutoff day is made the evening before it: fixed too; that day's IC and
     // returns read its outcome, so the cross-section is compared on the days before it
     let before = |r: &&ResultRow| r.date <= cutoff;
-    let key = |r: &ResultRow| (r.contender.clone(), r.ticker.clone(), r.date);
+    let key = |r: &ResultRow| (r.contender.clone(), r.seed, r.ticker.clone(), r.date);
     let theirs: std::collections::HashMap<_, f64> =
         rows.iter().filter(before).map(|r| (key(r), r.forecast)).collect();
     let mut compared = 0;
@@ -441,7 +524,7 @@ fn leak_check(
             )),
         }
     }
-    for (x, y) in honest_sections.iter().zip(&cross_sections(&rows, cfg)) {
+    for (x, y) in honest_sections.iter().zip(&cross_sections(&judged(&rows, cfg), cfg)) {
         // the book is decided the evening before: the cutoff day's positions are fixed too
         for (p, q) in x.days.iter().zip(&y.days).filter(|(p, _)| p.date <= cutoff) {
             compared += 1;
@@ -513,6 +596,7 @@ fn baseline_rows(tickers: &[Ticker]) -> Vec<ResultRow> {
                 forecast,
                 actual,
                 score: None,
+                seed: None,
             };
             rows.push(row(NAIVE, prev));
             rows.push(row(REVERSAL, prev * (1.0 - last)));
@@ -524,18 +608,26 @@ fn baseline_rows(tickers: &[Ticker]) -> Vec<ResultRow> {
 
 /// `net`'s forecasts of every ticker's test days (a network with an embedding told each
 /// ticker's index).
-fn network_rows(name: &str, tickers: &[Ticker], net: &Net, device: Device, ranked: bool) -> Vec<ResultRow> {
+fn network_rows(
+    name: &str,
+    seed: u64,
+    tickers: &[Ticker],
+    net: &Net,
+    device: Device,
+    ranked: bool,
+) -> Vec<ResultRow> {
     let embedded = net.embed.is_some();
     tickers
         .iter()
         .enumerate()
-        .flat_map(|(i, t)| forecast(name, t, embedded.then_some(i), net, device, ranked))
+        .flat_map(|(i, t)| forecast(name, seed, t, embedded.then_some(i), net, device, ranked))
         .collect()
 }
 
 /// `net`'s forecasts of `t` (ticker `index` of an embedding)'s test days (see [`rows_of`]).
 fn forecast(
     name: &str,
+    seed: u64,
     t: &Ticker,
     index: Option<usize>,
     net: &Net,
@@ -546,12 +638,12 @@ fn forecast(
     let c = d.spec.channels();
     let x = with_index(&d.test.x, c, index);
     let x = Samples::new(&x, &d.test.y, d.spec.window, c + usize::from(index.is_some()), device);
-    rows_of(name, t, &net.predict(&x.x), ranked)
+    rows_of(name, Some(seed), t, &net.predict(&x.x), ranked)
 }
 
 /// Rows of `name` from a model's outputs on `t`'s test windows: forecast prices, or with
 /// `ranked` (a cross-sectional target) ranking scores and no price.
-fn rows_of(name: &str, t: &Ticker, out: &[f32], ranked: bool) -> Vec<ResultRow> {
+fn rows_of(name: &str, seed: Option<u64>, t: &Ticker, out: &[f32], ranked: bool) -> Vec<ResultRow> {
     let (s, d) = (&t.member.series, &t.data);
     let prices =
         if ranked { vec![f64::NAN; out.len()] } else { d.to_prices(&s.values, d.test.rows.clone(), out) };
@@ -568,6 +660,7 @@ fn rows_of(name: &str, t: &Ticker, out: &[f32], ranked: bool) -> Vec<ResultRow> 
             forecast: f,
             actual: s.values[day],
             score: ranked.then_some(o as f64),
+            seed,
         })
         .collect()
 }
@@ -583,7 +676,8 @@ fn ridge_rows(tickers: &[Ticker], global: bool, ranked: bool) -> Vec<ResultRow> 
         let (vx, vy) = (cat(&|d| &d.val.x), cat(&|d| &d.val.y));
         Ridge::choose((&tx, &ty), (&vx, &vy), p)
     };
-    let rows_for = |name: &str, t: &Ticker, r: &Ridge| rows_of(name, t, &r.predict(&t.data.test.x), ranked);
+    let rows_for =
+        |name: &str, t: &Ticker, r: &Ridge| rows_of(name, None, t, &r.predict(&t.data.test.x), ranked);
     if global {
         let all: Vec<&Ticker> = tickers.iter().collect();
         let r = fit(&all);
@@ -827,6 +921,7 @@ mod tests {
         };
         PanelConfig {
             base,
+            seeds: 1,
             models: vec![ModelKind::Gru],
             k: 2,
             per_ticker: true,

@@ -31,6 +31,32 @@ pub struct ResultRow {
     /// A ranking score, for a contender trained on a cross-sectional target (a rank, or the
     /// logit of being above the day's median): what the cross-section ranks on in its place.
     pub score: Option<f64>,
+    /// The seed of a network trained with `--seeds` above 1; `None` for the judged forecast
+    /// (a deterministic contender's, or the mean over seeds, see [`seed_means`]).
+    pub seed: Option<u64>,
+}
+
+/// For every contender with seeded rows, the mean over its seeds of each (ticker, day)'s
+/// forecast and score, as unseeded rows: the forecast `panel` judges when it trains several
+/// seeds, as `compare` judges the seed average.
+pub fn seed_means(rows: &[ResultRow]) -> Vec<ResultRow> {
+    let mut groups: BTreeMap<(&str, &str, NaiveDate), Vec<&ResultRow>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.seed.is_some()) {
+        groups.entry((&r.contender, &r.ticker, r.date)).or_default().push(r);
+    }
+    groups
+        .into_values()
+        .map(|g| {
+            let n = g.len() as f64;
+            let score = g[0].score.map(|_| g.iter().filter_map(|r| r.score).sum::<f64>() / n);
+            ResultRow {
+                forecast: g.iter().map(|r| r.forecast).sum::<f64>() / n,
+                score,
+                seed: None,
+                ..g[0].clone()
+            }
+        })
+        .collect()
 }
 
 impl ResultRow {
@@ -52,14 +78,16 @@ impl ResultRow {
     }
 }
 
-/// `results.csv`: the rows, quoted where text; an empty forecast or score where there is none.
+/// `results.csv`: the rows, quoted where text; an empty forecast or score where there is none,
+/// an empty seed on the judged rows.
 pub fn csv(rows: &[ResultRow]) -> String {
-    let mut out = String::from("contender,ticker,date,previous,forecast,actual,score\n");
+    let mut out = String::from("contender,seed,ticker,date,previous,forecast,actual,score\n");
     for r in rows {
         let forecast = if r.forecast.is_finite() { r.forecast.to_string() } else { String::new() };
         let score = r.score.map_or(String::new(), |v| v.to_string());
+        let seed = r.seed.map_or(String::new(), |v| v.to_string());
         out += &format!(
-            "\"{}\",\"{}\",{},{},{forecast},{},{score}\n",
+            "\"{}\",{seed},\"{}\",{},{},{forecast},{},{score}\n",
             r.contender, r.ticker, r.date, r.previous, r.actual
         );
     }
@@ -387,6 +415,7 @@ mod tests {
             forecast,
             actual,
             score: None,
+            seed: None,
         }
     }
 
@@ -543,7 +572,13 @@ mod tests {
         let text = csv(&rows[..1]);
         assert_eq!(
             text,
-            "contender,ticker,date,previous,forecast,actual,score\n\"net\",\"A\",2020-03-02,100,130,101,\n"
+            "contender,seed,ticker,date,previous,forecast,actual,score\n\"net\",,\"A\",2020-03-02,100,130,101,\n"
         );
+        // two seeds' forecasts 120 and 140 average to 130, the judged row
+        let seeded: Vec<ResultRow> = [(1, 120.0), (2, 140.0)]
+            .iter()
+            .map(|&(seed, f)| ResultRow { seed: Some(seed), forecast: f, ..rows[0].clone() })
+            .collect();
+        assert_eq!(seed_means(&seeded), vec![ResultRow { seed: None, forecast: 130.0, ..rows[0].clone() }]);
     }
 }

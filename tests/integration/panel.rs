@@ -152,3 +152,30 @@ fn a_ticker_embedding_tells_reversing_tickers_from_trending_ones() {
     assert!(with > without + 0.08, "without {without} (t {t0}), with {with} (t {t1})");
     assert_eq!(embedded["settings"]["embed"].as_u64(), Some(4));
 }
+
+/// `--seeds 2`: each network trains twice (seeds 42 and 43); results.csv keeps both seeds' rows
+/// and the judged row of each (ticker, day), their mean; panel.json shows each seed's figures.
+#[test]
+fn several_seeds_are_judged_by_their_mean_forecast() {
+    let dir = scratch("panel-seeds");
+    let prices = dir.join("prices");
+    std::fs::create_dir_all(&prices).unwrap();
+    write_panel(&prices, 6, 300, |_| 0.2, 31, 0);
+    let j =
+        panel(&prices, &dir.join("out"), &["--models", "gru", "--k", "2", "--no-per-ticker", "--seeds", "2"]);
+    let seeds: Vec<u64> =
+        j["per_seed"].as_array().unwrap().iter().map(|v| v["seed"].as_u64().unwrap()).collect();
+    assert_eq!(seeds, vec![42, 43]);
+    let text = std::fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    let gru: Vec<Vec<&str>> =
+        text.lines().filter(|l| l.starts_with("\"global GRU\"")).map(|l| l.split(',').collect()).collect();
+    let of = |seed: &str| -> Vec<f64> {
+        gru.iter().filter(|r| r[1] == seed).map(|r| r[5].parse().unwrap()).collect()
+    };
+    let (a, b, mean) = (of("42"), of("43"), of(""));
+    assert!(!a.is_empty() && a.len() == b.len() && b.len() == mean.len());
+    assert!(a.iter().zip(&b).any(|(x, y)| x != y), "two seeds, two networks");
+    for ((x, y), m) in a.iter().zip(&b).zip(&mean) {
+        assert!((m - (x + y) / 2.0).abs() < 1e-9 * m.abs(), "{x} {y} {m}");
+    }
+}
