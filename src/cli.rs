@@ -299,8 +299,9 @@ pub struct PanelArgs {
     /// tickers only
     #[arg(long, value_enum)]
     pub cross_target: Option<CrossTarget>,
-    /// Standardise the inputs with the mean and sd of every ticker's training days together
-    /// (Fischer and Krauss) instead of min-max scaling each ticker on its own
+    /// Standardise the target series' inputs with the mean and sd of every ticker's training
+    /// days together (Fischer and Krauss) instead of min-max scaling each ticker on its own
+    /// (extra --features keep their per-ticker scaling)
     #[arg(long)]
     pub pooled_scale: bool,
     /// Networks trained per contender (seeds --seed, --seed + 1, ...); every figure is computed
@@ -311,7 +312,8 @@ pub struct PanelArgs {
     /// day's inputs (0: none)
     #[arg(long, default_value_t = 0)]
     pub embed: usize,
-    /// A published study's settings (flags given beside it win): fischer-krauss = --window 240
+    /// A published study's settings (flags given beside it win; its --cross-target and
+    /// --pooled-scale cannot be turned off beside it): fischer-krauss = --window 240
     /// --target return --pooled-scale --layers 1 --hidden 25 --optimizer rmsprop --epochs 1000
     /// --patience 10 --cross-target above-median --models lstm --k 10 --test-frac 0.2
     /// --val-frac 0.16 (docs/panel.md)
@@ -512,6 +514,9 @@ pub struct BenchArgs {
 
 impl BenchArgs {
     fn config(self) -> Result<BenchConfig> {
+        if self.panel.is_some() && self.profile {
+            crate::bail_input!("--profile times the one-file workload; drop it with --panel");
+        }
         let panel = match &self.panel {
             Some(dir) => Some(Box::new(self.panel_config(dir)?)),
             None => None,
@@ -527,10 +532,9 @@ impl BenchArgs {
     /// The `panel` settings whose global network `bench --panel` times: panel's defaults with
     /// this command's network, window, batch, learning rate and seed.
     fn panel_config(&self, dir: &std::path::Path) -> Result<PanelConfig> {
-        let argv: Vec<String> = [
+        let mut argv: Vec<std::ffi::OsString> = [
             "lstm-stock",
             "panel",
-            &dir.to_string_lossy(),
             "--models",
             self.model.name(),
             "--hidden",
@@ -546,10 +550,12 @@ impl BenchArgs {
             "--seed",
             &self.seed.to_string(),
             "--no-per-ticker",
+            "--",
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::ffi::OsString::from)
         .collect();
+        argv.push(dir.as_os_str().to_owned());
         let cli = Cli::try_parse_given_from(argv)
             .map_err(|e| crate::error::input_error(one_line(&e.to_string())))?;
         match cli.into_command()? {

@@ -296,8 +296,9 @@ impl PanelConfig {
                 if set("patience") {
                     b.train.patience = 10;
                 }
-                // 750 training days (20% of them for validation) and 250 trading days of each of
-                // the paper's study periods, as shares of the panel's days
+                // the paper trades each study period's last 250 days (a year) and stops on 20% of
+                // the days before them: here a year of our five (20% of the days) and 20% of
+                // the days before it (16% of all)
                 if set("test_frac") {
                     b.test_frac = 0.2;
                 }

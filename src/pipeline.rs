@@ -183,6 +183,7 @@ fn refit_on(
         clip: Some(cfg.train.clip),
         read_each_batch: false,
         progress: progress.then(|| format!("{} refit", cfg.model.name())),
+        optimizer: cfg.train.optimizer,
     };
     let run = train::fit_fixed(&b.net, &b.vs, &b.train, &plan)?;
     let seconds = run.epoch_seconds.iter().sum();

@@ -282,6 +282,7 @@ pub struct FixedEpochs {
     pub read_each_batch: bool,
     /// Show a progress bar with this label (the refit of `stock`); `None` shows nothing.
     pub progress: Option<String>,
+    pub optimizer: Optimizer,
 }
 
 /// What a [`fit_fixed`] run did: the last epoch's mean training loss and each epoch's time.
@@ -291,9 +292,9 @@ pub struct FixedRun {
     pub epoch_seconds: Vec<f64>,
 }
 
-/// Trains `net` (whose variables live in `vs`) with Adam for exactly `cfg.epochs` epochs.
+/// Trains `net` (whose variables live in `vs`) with `cfg.optimizer` for exactly `cfg.epochs` epochs.
 pub fn fit_fixed(net: &Net, vs: &nn::VarStore, train: &Samples, cfg: &FixedEpochs) -> Result<FixedRun> {
-    let mut opt = nn::Adam::default().build(vs, cfg.lr)?;
+    let mut opt = cfg.optimizer.build(vs, cfg.lr)?;
     let parts = engine::parts_for(cfg.batch, train.x.device());
     let _split = engine::threads::SplitScope::enter(parts);
     let read_back = if cfg.read_each_batch { ReadBack::Batch } else { ReadBack::Epoch };
@@ -480,6 +481,34 @@ mod tests {
             ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: 8, layers: 1, dropout: 0.0 },
         );
         (vs, net)
+    }
+
+    /// The optimiser asked for is the one that trains, in the early-stopping loop and in the
+    /// fixed-epoch one (`stock`'s refit): from the same start, Adam and RMSprop end apart.
+    #[test]
+    fn the_optimiser_asked_for_is_the_one_that_trains() {
+        let _rng = crate::test_support::torch_rng();
+        let (train, val) = tiny_data();
+        let with = |o: Optimizer| {
+            let (vs, net) = tiny_net(5);
+            let cfg = TrainConfig { epochs: 3, batch: 16, lr: 1e-2, clip: 1.0, patience: 10, optimizer: o };
+            let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
+            let (vs, net) = tiny_net(5);
+            let plan = FixedEpochs {
+                epochs: 3,
+                batch: 16,
+                lr: 1e-2,
+                clip: Some(1.0),
+                read_each_batch: false,
+                progress: None,
+                optimizer: o,
+            };
+            (h.train_loss, fit_fixed(&net, &vs, &train, &plan).unwrap().last_loss)
+        };
+        let (adam, rms) = (with(Optimizer::Adam), with(Optimizer::Rmsprop));
+        assert_ne!(adam.0, rms.0);
+        assert_ne!(adam.1, rms.1);
+        assert_eq!(with(Optimizer::Rmsprop), rms, "the same optimiser repeats");
     }
 
     fn tiny(seed: i64) -> (History, Vec<f32>) {

@@ -60,6 +60,7 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig, device: Device) -> Result
         clip: Some(base.train.clip),
         read_each_batch: false,
         progress: None,
+        optimizer: crate::train::Optimizer::Adam,
     };
     let FixedRun { last_loss, epoch_seconds } = fit_fixed(&net, &vs, &train, &plan)?;
     let train_s = t0.elapsed().as_secs_f64();

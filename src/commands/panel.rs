@@ -272,6 +272,11 @@ fn contend(
     }
     if seeds.len() > 1 {
         rows.extend(seed_means(&rows));
+    } else {
+        // one seed: its rows are the judged ones
+        for r in &mut rows {
+            r.seed = None;
+        }
     }
     Ok((rows, timings))
 }
@@ -498,8 +503,10 @@ fn leak_check(
     // returns read its outcome, so the cross-section is compared on the days before it
     let before = |r: &&ResultRow| r.date <= cutoff;
     let key = |r: &ResultRow| (r.contender.clone(), r.seed, r.ticker.clone(), r.date);
-    let theirs: std::collections::HashMap<_, f64> =
-        rows.iter().filter(before).map(|r| (key(r), r.forecast)).collect();
+    // the forecast price and the ranking score, as bits (a ranking's price is NaN in both runs)
+    let bits = |r: &ResultRow| (r.forecast.to_bits(), r.score.map(f64::to_bits));
+    let theirs: std::collections::HashMap<_, (u64, Option<u64>)> =
+        rows.iter().filter(before).map(|r| (key(r), bits(r))).collect();
     let mut compared = 0;
     let mut changed = Vec::new();
     // every training, validation and test target dated before the cutoff
@@ -513,14 +520,19 @@ fn leak_check(
     for r in honest.iter().filter(before) {
         compared += 1;
         match theirs.get(&key(r)) {
-            Some(f) if f.to_bits() == r.forecast.to_bits() => {}
+            Some(b) if *b == bits(r) => {}
             other => changed.push(format!(
-                "{} {} on {}: {} vs {}",
+                "{} {} on {}: forecast {} score {:?}, altered: {}",
                 r.contender,
                 r.ticker,
                 r.date,
                 r.forecast,
-                other.map_or("missing".into(), |f| f.to_string())
+                r.score,
+                other.map_or("missing".into(), |(f, s)| format!(
+                    "forecast {} score {:?}",
+                    f64::from_bits(*f),
+                    s.map(f64::from_bits)
+                ))
             )),
         }
     }
@@ -839,7 +851,7 @@ fn ranking_head_to_head(global: &str, sections: &[CrossSection]) -> Option<Strin
         "{global} against {twin} (rankings, so by the daily rank IC): {:+.4} a day on average (t = {:+.2}, p = {p:.2}): {}",
         s.mean,
         s.t,
-        if p >= 0.05 { "not distinguishable" } else if s.mean > 0.0 { "the global network ranks better" } else { "the per-ticker networks rank better" }
+        if p.is_nan() || p >= 0.05 { "not distinguishable" } else if s.mean > 0.0 { "the global network ranks better" } else { "the per-ticker networks rank better" }
     ))
 }
 
@@ -953,6 +965,7 @@ mod tests {
             (leaks[0].0, leaks[0].1, None),
             (leaks[1].0, leaks[1].1, None),
             (leaks[4].0, leaks[4].1, None),
+            (leaks[1].0, "a ranked target's window that holds its own target day", ranked),
             (Plant::TRADING_ON_CLOSE, "book on the day's close", None),
             (Plant::CROSS_NEXT_DAY, "cross-sectional target ranked with the next day", ranked),
         ];

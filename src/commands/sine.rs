@@ -40,6 +40,7 @@ pub fn run(cfg: &SineConfig) -> Result<()> {
         clip: Some(1.0),
         read_each_batch: false,
         progress: None,
+        optimizer: crate::train::Optimizer::Adam,
     };
     let loss = fit_fixed(&net, &vs, &train, &plan)?.last_loss;
     println!(

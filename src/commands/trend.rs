@@ -38,8 +38,15 @@ pub fn train_once(seed: u64, epochs: usize) -> Result<TrendRun> {
         &vs.root(),
         ModelConfig { kind: ModelKind::Lstm, input: 1, hidden: LENGTH as i64, layers: 1, dropout: 0.0 },
     );
-    let plan =
-        FixedEpochs { epochs, batch: LENGTH, lr: 1e-3, clip: None, read_each_batch: false, progress: None };
+    let plan = FixedEpochs {
+        epochs,
+        batch: LENGTH,
+        lr: 1e-3,
+        clip: None,
+        read_each_batch: false,
+        progress: None,
+        optimizer: crate::train::Optimizer::Adam,
+    };
     fit_fixed(&net, &vs, &train, &plan)?;
     Ok(TrendRun { seed, predictions: net.predict(&train.x), shifted_predictions: net.predict(&shifted.x) })
 }

@@ -179,3 +179,43 @@ fn several_seeds_are_judged_by_their_mean_forecast() {
         assert!((m - (x + y) / 2.0).abs() < 1e-9 * m.abs(), "{x} {y} {m}");
     }
 }
+
+/// `bench --panel` times the global network on the panel's training windows and writes exactly
+/// those windows for the PyTorch peer: as many as it trained on, each `window` days long.
+#[test]
+fn bench_panel_writes_the_windows_it_trains_on() {
+    let dir = scratch("bench-panel");
+    let prices = dir.join("prices");
+    std::fs::create_dir_all(&prices).unwrap();
+    write_panel(&prices, 5, 300, |_| 0.0, 41, 0);
+    let prefix = dir.join("windows");
+    let o = run(&[
+        "bench",
+        "--panel",
+        prices.to_str().unwrap(),
+        "--window",
+        "5",
+        "--hidden",
+        "8",
+        "--layers",
+        "1",
+        "--epochs",
+        "1",
+        "--json",
+        "--windows-out",
+        prefix.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let j: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let n = j["n_train_samples"].as_u64().unwrap();
+    assert!(n > 500 && j["tickers"] == 5 && j["workload"] == "panel", "{j}");
+    let size = |ext: &str| std::fs::metadata(dir.join(format!("windows{ext}"))).unwrap().len();
+    assert_eq!(size(".x.f32"), n * 5 * 4);
+    assert_eq!(size(".y.f32"), n * 4);
+    let shape = json(dir.join("windows.json"));
+    assert_eq!((shape["samples"].as_u64(), shape["window"].as_u64()), (Some(n), Some(5)));
+    // --profile is for the one-file workload
+    let o = run(&["bench", "--panel", prices.to_str().unwrap(), "--profile"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
