@@ -133,14 +133,19 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         res["profile_s_per_epoch"] = per_epoch.into();
         res["profile_steps_per_epoch"] = json!((train.len() as usize).div_ceil(cfg.batch));
     }
-    if cfg.json {
+    print_result(&res, cfg.json);
+    Ok(())
+}
+
+/// One JSON line (`--json`), or one `key: value` line each but the per-epoch times.
+pub fn print_result(res: &serde_json::Value, json: bool) {
+    if json {
         println!("{res}");
     } else if let Some(map) = res.as_object() {
         for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "epoch_s") {
             println!("{k:>30}: {v}");
         }
     }
-    Ok(())
 }
 
 pub fn median(v: &[f64]) -> f64 {

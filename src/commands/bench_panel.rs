@@ -11,7 +11,7 @@ use anyhow::Result;
 use serde_json::json;
 use tch::{nn, Device};
 
-use super::bench::{cpu_s, flops_per_epoch, median, process_age_s};
+use super::bench::{cpu_s, flops_per_epoch, median, print_result, process_age_s};
 use crate::config::{BenchConfig, PanelConfig};
 use crate::data::features::raw_columns;
 use crate::data::panel::{Calendar, Panel};
@@ -96,13 +96,7 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig, device: Device) -> Result
         "process_s": round(process_age_s(), 3),
         "cpu_s": round(cpu_s(), 3),
     });
-    if cfg.json {
-        println!("{res}");
-    } else if let Some(map) = res.as_object() {
-        for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "epoch_s") {
-            println!("{k:>30}: {v}");
-        }
-    }
+    print_result(&res, cfg.json);
     Ok(())
 }
 

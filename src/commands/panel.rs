@@ -224,7 +224,7 @@ fn contend(
     let mut rows = baseline_rows(tickers);
     let mut timings = Vec::new();
     let seeds: Vec<u64> = (0..cfg.seeds as u64).map(|k| base.seed + k).collect();
-    let mut global_seconds: Vec<(ModelKind, f64)> = Vec::new();
+    let mut global_seconds: Vec<(ModelKind, f64, usize)> = Vec::new();
     for &kind in &cfg.models {
         let t0 = Instant::now();
         let name = format!("global {}", kind.name().to_uppercase());
@@ -238,7 +238,7 @@ fn contend(
         if let Some(l) = log.as_deref_mut() {
             l.line(&format!("{name}: {epochs:?} epochs (per seed) in {seconds:.1} s"));
         }
-        global_seconds.push((kind, seconds));
+        global_seconds.push((kind, seconds, epochs.iter().sum()));
         timings.push(json!({"contender": name, "seconds": seconds, "epochs": epochs}));
     }
     rows.extend(ridge_rows(tickers, true, ranked));
@@ -248,12 +248,14 @@ fn contend(
             let t0 = Instant::now();
             let name = format!("per-ticker {}", kind.name().to_uppercase());
             let bar = progress(if verbose { tickers.len() } else { 0 }, &name);
+            let mut network_epochs = 0;
             for t in tickers {
                 for &seed in &seeds {
                     let one = StockConfig { model: kind, ..base.clone() };
                     let mut b = pipeline::build(&t.data, &one, kind, seed, device);
                     b.net.loss = loss_of(cfg);
                     let f = pipeline::train(b, &base.train, None, base.load.plant)?;
+                    network_epochs += f.history.train_loss.len();
                     rows.extend(forecast(&name, seed, t, None, &f.net, device, ranked));
                 }
                 bar.inc(1);
@@ -261,13 +263,22 @@ fn contend(
             bar.finish_and_clear();
             let seconds = t0.elapsed().as_secs_f64();
             if let Some(l) = log.as_deref_mut() {
-                let ratio =
-                    global_seconds.iter().find(|(k, _)| *k == kind).map_or(String::new(), |(_, g)| {
-                        format!("; one global network cost {:.2} of their time", g / seconds)
-                    });
-                l.line(&format!("{name}: {} networks in {seconds:.1} s{ratio}", tickers.len() * seeds.len()));
+                // an epoch of the per-ticker networks: each network once over its own windows
+                let per_epoch = seconds / (network_epochs as f64 / tickers.len() as f64);
+                let ratio = global_seconds.iter().find(|(k, ..)| *k == kind).map_or(String::new(), |(_, g, e)| {
+                    format!(
+                        "; one global network cost {:.2} of their time in all, and {:.2} of it per epoch over every ticker's windows ({:.1} s against {per_epoch:.1} s)",
+                        g / seconds,
+                        g / *e as f64 / per_epoch,
+                        g / *e as f64
+                    )
+                });
+                l.line(&format!(
+                    "{name}: {} networks, {network_epochs} epochs in all, in {seconds:.1} s{ratio}",
+                    tickers.len() * seeds.len()
+                ));
             }
-            timings.push(json!({"contender": name, "seconds": seconds}));
+            timings.push(json!({"contender": name, "seconds": seconds, "network_epochs": network_epochs}));
         }
     }
     if seeds.len() > 1 {

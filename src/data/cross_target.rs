@@ -51,7 +51,7 @@ pub fn ranks(v: &[f64]) -> Vec<f64> {
 }
 
 /// The median of `v` (not empty): the middle value, or the mean of the two middle ones.
-fn median(v: &[f64]) -> f64 {
+pub fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let m = s.len() / 2;

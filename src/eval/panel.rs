@@ -335,7 +335,7 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
         if day.is_empty() {
             continue;
         }
-        let m = median(&day);
+        let m = crate::data::cross_target::median(&day);
         right +=
             b.long.iter().filter(|&&i| o[i] >= m).count() + b.short.iter().filter(|&&i| o[i] < m).count();
         held += b.long.len() + b.short.len();
@@ -356,18 +356,6 @@ pub fn cross_section(rows: &[ResultRow], contender: &str, k: usize, cost_bps: f6
         tilt_share: if total > 0.0 { between / total } else { f64::NAN },
         fixed_tilt_rank_ic: summarise(&fixed),
         days,
-    }
-}
-
-/// The median of `v` (not empty).
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let m = s.len() / 2;
-    if s.len() % 2 == 1 {
-        s[m]
-    } else {
-        (s[m - 1] + s[m]) / 2.0
     }
 }
 
