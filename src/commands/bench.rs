@@ -11,6 +11,7 @@ use serde_json::json;
 use tch::nn;
 
 use crate::config::BenchConfig;
+use crate::data::cross_target::median;
 use crate::data::window::make_windows;
 use crate::data::{load_prices, LoadOptions, MinMaxScaler};
 use crate::model::{ModelConfig, ModelKind, Net};
@@ -145,17 +146,6 @@ pub fn print_result(res: &serde_json::Value, json: bool) {
         for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "epoch_s") {
             println!("{k:>30}: {v}");
         }
-    }
-}
-
-pub fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
     }
 }
 

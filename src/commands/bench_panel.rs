@@ -11,8 +11,9 @@ use anyhow::Result;
 use serde_json::json;
 use tch::{nn, Device};
 
-use super::bench::{cpu_s, flops_per_epoch, median, print_result, process_age_s};
+use super::bench::{cpu_s, flops_per_epoch, print_result, process_age_s};
 use crate::config::{BenchConfig, PanelConfig};
+use crate::data::cross_target::median;
 use crate::data::features::raw_columns;
 use crate::data::panel::{Calendar, Panel};
 use crate::data::LoadOptions;

@@ -45,6 +45,22 @@ fn write_panel(dir: &Path, tickers: usize, days: usize, phi: impl Fn(usize) -> f
     }
 }
 
+/// A scratch folder named `name` and, in its `prices/`, a panel from [`write_panel`] (no late
+/// ticker).
+fn scratch_panel(
+    name: &str,
+    tickers: usize,
+    days: usize,
+    phi: impl Fn(usize) -> f64,
+    seed: u64,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = scratch(name);
+    let prices = dir.join("prices");
+    std::fs::create_dir_all(&prices).unwrap();
+    write_panel(&prices, tickers, days, phi, seed, 0);
+    (dir, prices)
+}
+
 /// `panel DIR` with small, quick settings; panel.json.
 fn panel(dir: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["panel", dir.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
@@ -138,10 +154,7 @@ fn the_global_network_finds_a_planted_reversal_and_not_an_absent_one() {
 /// embedding the global network's rank IC is near zero; with one it finds both effects.
 #[test]
 fn a_ticker_embedding_tells_reversing_tickers_from_trending_ones() {
-    let dir = scratch("panel-embed");
-    let prices = dir.join("prices");
-    std::fs::create_dir_all(&prices).unwrap();
-    write_panel(&prices, 16, 500, |i| if i % 2 == 0 { 0.4 } else { -0.4 }, 21, 0);
+    let (dir, prices) = scratch_panel("panel-embed", 16, 500, |i| if i % 2 == 0 { 0.4 } else { -0.4 }, 21);
     let common = ["--models", "gru", "--k", "3", "--no-per-ticker"];
     let plain = panel(&prices, &dir.join("plain"), &common);
     let embedded = panel(&prices, &dir.join("embedded"), &[&common[..], &["--embed", "4"]].concat());
@@ -157,10 +170,7 @@ fn a_ticker_embedding_tells_reversing_tickers_from_trending_ones() {
 /// and the judged row of each (ticker, day), their mean; panel.json shows each seed's figures.
 #[test]
 fn several_seeds_are_judged_by_their_mean_forecast() {
-    let dir = scratch("panel-seeds");
-    let prices = dir.join("prices");
-    std::fs::create_dir_all(&prices).unwrap();
-    write_panel(&prices, 6, 300, |_| 0.2, 31, 0);
+    let (dir, prices) = scratch_panel("panel-seeds", 6, 300, |_| 0.2, 31);
     let j =
         panel(&prices, &dir.join("out"), &["--models", "gru", "--k", "2", "--no-per-ticker", "--seeds", "2"]);
     let seeds: Vec<u64> =
@@ -184,10 +194,7 @@ fn several_seeds_are_judged_by_their_mean_forecast() {
 /// those windows for the PyTorch peer: as many as it trained on, each `window` days long.
 #[test]
 fn bench_panel_writes_the_windows_it_trains_on() {
-    let dir = scratch("bench-panel");
-    let prices = dir.join("prices");
-    std::fs::create_dir_all(&prices).unwrap();
-    write_panel(&prices, 5, 300, |_| 0.0, 41, 0);
+    let (dir, prices) = scratch_panel("bench-panel", 5, 300, |_| 0.0, 41);
     let prefix = dir.join("windows");
     let o = run(&[
         "bench",
