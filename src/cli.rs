@@ -107,6 +107,10 @@ pub struct TrainFlags {
     /// Dropout between recurrent layers while training (0 = none)
     #[arg(long, default_value_t = 0.0)]
     pub dropout: f64,
+    /// Share of each training window's inputs dropped over all its steps (Keras's recurrent
+    /// `dropout`; 0 = none)
+    #[arg(long, default_value_t = 0.0)]
+    pub input_dropout: f64,
     /// Maximum epochs (early stopping usually ends sooner)
     #[arg(long, default_value_t = 100)]
     pub epochs: usize,
@@ -308,13 +312,18 @@ pub struct PanelArgs {
     /// from their mean forecast, as compare judges the seed average
     #[arg(long, default_value_t = 1)]
     pub seeds: usize,
+    /// Walk-forward folds over the test days: each fold's networks train on the days before its
+    /// validation part, on one calendar for every ticker (1 = one split)
+    #[arg(long, default_value_t = 1)]
+    pub folds: usize,
     /// A learned ticker embedding of this many numbers, fed to the global networks beside each
     /// day's inputs (0: none)
     #[arg(long, default_value_t = 0)]
     pub embed: usize,
     /// A published study's settings (flags given beside it win; its --cross-target and
     /// --pooled-scale cannot be turned off beside it): fischer-krauss = --window 240
-    /// --target return --pooled-scale --layers 1 --hidden 25 --optimizer rmsprop --epochs 1000
+    /// --target return --pooled-scale --layers 1 --hidden 25 --input-dropout 0.1 --optimizer
+    /// rmsprop --epochs 1000
     /// --patience 10 --cross-target above-median --models lstm --k 10 --test-frac 0.2
     /// --val-frac 0.16 (docs/panel.md)
     #[arg(long, value_enum)]
@@ -347,6 +356,7 @@ impl PanelArgs {
             embed: self.embed,
             preset: None,
             seeds: self.seeds,
+            folds: self.folds,
         };
         if let Some(p) = self.preset {
             cfg.apply_preset(p, &|flag| given.iter().any(|g| g == flag));
@@ -644,6 +654,7 @@ impl TrainFlags {
                 clip: self.clip,
                 patience: self.patience,
                 optimizer: self.optimizer,
+                input_dropout: self.input_dropout,
             },
             seed: self.seed,
             device: self.device,
@@ -817,6 +828,7 @@ mod tests {
         assert_eq!(fk.cross_target, Some(CrossTarget::AboveMedian));
         assert!(fk.pooled_scale && fk.models == vec![ModelKind::Lstm]);
         assert_eq!(fk.base.train.optimizer, crate::train::Optimizer::Rmsprop);
+        assert_eq!(fk.base.train.input_dropout, 0.1);
         assert_eq!(
             (fk.base.train.epochs, fk.base.train.patience, fk.base.target),
             (1000, 10, TargetKind::Return)
@@ -825,5 +837,7 @@ mod tests {
             panel(&["--preset", "fischer-krauss", "--window", "120", "--epochs", "100", "--models", "gru"]);
         assert_eq!((mine.base.window, mine.base.train.epochs, mine.base.layers), (120, 100, 1));
         assert_eq!(mine.models, vec![ModelKind::Gru]);
+        let none = panel(&["--preset", "fischer-krauss", "--input-dropout", "0"]);
+        assert_eq!(none.base.train.input_dropout, 0.0, "a flag given at its default still wins");
     }
 }

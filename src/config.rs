@@ -155,6 +155,9 @@ impl StockConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             bail_input!("--dropout {}: must be in [0, 1)", self.dropout);
         }
+        if !(0.0..1.0).contains(&t.input_dropout) {
+            bail_input!("--input-dropout {}: must be in [0, 1)", t.input_dropout);
+        }
         if t.epochs == 0 {
             bail_input!("--epochs 0: must be at least 1");
         }
@@ -255,6 +258,8 @@ pub struct PanelConfig {
     /// Networks trained per contender, with seeds `base.seed`, `base.seed + 1`, ...; every
     /// figure is computed from their mean forecast, and each seed's rank IC is shown.
     pub seeds: usize,
+    /// Walk-forward folds over the test days, each trained on the days before it.
+    pub folds: usize,
 }
 
 /// A published study's settings for `panel`.
@@ -289,6 +294,9 @@ impl PanelConfig {
                 }
                 if set("optimizer") {
                     b.train.optimizer = crate::train::Optimizer::Rmsprop;
+                }
+                if set("input_dropout") {
+                    b.train.input_dropout = 0.1;
                 }
                 if set("epochs") {
                     b.train.epochs = 1000;
@@ -335,6 +343,10 @@ impl PanelConfig {
             bail_input!("--seeds 0: train at least one network per contender");
         }
         at_most("--seeds", self.seeds, limits::COUNT)?;
+        if self.folds == 0 {
+            bail_input!("--folds 0: must be at least 1");
+        }
+        at_most("--folds", self.folds, limits::COUNT)?;
         if self.cross_target.is_some() && self.base.horizon > 1 {
             bail_input!("--cross-target ranks the next day only; drop --horizon");
         }

@@ -78,6 +78,7 @@ pub(crate) mod test_support {
                 clip: 1.0,
                 patience: 10,
                 optimizer: crate::train::Optimizer::Adam,
+                input_dropout: 0.0,
             },
             seed: 1,
             device: crate::device::DeviceChoice::Cpu,

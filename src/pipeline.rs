@@ -184,6 +184,7 @@ fn refit_on(
         read_each_batch: false,
         progress: progress.then(|| format!("{} refit", cfg.model.name())),
         optimizer: cfg.train.optimizer,
+        input_dropout: cfg.train.input_dropout,
     };
     let run = train::fit_fixed(&b.net, &b.vs, &b.train, &plan)?;
     let seconds = run.epoch_seconds.iter().sum();

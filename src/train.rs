@@ -24,6 +24,11 @@ pub struct TrainConfig {
     pub patience: usize,
     #[serde(default)]
     pub optimizer: Optimizer,
+    /// Share of each training window's input channels zeroed while training, one mask per
+    /// window and channel for every step (Keras's `dropout` on a recurrent layer, after Gal
+    /// and Ghahramani); kept values are scaled by `1 / (1 - p)`. 0: none.
+    #[serde(default)]
+    pub input_dropout: f64,
 }
 
 /// The optimiser of [`fit`]: Adam, or RMSprop with Keras's settings (rho 0.9, epsilon 1e-7),
@@ -201,7 +206,13 @@ pub fn fit_until(
             net,
             &mut opt,
             train,
-            EpochPlan { batch: cfg.batch, clip: Some(cfg.clip), read_back: ReadBack::Epoch, parts },
+            EpochPlan {
+                batch: cfg.batch,
+                clip: Some(cfg.clip),
+                read_back: ReadBack::Epoch,
+                parts,
+                input_dropout: cfg.input_dropout,
+            },
             &watch,
         );
         if stop() {
@@ -283,6 +294,8 @@ pub struct FixedEpochs {
     /// Show a progress bar with this label (the refit of `stock`); `None` shows nothing.
     pub progress: Option<String>,
     pub optimizer: Optimizer,
+    /// As [`TrainConfig::input_dropout`].
+    pub input_dropout: f64,
 }
 
 /// What a [`fit_fixed`] run did: the last epoch's mean training loss and each epoch's time.
@@ -298,7 +311,8 @@ pub fn fit_fixed(net: &Net, vs: &nn::VarStore, train: &Samples, cfg: &FixedEpoch
     let parts = engine::parts_for(cfg.batch, train.x.device());
     let _split = engine::threads::SplitScope::enter(parts);
     let read_back = if cfg.read_each_batch { ReadBack::Batch } else { ReadBack::Epoch };
-    let plan = EpochPlan { batch: cfg.batch, clip: cfg.clip, read_back, parts };
+    let plan =
+        EpochPlan { batch: cfg.batch, clip: cfg.clip, read_back, parts, input_dropout: cfg.input_dropout };
     let mut run = FixedRun { last_loss: f64::NAN, epoch_seconds: Vec::with_capacity(cfg.epochs) };
     let bar = match &cfg.progress {
         Some(label) => progress_bar(cfg.epochs as u64, label),
@@ -330,6 +344,7 @@ struct EpochPlan {
     clip: Option<f64>,
     read_back: ReadBack,
     parts: usize,
+    input_dropout: f64,
 }
 
 fn run_epoch(
@@ -339,7 +354,7 @@ fn run_epoch(
     plan: EpochPlan,
     stop: &dyn Fn() -> bool,
 ) -> f64 {
-    let EpochPlan { batch, clip, read_back, parts } = plan;
+    let EpochPlan { batch, clip, read_back, parts, input_dropout } = plan;
     let n = s.len();
     let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
     let mut host_sum = 0.0;
@@ -349,6 +364,7 @@ fn run_epoch(
             break;
         }
         let (xb, yb) = profile::time("gather", || (s.x.index_select(0, &idx), s.y.index_select(0, &idx)));
+        let xb = if input_dropout > 0.0 { &xb * input_dropout_mask(&xb, input_dropout) } else { xb };
         profile::time("optimizer", || opt.zero_grad());
         let loss = engine::loss_backward(net, &xb, &yb, parts);
         if let Some(max) = clip {
@@ -366,6 +382,15 @@ fn run_epoch(
         return host_sum / n as f64;
     }
     profile::time("read-back", || sum.double_value(&[])) / n as f64
+}
+
+/// A mask for the training batch `xs` (`[batch, steps, channels]`) that zeroes each window's
+/// channel with probability `p` over all its steps and scales the rest by `1 / (1 - p)`:
+/// `[batch, 1, channels]`, broadcast over the steps.
+pub fn input_dropout_mask(xs: &Tensor, p: f64) -> Tensor {
+    let s = xs.size();
+    let keep = Tensor::rand([s[0], 1, s[2]], (Kind::Float, xs.device())).ge(p).to_kind(Kind::Float);
+    keep / (1.0 - p)
 }
 
 /// Windows one evaluation forward pass takes at most: a panel's validation part (every
@@ -491,7 +516,15 @@ mod tests {
         let (train, val) = tiny_data();
         let with = |o: Optimizer| {
             let (vs, net) = tiny_net(5);
-            let cfg = TrainConfig { epochs: 3, batch: 16, lr: 1e-2, clip: 1.0, patience: 10, optimizer: o };
+            let cfg = TrainConfig {
+                epochs: 3,
+                batch: 16,
+                lr: 1e-2,
+                clip: 1.0,
+                patience: 10,
+                optimizer: o,
+                input_dropout: 0.0,
+            };
             let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
             let (vs, net) = tiny_net(5);
             let plan = FixedEpochs {
@@ -502,6 +535,7 @@ mod tests {
                 read_each_batch: false,
                 progress: None,
                 optimizer: o,
+                input_dropout: 0.0,
             };
             (h.train_loss, fit_fixed(&net, &vs, &train, &plan).unwrap().last_loss)
         };
@@ -509,6 +543,70 @@ mod tests {
         assert_ne!(adam.0, rms.0);
         assert_ne!(adam.1, rms.1);
         assert_eq!(with(Optimizer::Rmsprop), rms, "the same optimiser repeats");
+    }
+
+    /// Input dropout drops whole windows' channels, one mask over every step, with the share
+    /// asked for, and scales what it keeps.
+    #[test]
+    fn input_dropout_masks_a_window_channel_over_all_its_steps() {
+        let _rng = crate::test_support::torch_rng();
+        let xs = Tensor::rand([4000, 6, 3], (Kind::Float, Device::Cpu)) + 1.0;
+        let p = 0.25;
+        let out = &xs * input_dropout_mask(&xs, p);
+        let ratio = Vec::<f32>::try_from((&out / &xs).flatten(0, -1)).unwrap();
+        let mut dropped = 0;
+        for (w, steps) in ratio.chunks(18).enumerate() {
+            for c in 0..3 {
+                let first = steps[c];
+                assert!(first == 0.0 || (first - 1.0 / 0.75).abs() < 1e-5, "window {w}: {first}");
+                assert!(
+                    (0..6).all(|t| (steps[t * 3 + c] - first).abs() < 1e-5),
+                    "window {w} channel {c} varies over steps"
+                );
+                dropped += usize::from(first == 0.0);
+            }
+        }
+        let share = dropped as f64 / 12000.0;
+        assert!((share - p).abs() < 0.02, "dropped {share}");
+    }
+
+    /// Input dropout reaches both training loops (early stopping and `stock`'s fixed-epoch
+    /// refit), and never evaluation: from the same start, training with it ends elsewhere, and
+    /// the trained network forecasts the same twice.
+    #[test]
+    fn input_dropout_trains_and_never_evaluates() {
+        let _rng = crate::test_support::torch_rng();
+        let (train, val) = tiny_data();
+        let with = |p: f64| {
+            let (vs, net) = tiny_net(5);
+            let cfg = TrainConfig {
+                epochs: 3,
+                batch: 16,
+                lr: 1e-2,
+                clip: 1.0,
+                patience: 10,
+                optimizer: Optimizer::Adam,
+                input_dropout: p,
+            };
+            let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
+            assert_eq!(net.predict(&val.x), net.predict(&val.x), "evaluation is deterministic");
+            assert_eq!(loss_of(&net, &val), loss_of(&net, &val));
+            let (vs, net) = tiny_net(5);
+            let plan = FixedEpochs {
+                epochs: 3,
+                batch: 16,
+                lr: 1e-2,
+                clip: Some(1.0),
+                read_each_batch: false,
+                progress: None,
+                optimizer: Optimizer::Adam,
+                input_dropout: p,
+            };
+            (h.train_loss, fit_fixed(&net, &vs, &train, &plan).unwrap().last_loss)
+        };
+        let (none, some) = (with(0.0), with(0.5));
+        assert_ne!(none.0, some.0);
+        assert_ne!(none.1, some.1);
     }
 
     fn tiny(seed: i64) -> (History, Vec<f32>) {
@@ -521,6 +619,7 @@ mod tests {
             clip: 1.0,
             patience: 100,
             optimizer: crate::train::Optimizer::Adam,
+            input_dropout: 0.0,
         };
         let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
         (h, net.predict(&val.x))
@@ -535,6 +634,7 @@ mod tests {
         clip: 10.0,
         patience: 100,
         optimizer: crate::train::Optimizer::Adam,
+        input_dropout: 0.0,
     };
 
     fn jumpy_data() -> (Samples, Samples) {
@@ -620,6 +720,7 @@ mod tests {
             clip: 2.0,
             patience: 1,
             optimizer: crate::train::Optimizer::Adam,
+            input_dropout: 0.0,
         };
         let e = format!("{:#}", check_finite(f64::NAN, 1.0, 3, &cfg).unwrap_err());
         assert!(e.contains("epoch 3") && e.contains("--lr (now 0.5)") && e.contains("--clip (now 2)"), "{e}");

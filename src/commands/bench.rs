@@ -77,6 +77,7 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         read_each_batch: true,
         progress: None,
         optimizer: crate::train::Optimizer::Adam,
+        input_dropout: 0.0,
     };
     let FixedRun { last_loss, epoch_seconds: epoch_s } = fit_fixed(&net, &vs, &train, &plan)?;
     let train_s = t_train.elapsed().as_secs_f64();

@@ -62,6 +62,7 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig, device: Device) -> Result
         read_each_batch: false,
         progress: None,
         optimizer: crate::train::Optimizer::Adam,
+        input_dropout: 0.0,
     };
     let FixedRun { last_loss, epoch_seconds } = fit_fixed(&net, &vs, &train, &plan)?;
     let train_s = t0.elapsed().as_secs_f64();

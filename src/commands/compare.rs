@@ -333,6 +333,7 @@ pub(crate) mod test_plan {
                 clip: 1.0,
                 patience: 8,
                 optimizer: crate::train::Optimizer::Adam,
+                input_dropout: 0.0,
             },
             ..crate::test_support::stock_config(csv, dir.join("out"), plant)
         };

@@ -45,53 +45,83 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     let load = LoadOptions { columns: raw_columns(&base.features), ..base.load.clone() };
     let panel = Panel::load(&base.csv, &load)?;
     let spec = base.input_spec();
-    let cal = Calendar::cut(&panel.dates, base.val_frac, base.test_frac)?;
-    let (kept, dropped) = panel.usable(&cal, spec.lookback());
+    let cals = Calendar::walk_forward(&panel.dates, base.val_frac, base.test_frac, cfg.folds)?;
     log.line(&format!(
         "{}: {} tickers, {} .. {} ({} days on the union calendar), target \"{}\"",
         base.csv.display(),
         panel.members.len(),
-        cal.first,
-        cal.last,
-        cal.days,
+        cals[0].first,
+        panel.dates[panel.dates.len() - 1],
+        cals[0].days,
         panel.members[0].series.target_col
     ));
-    log.line(&format!(
-        "one calendar for every ticker: train before {}, validation {} .. before {}, test {} .. {}; a ticker is kept when each part has a target day after its first {}-day window",
-        cal.val_start, cal.val_start, cal.test_start, cal.test_start, cal.last, spec.lookback()
-    ));
-    for (ticker, why) in &dropped {
-        log.line(&format!("dropped {ticker}: {why}"));
-    }
-    if kept.len() < 2 * cfg.k {
-        crate::bail_input!(
-            "--k {}: the long-short book holds {} tickers a day, and {} are usable; lower --k",
-            cfg.k,
-            2 * cfg.k,
-            kept.len()
-        );
-    }
-    if kept.len() < 2 {
-        crate::bail_input!(
-            "{}: {} ticker(s) usable with these settings; a panel needs two or more (lower --window or give longer files)",
-            base.csv.display(),
-            kept.len()
-        );
+    // every fold's tickers are checked before the first network trains
+    let usable: Vec<_> = cals.iter().map(|cal| panel.usable(cal, spec.lookback())).collect();
+    for (i, (cal, (kept, dropped))) in cals.iter().zip(&usable).enumerate() {
+        let fold = if cals.len() > 1 { format!("fold {} of {}: ", i + 1, cals.len()) } else { String::new() };
+        log.line(&format!(
+            "{fold}one calendar for every ticker: train before {}, validation {} .. before {}, test {} .. {}; a ticker is kept when each part has a target day after its first {}-day window",
+            cal.val_start, cal.val_start, cal.test_start, cal.test_start, cal.last, spec.lookback()
+        ));
+        for (ticker, why) in dropped {
+            log.line(&format!("{fold}dropped {ticker}: {why}"));
+        }
+        if kept.len() < 2 * cfg.k {
+            crate::bail_input!(
+                "--k {}: the long-short book holds {} tickers a day, and {} are usable{}; lower --k",
+                cfg.k,
+                2 * cfg.k,
+                kept.len(),
+                if cals.len() > 1 { format!(" in fold {}", i + 1) } else { String::new() }
+            );
+        }
+        if kept.len() < 2 {
+            crate::bail_input!(
+                "{}: {} ticker(s) usable with these settings; a panel needs two or more (lower --window or give longer files)",
+                base.csv.display(),
+                kept.len()
+            );
+        }
     }
     files::check_out_dir(&base.out)?;
     let device = crate::device::resolve(base.device)?;
     crate::engine::threads::use_threads(base.threads);
     crate::interrupt::install();
-    let members: Vec<Member> = kept.into_iter().cloned().collect();
-    let tickers = windowed(&members, &cal, cfg)?;
-    let windows: usize = tickers.iter().map(|t| t.data.train.rows.len()).sum();
-    log.line(&format!(
-        "{} tickers kept, {} dropped; {windows} training windows in all; every window once per epoch, shuffled across tickers (a ticker weighs by its rows)",
-        tickers.len(),
-        dropped.len()
-    ));
     log.line(&learning(cfg));
-    let (rows, timings) = contend(&tickers, cfg, device, Some(&mut log))?;
+    let mut rows = Vec::new();
+    let mut timings = Vec::new();
+    let mut folds = Vec::new();
+    let mut kept_names: Vec<String> = Vec::new();
+    let mut leak = None;
+    for (i, (cal, (kept, dropped))) in cals.iter().zip(usable).enumerate() {
+        let fold = i + 1;
+        let members: Vec<Member> = kept.into_iter().cloned().collect();
+        let tickers = windowed(&members, cal, cfg)?;
+        let windows: usize = tickers.iter().map(|t| t.data.train.rows.len()).sum();
+        log.line(&format!(
+            "{}{} tickers kept, {} dropped; {windows} training windows in all; every window once per epoch, shuffled across tickers (a ticker weighs by its rows)",
+            if cals.len() > 1 { format!("fold {fold} of {}: ", cals.len()) } else { String::new() },
+            tickers.len(),
+            dropped.len()
+        ));
+        let (mut fold_rows, fold_timings) = contend(&tickers, cfg, device, Some(&mut log))?;
+        for r in &mut fold_rows {
+            r.fold = fold;
+        }
+        // the leakage check cuts the first fold's test days; later folds train on days after
+        // its cutoff and rightly forecast otherwise
+        if cfg.sanity && fold == 1 {
+            leak = Some(leak_check(&members, &load, cal, cfg, device, &tickers, &fold_rows)?);
+        }
+        for t in &tickers {
+            if !kept_names.contains(&t.member.ticker) {
+                kept_names.push(t.member.ticker.clone());
+            }
+        }
+        rows.extend(fold_rows);
+        timings.push(json!({"fold": fold, "contenders": fold_timings}));
+        folds.push(json!({"fold": fold, "calendar": cal, "kept": tickers.len(), "dropped": dropped, "training_windows": windows}));
+    }
     let (scores, sections, head_to_head) = judge(&judged(&rows, cfg), cfg);
     let per_seed = per_seed(&rows, cfg);
     for line in per_seed_lines(&per_seed) {
@@ -116,11 +146,6 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
             if d.deflated_sharpe >= 0.95 { "established (at the usual 0.95)" } else { "not established" }
         ));
     }
-    let leak = if cfg.sanity {
-        Some(leak_check(&members, &load, &cal, cfg, device, &tickers, &rows, &sections)?)
-    } else {
-        None
-    };
     if let Some(l) = &leak {
         log.line(&l.sentence());
     }
@@ -140,7 +165,7 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
         &format!("{name}: daily rank IC of each contender's forecasts, summed over the test days"),
         &sections,
     )?;
-    let before = panel.dates[panel.dates.partition_point(|d| *d < cal.test_start) - 1];
+    let before = panel.dates[panel.dates.partition_point(|d| *d < cals[0].test_start) - 1];
     let dates: Vec<chrono::NaiveDate> =
         std::iter::once(before).chain(sections[0].days.iter().map(|d| d.date)).collect();
     let nets: Vec<Vec<f64>> = sections.iter().map(|x| x.days.iter().map(|d| d.net).collect()).collect();
@@ -171,9 +196,8 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
         &json!({
             "command": "panel",
             "settings": cfg,
-            "calendar": cal,
-            "kept": tickers.iter().map(|t| &t.member.ticker).collect::<Vec<_>>(),
-            "dropped": dropped,
+            "folds": folds,
+            "kept": kept_names,
             "scores": scores,
             "cross_section": sections,
             "books": books,
@@ -194,7 +218,7 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     crate::report::html::write(
         &base.out,
         &crate::report::html::Page {
-            title: format!("{name}: one network over {} tickers", tickers.len()),
+            title: format!("{name}: one network over {} tickers", kept_names.len()),
             text: log.text,
             markdown: None,
             charts: vec![
@@ -492,11 +516,10 @@ fn leak_check(
     device: Device,
     honest_tickers: &[Ticker],
     honest: &[ResultRow],
-    honest_sections: &[CrossSection],
 ) -> Result<PanelLeakCheck> {
     let d = &members[0].series.dates;
-    let from = cal.split_of(d).val_end;
-    let cutoff_row = from + (d.len() - from) / 2;
+    let s = cal.split_of(d);
+    let cutoff_row = s.val_end + (s.len - s.val_end) / 2;
     let cutoff = d[cutoff_row];
     let first = &members[0];
     // the member's own file (a folder's) or the long file with its ticker picked out
@@ -547,6 +570,7 @@ fn leak_check(
             )),
         }
     }
+    let honest_sections = cross_sections(&judged(honest, cfg), cfg);
     for (x, y) in honest_sections.iter().zip(&cross_sections(&judged(&rows, cfg), cfg)) {
         // the book is decided the evening before: the cutoff day's positions are fixed too
         for (p, q) in x.days.iter().zip(&y.days).filter(|(p, _)| p.date <= cutoff) {
@@ -620,6 +644,7 @@ fn baseline_rows(tickers: &[Ticker]) -> Vec<ResultRow> {
                 actual,
                 score: None,
                 seed: None,
+                fold: 1,
             };
             rows.push(row(NAIVE, prev));
             rows.push(row(REVERSAL, prev * (1.0 - last)));
@@ -684,6 +709,7 @@ fn rows_of(name: &str, seed: Option<u64>, t: &Ticker, out: &[f32], ranked: bool)
             actual: s.values[day],
             score: ranked.then_some(o as f64),
             seed,
+            fold: 1,
         })
         .collect()
 }
@@ -939,6 +965,7 @@ mod tests {
                 clip: 1.0,
                 patience: 10,
                 optimizer: crate::train::Optimizer::Adam,
+                input_dropout: 0.0,
             },
             ..crate::test_support::stock_config(dir.to_path_buf(), dir.join("out"), plant)
         };
@@ -953,6 +980,7 @@ mod tests {
             pooled_scale: false,
             embed: 0,
             preset: None,
+            folds: 1,
         }
     }
 
@@ -961,7 +989,8 @@ mod tests {
     /// smooths over a centred window, scalers fitted across the test period, windows that hold
     /// their own target day, early stopping on the test part (a training-loop fault: every
     /// forecast moves), a book ranked on the day's own outcome, and cross-sectional targets
-    /// ranked with the next day's returns.
+    /// ranked with the next day's returns; with walk-forward folds too (the check cuts the
+    /// first fold's test days).
     #[test]
     fn the_panel_leakage_check_passes_honest_runs_and_catches_planted_leaks() {
         let _rng = crate::test_support::torch_rng();
@@ -970,20 +999,23 @@ mod tests {
         let leaks = Plant::leaks();
         let ranked = Some(CrossTarget::Rank);
         let cases = [
-            (Plant::NONE, "honest", None),
-            (Plant::NONE, "honest, ranked", ranked),
-            (Plant::CENTRED_LOAD, "loader smoothing over a centred window", None),
-            (leaks[0].0, leaks[0].1, None),
-            (leaks[1].0, leaks[1].1, None),
-            (leaks[4].0, leaks[4].1, None),
-            (leaks[1].0, "a ranked target's window that holds its own target day", ranked),
-            (Plant::TRADING_ON_CLOSE, "book on the day's close", None),
-            (Plant::CROSS_NEXT_DAY, "cross-sectional target ranked with the next day", ranked),
+            (Plant::NONE, "honest", None, 1),
+            (Plant::NONE, "honest, ranked", ranked, 1),
+            (Plant::NONE, "honest, two folds", None, 2),
+            (Plant::CENTRED_LOAD, "loader smoothing over a centred window", None, 1),
+            (leaks[0].0, leaks[0].1, None, 1),
+            (leaks[0].0, "scaler on all rows, two folds", None, 2),
+            (leaks[1].0, leaks[1].1, None, 1),
+            (leaks[4].0, leaks[4].1, None, 1),
+            (leaks[1].0, "a ranked target's window that holds its own target day", ranked, 1),
+            (Plant::TRADING_ON_CLOSE, "book on the day's close", None, 1),
+            (Plant::CROSS_NEXT_DAY, "cross-sectional target ranked with the next day", ranked, 1),
         ];
-        for (k, (plant, name, cross)) in cases.into_iter().enumerate() {
+        for (k, (plant, name, cross, folds)) in cases.into_iter().enumerate() {
             let dir = root.join(format!("run{k}"));
             let mut cfg = config(&root.join("prices"), plant);
             cfg.base.out = dir.clone();
+            cfg.folds = folds;
             cfg.cross_target = cross;
             cfg.pooled_scale = cross.is_some();
             run(&cfg).unwrap();

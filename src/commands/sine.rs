@@ -41,6 +41,7 @@ pub fn run(cfg: &SineConfig) -> Result<()> {
         read_each_batch: false,
         progress: None,
         optimizer: crate::train::Optimizer::Adam,
+        input_dropout: 0.0,
     };
     let loss = fit_fixed(&net, &vs, &train, &plan)?.last_loss;
     println!(

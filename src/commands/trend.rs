@@ -46,6 +46,7 @@ pub fn train_once(seed: u64, epochs: usize) -> Result<TrendRun> {
         read_each_batch: false,
         progress: None,
         optimizer: crate::train::Optimizer::Adam,
+        input_dropout: 0.0,
     };
     fit_fixed(&net, &vs, &train, &plan)?;
     Ok(TrendRun { seed, predictions: net.predict(&train.x), shifted_predictions: net.predict(&shifted.x) })

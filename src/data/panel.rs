@@ -33,12 +33,13 @@ pub struct Panel {
 }
 
 /// The common cut dates: training before `val_start`, validation from `val_start` to before
-/// `test_start`, test from `test_start` on.
+/// `test_start`, test from `test_start` to `last`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Calendar {
     pub first: NaiveDate,
     pub val_start: NaiveDate,
     pub test_start: NaiveDate,
+    /// The last test day (of this fold, with walk-forward folds).
     pub last: NaiveDate,
     /// Days of the union calendar.
     pub days: usize,
@@ -48,29 +49,55 @@ impl Calendar {
     /// Cuts the union calendar `dates` (sorted) as `Split` cuts one file's rows: validation and
     /// test get their shares of the days, training the rest, test the latest.
     pub fn cut(dates: &[NaiveDate], val_frac: f64, test_frac: f64) -> Result<Calendar> {
-        let s = Split::boundaries(dates.len(), val_frac, test_frac);
-        if s.train_end == 0 || s.val_end <= s.train_end || s.len <= s.val_end {
+        Ok(Calendar::walk_forward(dates, val_frac, test_frac, 1)?.remove(0))
+    }
+
+    /// Walk-forward folds on the union calendar `dates` (sorted), as `compare` cuts one file's
+    /// rows: the test days of [`Calendar::cut`] in `folds` consecutive blocks (the last takes the
+    /// remainder); each fold validates on as many days as the plain cut, just before its block,
+    /// and trains on every day before that. One fold is the plain cut.
+    pub fn walk_forward(
+        dates: &[NaiveDate],
+        val_frac: f64,
+        test_frac: f64,
+        folds: usize,
+    ) -> Result<Vec<Calendar>> {
+        let n = dates.len();
+        let s = Split::boundaries(n, val_frac, test_frac);
+        let (n_val, n_test) = (s.val_end - s.train_end, n - s.val_end);
+        if s.train_end == 0 || n_val == 0 || n_test == 0 {
             bail_input!(
-                "the panel's calendar has {} days: too few to cut into training, validation and test parts; give longer files",
-                dates.len()
+                "the panel's calendar has {n} days: too few to cut into training, validation and test parts; give longer files"
             );
         }
-        Ok(Calendar {
-            first: dates[0],
-            val_start: dates[s.train_end],
-            test_start: dates[s.val_end],
-            last: dates[dates.len() - 1],
-            days: dates.len(),
-        })
+        if folds == 0 || n_test < folds {
+            bail_input!(
+                "--folds {folds}: the panel's calendar has {n_test} test days; use at most that many folds or a larger --test-frac"
+            );
+        }
+        let block = n_test / folds;
+        Ok((0..folds)
+            .map(|i| {
+                let start = s.val_end + i * block;
+                let end = if i + 1 == folds { n } else { start + block };
+                Calendar {
+                    first: dates[0],
+                    val_start: dates[start - n_val],
+                    test_start: dates[start],
+                    last: dates[end - 1],
+                    days: n,
+                }
+            })
+            .collect())
     }
 
     /// A member's rows split by the calendar's dates: rows dated before `val_start` train, rows
-    /// before `test_start` validate, the rest test.
+    /// before `test_start` validate, the rest up to `last` test (later rows are no part's).
     pub fn split_of(&self, dates: &[NaiveDate]) -> Split {
         Split {
             train_end: dates.partition_point(|d| *d < self.val_start),
             val_end: dates.partition_point(|d| *d < self.test_start),
-            len: dates.len(),
+            len: dates.partition_point(|d| *d <= self.last),
         }
     }
 
@@ -86,7 +113,7 @@ impl Calendar {
         } else if s.val_end <= s.train_end {
             Some(format!("no rows from {} to {} (validation)", self.val_start, self.test_start))
         } else if s.len <= s.val_end {
-            Some(format!("no rows from {} on (test)", self.test_start))
+            Some(format!("no rows from {} to {} (test)", self.test_start, self.last))
         } else {
             None
         }
@@ -211,6 +238,33 @@ mod tests {
         let own = Split::boundaries(248, 0.15, 0.15);
         let late = &panel.members[1].series.dates;
         assert!(late[own.train_end - 1] >= cal.val_start, "the per-file cut must be the wrong one here");
+    }
+
+    /// Walk-forward folds: the plain cut's test days in consecutive blocks that tile them, each
+    /// fold validating on as many days just before its block and training on every day before
+    /// that; a member's rows after the fold's block are in none of its parts.
+    #[test]
+    fn walk_forward_folds_tile_the_test_days_and_train_only_before_each() {
+        let panel = Panel::of(vec![member("FULL", (2020, 1, 1), 400), member("LATE", (2020, 6, 1), 248)]);
+        let d = &panel.dates;
+        let folds = Calendar::walk_forward(d, 0.15, 0.15, 3).unwrap();
+        let cut = Calendar::cut(d, 0.15, 0.15).unwrap();
+        assert_eq!(Calendar::walk_forward(d, 0.15, 0.15, 1).unwrap(), vec![cut]);
+        let starts: Vec<NaiveDate> = folds.iter().map(|f| f.test_start).collect();
+        assert_eq!(starts, [d[340], d[360], d[380]]);
+        let lasts: Vec<NaiveDate> = folds.iter().map(|f| f.last).collect();
+        assert_eq!(lasts, [d[359], d[379], d[399]]);
+        let vals: Vec<NaiveDate> = folds.iter().map(|f| f.val_start).collect();
+        assert_eq!(vals, [d[280], d[300], d[320]]);
+        for f in &folds {
+            let s = f.split_of(&panel.members[0].series.dates);
+            assert_eq!((s.val_end - s.train_end, s.len - s.val_end), (60, 20));
+            assert_eq!(s.len, d.partition_point(|x| *x <= f.last));
+        }
+        // 60 test days: 60 folds of a day each, not 61
+        assert_eq!(Calendar::walk_forward(d, 0.15, 0.15, 60).unwrap().len(), 60);
+        let e = format!("{:#}", Calendar::walk_forward(d, 0.15, 0.15, 61).unwrap_err());
+        assert!(e.contains("--folds 61") && e.contains("60 test days"), "{e}");
     }
 
     #[test]

@@ -21,6 +21,8 @@ use super::stats::{diebold_mariano, t_two_sided_p};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResultRow {
     pub contender: String,
+    /// The walk-forward fold (from 1) whose networks made the forecast; a day is in one fold.
+    pub fold: usize,
     pub ticker: String,
     pub date: NaiveDate,
     /// The close the evening before (the last price the forecast could see).
@@ -81,14 +83,14 @@ impl ResultRow {
 /// `results.csv`: the rows, quoted where text; an empty forecast or score where there is none,
 /// an empty seed on the judged rows.
 pub fn csv(rows: &[ResultRow]) -> String {
-    let mut out = String::from("contender,seed,ticker,date,previous,forecast,actual,score\n");
+    let mut out = String::from("contender,fold,seed,ticker,date,previous,forecast,actual,score\n");
     for r in rows {
         let forecast = if r.forecast.is_finite() { r.forecast.to_string() } else { String::new() };
         let score = r.score.map_or(String::new(), |v| v.to_string());
         let seed = r.seed.map_or(String::new(), |v| v.to_string());
         out += &format!(
-            "\"{}\",{seed},\"{}\",{},{},{forecast},{},{score}\n",
-            r.contender, r.ticker, r.date, r.previous, r.actual
+            "\"{}\",{},{seed},\"{}\",{},{},{forecast},{},{score}\n",
+            r.contender, r.fold, r.ticker, r.date, r.previous, r.actual
         );
     }
     out
@@ -404,6 +406,7 @@ mod tests {
             actual,
             score: None,
             seed: None,
+            fold: 1,
         }
     }
 
@@ -560,7 +563,7 @@ mod tests {
         let text = csv(&rows[..1]);
         assert_eq!(
             text,
-            "contender,seed,ticker,date,previous,forecast,actual,score\n\"net\",,\"A\",2020-03-02,100,130,101,\n"
+            "contender,fold,seed,ticker,date,previous,forecast,actual,score\n\"net\",1,,\"A\",2020-03-02,100,130,101,\n"
         );
         // two seeds' forecasts 120 and 140 average to 130, the judged row
         let seeded: Vec<ResultRow> = [(1, 120.0), (2, 140.0)]

@@ -39,6 +39,7 @@ fn sine_rmse(kind: ModelKind) -> (f64, f64) {
         clip: 1.0,
         patience: 60,
         optimizer: lstm_stock::train::Optimizer::Adam,
+        input_dropout: 0.0,
     };
     fit(&net, &vs, &train, &test, &cfg, None).unwrap();
     let pred = net.predict(&test.x);
@@ -89,6 +90,7 @@ fn a_direct_head_learns_every_step_of_its_horizon() {
         clip: 1.0,
         patience: 60,
         optimizer: lstm_stock::train::Optimizer::Adam,
+        input_dropout: 0.0,
     };
     fit(&net, &vs, &train, &test, &tc, None).unwrap();
     let pred = net.predict(&test.x);

@@ -115,7 +115,7 @@ fn the_global_network_finds_a_planted_reversal_and_not_an_absent_one() {
     assert!(p < 0.01, "the planted reversal's book: p = {p}");
     assert_eq!(j["books"]["deflated"]["trials"].as_u64(), Some(6));
     // the late ticker is reported, not trained on days after the others' validation start
-    let dropped = j["dropped"].as_array().unwrap();
+    let dropped = j["folds"][0]["dropped"].as_array().unwrap();
     assert!(dropped.len() == 1 && dropped[0][0] == "T00", "{dropped:?}");
     assert_eq!(j["kept"].as_array().unwrap().len(), 15);
     for f in ["results.csv", "per_ticker.csv", "ic.csv", "report.html"] {
@@ -180,7 +180,7 @@ fn several_seeds_are_judged_by_their_mean_forecast() {
     let gru: Vec<Vec<&str>> =
         text.lines().filter(|l| l.starts_with("\"global GRU\"")).map(|l| l.split(',').collect()).collect();
     let of = |seed: &str| -> Vec<f64> {
-        gru.iter().filter(|r| r[1] == seed).map(|r| r[5].parse().unwrap()).collect()
+        gru.iter().filter(|r| r[2] == seed).map(|r| r[6].parse().unwrap()).collect()
     };
     let (a, b, mean) = (of("42"), of("43"), of(""));
     assert!(!a.is_empty() && a.len() == b.len() && b.len() == mean.len());
@@ -188,6 +188,51 @@ fn several_seeds_are_judged_by_their_mean_forecast() {
     for ((x, y), m) in a.iter().zip(&b).zip(&mean) {
         assert!((m - (x + y) / 2.0).abs() < 1e-9 * m.abs(), "{x} {y} {m}");
     }
+}
+
+/// `--folds 3`: the test days in three walk-forward blocks, each fold's networks trained on
+/// every day before its own validation part (more windows fold by fold); every contender
+/// forecasts each (ticker, day) once, from the fold whose block holds the day; the
+/// cross-section runs over every fold's days.
+#[test]
+fn walk_forward_folds_forecast_each_test_day_once_from_the_days_before_it() {
+    use chrono::NaiveDate;
+    let (dir, prices) = scratch_panel("panel-folds", 6, 300, |_| 0.2, 51);
+    let j =
+        panel(&prices, &dir.join("out"), &["--models", "gru", "--k", "2", "--no-per-ticker", "--folds", "3"]);
+    let folds = j["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    let date = |v: &serde_json::Value| NaiveDate::parse_from_str(v.as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let cal: Vec<(NaiveDate, NaiveDate, NaiveDate)> = folds
+        .iter()
+        .map(|f| {
+            (
+                date(&f["calendar"]["val_start"]),
+                date(&f["calendar"]["test_start"]),
+                date(&f["calendar"]["last"]),
+            )
+        })
+        .collect();
+    let windows: Vec<u64> = folds.iter().map(|f| f["training_windows"].as_u64().unwrap()).collect();
+    for i in 1..3 {
+        assert!(cal[i - 1].2 < cal[i].1 && cal[i - 1].0 < cal[i].0, "{cal:?}");
+        assert!(windows[i - 1] < windows[i], "fold {} trains on more days: {windows:?}", i + 1);
+    }
+    let text = std::fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let mut per_fold = [0usize; 3];
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let fold: usize = f[1].parse().unwrap();
+        let day = NaiveDate::parse_from_str(f[4], "%Y-%m-%d").unwrap();
+        let (_, start, last) = cal[fold - 1];
+        assert!(start <= day && day <= last, "outside its fold's block: {line}");
+        assert!(seen.insert((f[0].to_string(), f[3].to_string(), day)), "forecast twice: {line}");
+        per_fold[fold - 1] += 1;
+    }
+    assert!(per_fold.iter().all(|&n| n > 0), "{per_fold:?}");
+    let days = j["cross_section"][0]["days"].as_array().unwrap().len();
+    assert_eq!(days * 6, text.lines().filter(|l| l.starts_with("\"naive\"")).count());
 }
 
 /// `bench --panel` times the global network on the panel's training windows and writes exactly
