@@ -54,7 +54,7 @@ pub enum CliCommand {
     /// Many tickers, one network: global LSTM/GRU over a panel beside per-ticker networks, ridge,
     /// naive and one-day reversal, judged per ticker and across tickers
     #[command(
-        after_help = "Examples:\n  lstm-stock panel data/sp500-sample\n  lstm-stock panel prices-long.csv --models gru --k 5 --no-per-ticker"
+        after_help = "Examples:\n  lstm-stock panel data/sp500-sample\n  lstm-stock panel prices-long.csv --models gru --k 5 --no-per-ticker\n  lstm-stock panel data/sp500-sample --shard 0/3 --out shards/   (then --shard 1/3, 2/3 elsewhere)\n  lstm-stock panel --merge shards/ --out output/sp500-panel"
     )]
     Panel(PanelArgs),
     #[command(hide = true)]
@@ -279,8 +279,9 @@ pub struct CompareArgs {
 #[derive(Debug, Args)]
 pub struct PanelArgs {
     /// A folder of daily price files (one ticker each, named by the file) or a long-format file
-    /// with a ticker column
-    pub path: PathBuf,
+    /// with a ticker column (not needed with --merge)
+    #[arg(required_unless_present = "merge")]
+    pub path: Option<PathBuf>,
     /// Networks trained on every ticker's windows together (and, unless --no-per-ticker, one per
     /// ticker with the same settings), comma-separated
     #[arg(long, default_value = "lstm,gru")]
@@ -328,7 +329,14 @@ pub struct PanelArgs {
     /// --val-frac 0.16 (docs/panel.md)
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
-    /// Output folder [default: output/<folder or file stem>-panel]
+    /// Run only every N-th job (a fold's baselines, a global network, a per-ticker network),
+    /// starting at the i-th, and write them to panel-shard-i-of-N.json in --out
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<String>,
+    /// Judge the jobs of shard files (or folders of them) as one run
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub merge: Vec<PathBuf>,
+    /// Output folder [default: output/<folder or file stem>-panel; output/panel with --merge]
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -338,15 +346,11 @@ pub struct PanelArgs {
 impl PanelArgs {
     fn config(&self, given: &[String]) -> Result<PanelConfig> {
         let models = parse_models(&self.models)?;
-        let out = self.out.clone().unwrap_or_else(|| config::default_out(&self.path, "panel"));
+        let path = self.path.clone().unwrap_or_default();
+        let out = self.out.clone().unwrap_or_else(|| config::default_out(&path, "panel"));
         let features = parse_list(&self.flags.features)?;
         let mut cfg = PanelConfig {
-            base: self.flags.config(
-                self.path.clone(),
-                models.first().copied().unwrap_or(ModelKind::Lstm),
-                features,
-                out,
-            ),
+            base: self.flags.config(path, models.first().copied().unwrap_or(ModelKind::Lstm), features, out),
             models,
             k: self.k,
             per_ticker: !self.no_per_ticker,
@@ -757,10 +761,17 @@ impl Cli {
                     None => Command::Compare(cfg),
                 }
             }
+            CliCommand::Panel(a) if !a.merge.is_empty() => Command::PanelMerge {
+                out: a.out.clone().unwrap_or_else(|| PathBuf::from("output/panel")),
+                inputs: a.merge,
+            },
             CliCommand::Panel(a) => {
                 let cfg = a.config(&self.given)?;
                 cfg.validate()?;
-                Command::Panel(cfg)
+                match &a.shard {
+                    Some(sh) => Command::PanelShard(cfg, config::parse_shard(sh)?),
+                    None => Command::Panel(cfg),
+                }
             }
             CliCommand::CompareWorker { spec, shard, queue } => {
                 Command::CompareWorker { spec, shard: config::parse_shard(&shard)?, queue }

@@ -233,7 +233,7 @@ pub fn default_out(csv: &Path, what: &str) -> PathBuf {
 }
 
 /// `panel`: one network over many tickers, judged per ticker and across tickers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PanelConfig {
     /// The data and training settings; `csv` is the folder or long-format file.
     pub base: StockConfig,
@@ -672,6 +672,13 @@ pub enum Command {
     Inspect(StockPlan),
     Compare(CompareConfig),
     Panel(PanelConfig),
+    /// One shard `(i, n)` of a panel run's jobs, written to a file for `--merge`.
+    PanelShard(PanelConfig, (usize, usize)),
+    /// Panel shard files (or folders of them) judged as one run, into `out`.
+    PanelMerge {
+        inputs: Vec<PathBuf>,
+        out: PathBuf,
+    },
     /// One shard `(i, n)` of a comparison, written to a file for `--merge`.
     CompareShard(CompareConfig, (usize, usize)),
     /// Shard files (or folders of them) combined into the full outputs in `out`.

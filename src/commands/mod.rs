@@ -29,6 +29,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Inspect(StockPlan::Many { jobs, .. }) => jobs.iter().try_for_each(inspect::run),
         Command::Compare(cfg) => compare_output::run(&cfg),
         Command::Panel(cfg) => panel::run(&cfg),
+        Command::PanelShard(cfg, shard) => panel::shard(&cfg, shard),
+        Command::PanelMerge { inputs, out } => panel::merge(&inputs, &out),
         Command::CompareShard(cfg, (i, n)) => {
             let path = compare::run_shard_to_file(&cfg, i, n, false)?;
             println!(

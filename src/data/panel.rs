@@ -127,15 +127,7 @@ impl Panel {
     pub fn load(path: &Path, opts: &LoadOptions) -> Result<Panel> {
         let mut members = Vec::new();
         if path.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| {
-                    crate::error::input_error(format!("{}: cannot read the folder ({e})", path.display()))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
-                .collect();
-            files.sort();
-            for file in files {
+            for file in Panel::files(path)? {
                 let ticker = file.file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned());
                 members.push(Member { ticker, series: load_prices(&file, opts)? });
             }
@@ -159,6 +151,23 @@ impl Panel {
             );
         }
         Ok(Panel::of(members))
+    }
+
+    /// The files a panel at `path` reads: a folder's `.csv` files sorted by name, or the one
+    /// long-format file.
+    pub fn files(path: &Path) -> Result<Vec<PathBuf>> {
+        if !path.is_dir() {
+            return Ok(vec![path.to_path_buf()]);
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| {
+                crate::error::input_error(format!("{}: cannot read the folder ({e})", path.display()))
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+            .collect();
+        files.sort();
+        Ok(files)
     }
 
     /// A panel of these members, with their union calendar.

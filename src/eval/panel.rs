@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::cross_section::{
     ic, long_short, newey_west_lag, newey_west_se, newey_west_t, rank_ic, summarise, SeriesSummary,
@@ -18,7 +18,7 @@ use super::cross_section::{
 use super::stats::{diebold_mariano, t_two_sided_p};
 
 /// One forecast of one ticker's next close.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultRow {
     pub contender: String,
     /// The walk-forward fold (from 1) whose networks made the forecast; a day is in one fold.
@@ -27,7 +27,9 @@ pub struct ResultRow {
     pub date: NaiveDate,
     /// The close the evening before (the last price the forecast could see).
     pub previous: f64,
-    /// The forecast close (NaN for a contender that forecasts a ranking, not a price).
+    /// The forecast close (NaN for a contender that forecasts a ranking, not a price; null in
+    /// JSON).
+    #[serde(with = "nan_as_null")]
     pub forecast: f64,
     pub actual: f64,
     /// A ranking score, for a contender trained on a cross-sectional target (a rank, or the
@@ -36,6 +38,22 @@ pub struct ResultRow {
     /// The seed of a network trained with `--seeds` above 1; `None` for the judged forecast
     /// (a deterministic contender's, or the mean over seeds, see [`seed_means`]).
     pub seed: Option<u64>,
+}
+
+/// A float that may be NaN, as JSON: null for NaN (JSON has no NaN), and back.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match v.is_nan() {
+            true => s.serialize_none(),
+            false => s.serialize_some(v),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }
 
 /// For every contender with seeded rows, the mean over its seeds of each (ticker, day)'s

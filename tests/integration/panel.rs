@@ -63,6 +63,12 @@ fn scratch_panel(
 
 /// `panel DIR` with small, quick settings; panel.json.
 fn panel(dir: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    quick_panel(dir, out, extra);
+    json(out.join("panel.json"))
+}
+
+/// `panel DIR` with small, quick settings, which must succeed.
+fn quick_panel(dir: &Path, out: &Path, extra: &[&str]) {
     let mut args = vec!["panel", dir.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
     args.extend_from_slice(&[
         "--window",
@@ -81,7 +87,6 @@ fn panel(dir: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
     args.extend_from_slice(extra);
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
-    json(out.join("panel.json"))
 }
 
 /// The rank IC summary of `contender` in panel.json.
@@ -233,6 +238,79 @@ fn walk_forward_folds_forecast_each_test_day_once_from_the_days_before_it() {
     assert!(per_fold.iter().all(|&n| n > 0), "{per_fold:?}");
     let days = j["cross_section"][0]["days"].as_array().unwrap().len();
     assert_eq!(days * 6, text.lines().filter(|l| l.starts_with("\"naive\"")).count());
+}
+
+/// `--shard i/N` then `--merge`: the run's jobs done in three parts (with two folds, global
+/// and per-ticker networks) and judged as one come out as the unsharded run does, every
+/// forecast and figure; a merge refuses a missing shard, a shard given twice, and a shard of
+/// other settings or of other data, each naming what to do.
+#[test]
+fn shards_merged_are_the_run_unsharded() {
+    let (dir, prices) = scratch_panel("panel-shards", 6, 300, |_| 0.2, 61);
+    let p = prices.to_str().unwrap();
+    let args = ["--models", "gru", "--k", "2", "--folds", "2"];
+    let whole = panel(&prices, &dir.join("whole"), &args);
+    let shards = dir.join("shards");
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        quick_panel(&prices, &shards, &[&args[..], &["--shard", &shard]].concat());
+    }
+    let out = dir.join("merged");
+    let merge = |inputs: &[&Path], out: &Path| {
+        let mut a = vec!["panel", "--merge"];
+        a.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+        a.extend(["--out", out.to_str().unwrap()]);
+        run(&a)
+    };
+    let o = merge(&[&shards], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |d: &Path, f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    assert_eq!(read(&out, "results.csv"), read(&dir.join("whole"), "results.csv"));
+    assert!(read(&out, "results.csv").lines().any(|l| l.starts_with("\"per-ticker GRU\",2,")));
+    let merged = json(out.join("panel.json"));
+    for key in ["scores", "cross_section", "books", "global_vs_per_ticker", "folds", "kept"] {
+        assert_eq!(merged[key], whole[key], "{key}");
+    }
+    assert_eq!(merged["shards"].as_array().unwrap().len(), 3);
+
+    // a missing shard, named
+    let two = dir.join("two");
+    std::fs::create_dir_all(&two).unwrap();
+    for i in [0, 2] {
+        let f = format!("panel-shard-{i}-of-3.json");
+        std::fs::copy(shards.join(&f), two.join(&f)).unwrap();
+    }
+    let o = merge(&[&two], &dir.join("m1"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("run --shard 1/3 and merge again"), "{}", stderr(&o));
+    // a shard given twice
+    let o = merge(&[&shards, &shards.join("panel-shard-1-of-3.json")], &dir.join("m2"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is in more than one shard file"), "{}", stderr(&o));
+    // a shard of other settings, and one of other data
+    let other = dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(shards.join("panel-shard-0-of-3.json"), other.join("panel-shard-0-of-3.json")).unwrap();
+    std::fs::copy(shards.join("panel-shard-1-of-3.json"), other.join("panel-shard-1-of-3.json")).unwrap();
+    let k3 = dir.join("k3");
+    quick_panel(&prices, &k3, &[&args[..], &["--shard", "2/3", "--cost-bps", "9"]].concat());
+    let o = merge(&[&other, &k3], &dir.join("m3"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("its settings differ"), "{}", stderr(&o));
+    let f = prices.join("T03.csv");
+    let text = std::fs::read_to_string(&f).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[100].push('1');
+    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+    let edited = dir.join("edited");
+    quick_panel(&prices, &edited, &[&args[..], &["--shard", "2/3"]].concat());
+    let o = merge(&[&other, &edited], &dir.join("m4"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("the bytes of its input files differ"), "{}", stderr(&o));
+    // the leakage check runs a whole fold: not in a shard
+    let o = run(&["panel", p, "--sanity", "--shard", "0/2", "--out", dir.join("s").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("run it without --shard"), "{}", stderr(&o));
 }
 
 /// `bench --panel` times the global network on the panel's training windows and writes exactly
