@@ -761,10 +761,19 @@ impl Cli {
                     None => Command::Compare(cfg),
                 }
             }
-            CliCommand::Panel(a) if !a.merge.is_empty() => Command::PanelMerge {
-                out: a.out.clone().unwrap_or_else(|| PathBuf::from("output/panel")),
-                inputs: a.merge,
-            },
+            CliCommand::Panel(a) if !a.merge.is_empty() => {
+                // the shards hold the run's settings: any other flag here would be ignored
+                if let Some(flag) = self.given.iter().find(|g| !["merge", "out"].contains(&g.as_str())) {
+                    crate::bail_input!(
+                        "--merge takes the settings of the shards it merges; drop {} (only --out goes with --merge)",
+                        if flag == "path" { "the data path".to_string() } else { format!("--{}", flag.replace('_', "-")) }
+                    );
+                }
+                Command::PanelMerge {
+                    out: a.out.clone().unwrap_or_else(|| PathBuf::from("output/panel")),
+                    inputs: a.merge,
+                }
+            }
             CliCommand::Panel(a) => {
                 let cfg = a.config(&self.given)?;
                 cfg.validate()?;

@@ -364,7 +364,12 @@ fn run_epoch(
             break;
         }
         let (xb, yb) = profile::time("gather", || (s.x.index_select(0, &idx), s.y.index_select(0, &idx)));
-        let xb = if input_dropout > 0.0 { &xb * input_dropout_mask(&xb, input_dropout) } else { xb };
+        let xb = if input_dropout > 0.0 {
+            // a ticker's index (the embedding's channel, last) is an id, not an input to drop
+            &xb * input_dropout_mask(&xb, input_dropout, net.embed.is_some())
+        } else {
+            xb
+        };
         profile::time("optimizer", || opt.zero_grad());
         let loss = engine::loss_backward(net, &xb, &yb, parts);
         if let Some(max) = clip {
@@ -386,11 +391,16 @@ fn run_epoch(
 
 /// A mask for the training batch `xs` (`[batch, steps, channels]`) that zeroes each window's
 /// channel with probability `p` over all its steps and scales the rest by `1 / (1 - p)`:
-/// `[batch, 1, channels]`, broadcast over the steps.
-pub fn input_dropout_mask(xs: &Tensor, p: f64) -> Tensor {
+/// `[batch, 1, channels]`, broadcast over the steps; with `spare_last`, the last channel (an
+/// embedding's ticker index) is kept as it is.
+pub fn input_dropout_mask(xs: &Tensor, p: f64, spare_last: bool) -> Tensor {
     let s = xs.size();
     let keep = Tensor::rand([s[0], 1, s[2]], (Kind::Float, xs.device())).ge(p).to_kind(Kind::Float);
-    keep / (1.0 - p)
+    let mask = keep / (1.0 - p);
+    if spare_last {
+        let _ = mask.narrow(2, s[2] - 1, 1).fill_(1.0);
+    }
+    mask
 }
 
 /// Windows one evaluation forward pass takes at most: a panel's validation part (every
@@ -552,7 +562,7 @@ mod tests {
         let _rng = crate::test_support::torch_rng();
         let xs = Tensor::rand([4000, 6, 3], (Kind::Float, Device::Cpu)) + 1.0;
         let p = 0.25;
-        let out = &xs * input_dropout_mask(&xs, p);
+        let out = &xs * input_dropout_mask(&xs, p, false);
         let ratio = Vec::<f32>::try_from((&out / &xs).flatten(0, -1)).unwrap();
         let mut dropped = 0;
         for (w, steps) in ratio.chunks(18).enumerate() {
@@ -568,6 +578,10 @@ mod tests {
         }
         let share = dropped as f64 / 12000.0;
         assert!((share - p).abs() < 0.02, "dropped {share}");
+        // a ticker's index, the last channel with an embedding, is never dropped nor scaled
+        let spared =
+            Vec::<f32>::try_from(input_dropout_mask(&xs, p, true).select(2, 2).flatten(0, -1)).unwrap();
+        assert!(spared.iter().all(|&m| m == 1.0));
     }
 
     /// Input dropout reaches both training loops (early stopping and `stock`'s fixed-epoch
@@ -589,8 +603,8 @@ mod tests {
                 input_dropout: p,
             };
             let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
-            assert_eq!(net.predict(&val.x), net.predict(&val.x), "evaluation is deterministic");
-            assert_eq!(loss_of(&net, &val), loss_of(&net, &val));
+            // the validation loss recorded in training is the network's without dropout
+            assert_eq!(h.val_loss[h.best_epoch - 1], loss_of(&net, &val));
             let (vs, net) = tiny_net(5);
             let plan = FixedEpochs {
                 epochs: 3,

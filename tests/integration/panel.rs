@@ -240,15 +240,28 @@ fn walk_forward_folds_forecast_each_test_day_once_from_the_days_before_it() {
     assert_eq!(days * 6, text.lines().filter(|l| l.starts_with("\"naive\"")).count());
 }
 
-/// `--shard i/N` then `--merge`: the run's jobs done in three parts (with two folds, global
-/// and per-ticker networks) and judged as one come out as the unsharded run does, every
-/// forecast and figure; a merge refuses a missing shard, a shard given twice, and a shard of
-/// other settings or of other data, each naming what to do.
+/// Input dropout with a ticker embedding drops the days' inputs, never the ticker's index the
+/// embedding reads (scaled by 1 / (1 - p), the index of ticker 11 of 12 would name a 23rd).
+#[test]
+fn input_dropout_spares_the_embeddings_ticker_index() {
+    let (dir, prices) = scratch_panel("panel-embed-dropout", 12, 260, |_| 0.2, 71);
+    let j = panel(
+        &prices,
+        &dir.join("out"),
+        &["--models", "gru", "--k", "2", "--no-per-ticker", "--embed", "2", "--input-dropout", "0.5"],
+    );
+    assert_eq!(j["kept"].as_array().unwrap().len(), 12);
+}
+
+/// `--shard i/N` then `--merge`: the run's jobs done in three parts (with two folds, two seeds,
+/// global and per-ticker networks) and judged as one come out as the unsharded run does, every
+/// forecast and figure; a merge refuses a missing shard, a shard given twice, a shard of other
+/// settings or of other data, and flags of its own, each naming what to do.
 #[test]
 fn shards_merged_are_the_run_unsharded() {
     let (dir, prices) = scratch_panel("panel-shards", 6, 300, |_| 0.2, 61);
     let p = prices.to_str().unwrap();
-    let args = ["--models", "gru", "--k", "2", "--folds", "2"];
+    let args = ["--models", "gru", "--k", "2", "--folds", "2", "--seeds", "2"];
     let whole = panel(&prices, &dir.join("whole"), &args);
     let shards = dir.join("shards");
     for i in 0..3 {
@@ -296,7 +309,7 @@ fn shards_merged_are_the_run_unsharded() {
     quick_panel(&prices, &k3, &[&args[..], &["--shard", "2/3", "--cost-bps", "9"]].concat());
     let o = merge(&[&other, &k3], &dir.join("m3"));
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("its settings differ"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("its setting base.cost_bps differs"), "{}", stderr(&o));
     let f = prices.join("T03.csv");
     let text = std::fs::read_to_string(&f).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -307,6 +320,10 @@ fn shards_merged_are_the_run_unsharded() {
     let o = merge(&[&other, &edited], &dir.join("m4"));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("the bytes of its input files differ"), "{}", stderr(&o));
+    // the shards hold the settings: a flag beside --merge would be ignored, so it is refused
+    let o = run(&["panel", "--merge", shards.to_str().unwrap(), "--k", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("drop --k"), "{}", stderr(&o));
     // the leakage check runs a whole fold: not in a shard
     let o = run(&["panel", p, "--sanity", "--shard", "0/2", "--out", dir.join("s").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

@@ -1,6 +1,7 @@
-//! What a panel run trains and forecasts, as jobs. Per fold: the deterministic contenders
-//! (naive, the one-day reversal, drift, ridge global and per ticker) as one job, each global
-//! network (model, seed) as one, and each per-ticker network (model, seed, ticker) as one. A run
+//! What a panel run trains and forecasts, as jobs. Per fold: the baselines (naive, the one-day
+//! reversal, drift) as one job, each global network (model, seed) as one, the ridge
+//! regressions (global and per ticker) as one, and each per-ticker network (model, seed,
+//! ticker) as one. A run
 //! does every job in order; `--shard i/N` does every N-th, and `--merge` puts them together.
 
 use std::time::Instant;
@@ -33,10 +34,12 @@ pub const DRIFT: &str = "drift";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "kebab-case")]
 pub enum Job {
-    /// Naive, the reversal, drift and both ridge regressions: cheap and deterministic.
+    /// Naive, the reversal and drift.
     Baselines { fold: usize },
     /// A network trained on every ticker's windows.
     Global { fold: usize, model: ModelKind, seed: u64 },
+    /// Ridge regression, one over every ticker's windows and one per ticker.
+    Ridge { fold: usize },
     /// The network of the fold's `ticker`-th kept ticker.
     PerTicker { fold: usize, model: ModelKind, seed: u64, ticker: usize },
 }
@@ -44,7 +47,10 @@ pub enum Job {
 impl Job {
     pub fn fold(&self) -> usize {
         match *self {
-            Job::Baselines { fold } | Job::Global { fold, .. } | Job::PerTicker { fold, .. } => fold,
+            Job::Baselines { fold }
+            | Job::Ridge { fold }
+            | Job::Global { fold, .. }
+            | Job::PerTicker { fold, .. } => fold,
         }
     }
 }
@@ -55,7 +61,7 @@ pub fn network_name(scope: &str, kind: ModelKind) -> String {
 }
 
 /// Every job of a run whose fold `f + 1` keeps `tickers[f]` tickers, in the order a run does
-/// them: fold by fold, the baselines, the global networks, then the per-ticker networks.
+/// them: fold by fold, the baselines, the global networks, ridge, then the per-ticker networks.
 pub fn plan(cfg: &PanelConfig, tickers: &[usize]) -> Vec<Job> {
     let seeds: Vec<u64> = (0..cfg.seeds as u64).map(|k| cfg.base.seed + k).collect();
     let mut jobs = Vec::new();
@@ -65,6 +71,7 @@ pub fn plan(cfg: &PanelConfig, tickers: &[usize]) -> Vec<Job> {
         for &model in &cfg.models {
             jobs.extend(seeds.iter().map(|&seed| Job::Global { fold, model, seed }));
         }
+        jobs.push(Job::Ridge { fold });
         if cfg.per_ticker {
             for &model in &cfg.models {
                 for ticker in 0..n {
@@ -106,9 +113,9 @@ pub fn run_fold(
     for &id in ids {
         let t0 = Instant::now();
         let (rows, epochs) = match plan[id] {
-            Job::Baselines { .. } => {
-                let mut rows = baseline_rows(tickers);
-                rows.extend(ridge_rows(tickers, true, ranked));
+            Job::Baselines { .. } => (baseline_rows(tickers), 0),
+            Job::Ridge { .. } => {
+                let mut rows = ridge_rows(tickers, true, ranked);
                 rows.extend(ridge_rows(tickers, false, ranked));
                 (rows, 0)
             }
@@ -152,6 +159,21 @@ pub fn timings(done: &[Done], cfg: &PanelConfig, tickers: &[usize]) -> (Vec<Stri
             let mine: Vec<&Done> = done.iter().filter(|d| d.job.fold() == fold && pick(&d.job)).collect();
             (mine.iter().map(|d| d.seconds).sum(), mine.iter().map(|d| d.epochs).collect())
         };
+        // the tickers whose networks these jobs trained (a shard trains some of them)
+        let trained = |kind: ModelKind| {
+            let mut t: Vec<usize> = done
+                .iter()
+                .filter_map(|d| match d.job {
+                    Job::PerTicker { fold: f, model, ticker, .. } if f == fold && model == kind => {
+                        Some(ticker)
+                    }
+                    _ => None,
+                })
+                .collect();
+            t.sort_unstable();
+            t.dedup();
+            t.len()
+        };
         for &kind in &cfg.models {
             let (g, epochs) = of(&|j| matches!(*j, Job::Global { model, .. } if model == kind));
             if !epochs.is_empty() {
@@ -166,9 +188,10 @@ pub fn timings(done: &[Done], cfg: &PanelConfig, tickers: &[usize]) -> (Vec<Stri
             let network_epochs: usize = each.iter().sum();
             let name = network_name("per-ticker", kind);
             // an epoch of the per-ticker networks: each network once over its own windows
-            let per_epoch = seconds / (network_epochs as f64 / n as f64);
+            let per_epoch = seconds / (network_epochs as f64 / trained(kind) as f64);
             let e: usize = epochs.iter().sum();
-            let ratio = if e > 0 {
+            // one global network is compared with networks for every one of its tickers
+            let ratio = if e > 0 && trained(kind) == n {
                 format!(
                     "; one global network cost {:.2} of their time in all, and {:.2} of it per epoch over every ticker's windows ({:.1} s against {per_epoch:.1} s)",
                     g / seconds,

@@ -142,6 +142,9 @@ impl Prepared {
                 tickers.len(),
                 dropped.len()
             ));
+            if fold == 1 {
+                log.line(&learning(cfg));
+            }
             folds.push(json!({"fold": fold, "calendar": cal, "kept": tickers.len(), "dropped": dropped, "training_windows": windows}));
             let mine: Vec<usize> = ids.iter().copied().filter(|&i| plan[i].fold() == fold).collect();
             let fold_done = jobs::run_fold(plan, &mine, &tickers, cfg, device, true)?;
@@ -183,7 +186,6 @@ pub fn run(cfg: &PanelConfig) -> Result<()> {
     let prep = Prepared::load(cfg, &mut log)?;
     files::check_out_dir(&cfg.base.out)?;
     let device = start(cfg)?;
-    log.line(&learning(cfg));
     let plan = jobs::plan(cfg, &prep.kept_counts());
     let all: Vec<usize> = (0..plan.len()).collect();
     let (done, folds) = prep.run(cfg, &plan, &all, device, &mut log)?;
@@ -223,12 +225,14 @@ pub fn shard(cfg: &PanelConfig, (i, n): (usize, usize)) -> Result<()> {
     let prep = Prepared::load(cfg, &mut log)?;
     files::check_out_dir(&cfg.base.out)?;
     let device = start(cfg)?;
-    log.line(&learning(cfg));
+    // the bytes the shard trains on, fingerprinted before it trains
+    let input_sha256 = shards::input_sha256(&cfg.base.csv)?;
     let plan = jobs::plan(cfg, &prep.kept_counts());
     let mine: Vec<usize> = (i..plan.len()).step_by(n).collect();
     log.line(&format!("shard {i}/{n}: {} of the run's {} jobs", mine.len(), plan.len()));
     let (done, folds) = prep.run(cfg, &plan, &mine, device, &mut log)?;
-    let file = ShardFile::new(cfg, (i, n), plan, folds, prep.kept_names(), prep.before_test(), done)?;
+    let file =
+        ShardFile::new(cfg, input_sha256, (i, n), plan, folds, prep.kept_names(), prep.before_test(), done);
     let _out = files::OutputDir::open(&cfg.base.out)?;
     let path = ShardFile::path(&cfg.base.out, (i, n));
     files::write_json(&path, &file)?;

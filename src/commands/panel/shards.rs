@@ -32,29 +32,34 @@ pub struct ShardFile {
     pub kept: Vec<String>,
     pub before_test: NaiveDate,
     pub done: Vec<Done>,
+    /// lstm-stock, tch and libtorch: shards of one run come from one build.
+    pub versions: serde_json::Value,
 }
 
 impl ShardFile {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: &PanelConfig,
+        input_sha256: String,
         shard: (usize, usize),
         plan: Vec<Job>,
         folds: Vec<serde_json::Value>,
         kept: Vec<String>,
         before_test: NaiveDate,
         done: Vec<Done>,
-    ) -> Result<ShardFile> {
-        Ok(ShardFile {
+    ) -> ShardFile {
+        ShardFile {
             format: FORMAT.into(),
             config: config.clone(),
-            input_sha256: input_sha256(&config.base.csv)?,
+            input_sha256,
             shard,
             plan,
             folds,
             kept,
             before_test,
             done,
-        })
+            versions: crate::versions::record(),
+        }
     }
 
     /// Where shard `(i, n)` of a run writing to `out` goes.
@@ -72,6 +77,36 @@ pub fn input_sha256(path: &Path) -> Result<String> {
         h.update(files::sha256_file(&f)?.as_bytes());
     }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The first setting in which two shards' configurations differ, as `base.window`, leaving
+/// out where each machine read the data and wrote its shard, and how it ran (the input's bytes
+/// are checked by their hash, and any device or thread count may train a job).
+fn first_difference(a: &PanelConfig, b: &PanelConfig) -> Result<Option<String>> {
+    let plain = |c: &PanelConfig| -> Result<serde_json::Value> {
+        let mut c = c.clone();
+        c.base.out = PathBuf::new();
+        c.base.csv = PathBuf::new();
+        c.base.device = crate::device::DeviceChoice::Auto;
+        c.base.threads = None;
+        Ok(serde_json::to_value(c)?)
+    };
+    fn walk(a: &serde_json::Value, b: &serde_json::Value, at: String) -> Option<String> {
+        match (a, b) {
+            (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                keys.into_iter().find_map(|k| {
+                    let at = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                    match (x.get(k), y.get(k)) {
+                        (Some(u), Some(v)) => walk(u, v, at),
+                        _ => Some(at),
+                    }
+                })
+            }
+            _ => (a != b).then_some(at),
+        }
+    }
+    Ok(walk(&plain(a)?, &plain(b)?, String::new()))
 }
 
 /// Reads the shard files `inputs` (files, or folders of `panel-shard-*.json`) as one run: the
@@ -115,24 +150,22 @@ pub fn read(inputs: &[PathBuf]) -> Result<(ShardFile, Vec<PathBuf>)> {
         match &mut merged {
             None => merged = Some(s),
             Some(m) => {
-                let settings = |c: &PanelConfig| -> Result<serde_json::Value> {
-                    let mut c = c.clone();
-                    c.base.out = PathBuf::new();
-                    Ok(serde_json::to_value(c)?)
-                };
-                let what = if settings(&m.config)? != settings(&s.config)? {
-                    Some("its settings")
+                let what = if let Some(key) = first_difference(&m.config, &s.config)? {
+                    Some(format!("its setting {key} differs"))
                 } else if m.input_sha256 != s.input_sha256 {
-                    Some("the bytes of its input files")
-                } else if m.plan != s.plan || m.folds != s.folds || m.kept != s.kept || m.shard.1 != s.shard.1
-                {
-                    Some("its plan of jobs")
+                    Some("the bytes of its input files differ".into())
+                } else if m.shard.1 != s.shard.1 {
+                    Some(format!("it is one of {} shards, not {}", s.shard.1, m.shard.1))
+                } else if m.versions != s.versions {
+                    Some(format!("it was run by {}, not {}", s.versions, m.versions))
+                } else if m.plan != s.plan || m.folds != s.folds || m.kept != s.kept {
+                    Some("its plan of jobs differs".into())
                 } else {
                     None
                 };
                 if let Some(what) = what {
                     bail_input!(
-                        "{}: not a shard of the same run as {} ({what} differ); merge the shards of one run",
+                        "{}: not a shard of the same run as {} ({what}); merge the shards of one run",
                         p.display(),
                         paths[0].display()
                     );
