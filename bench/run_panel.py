@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Times the global network of `lstm-stock panel` against the PyTorch peer on the same training
 windows, alternately (ours, the peer, ours, ...), and prints the medians and the ratio (peer
-epoch time / ours). Called by scripts/bench-panel.
+epoch time / ours). With --per-ticker, each of our runs also trains one network per ticker on
+its own windows for the same epochs, and the global epoch's cost against one epoch of all the
+per-ticker networks is printed too. Called by scripts/bench-panel.
 
   run_panel.py --bin target/release/lstm-stock --torch-python .venv/bin/python --panel DIR
-               [--model gru] [--epochs 3] [--reps 3] [--threads 2]
+               [--model gru] [--epochs 3] [--reps 3] [--threads 2] [--per-ticker]
 """
 import argparse
 import datetime
@@ -34,18 +36,20 @@ def main():
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--threads", default="2")
+    p.add_argument("--per-ticker", action="store_true")
     a = p.parse_args()
     net = ["--model", a.model, "--epochs", str(a.epochs), "--threads", a.threads]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         prefix = os.path.join(tmp, "windows")
-        ours = [a.bin, "bench", "--panel", a.panel, "--json"] + net
+        ours = [a.bin, "bench", "--panel", a.panel, "--json"] + net + (["--per-ticker"] if a.per_ticker else [])
         theirs = [a.torch_python, os.path.join(HERE, "peer_torch_panel.py"), "--windows", prefix] + net
         # the first of ours also writes the windows the peer reads
         for rep in range(a.reps):
             r = run(ours + (["--windows-out", prefix] if rep == 0 else []))
             rows.append({"impl": "rust", **r})
-            print(f"rep {rep + 1}/{a.reps}: rust  {r['epoch_s_median']:.2f} s/epoch", file=sys.stderr, flush=True)
+            single = f", per-ticker networks {r['per_ticker_epoch_s_median']:.2f} s/epoch" if a.per_ticker else ""
+            print(f"rep {rep + 1}/{a.reps}: rust  {r['epoch_s_median']:.2f} s/epoch{single}", file=sys.stderr, flush=True)
             r = run(theirs)
             rows.append({"impl": "torch", **r})
             print(f"rep {rep + 1}/{a.reps}: torch {r['epoch_s_median']:.2f} s/epoch", file=sys.stderr, flush=True)
@@ -57,9 +61,16 @@ def main():
           f"{rows[0]['layers']}x{rows[0]['hidden']}, window {rows[0]['window']}, batch {rows[0]['batch_size']}, "
           f"{a.epochs} epochs x {a.reps} alternated runs, {a.threads} threads")
     print(f"median epoch: rust {med['rust']:.2f} s, torch {med['torch']:.2f} s; torch/rust = {ratio:.2f}")
+    summary = {"panel": a.panel, "ratio_torch_over_rust": ratio, "median_epoch_s": med}
+    if a.per_ticker:
+        single = statistics.median(r["per_ticker_epoch_s_median"] for r in rows if r["impl"] == "rust")
+        summary["per_ticker_epoch_s"] = single
+        summary["ratio_global_over_per_ticker"] = med["rust"] / single
+        print(f"one epoch of the {rows[0]['tickers']} per-ticker networks (each over its own windows): "
+              f"{single:.2f} s; one global epoch costs {med['rust'] / single:.2f} of it")
     out = os.path.join(HERE, "results", "panel-" + datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ") + ".json")
     with open(out, "w") as f:
-        json.dump({"panel": a.panel, "ratio_torch_over_rust": ratio, "median_epoch_s": med, "runs": rows}, f, indent=1)
+        json.dump({**summary, "runs": rows}, f, indent=1)
     print(f"wrote {os.path.relpath(out)}")
 
 

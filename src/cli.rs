@@ -494,6 +494,10 @@ pub struct BenchArgs {
     /// PREFIX.y.f32 (float32, little-endian) and PREFIX.json (their shape)
     #[arg(long, value_name = "PREFIX", requires = "panel")]
     pub windows_out: Option<PathBuf>,
+    /// With --panel: also train one network per ticker on its own windows for the same epochs,
+    /// and report one global epoch's cost against one epoch of all of them
+    #[arg(long, requires = "panel")]
+    pub per_ticker: bool,
     #[arg(long, value_enum, default_value = "lstm")]
     pub model: ModelKind,
     #[arg(long, default_value_t = 20)]
@@ -539,6 +543,7 @@ impl BenchArgs {
             csv: self.csv.clone().unwrap_or_default(),
             panel,
             windows_out: self.windows_out.clone(),
+            per_ticker: self.per_ticker,
             ..BenchConfig::from(self)
         })
     }
@@ -585,6 +590,7 @@ impl From<BenchArgs> for BenchConfig {
             csv: a.csv.unwrap_or_default(),
             panel: None,
             windows_out: None,
+            per_ticker: false,
             model: a.model,
             epochs: a.epochs,
             hidden: a.hidden,

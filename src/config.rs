@@ -641,6 +641,8 @@ pub struct BenchConfig {
     /// Where `bench --panel` writes those windows for the PyTorch peer (`PREFIX.x.f32`,
     /// `PREFIX.y.f32`, `PREFIX.json`).
     pub windows_out: Option<PathBuf>,
+    /// `bench --panel`: also time one network per ticker on its own windows, the same epochs.
+    pub per_ticker: bool,
 }
 
 impl BenchConfig {

@@ -410,6 +410,9 @@ const EVAL_CHUNK: i64 = 4096;
 /// The network's mean loss over all samples (squared error unless it forecasts a logit), without dropout or a graph; in chunks of
 /// [`EVAL_CHUNK`] windows where there are more (one pass below that, as always).
 pub fn loss_of(net: &Net, s: &Samples) -> f64 {
+    if let Some(loss) = engine::step::hand_loss(net, &s.x, &s.y) {
+        return loss;
+    }
     tch::no_grad(|| {
         let n = s.x.size()[0];
         if n <= EVAL_CHUNK {

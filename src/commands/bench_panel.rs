@@ -3,6 +3,9 @@
 //! own training rows), trained as `panel` trains it (Adam, gradient clipping, shuffled batches),
 //! for a fixed number of epochs with no validation pass. `--windows-out` writes those windows
 //! for `bench/peer_torch_panel.py`, which trains the same network on exactly them.
+//! `--per-ticker` then trains one network per ticker on that ticker's windows for the same
+//! epochs, as `panel` trains its per-ticker networks, and reports what one epoch of the global
+//! network costs against one epoch of all of them (each over its own windows once).
 
 use std::path::Path;
 use std::time::Instant;
@@ -66,6 +69,22 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig, device: Device) -> Result
     };
     let FixedRun { last_loss, epoch_seconds } = fit_fixed(&net, &vs, &train, &plan)?;
     let train_s = t0.elapsed().as_secs_f64();
+    // one network per ticker, the same epochs: epoch e of all of them is the sum of their e-th
+    let singles: Option<Vec<f64>> = if cfg.per_ticker {
+        let mut sums = vec![0.0; cfg.epochs];
+        for t in &tickers {
+            tch::manual_seed(cfg.seed as i64);
+            let vs = nn::VarStore::new(device);
+            let net = Net::new(&vs.root(), model);
+            let own = pooled(std::slice::from_ref(t), 0, device, false);
+            for (s, e) in sums.iter_mut().zip(fit_fixed(&net, &vs, &own, &plan)?.epoch_seconds) {
+                *s += e;
+            }
+        }
+        Some(sums)
+    } else {
+        None
+    };
     let n = train.len() as usize;
     let med = median(&epoch_seconds);
     let flops = flops_per_epoch(cfg.model, n, cfg.window, cfg.hidden, cfg.layers);
@@ -95,6 +114,9 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig, device: Device) -> Result
         "final_train_loss": last_loss,
         "flops_per_epoch": flops,
         "achieved_gflops_median_epoch": round(flops / med / 1e9, 2),
+        "per_ticker_epoch_s": singles.as_ref().map(|s| s.iter().map(|&e| round(e, 4)).collect::<Vec<_>>()),
+        "per_ticker_epoch_s_median": singles.as_ref().map(|s| round(median(s), 4)),
+        "global_over_per_ticker": singles.as_ref().map(|s| round(med / median(s), 3)),
         "process_s": round(process_age_s(), 3),
         "cpu_s": round(cpu_s(), 3),
     });

@@ -191,6 +191,44 @@ pub fn loss_backward_shares(p: &Shared, xs: &Tensor, ys: &Tensor, sizes: &[usize
     })
 }
 
+/// Windows one hand-written evaluation pass takes: its gate values stay in cache, unlike
+/// libtorch's fused layers over thousands of windows at once.
+const EVAL_ROWS: i64 = 256;
+
+/// The network's mean loss on `xs` against `ys` (no dropout, no graph) through the forward pass
+/// of its cell's hand-written step, in chunks of windows spread over the training threads, as
+/// the training steps are; `None` where no hand-written step applies (not the CPU, a
+/// hand-written cell, an embedding). Why: while a run splits its batches, libtorch has one
+/// thread, and its fused layers over a whole validation part run on it alone.
+pub fn hand_loss(net: &Net, xs: &Tensor, ys: &Tensor) -> Option<f64> {
+    let p = Shared::of(net)?;
+    if !p.hand_step(xs) || xs.size()[0] == 0 {
+        return None;
+    }
+    let chunks: Vec<_> = xs
+        .split(EVAL_ROWS, 0)
+        .into_iter()
+        .zip(ys.split(EVAL_ROWS, 0))
+        .map(|(x, y)| {
+            let mine = p.shallow_clone();
+            move || {
+                let layers = LayerWeights::of_layers(&mine.flat);
+                let head = (&mine.head_w, &mine.head_b);
+                let mean = match mine.cfg.kind.cell() {
+                    Cell::Gru => layers::forward::<gru_step::Gru>(&x, &y, &layers, head, &[], mine.loss).loss,
+                    Cell::Lstm => {
+                        layers::forward::<lstm_step::Lstm>(&x, &y, &layers, head, &[], mine.loss).loss
+                    }
+                };
+                mean.double_value(&[]) * y.numel() as f64
+            }
+        })
+        .collect();
+    // the chunks' sums come back in order: the total is the same whichever thread ran which
+    let sum: f64 = workers::run(chunks, workers::threads()).iter().sum();
+    Some(sum / ys.numel() as f64)
+}
+
 /// Makes `grads` the `.grad` of `params` (as a backward pass would), through the surrogate
 /// `sum(p * g)` whose gradient with respect to each `p` is `g`.
 fn hand_to_optimizer(params: &[&Tensor], grads: &[Tensor]) {
@@ -204,6 +242,40 @@ fn hand_to_optimizer(params: &[&Tensor], grads: &[Tensor]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written evaluation agrees with libtorch's fused layers (an independent
+    /// implementation) on the loss of a validation part larger than a chunk and not a multiple
+    /// of it, GRU and LSTM, squared error and cross-entropy on a logit, to float32 rounding; and
+    /// declines a network it cannot run.
+    #[test]
+    fn the_hand_written_evaluation_agrees_with_libtorchs_layers() {
+        use crate::model::{ModelConfig, ModelKind};
+        use tch::{nn, Device, Kind, Reduction};
+        let _rng = crate::test_support::torch_rng();
+        tch::manual_seed(3);
+        let x = Tensor::randn([700, 12, 2], (Kind::Float, Device::Cpu));
+        let y = Tensor::randn([700, 1], (Kind::Float, Device::Cpu));
+        let class = y.gt(0.0).to_kind(Kind::Float);
+        for kind in [ModelKind::Gru, ModelKind::Lstm] {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let mut net =
+                Net::new(&vs.root(), ModelConfig { kind, input: 2, hidden: 9, layers: 2, dropout: 0.3 });
+            for (loss, y) in [(Loss::Squared, &y), (Loss::Logistic, &class)] {
+                net.loss = loss;
+                let want = tch::no_grad(|| {
+                    net.loss.of(&net.forward(&x, false), y, Reduction::Mean).double_value(&[])
+                });
+                let got = hand_loss(&net, &x, y).expect("a fused network on the CPU");
+                assert!(
+                    (got - want).abs() < 1e-5 * want.abs().max(1.0),
+                    "{kind:?} {loss:?}: {got} vs {want}"
+                );
+            }
+        }
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = ModelConfig { kind: ModelKind::GruScratch, input: 2, hidden: 9, layers: 1, dropout: 0.0 };
+        assert!(hand_loss(&Net::new(&vs.root(), cfg), &x, &y).is_none());
+    }
 
     #[test]
     fn shares_keep_at_least_16_samples() {
