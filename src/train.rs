@@ -521,41 +521,46 @@ mod tests {
         (vs, net)
     }
 
+    /// From the same start (`tiny_net(5)`), the early-stopping loop's training losses and the
+    /// fixed-epoch loop's (`stock`'s refit) last loss, with optimiser `o` and input dropout `p`;
+    /// the validation loss recorded for the best epoch is the network's own, without dropout.
+    fn both_loops(o: Optimizer, p: f64) -> (Vec<f64>, f64) {
+        let (train, val) = tiny_data();
+        let (vs, net) = tiny_net(5);
+        let cfg = TrainConfig {
+            epochs: 3,
+            batch: 16,
+            lr: 1e-2,
+            clip: 1.0,
+            patience: 10,
+            optimizer: o,
+            input_dropout: p,
+        };
+        let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
+        assert_eq!(h.val_loss[h.best_epoch - 1], loss_of(&net, &val));
+        let (vs, net) = tiny_net(5);
+        let plan = FixedEpochs {
+            epochs: 3,
+            batch: 16,
+            lr: 1e-2,
+            clip: Some(1.0),
+            read_each_batch: false,
+            progress: None,
+            optimizer: o,
+            input_dropout: p,
+        };
+        (h.train_loss, fit_fixed(&net, &vs, &train, &plan).unwrap().last_loss)
+    }
+
     /// The optimiser asked for is the one that trains, in the early-stopping loop and in the
     /// fixed-epoch one (`stock`'s refit): from the same start, Adam and RMSprop end apart.
     #[test]
     fn the_optimiser_asked_for_is_the_one_that_trains() {
         let _rng = crate::test_support::torch_rng();
-        let (train, val) = tiny_data();
-        let with = |o: Optimizer| {
-            let (vs, net) = tiny_net(5);
-            let cfg = TrainConfig {
-                epochs: 3,
-                batch: 16,
-                lr: 1e-2,
-                clip: 1.0,
-                patience: 10,
-                optimizer: o,
-                input_dropout: 0.0,
-            };
-            let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
-            let (vs, net) = tiny_net(5);
-            let plan = FixedEpochs {
-                epochs: 3,
-                batch: 16,
-                lr: 1e-2,
-                clip: Some(1.0),
-                read_each_batch: false,
-                progress: None,
-                optimizer: o,
-                input_dropout: 0.0,
-            };
-            (h.train_loss, fit_fixed(&net, &vs, &train, &plan).unwrap().last_loss)
-        };
-        let (adam, rms) = (with(Optimizer::Adam), with(Optimizer::Rmsprop));
+        let (adam, rms) = (both_loops(Optimizer::Adam, 0.0), both_loops(Optimizer::Rmsprop, 0.0));
         assert_ne!(adam.0, rms.0);
         assert_ne!(adam.1, rms.1);
-        assert_eq!(with(Optimizer::Rmsprop), rms, "the same optimiser repeats");
+        assert_eq!(both_loops(Optimizer::Rmsprop, 0.0), rms, "the same optimiser repeats");
     }
 
     /// Input dropout drops whole windows' channels, one mask over every step, with the share
@@ -589,39 +594,11 @@ mod tests {
 
     /// Input dropout reaches both training loops (early stopping and `stock`'s fixed-epoch
     /// refit), and never evaluation: from the same start, training with it ends elsewhere, and
-    /// the trained network forecasts the same twice.
+    /// the validation loss it recorded is the network's without dropout ([`both_loops`]).
     #[test]
     fn input_dropout_trains_and_never_evaluates() {
         let _rng = crate::test_support::torch_rng();
-        let (train, val) = tiny_data();
-        let with = |p: f64| {
-            let (vs, net) = tiny_net(5);
-            let cfg = TrainConfig {
-                epochs: 3,
-                batch: 16,
-                lr: 1e-2,
-                clip: 1.0,
-                patience: 10,
-                optimizer: Optimizer::Adam,
-                input_dropout: p,
-            };
-            let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
-            // the validation loss recorded in training is the network's without dropout
-            assert_eq!(h.val_loss[h.best_epoch - 1], loss_of(&net, &val));
-            let (vs, net) = tiny_net(5);
-            let plan = FixedEpochs {
-                epochs: 3,
-                batch: 16,
-                lr: 1e-2,
-                clip: Some(1.0),
-                read_each_batch: false,
-                progress: None,
-                optimizer: Optimizer::Adam,
-                input_dropout: p,
-            };
-            (h.train_loss, fit_fixed(&net, &vs, &train, &plan).unwrap().last_loss)
-        };
-        let (none, some) = (with(0.0), with(0.5));
+        let (none, some) = (both_loops(Optimizer::Adam, 0.0), both_loops(Optimizer::Adam, 0.5));
         assert_ne!(none.0, some.0);
         assert_ne!(none.1, some.1);
     }
