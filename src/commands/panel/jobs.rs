@@ -95,8 +95,9 @@ pub struct Done {
     pub epochs: usize,
 }
 
-/// Does the jobs `ids` of `plan` (all of one fold) on that fold's `tickers`. With `verbose`,
-/// each global network shows its epochs and the per-ticker networks a bar.
+/// Does the jobs `ids` of `plan` (all of one fold) on that fold's `tickers`, handing each to
+/// `each` as it is done. With `verbose`, each global network shows its epochs and the
+/// per-ticker networks a bar.
 pub fn run_fold(
     plan: &[Job],
     ids: &[usize],
@@ -104,6 +105,7 @@ pub fn run_fold(
     cfg: &PanelConfig,
     device: Device,
     verbose: bool,
+    each: &mut dyn FnMut(&Done),
 ) -> Result<Vec<Done>> {
     let base = &cfg.base;
     let ranked = cfg.cross_target.is_some();
@@ -140,7 +142,9 @@ pub fn run_fold(
         };
         let fold = plan[id].fold();
         let rows = rows.into_iter().map(|r| ResultRow { fold, ..r }).collect();
-        out.push(Done { id, job: plan[id], rows, seconds: t0.elapsed().as_secs_f64(), epochs });
+        let done = Done { id, job: plan[id], rows, seconds: t0.elapsed().as_secs_f64(), epochs };
+        each(&done);
+        out.push(done);
     }
     bar.finish_and_clear();
     Ok(out)

@@ -95,7 +95,7 @@ pub fn check(
         with_future_copy(&file, &first.series, &opts, cutoff_row, |path| load_prices(path, &opts))?;
     let tickers = windowed(&altered, cal, cfg)?;
     let first_fold: Vec<usize> = (0..plan.len()).filter(|&i| plan[i].fold() == 1).collect();
-    let done = run_fold(plan, &first_fold, &tickers, cfg, device, false)?;
+    let done = run_fold(plan, &first_fold, &tickers, cfg, device, false, &mut |_| {})?;
     let rows = finish_seeds(done.into_iter().flat_map(|d| d.rows).collect(), cfg.seeds);
     // a forecast of the cutoff day is made the evening before it: fixed too; that day's IC and
     // returns read its outcome, so the cross-section is compared on the days before it

@@ -147,7 +147,19 @@ impl Prepared {
             }
             folds.push(json!({"fold": fold, "calendar": cal, "kept": tickers.len(), "dropped": dropped, "training_windows": windows}));
             let mine: Vec<usize> = ids.iter().copied().filter(|&i| plan[i].fold() == fold).collect();
-            let fold_done = jobs::run_fold(plan, &mine, &tickers, cfg, device, true)?;
+            let prefix = fold_prefix(fold, self.cals.len());
+            // a global network's line as soon as it is trained: the per-ticker ones take long
+            let mut each = |d: &Done| {
+                if let Job::Global { model, seed, .. } = d.job {
+                    log.line(&format!(
+                        "{prefix}{} (seed {seed}): {} epochs in {:.1} s",
+                        jobs::network_name("global", model),
+                        d.epochs,
+                        d.seconds
+                    ));
+                }
+            };
+            let fold_done = jobs::run_fold(plan, &mine, &tickers, cfg, device, true, &mut each)?;
             for line in jobs::timings(&fold_done, cfg, &counts).0 {
                 log.line(&line);
             }
