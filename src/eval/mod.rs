@@ -13,6 +13,7 @@ pub mod leakage;
 pub mod metrics;
 pub mod panel;
 pub mod refit_band;
+pub mod spa;
 pub mod stats;
 pub mod trading;
 pub mod trading_seeds;
