@@ -10,6 +10,7 @@ pub mod gate_activity;
 pub mod horizon;
 pub mod intervals;
 pub mod leakage;
+pub mod mcs;
 pub mod metrics;
 pub mod panel;
 pub mod refit_band;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Reference p-values of Hansen's test for superior predictive ability (SPA) from the `arch`
-package, for the fixed loss tables below; `src/eval/spa.rs` checks its own against them within
-the bootstraps' sampling error.
+"""Reference p-values of Hansen's test for superior predictive ability (SPA) and of the model
+confidence set (Hansen, Lunde and Nason; the R method) from the `arch` package, for the fixed
+loss tables below; `src/eval/spa.rs` and `src/eval/mcs.rs` check theirs against them within the
+bootstraps' sampling error.
 
 Run: python3 -m pip install arch==7.2.0 "pandas<3" && python3 tests/reference/spa_arch.py > tests/reference/spa_arch.json
 
@@ -13,7 +14,7 @@ import json
 
 import arch
 import numpy as np
-from arch.bootstrap import SPA
+from arch.bootstrap import MCS, SPA
 
 REPS = 20000
 BLOCK = 10
@@ -42,7 +43,12 @@ for name, seed, shifts in CASES:
     spa = SPA(bench, models, block_size=BLOCK, reps=REPS, bootstrap="stationary", seed=seed)
     spa.compute()
     p = spa.pvalues
+    # the model confidence set over the benchmark and every model (column 0: the benchmark)
+    mcs = MCS(np.column_stack([bench, models]), size=0.1, block_size=BLOCK, reps=REPS, method="R", seed=seed)
+    mcs.compute()
+    mcs_p = mcs.pvalues["Pvalue"].sort_index()
     out["cases"].append({
+        "mcs_pvalues": [float(v) for v in mcs_p.values],
         "name": name,
         "benchmark": bench.tolist(),
         "models": models.T.tolist(),
