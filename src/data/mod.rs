@@ -14,6 +14,7 @@ pub mod plant;
 #[cfg(test)]
 mod proptests;
 pub mod scale;
+pub mod spikes;
 pub mod split;
 pub mod target;
 pub mod window;

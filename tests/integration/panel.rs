@@ -240,6 +240,49 @@ fn walk_forward_folds_forecast_each_test_day_once_from_the_days_before_it() {
     assert_eq!(days * 6, text.lines().filter(|l| l.starts_with("\"naive\"")).count());
 }
 
+/// A one-day round trip planted in one ticker's file (a close 35% off that the next day takes
+/// back, as the 505-member panel's NWL and MRO have) is named with its file, line and date; the
+/// untouched panel names none.
+#[test]
+fn a_bad_print_in_one_file_is_named() {
+    let (dir, prices) = scratch_panel("panel-spike", 5, 200, |_| 0.0, 81);
+    let args = |out: &str| {
+        let out = dir.join(out);
+        let mut a: Vec<String> = ["panel", prices.to_str().unwrap(), "--out", out.to_str().unwrap()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(
+            ["--models", "gru", "--no-per-ticker", "--k", "2", "--window", "5", "--epochs", "1"]
+                .map(String::from),
+        );
+        a
+    };
+    let said = |out: &str| {
+        let a = args(out);
+        let o = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(!said("honest").contains("a bad print?"));
+    let f = prices.join("T02.csv");
+    let text = std::fs::read_to_string(&f).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // line 101 of the file: its close 35% lower for one day
+    let (date, close) = lines[100].split_once(',').map(|(d, c)| (d.to_string(), c.to_string())).unwrap();
+    let low = close.parse::<f64>().unwrap() * 0.65;
+    lines[100] = format!("{date},{low:.4}");
+    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+    let out = said("spiked");
+    let named: Vec<&str> = out.lines().filter(|l| l.contains("a bad print?")).collect();
+    assert_eq!(named.len(), 1, "{out}");
+    assert!(
+        named[0].starts_with("T02:") && named[0].contains("line 101") && named[0].contains(&date),
+        "{}",
+        named[0]
+    );
+}
+
 /// Input dropout with a ticker embedding drops the days' inputs, never the ticker's index the
 /// embedding reads (scaled by 1 / (1 - p), the index of ticker 11 of 12 would name a 23rd).
 #[test]

@@ -66,6 +66,21 @@ impl Prepared {
             cals[0].days,
             panel.members[0].series.target_col
         ));
+        for m in &panel.members {
+            for s in crate::data::spikes::round_trips(&m.series.values) {
+                log.line(&format!(
+                    "{}: the close of {} ({}, line {}) is {:+.0}% from the day before and the next day takes it back ({} -> {} -> {}): a bad print? Every contender is scored on it alike; fix the file if it is one",
+                    m.ticker,
+                    m.series.dates[s.row],
+                    m.series.source,
+                    m.series.lines[s.row],
+                    100.0 * (s.value / s.before - 1.0),
+                    s.before,
+                    s.value,
+                    s.after
+                ));
+            }
+        }
         let mut usable = Vec::new();
         for (i, cal) in cals.iter().enumerate() {
             let (kept, dropped) = panel.usable(cal, spec.lookback());
