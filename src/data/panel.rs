@@ -4,8 +4,10 @@
 //! The calendar is the union of every ticker's dates, cut by shares into train, validation and
 //! test (the last days): the same two cut dates for every ticker. Each ticker's rows are split by
 //! those dates, so a ticker that starts late has a shorter training part, and one that ends early
-//! a shorter (or no) test part. A ticker is kept when each of its parts has at least one target
-//! day after its first window; the rest are reported with the reason.
+//! a shorter (or no) test part. A ticker is kept when its training and validation parts each have
+//! a target day after its first window; the rest are reported with the reason. Whether it has
+//! test days is not asked: that is not known when the cut is made, and dropping the tickers that
+//! leave during the test would train only on the ones that stayed.
 
 use std::path::{Path, PathBuf};
 
@@ -102,7 +104,8 @@ impl Calendar {
     }
 
     /// Why a member with these dates cannot be used with windows of `lookback` rows, or `None`
-    /// when each part has at least one target day after the first window.
+    /// when its training and validation parts each have a target day after the first window (a
+    /// member without test days trains, and is not forecast).
     pub fn unusable(&self, dates: &[NaiveDate], lookback: usize) -> Option<String> {
         let s = self.split_of(dates);
         if s.train_end <= lookback {
@@ -112,8 +115,6 @@ impl Calendar {
             ))
         } else if s.val_end <= s.train_end {
             Some(format!("no rows from {} to {} (validation)", self.val_start, self.test_start))
-        } else if s.len <= s.val_end {
-            Some(format!("no rows from {} to {} (test)", self.test_start, self.last))
         } else {
             None
         }
@@ -213,7 +214,8 @@ mod tests {
     /// The common calendar: one pair of cut dates for every ticker, so that no training target
     /// of any ticker is dated on or after the validation start, and no validation target on or
     /// after the earliest test date; a late starter keeps a shorter training part, one that
-    /// starts too late or ends before the test is reported, not silently trained.
+    /// starts too late is reported, not silently trained, and one that ends before the test
+    /// trains (its leaving is the future) with no test days.
     #[test]
     fn one_calendar_cuts_every_ticker_at_the_same_dates() {
         let panel = Panel::of(vec![
@@ -227,10 +229,11 @@ mod tests {
         assert_eq!((cal.val_start, cal.test_start), (panel.dates[280], panel.dates[340]));
         let (kept, dropped) = panel.usable(&cal, 10);
         let names: Vec<&str> = kept.iter().map(|m| m.ticker.as_str()).collect();
-        assert_eq!(names, ["FULL", "LATE"]);
-        assert_eq!(dropped.len(), 2);
+        assert_eq!(names, ["FULL", "LATE", "EARLY_END"]);
+        assert_eq!(dropped.len(), 1);
         assert!(dropped[0].0 == "TOO_LATE" && dropped[0].1.contains("need more than 10"), "{dropped:?}");
-        assert!(dropped[1].0 == "EARLY_END" && dropped[1].1.contains("(test)"), "{dropped:?}");
+        let early = cal.split_of(&panel.members[3].series.dates);
+        assert!(early.val_end > early.train_end && early.len == early.val_end, "{early:?}");
         for m in kept {
             let d = &m.series.dates;
             let s = cal.split_of(d);

@@ -240,6 +240,33 @@ fn walk_forward_folds_forecast_each_test_day_once_from_the_days_before_it() {
     assert_eq!(days * 6, text.lines().filter(|l| l.starts_with("\"naive\"")).count());
 }
 
+/// A ticker that leaves before the test days (its file ends in the validation part) still
+/// trains the global network, since its leaving is the future at the cut; it has no forecasts
+/// and no per-ticker network, and the run judges the others.
+#[test]
+fn a_ticker_that_leaves_before_the_test_trains_and_is_not_forecast() {
+    let (dir, prices) = scratch_panel("panel-leaver", 6, 300, |_| 0.1, 91);
+    let f = prices.join("T05.csv");
+    let text = std::fs::read_to_string(&f).unwrap();
+    // 300 days: validation from day 210, test from day 255; T05 ends on day 230
+    let kept: Vec<&str> = text.lines().take(1 + 230).collect();
+    std::fs::write(&f, kept.join("\n") + "\n").unwrap();
+    let j = panel(&prices, &dir.join("with"), &["--models", "gru", "--k", "2"]);
+    assert!(j["kept"].as_array().unwrap().iter().any(|t| t == "T05"), "{}", j["kept"]);
+    let results = std::fs::read_to_string(dir.join("with/results.csv")).unwrap();
+    assert!(!results.contains("\"T05\""), "T05 has no test days to forecast");
+    assert!(results.lines().any(|l| l.starts_with("\"per-ticker GRU\"")));
+    std::fs::remove_file(&f).unwrap();
+    let without = panel(&prices, &dir.join("without"), &["--models", "gru", "--k", "2"]);
+    let windows = |j: &serde_json::Value| j["folds"][0]["training_windows"].as_u64().unwrap();
+    assert!(
+        windows(&j) > windows(&without),
+        "its training windows count: {} vs {}",
+        windows(&j),
+        windows(&without)
+    );
+}
+
 /// A one-day round trip planted in one ticker's file (a close 35% off that the next day takes
 /// back, as the 505-member panel's NWL and MRO have) is named with its file, line and date; the
 /// untouched panel names none.

@@ -129,6 +129,8 @@ pub fn run_fold(
                     fitted.history.train_loss.len(),
                 )
             }
+            // a ticker without test days (it left before them) has nothing to forecast
+            Job::PerTicker { ticker, .. } if tickers[ticker].data.test.rows.is_empty() => (Vec::new(), 0),
             Job::PerTicker { model, seed, ticker, .. } => {
                 let t = &tickers[ticker];
                 let one = StockConfig { model, ..base.clone() };
@@ -168,7 +170,9 @@ pub fn timings(done: &[Done], cfg: &PanelConfig, tickers: &[usize]) -> (Vec<Stri
             let mut t: Vec<usize> = done
                 .iter()
                 .filter_map(|d| match d.job {
-                    Job::PerTicker { fold: f, model, ticker, .. } if f == fold && model == kind => {
+                    Job::PerTicker { fold: f, model, ticker, .. }
+                        if f == fold && model == kind && d.epochs > 0 =>
+                    {
                         Some(ticker)
                     }
                     _ => None,
@@ -195,7 +199,7 @@ pub fn timings(done: &[Done], cfg: &PanelConfig, tickers: &[usize]) -> (Vec<Stri
             let per_epoch = seconds / (network_epochs as f64 / trained(kind) as f64);
             let e: usize = epochs.iter().sum();
             // one global network is compared with networks for every one of its tickers
-            let ratio = if e > 0 && trained(kind) == n {
+            let ratio = if e > 0 && each.len() == n * cfg.seeds {
                 format!(
                     "; one global network cost {:.2} of their time in all, and {:.2} of it per epoch over every ticker's windows ({:.1} s against {per_epoch:.1} s)",
                     g / seconds,
@@ -285,6 +289,9 @@ fn forecast(
     ranked: bool,
 ) -> Vec<ResultRow> {
     let d = &t.data;
+    if d.test.rows.is_empty() {
+        return Vec::new();
+    }
     let c = d.spec.channels();
     let x = with_index(&d.test.x, c, index);
     let x = Samples::new(&x, &d.test.y, d.spec.window, c + usize::from(index.is_some()), device);

@@ -86,7 +86,7 @@ impl Prepared {
             let (kept, dropped) = panel.usable(cal, spec.lookback());
             let fold = fold_prefix(i + 1, cals.len());
             log.line(&format!(
-                "{fold}one calendar for every ticker: train before {}, validation {} .. before {}, test {} .. {}; a ticker is kept when each part has a target day after its first {}-day window",
+                "{fold}one calendar for every ticker: train before {}, validation {} .. before {}, test {} .. {}; a ticker is kept when its training and validation parts each have a target day after its first {}-day window (with test days or not: that is the future)",
                 cal.val_start, cal.val_start, cal.test_start, cal.test_start, cal.last, spec.lookback()
             ));
             for (ticker, why) in &dropped {
