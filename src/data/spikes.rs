@@ -14,19 +14,19 @@ pub struct Spike {
     pub after: f64,
 }
 
-/// The smallest one-day move, as a log return, that counts: 20%.
+/// The smallest one-day move that counts: 20%.
 const MOVE: f64 = 0.2;
 
-/// Every row of `values` that moves at least [`MOVE`] (in log terms) from the day before while
-/// the day after comes back to within a quarter of that move of the day before.
+/// Every row of `values` that moves at least [`MOVE`] from the day before while the day after
+/// comes back to within a quarter of that move of the day before.
 pub fn round_trips(values: &[f64]) -> Vec<Spike> {
     values
         .windows(3)
         .enumerate()
         .filter_map(|(i, w)| {
             let (before, value, after) = (w[0], w[1], w[2]);
-            let out = (value / before).ln();
-            let left = (after / before).ln();
+            let out = value / before - 1.0;
+            let left = after / before - 1.0;
             (out.abs() >= MOVE && left.abs() <= 0.25 * out.abs()).then_some(Spike {
                 row: i + 1,
                 before,

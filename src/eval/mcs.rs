@@ -35,11 +35,13 @@ impl Mcs {
 
 /// The model confidence set of `losses` (one loss per day for each model; lower is better):
 /// stationary bootstrap with blocks of mean length `mean_block`, `resamples` resamples from
-/// `seed`. `None` with fewer than 2 models or 2 days, or series of unequal length.
+/// `seed`. `None` with fewer than 2 models or 2 days, series of unequal length, or a loss that
+/// is not a number.
 pub fn mcs(losses: &[Vec<f64>], mean_block: usize, resamples: usize, seed: u64) -> Option<Mcs> {
     let k = losses.len();
     let n = losses.first()?.len();
-    if k < 2 || n < 2 || losses.iter().any(|l| l.len() != n) || resamples == 0 {
+    let finite = losses.iter().flatten().all(|v| v.is_finite());
+    if k < 2 || n < 2 || losses.iter().any(|l| l.len() != n) || resamples == 0 || !finite {
         return None;
     }
     let mean = |l: &[f64], days: &mut dyn Iterator<Item = usize>| days.map(|t| l[t]).sum::<f64>() / n as f64;
@@ -127,6 +129,7 @@ mod tests {
             let set: Vec<usize> = (0..theirs.len()).filter(|&m| theirs[m] > 0.1).collect();
             assert_eq!(ours.set(0.1), set, "{}", case["name"]);
         }
+        assert!(mcs(&[vec![1.0, 2.0], vec![f64::NAN, 1.0]], 2, 10, 1).is_none());
     }
 
     /// A search of 30 settings that are noise around one another, and one planted better by a

@@ -34,8 +34,8 @@ pub struct Spa {
 
 /// The SPA test of `models` (each a loss per day) against `benchmark` (its loss on the same
 /// days; lower is better): stationary bootstrap with blocks of mean length `mean_block`,
-/// `resamples` resamples from `seed`. `None` with fewer than 2 days, no model, or series of
-/// unequal length.
+/// `resamples` resamples from `seed`. `None` with fewer than 3 days (Hansen's bound needs
+/// `log log n > 0`), no model, series of unequal length, or a loss that is not a number.
 pub fn spa(
     benchmark: &[f64],
     models: &[Vec<f64>],
@@ -44,7 +44,8 @@ pub fn spa(
     seed: u64,
 ) -> Option<Spa> {
     let n = benchmark.len();
-    if n < 2 || models.is_empty() || models.iter().any(|m| m.len() != n) || resamples == 0 {
+    let finite = benchmark.iter().chain(models.iter().flatten()).all(|v| v.is_finite());
+    if n < 3 || models.is_empty() || models.iter().any(|m| m.len() != n) || resamples == 0 || !finite {
         return None;
     }
     // improvements over the benchmark: positive where the model's loss is lower
@@ -108,9 +109,10 @@ fn variance(d: &[f64], mean: f64, mean_block: usize) -> f64 {
 mod tests {
     use super::*;
 
-    /// Against `arch` 7.2 on the fixed loss tables of `tests/reference/spa_arch.py`: each of the
-    /// three p-values within four standard errors of the two bootstraps' sampling (20,000
-    /// resamples each side), plus 0.002.
+    /// Against `arch` 7.2 on the fixed loss tables of `tests/reference/spa_arch.py`: each
+    /// model's variance (to 1e-9) and whether the consistent p-value recentres it, exactly; each
+    /// of the three p-values within four standard errors of the two bootstraps' sampling
+    /// (20,000 resamples each side), plus 0.002; and a loss that is not a number refused.
     #[test]
     fn p_values_match_arch_within_sampling_error() {
         let text = include_str!("../../tests/reference/spa_arch.json");
@@ -123,6 +125,23 @@ mod tests {
             let bench = series(&case["benchmark"]);
             let models: Vec<Vec<f64>> = case["models"].as_array().unwrap().iter().map(series).collect();
             let s = spa(&bench, &models, block, reps, 7).unwrap();
+            // what the consistent p-value rests on, exactly: each model's variance and whether
+            // it is recentred
+            let n = bench.len() as f64;
+            let bound = (2.0 * n.ln().ln()).sqrt();
+            for (k, m) in models.iter().enumerate() {
+                let d: Vec<f64> = bench.iter().zip(m).map(|(b, l)| b - l).collect();
+                let mean = d.iter().sum::<f64>() / n;
+                let v = variance(&d, mean, block);
+                let theirs = case["variances"][k].as_f64().unwrap();
+                assert!(
+                    (v - theirs).abs() <= 1e-9 * theirs.abs(),
+                    "{} model {k}: variance {v} vs {theirs}",
+                    case["name"]
+                );
+                let recentred = mean >= -(v / n).sqrt() * bound;
+                assert_eq!(Some(recentred), case["recentred"][k].as_bool(), "{} model {k}", case["name"]);
+            }
             for (ours, key) in [(s.p_lower, "lower"), (s.p_consistent, "consistent"), (s.p_upper, "upper")] {
                 let theirs = case[key].as_f64().unwrap();
                 let p = (ours + theirs) / 2.0;
@@ -134,6 +153,7 @@ mod tests {
                 );
             }
         }
+        assert!(spa(&[1.0, 2.0, 3.0], &[vec![1.0, f64::NAN, 3.0]], 2, 10, 1).is_none());
     }
 
     /// Paying for the search: 40 settings whose losses are all noise around the benchmark's.

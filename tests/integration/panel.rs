@@ -242,19 +242,25 @@ fn walk_forward_folds_forecast_each_test_day_once_from_the_days_before_it() {
 
 /// A ticker that leaves before the test days (its file ends in the validation part) still
 /// trains the global network, since its leaving is the future at the cut; it has no forecasts
-/// and no per-ticker network, and the run judges the others.
+/// and no per-ticker network, and the run judges the others; the leakage check, which cuts the
+/// first ticker's file in mid-test, cuts the first one with test days instead.
 #[test]
 fn a_ticker_that_leaves_before_the_test_trains_and_is_not_forecast() {
     let (dir, prices) = scratch_panel("panel-leaver", 6, 300, |_| 0.1, 91);
-    let f = prices.join("T05.csv");
+    let f = prices.join("T00.csv");
     let text = std::fs::read_to_string(&f).unwrap();
-    // 300 days: validation from day 210, test from day 255; T05 ends on day 230
+    // 300 days: validation from day 210, test from day 255; T00 ends on day 230
     let kept: Vec<&str> = text.lines().take(1 + 230).collect();
     std::fs::write(&f, kept.join("\n") + "\n").unwrap();
-    let j = panel(&prices, &dir.join("with"), &["--models", "gru", "--k", "2"]);
-    assert!(j["kept"].as_array().unwrap().iter().any(|t| t == "T05"), "{}", j["kept"]);
+    let j = panel(&prices, &dir.join("with"), &["--models", "gru", "--k", "2", "--sanity"]);
+    assert!(j["kept"].as_array().unwrap().iter().any(|t| t == "T00"), "{}", j["kept"]);
     let results = std::fs::read_to_string(dir.join("with/results.csv")).unwrap();
-    assert!(!results.contains("\"T05\""), "T05 has no test days to forecast");
+    assert!(!results.contains("\"T00\""), "T00 has no test days to forecast");
+    let check = &j["leakage_check"];
+    assert!(
+        check["ticker"] == "T01" && check["changed"] == 0 && check["compared"].as_u64() > Some(100),
+        "{check}"
+    );
     assert!(results.lines().any(|l| l.starts_with("\"per-ticker GRU\"")));
     std::fs::remove_file(&f).unwrap();
     let without = panel(&prices, &dir.join("without"), &["--models", "gru", "--k", "2"]);

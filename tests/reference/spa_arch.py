@@ -35,6 +35,7 @@ CASES = [
     ("all worse", 2, [0.3] * 12),
     ("one clearly better", 3, [0.0] * 11 + [-0.25]),
     ("one a little better among worse", 4, [0.2] * 11 + [-0.08]),
+    ("some a little worse, inside the consistent bound", 5, [0.02] * 6 + [0.3] * 5 + [-0.03]),
 ]
 
 out = {"arch": arch.__version__, "numpy": np.__version__, "reps": REPS, "block": BLOCK, "cases": []}
@@ -43,12 +44,17 @@ for name, seed, shifts in CASES:
     spa = SPA(bench, models, block_size=BLOCK, reps=REPS, bootstrap="stationary", seed=seed)
     spa.compute()
     p = spa.pvalues
+    # what the consistent p-value rests on: each model's variance and whether it is recentred
+    variances = [float(v) for v in spa._loss_diff_var]
+    valid = [bool(v) for v in spa._valid_columns]
     # the model confidence set over the benchmark and every model (column 0: the benchmark)
     mcs = MCS(np.column_stack([bench, models]), size=0.1, block_size=BLOCK, reps=REPS, method="R", seed=seed)
     mcs.compute()
     mcs_p = mcs.pvalues["Pvalue"].sort_index()
     out["cases"].append({
         "mcs_pvalues": [float(v) for v in mcs_p.values],
+        "variances": variances,
+        "recentred": valid,
         "name": name,
         "benchmark": bench.tolist(),
         "models": models.T.tolist(),

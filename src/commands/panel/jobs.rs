@@ -109,7 +109,10 @@ pub fn run_fold(
 ) -> Result<Vec<Done>> {
     let base = &cfg.base;
     let ranked = cfg.cross_target.is_some();
-    let singles = ids.iter().filter(|&&i| matches!(plan[i], Job::PerTicker { .. })).count();
+    let singles = ids
+        .iter()
+        .filter(|&&i| matches!(plan[i], Job::PerTicker { ticker, .. } if !tickers[ticker].data.test.rows.is_empty()))
+        .count();
     let bar = progress(if verbose { singles } else { 0 }, "per-ticker networks");
     let mut out = Vec::with_capacity(ids.len());
     for &id in ids {
@@ -211,7 +214,7 @@ pub fn timings(done: &[Done], cfg: &PanelConfig, tickers: &[usize]) -> (Vec<Stri
             };
             lines.push(format!(
                 "{prefix}{name}: {} networks, {network_epochs} epochs in all, in {seconds:.1} s{ratio}",
-                each.len()
+                each.iter().filter(|&&e| e > 0).count()
             ));
             all.push(json!({"fold": fold, "contender": name, "seconds": seconds, "network_epochs": network_epochs}));
         }

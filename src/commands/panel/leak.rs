@@ -79,11 +79,20 @@ pub fn check(
     device: Device,
 ) -> Result<PanelLeakCheck> {
     let honest_tickers = windowed(members, cal, cfg)?;
-    let d = &members[0].series.dates;
+    // the first ticker with test days to cut (one that left before them has none)
+    let Some(at) = members.iter().position(|m| {
+        let s = cal.split_of(&m.series.dates);
+        s.len > s.val_end + 1
+    }) else {
+        crate::bail_input!(
+            "--sanity: no ticker has two test days to cut the leakage check's copy in; give longer files"
+        );
+    };
+    let first = &members[at];
+    let d = &first.series.dates;
     let s = cal.split_of(d);
     let cutoff_row = s.val_end + (s.len - s.val_end) / 2;
     let cutoff = d[cutoff_row];
-    let first = &members[0];
     // the member's own file (a folder's) or the long file with its ticker picked out
     let (file, opts) = if cfg.base.csv.is_dir() {
         (std::path::PathBuf::from(&first.series.source), load.clone())
@@ -91,7 +100,7 @@ pub fn check(
         (cfg.base.csv.clone(), LoadOptions { ticker: Some(first.ticker.clone()), ..load.clone() })
     };
     let mut altered = members.to_vec();
-    altered[0].series =
+    altered[at].series =
         with_future_copy(&file, &first.series, &opts, cutoff_row, |path| load_prices(path, &opts))?;
     let tickers = windowed(&altered, cal, cfg)?;
     let first_fold: Vec<usize> = (0..plan.len()).filter(|&i| plan[i].fold() == 1).collect();
@@ -156,7 +165,7 @@ pub fn check(
         }
     }
     Ok(PanelLeakCheck {
-        ticker: members[0].ticker.clone(),
+        ticker: first.ticker.clone(),
         cutoff,
         compared,
         changed: changed.len(),

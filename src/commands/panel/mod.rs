@@ -92,20 +92,34 @@ impl Prepared {
             for (ticker, why) in &dropped {
                 log.line(&format!("{fold}dropped {ticker}: {why}"));
             }
-            if kept.len() < 2 * cfg.k {
+            // the book and the cross-section need tickers with test days
+            let forecast = kept
+                .iter()
+                .filter(|m| {
+                    let s = cal.split_of(&m.series.dates);
+                    s.len > s.val_end
+                })
+                .count();
+            if forecast < kept.len() {
+                log.line(&format!(
+                    "{fold}{} kept ticker(s) left before the test days: they train, with nothing to forecast",
+                    kept.len() - forecast
+                ));
+            }
+            if forecast < 2 * cfg.k {
                 crate::bail_input!(
                     "--k {}: the long-short book holds {} tickers a day, and {} are usable{}; lower --k",
                     cfg.k,
                     2 * cfg.k,
-                    kept.len(),
+                    forecast,
                     if cals.len() > 1 { format!(" in fold {}", i + 1) } else { String::new() }
                 );
             }
-            if kept.len() < 2 {
+            if forecast < 2 {
                 crate::bail_input!(
                     "{}: {} ticker(s) usable with these settings; a panel needs two or more (lower --window or give longer files)",
                     base.csv.display(),
-                    kept.len()
+                    forecast
                 );
             }
             usable.push((kept.into_iter().cloned().collect(), dropped));
