@@ -52,6 +52,17 @@ pub(crate) mod test_support {
         }
     }
 
+    /// The fixed loss tables and `arch`'s results on them (`tests/reference/spa_arch.py`), which
+    /// the SPA and model-confidence-set tests check against.
+    pub fn arch_reference() -> serde_json::Value {
+        serde_json::from_str(include_str!("../tests/reference/spa_arch.json")).expect("the reference JSON")
+    }
+
+    /// A JSON array of numbers.
+    pub fn series(v: &serde_json::Value) -> Vec<f64> {
+        v.as_array().expect("an array").iter().map(|x| x.as_f64().expect("a number")).collect()
+    }
+
     /// A small, quick `stock` configuration on `csv` writing to `out`, with `plant` in its load
     /// options: one-layer GRU, one libtorch thread, no refit; tests override what they vary.
     pub fn stock_config(

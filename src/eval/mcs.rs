@@ -110,12 +110,9 @@ mod tests {
     /// each side), plus 0.003; and so the same 90% set.
     #[test]
     fn p_values_match_arch_within_sampling_error() {
-        let text = include_str!("../../tests/reference/spa_arch.json");
-        let j: serde_json::Value = serde_json::from_str(text).unwrap();
+        let j = crate::test_support::arch_reference();
         let (reps, block) = (j["reps"].as_u64().unwrap() as usize, j["block"].as_u64().unwrap() as usize);
-        let series = |v: &serde_json::Value| -> Vec<f64> {
-            v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-        };
+        let series = crate::test_support::series;
         for case in j["cases"].as_array().unwrap() {
             let mut losses = vec![series(&case["benchmark"])];
             losses.extend(case["models"].as_array().unwrap().iter().map(series));
@@ -137,12 +134,8 @@ mod tests {
     /// planted clearly worse; with nothing planted, the set keeps most settings.
     #[test]
     fn the_set_keeps_a_planted_best_and_drops_the_clearly_worse() {
-        use rand::Rng;
-        let mut rng = rand::rngs::SmallRng::seed_from_u64(21);
-        let mut normal = move || {
-            let (a, b): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-            (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()
-        };
+        let mut draws = crate::test_support::Normal(21);
+        let mut normal = move || draws.draw();
         let (n, k, draws) = (200, 30, 20);
         for draw in 0..draws {
             let day: Vec<f64> = (0..n).map(|_| normal()).collect();

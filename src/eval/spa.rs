@@ -115,12 +115,9 @@ mod tests {
     /// (20,000 resamples each side), plus 0.002; and a loss that is not a number refused.
     #[test]
     fn p_values_match_arch_within_sampling_error() {
-        let text = include_str!("../../tests/reference/spa_arch.json");
-        let j: serde_json::Value = serde_json::from_str(text).unwrap();
+        let j = crate::test_support::arch_reference();
         let (reps, block) = (j["reps"].as_u64().unwrap() as usize, j["block"].as_u64().unwrap() as usize);
-        let series = |v: &serde_json::Value| -> Vec<f64> {
-            v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-        };
+        let series = crate::test_support::series;
         for case in j["cases"].as_array().unwrap() {
             let bench = series(&case["benchmark"]);
             let models: Vec<Vec<f64>> = case["models"].as_array().unwrap().iter().map(series).collect();
@@ -163,12 +160,8 @@ mod tests {
     /// names it the best.
     #[test]
     fn the_search_is_paid_for_and_a_planted_winner_still_found() {
-        use rand::Rng;
-        let mut rng = rand::rngs::SmallRng::seed_from_u64(11);
-        let mut normal = move || {
-            let (a, b): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-            (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()
-        };
+        let mut draws = crate::test_support::Normal(11);
+        let mut normal = move || draws.draw();
         let (n, k, searches) = (200, 40, 120);
         let (mut naive_rejects, mut spa_rejects, mut planted_found) = (0, 0, 0);
         for s in 0..searches {
