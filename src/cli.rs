@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use crate::config::{
     self, BenchConfig, Command, CompareConfig, PanelConfig, PredictConfig, Preset, SineConfig, StockConfig,
-    StockPlan, TrendConfig,
+    StockPlan, TrendConfig, TuneConfig,
 };
 use crate::data::cross_target::CrossTarget;
 use crate::data::features::parse_list;
@@ -57,6 +57,12 @@ pub enum CliCommand {
         after_help = "Examples:\n  lstm-stock panel data/sp500-sample\n  lstm-stock panel prices-long.csv --models gru --k 5 --no-per-ticker\n  lstm-stock panel data/sp500-sample --shard 0/3 --out shards/   (then --shard 1/3, 2/3 elsewhere)\n  lstm-stock panel --merge shards/ --out output/sp500-panel"
     )]
     Panel(PanelArgs),
+    /// Tune LSTM and GRU inside walk-forward folds (chosen on validation days), and pay for the
+    /// search: SPA against naive, model confidence sets, the choice's rank on the test days
+    #[command(
+        after_help = "Examples:\n  lstm-stock tune data/AAPL.csv\n  lstm-stock tune data/MSFT.csv --trials 20 --budget 30m --space \"hidden=16,32,64; window=20,60; lr=0.001,0.003\"\n  lstm-stock tune data/AAPL.csv --space space.toml --search grid --trials 50\n  lstm-stock tune data/AAPL.csv --shard 0/3 --out shards/   (then 1/3, 2/3 elsewhere; then tune --merge shards/)"
+    )]
+    Tune(TuneArgs),
     #[command(hide = true)]
     CompareWorker {
         spec: PathBuf,
@@ -65,6 +71,9 @@ pub enum CliCommand {
         /// Read job numbers from standard input instead of running every N-th job
         #[arg(long)]
         queue: bool,
+        /// The process that started this worker: the worker ends when it does
+        #[arg(long)]
+        parent: Option<u32>,
     },
     /// Forecast the trading days after a file's last date with a model saved by `stock`
     #[command(
@@ -230,6 +239,97 @@ pub struct StockArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Daily price CSV (not needed with --merge)
+    #[arg(required_unless_present = "merge")]
+    pub csv: Option<PathBuf>,
+    /// Models tuned, comma-separated; each tries every setting
+    #[arg(long, default_value = "lstm,gru")]
+    pub models: String,
+    /// Settings tried, the defaults (the other flags) first
+    #[arg(long, default_value_t = 8)]
+    pub trials: usize,
+    /// How settings are picked from the space: random (--trials of them) or grid (every one)
+    #[arg(long, value_enum, default_value = "random")]
+    pub search: crate::space::Search,
+    /// The space: "hidden=16,32; layers=1,2; window=20,60; dropout=0,0.2; lr=0.001,0.003;
+    /// features=none|volume,hl_range; target=log-return,price", or a .toml file with the same
+    /// keys as lists [default: hidden 16..64, layers 1-2, window 20..60, dropout 0/0.2, lr
+    /// 0.0003..0.003]
+    #[arg(long)]
+    pub space: Option<String>,
+    /// Stop starting trials after this long (e.g. 20m, 90s, 1h): the settings finished by then
+    /// are the search
+    #[arg(long)]
+    pub budget: Option<String>,
+    /// Seeds per trial: --seed, --seed + 1, ...
+    #[arg(long, default_value_t = 2)]
+    pub seeds: usize,
+    /// Outer walk-forward folds: each chooses on its validation days and scores on its test block
+    #[arg(long, default_value_t = 3)]
+    pub folds: usize,
+    /// Leakage check: every trial trained again on copies of the file with each fold's future
+    /// replaced; no choice, loss or forecast before the change may move
+    #[arg(long)]
+    pub sanity: bool,
+    /// Worker processes on this machine [default: one per core]
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run only every N-th job, starting at i, and write its partial result (shard-i-of-N.json)
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<String>,
+    /// Judge shard files (or folders of them) as one search
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub merge: Vec<PathBuf>,
+    /// Output folder [default: output/<file stem>-tune]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: TrainFlags,
+}
+
+impl TuneArgs {
+    fn config(&self) -> Result<TuneConfig> {
+        let models = parse_models(&self.models)?;
+        let seeds = self.flags.seed_list(self.seeds)?;
+        let csv = self.csv.clone().unwrap_or_default();
+        let out = self.out.clone().unwrap_or_else(|| config::default_out(&csv, "tune"));
+        let features = parse_list(&self.flags.features)?;
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let base = StockConfig {
+            trading: false,
+            ..self.flags.config(
+                csv,
+                models.first().copied().unwrap_or(ModelKind::Lstm),
+                features,
+                out.clone(),
+            )
+        };
+        Ok(TuneConfig {
+            compare: CompareConfig {
+                base,
+                seeds,
+                models,
+                folds: self.folds,
+                sanity: self.sanity,
+                power_paths: 0,
+                jobs: self.jobs.unwrap_or(cores),
+                feature_sets: vec![],
+                settings: vec![],
+                out,
+            },
+            space: match &self.space {
+                Some(s) => crate::space::Space::parse(s)?,
+                None => crate::space::default_space(),
+            },
+            search: self.search,
+            trials: self.trials,
+            budget_seconds: self.budget.as_deref().map(config::parse_duration).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Daily price CSV (not needed with --merge)
     #[arg(required_unless_present = "merge")]
@@ -387,10 +487,7 @@ fn parse_models(text: &str) -> Result<Vec<ModelKind>> {
 impl CompareArgs {
     fn config(&self) -> Result<CompareConfig> {
         let models = parse_models(&self.models)?;
-        if self.seeds > config::limits::COUNT {
-            // refused before the list of seeds is built
-            crate::bail_input!("--seeds {}: at most {}", self.seeds, config::limits::COUNT);
-        }
+        let seeds = self.flags.seed_list(self.seeds)?;
         let csv = self.csv.clone().unwrap_or_default();
         let out = self.out.clone().unwrap_or_else(|| config::default_out(&csv, "compare"));
         let features = parse_list(&self.flags.features)?;
@@ -414,13 +511,14 @@ impl CompareArgs {
                     out.clone(),
                 )
             },
-            seeds: (0..self.seeds as u64).map(|k| self.flags.seed.wrapping_add(k)).collect(),
+            seeds,
             models,
             folds: self.folds,
             sanity: self.sanity,
             power_paths: if self.sanity { self.power_paths } else { 0 },
             jobs: self.jobs.unwrap_or(cores),
             feature_sets,
+            settings: vec![],
             out,
         })
     }
@@ -611,6 +709,15 @@ impl From<BenchArgs> for BenchConfig {
 }
 
 impl TrainFlags {
+    /// `count` seeds from --seed on (`--seeds N` of compare and tune), refused above the
+    /// bound before the list is built.
+    fn seed_list(&self, count: usize) -> Result<Vec<u64>> {
+        if count > config::limits::COUNT {
+            crate::bail_input!("--seeds {count}: at most {}", config::limits::COUNT);
+        }
+        Ok((0..count as u64).map(|k| self.seed.wrapping_add(k)).collect())
+    }
+
     /// The raw columns named by `--open-col` ... `--volume-col`.
     fn column_names(&self) -> Vec<(RawColumn, String)> {
         [
@@ -767,6 +874,26 @@ impl Cli {
                     None => Command::Compare(cfg),
                 }
             }
+            CliCommand::Tune(a) if !a.merge.is_empty() => {
+                if let Some(flag) = self.given.iter().find(|g| !["merge", "out"].contains(&g.as_str())) {
+                    crate::bail_input!(
+                        "--merge takes the settings of the shards it merges; drop {} (only --out goes with --merge)",
+                        if flag == "csv" { "the data file".to_string() } else { format!("--{}", flag.replace('_', "-")) }
+                    );
+                }
+                Command::TuneMerge {
+                    out: a.out.clone().unwrap_or_else(|| PathBuf::from("output/tune")),
+                    inputs: a.merge,
+                }
+            }
+            CliCommand::Tune(a) => {
+                let cfg = a.config()?;
+                cfg.plan()?;
+                match &a.shard {
+                    Some(sh) => Command::TuneShard(cfg, config::parse_shard(sh)?),
+                    None => Command::Tune(cfg),
+                }
+            }
             CliCommand::Panel(a) if !a.merge.is_empty() => {
                 // the shards hold the run's settings: any other flag here would be ignored
                 if let Some(flag) = self.given.iter().find(|g| !["merge", "out"].contains(&g.as_str())) {
@@ -788,8 +915,8 @@ impl Cli {
                     None => Command::Panel(cfg),
                 }
             }
-            CliCommand::CompareWorker { spec, shard, queue } => {
-                Command::CompareWorker { spec, shard: config::parse_shard(&shard)?, queue }
+            CliCommand::CompareWorker { spec, shard, queue, parent } => {
+                Command::CompareWorker { spec, shard: config::parse_shard(&shard)?, queue, parent }
             }
             CliCommand::Predict(a) => {
                 let cfg = PredictConfig {

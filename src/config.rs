@@ -14,6 +14,7 @@ use crate::data::{Feature, InputSpec, LoadOptions, TargetKind};
 use crate::device::DeviceChoice;
 use crate::eval::bands::Method;
 use crate::model::ModelKind;
+use crate::space::{Search, Setting, Space};
 use crate::train::TrainConfig;
 
 /// Upper bounds of sizes and counts. Beyond them a run could not finish in any reasonable time
@@ -454,6 +455,11 @@ pub struct CompareConfig {
     /// Feature sets to compare (`--feature-sets`); empty: `base.features` alone.
     #[serde(default)]
     pub feature_sets: Vec<Vec<Feature>>,
+    /// The settings of a search (`tune`), each tried with every model; empty: a comparison.
+    /// A search's jobs also forecast their validation days (the choice is made on them) and
+    /// size no bands.
+    #[serde(default)]
+    pub settings: Vec<Setting>,
     pub out: PathBuf,
 }
 
@@ -467,10 +473,27 @@ impl CompareConfig {
         }
     }
 
-    /// Everything compared, in a fixed order: each model with each feature set (an index into
-    /// [`Self::feature_sets`]).
+    /// Whether this is a search (`tune`) rather than a comparison.
+    pub fn is_search(&self) -> bool {
+        !self.settings.is_empty()
+    }
+
+    /// What each contender changes from the base: a search's settings, or each feature set.
+    pub fn variants(&self) -> Vec<Setting> {
+        if self.is_search() {
+            return self.settings.clone();
+        }
+        self.feature_sets().into_iter().map(|f| Setting { features: Some(f), ..Setting::default() }).collect()
+    }
+
+    /// Everything compared, in a fixed order: each model with each variant (an index into
+    /// [`Self::variants`]); a search's setting by setting, so that a search cut short by its
+    /// time budget has whole settings done.
     pub fn contenders(&self) -> Vec<(ModelKind, usize)> {
-        let sets = self.feature_sets().len();
+        let sets = self.variants().len();
+        if self.is_search() {
+            return (0..sets).flat_map(|f| self.models.iter().map(move |&m| (m, f))).collect();
+        }
         self.models.iter().flat_map(|&m| (0..sets).map(move |f| (m, f))).collect()
     }
 
@@ -478,6 +501,9 @@ impl CompareConfig {
     /// `LSTM (no features)` when feature sets are compared.
     pub fn label(&self, model: ModelKind, set: usize) -> String {
         let name = model.name().to_uppercase();
+        if self.is_search() {
+            return format!("{name} #{}", set + 1);
+        }
         if self.feature_sets.len() < 2 {
             return name;
         }
@@ -489,7 +515,26 @@ impl CompareConfig {
 
     /// The `stock` settings of one contender.
     pub fn contender_config(&self, model: ModelKind, set: usize) -> StockConfig {
-        StockConfig { model, features: self.feature_sets()[set].clone(), ..self.base.clone() }
+        let s = &self.variants()[set];
+        let b = &self.base;
+        let mut train = b.train.clone();
+        train.lr = s.lr.unwrap_or(train.lr);
+        StockConfig {
+            model,
+            hidden: s.hidden.unwrap_or(b.hidden),
+            layers: s.layers.unwrap_or(b.layers),
+            window: s.window.unwrap_or(b.window),
+            dropout: s.dropout.unwrap_or(b.dropout),
+            features: s.features.clone().unwrap_or_else(|| b.features.clone()),
+            target: s.target.unwrap_or(b.target),
+            train,
+            ..b.clone()
+        }
+    }
+
+    /// Every raw column some contender reads.
+    pub fn all_features(&self) -> Vec<Feature> {
+        self.contenders().iter().flat_map(|&(m, f)| self.contender_config(m, f).features).collect()
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -511,7 +556,78 @@ impl CompareConfig {
         at_most("--power-paths", self.power_paths, 100)?;
         at_most("--jobs", self.jobs, limits::COUNT)?;
         at_most("--feature-sets", self.feature_sets.len(), limits::COUNT)?;
+        at_most("--trials", self.settings.len(), limits::COUNT)?;
+        for (m, f) in self.contenders() {
+            self.contender_config(m, f).validate()?;
+        }
         Ok(())
+    }
+}
+
+/// Settings of `lstm-stock tune`: a search over `space`, each setting tried with every model,
+/// seed and fold of `compare` (whose `settings` are filled from the space by [`Self::plan`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TuneConfig {
+    pub compare: CompareConfig,
+    pub space: Space,
+    pub search: Search,
+    /// Settings tried, the defaults included.
+    pub trials: usize,
+    /// Stop starting trials after this many seconds (the settings finished by then are the
+    /// search); `None`: no limit.
+    pub budget_seconds: Option<f64>,
+}
+
+impl TuneConfig {
+    /// The comparison that runs the search: the settings drawn from the space.
+    pub fn plan(&self) -> Result<CompareConfig> {
+        let b = &self.compare.base;
+        let base = Setting {
+            hidden: Some(b.hidden),
+            layers: Some(b.layers),
+            window: Some(b.window),
+            dropout: Some(b.dropout),
+            lr: Some(b.train.lr),
+            features: Some(b.features.clone()),
+            target: Some(b.target),
+        };
+        let settings = crate::space::settings(&self.space, self.search, self.trials, b.seed, &base)?;
+        let cfg = CompareConfig { settings, ..self.compare.clone() };
+        self.validate()?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        at_most("--trials", self.trials, limits::COUNT)?;
+        if let Some(b) = self.budget_seconds {
+            if !(b.is_finite() && b > 0.0) {
+                bail_input!("--budget {b}: must be a positive time such as 20m, 90s or 1h");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a time such as `90s`, `20m`, `1.5h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<f64> {
+    let t = text.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => bail_input!("--budget {text}: unknown unit \"{unit}\"; use s, m or h, e.g. 20m"),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * scale > 366.0 * 86400.0 => {
+            bail_input!("--budget {text}: at most a year (366 days)")
+        }
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v * scale),
+        _ => bail_input!("--budget {text}: expected a positive time such as 20m, 90s or 1h"),
     }
 }
 
@@ -683,6 +799,14 @@ pub enum Command {
     },
     /// One shard `(i, n)` of a comparison, written to a file for `--merge`.
     CompareShard(CompareConfig, (usize, usize)),
+    Tune(TuneConfig),
+    /// One shard `(i, n)` of a search, written to a file for `tune --merge`.
+    TuneShard(TuneConfig, (usize, usize)),
+    /// Search shard files (or folders of them) judged as one search, into `out`.
+    TuneMerge {
+        inputs: Vec<PathBuf>,
+        out: PathBuf,
+    },
     /// Shard files (or folders of them) combined into the full outputs in `out`.
     CompareMerge {
         inputs: Vec<PathBuf>,
@@ -693,6 +817,8 @@ pub enum Command {
         spec: PathBuf,
         shard: (usize, usize),
         queue: bool,
+        /// The run that started it (the worker ends with it).
+        parent: Option<u32>,
     },
     Predict(PredictConfig),
     Trend(TrendConfig),

@@ -22,6 +22,7 @@ pub mod panel_fit;
 pub mod pipeline;
 pub mod profile;
 pub mod report;
+pub mod space;
 pub mod train;
 pub mod versions;
 

@@ -83,7 +83,8 @@ pub struct Fitted {
     pub vs: nn::VarStore,
     pub net: Net,
     pub history: History,
-    /// The test windows, on the training device.
+    /// The validation and test windows, on the training device.
+    pub val: Samples,
     pub test: Samples,
 }
 
@@ -123,7 +124,7 @@ pub fn build_on(
 pub fn train(b: Built, train_cfg: &TrainConfig, progress: Option<&str>, plant: Plant) -> Result<Fitted> {
     let stop_on = if plant.stops_on_test() { &b.test } else { &b.val };
     let history = train::fit(&b.net, &b.vs, &b.train, stop_on, train_cfg, progress)?;
-    Ok(Fitted { vs: b.vs, net: b.net, history, test: b.test })
+    Ok(Fitted { vs: b.vs, net: b.net, history, val: b.val, test: b.test })
 }
 
 /// [`build`] then [`train`].
@@ -236,6 +237,12 @@ pub fn refit_band(
 /// One-step forecasts in price units for the test rows of `data`.
 pub fn test_forecasts(f: &Fitted, data: &Dataset, prices: &[f64]) -> Vec<f64> {
     data.to_prices(prices, data.test.rows.clone(), &f.net.predict(&f.test.x))
+}
+
+/// The fitted network's forecasts of the validation days, in price units (what a search
+/// chooses its settings on).
+pub fn validation_forecasts(f: &Fitted, data: &Dataset, prices: &[f64]) -> Vec<f64> {
+    data.to_prices(prices, data.val.rows.clone(), &f.net.predict(&f.val.x))
 }
 
 /// SHA-256 of every variable's values, by name, in name order: equal digests mean equal

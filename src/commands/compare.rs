@@ -28,7 +28,7 @@ pub use crate::data::split::{plan_folds, Fold};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobKey {
     pub model: ModelKind,
-    /// Index of the feature set (`CompareConfig::feature_sets`).
+    /// Index of the variant: the feature set or the search's setting (`CompareConfig::variants`).
     #[serde(default)]
     pub features: usize,
     pub seed: u64,
@@ -117,6 +117,12 @@ pub struct JobResult {
     pub weights: Vec<(String, String)>,
     /// `(min, max)` of each input channel's scaler.
     pub scalers: Vec<(f64, f64)>,
+    /// A search's jobs: the validation part's target rows and the forecast for each (what the
+    /// search chooses on); empty for a comparison's.
+    #[serde(default)]
+    pub val_rows: Vec<usize>,
+    #[serde(default)]
+    pub val_predicted: Vec<f64>,
     /// Wall time of the whole job.
     pub seconds: f64,
     /// Thread counts and switches the job ran with (the leakage check compares only jobs
@@ -150,7 +156,7 @@ pub struct ShardFile {
     pub results: Vec<JobResult>,
 }
 
-pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v5";
+pub(super) const SHARD_FORMAT: &str = "lstm-stock compare shard v6";
 
 /// The data every job of a comparison shares.
 pub struct Plan {
@@ -172,24 +178,31 @@ impl Plan {
             crate::engine::threads::use_exactly(t);
         }
         let mut load = cfg.base.load.clone();
-        load.columns = raw_columns(&cfg.feature_sets().concat());
+        load.columns = raw_columns(&cfg.all_features());
         let series = load_prices(&cfg.base.csv, &load)?;
-        let spec = cfg.base.input_spec();
-        spec.target.check(&series)?;
+        let mut lookback = 0;
         for (m, f) in cfg.contenders() {
             let one = cfg.contender_config(m, f);
+            one.input_spec().target.check(&series)?;
             crate::data::dataset::channels(&series, &one.input_spec())?;
             pipeline::check_memory(&one, series.len())?;
+            lookback = lookback.max(one.input_spec().lookback());
         }
+        // one calendar of folds for every contender: the longest window's
         let folds = plan_folds(
             series.len(),
             cfg.base.val_frac,
             cfg.base.test_frac,
             cfg.folds,
-            spec.lookback(),
+            lookback,
             &series.source,
         )?;
-        let jobs = job_keys(&cfg.contenders(), &cfg.seeds, folds.len(), cfg.sanity, cfg.power_paths);
+        let mut jobs = job_keys(&cfg.contenders(), &cfg.seeds, folds.len(), cfg.sanity, cfg.power_paths);
+        if cfg.is_search() {
+            // setting by setting (each one's checks beside it): a time budget stops between
+            // settings, not inside one
+            jobs.sort_by_key(|k| k.features);
+        }
         let last = folds[folds.len() - 1];
         let planted = if cfg.sanity {
             let scored = last.val_end..last.test_end;
@@ -232,10 +245,15 @@ impl Plan {
         let f = pipeline::fit(&data, b, key.model, key.seed, device, &train, plant)?;
         let predicted = pipeline::test_forecasts(&f, &data, &series.values);
         let (mut bands, mut band_digests, mut refit_band) = (vec![], vec![], None);
+        let (mut val_rows, mut val_predicted) = (vec![], vec![]);
         // the check in the validation part compares scalers and losses alone; the leakage check
         // compares the first seed's main jobs with their FutureInTest copies
         let first_seed = key.seed == self.cfg.seeds[0];
-        if matches!(key.variant, Variant::Main | Variant::FutureInTest) {
+        if self.cfg.is_search() {
+            // a search chooses on the validation days, and sizes no bands
+            val_rows = data.val.rows.clone().collect();
+            val_predicted = pipeline::validation_forecasts(&f, &data, &series.values);
+        } else if matches!(key.variant, Variant::Main | Variant::FutureInTest) {
             let ms = pipeline::multi_step(&f.net, &data, &series.values, &split, b, device);
             if self.cfg.sanity && first_seed {
                 band_digests = pipeline::band_digests(&ms, &series.values, &split, b);
@@ -268,6 +286,8 @@ impl Plan {
             bands,
             band_digests,
             refit_band,
+            val_rows,
+            val_predicted,
             // the check in the validation part compares no priced figure
             prices: if key.variant == Variant::FutureInTest { series.values.clone() } else { vec![] },
         })
@@ -346,6 +366,7 @@ pub(crate) mod test_plan {
             power_paths: 2,
             jobs: 1,
             feature_sets: vec![],
+            settings: vec![],
             out: dir.join("out"),
         };
         Plan::new(&cfg).unwrap()

@@ -15,10 +15,19 @@ use super::compare::{
 use crate::bail_input;
 use crate::report::files;
 
-fn job_bar(total: usize) -> ProgressBar {
-    let bar = ProgressBar::new(total as u64);
+/// The command whose jobs these are, for progress lines.
+fn command(cfg: &CompareConfig) -> &'static str {
+    if cfg.is_search() {
+        "tune"
+    } else {
+        "compare"
+    }
+}
+
+fn job_bar(total: usize, cfg: &CompareConfig) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64).with_prefix(command(cfg));
     bar.set_style(
-        ProgressStyle::with_template("compare [{bar:30}] {pos}/{len} jobs {msg} ({elapsed}, eta {eta})")
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} jobs {msg} ({elapsed}, eta {eta})")
             .expect("valid template")
             .progress_chars("=> "),
     );
@@ -31,7 +40,8 @@ fn job_done(bar: &ProgressBar, what: &str) {
     bar.inc(1);
     if bar.is_hidden() {
         eprintln!(
-            "compare: {}/{} jobs done ({what}), {:.0} s",
+            "{}: {}/{} jobs done ({what}), {:.0} s",
+            bar.prefix(),
             bar.position(),
             bar.length().unwrap_or(0),
             bar.elapsed().as_secs_f64()
@@ -49,7 +59,7 @@ pub fn run_shard_to_file(cfg: &CompareConfig, i: usize, n: usize, progress_lines
     let bar = if progress_lines {
         ProgressBar::hidden()
     } else {
-        job_bar(plan.jobs.iter().skip(i).step_by(n).count())
+        job_bar(plan.jobs.iter().skip(i).step_by(n).count(), cfg)
     };
     let results = plan.run_shard(i, n, |r| {
         let what = describe(&r.key);
@@ -69,6 +79,41 @@ pub fn run_shard_to_file(cfg: &CompareConfig, i: usize, n: usize, progress_lines
 /// Reads shard files from `dirs` (files or folders of `shard-*.json`) and checks that they
 /// belong to one comparison and hold every job exactly once.
 pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<JobResult>)> {
+    let (c, folds, results) = read_shard_files(dirs)?;
+    let expected = job_keys(&c.contenders(), &c.seeds, folds.len(), c.sanity, c.power_paths).len();
+    if results.len() != expected {
+        bail_input!("--merge: {} of {expected} jobs found; run the missing shards first", results.len());
+    }
+    Ok((c, folds, results))
+}
+
+/// Shard files read as one run of `search` (a `tune`) or not (a `compare`), for `out`: the
+/// run's plan on the file as it is now (refused if its folds moved) and the jobs' results.
+pub fn read_run(dirs: &[PathBuf], search: bool, out: &Path) -> Result<(Plan, Vec<JobResult>)> {
+    let (mut cfg, folds, results) = read_shards(dirs)?;
+    match (search, cfg.is_search()) {
+        (false, true) => bail_input!(
+            "--merge: these are shards of a search (tune), not of a comparison; merge them with tune --merge"
+        ),
+        (true, false) => bail_input!(
+            "--merge: these are shards of a comparison, not of a search; merge them with compare --merge"
+        ),
+        _ => {}
+    }
+    cfg.out = out.to_path_buf();
+    let plan = Plan::new(&cfg)?;
+    if plan.folds != folds {
+        bail_input!(
+            "--merge: the shards' folds do not match {} as it is now; was the file changed?",
+            cfg.base.csv.display()
+        );
+    }
+    Ok((plan, results))
+}
+
+/// [`read_shards`] without requiring every job: the jobs found, each once and each part of the
+/// comparison (a run cut short by its time budget has only some).
+fn read_shard_files(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<JobResult>)> {
     let mut paths = Vec::new();
     for d in dirs {
         if d.is_dir() {
@@ -108,6 +153,7 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
                 && f.config.seeds == shard.config.seeds
                 && f.config.sanity == shard.config.sanity
                 && f.config.power_paths == shard.config.power_paths
+                && f.config.settings == shard.config.settings
                 && f.folds == shard.folds
                 && f.input_sha256 == shard.input_sha256;
             if !same {
@@ -134,15 +180,11 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
     }
     let Some(first) = first else { bail_input!("--merge: no shard files read") };
     let c = &first.config;
-    let expected = job_keys(&c.contenders(), &c.seeds, first.folds.len(), c.sanity, c.power_paths).len();
     let mut keys: Vec<String> = results.iter().map(|r| format!("{:?}", r.key)).collect();
     keys.sort();
     keys.dedup();
     if keys.len() != results.len() {
         bail_input!("--merge: some jobs appear in more than one shard file");
-    }
-    if results.len() != expected {
-        bail_input!("--merge: {} of {expected} jobs found; run the missing shards first", results.len());
     }
     let wanted = job_keys(&c.contenders(), &c.seeds, first.folds.len(), c.sanity, c.power_paths);
     if let Some(r) = results.iter().find(|r| !wanted.contains(&r.key)) {
@@ -155,25 +197,32 @@ pub fn read_shards(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<Jo
 }
 
 /// Runs every job: in this process (`jobs == 1`) or in `jobs` worker processes of this
-/// binary, each with its share of the cores, sharing one progress bar.
-pub fn run_all(plan: &Plan) -> Result<Vec<JobResult>> {
+/// binary, each with its share of the cores, sharing one progress bar. With a `deadline`, no
+/// job starts after it (the jobs running then finish), and the jobs done are returned.
+pub fn run_all(plan: &Plan, deadline: Option<Instant>) -> Result<Vec<JobResult>> {
     let n = plan.cfg.jobs.clamp(1, plan.jobs.len());
-    let bar = job_bar(plan.jobs.len());
+    let bar = job_bar(plan.jobs.len(), &plan.cfg);
     let started = Instant::now();
     let results = if n == 1 {
-        let r = plan.run_shard(0, 1, |r| {
+        let mut out = Vec::new();
+        for key in &plan.jobs {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            let r = plan.run_job(*key).with_context(|| describe(key))?;
             let what = describe(&r.key);
             bar.set_message(format!("last: {what}"));
             job_done(&bar, &what);
-        })?;
-        r
+            out.push(r);
+        }
+        out
     } else {
-        run_workers(plan, n, &bar)?
+        run_workers(plan, n, &bar, deadline)?
     };
     bar.finish_and_clear();
     println!(
         "ran {} jobs in {:.1} s ({} worker process{})",
-        plan.jobs.len(),
+        results.len(),
         started.elapsed().as_secs_f64(),
         n,
         if n == 1 { "" } else { "es" }
@@ -181,7 +230,12 @@ pub fn run_all(plan: &Plan) -> Result<Vec<JobResult>> {
     Ok(results)
 }
 
-fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult>> {
+fn run_workers(
+    plan: &Plan,
+    n: usize,
+    bar: &ProgressBar,
+    deadline: Option<Instant>,
+) -> Result<Vec<JobResult>> {
     let dir = plan.cfg.out.join(".shards");
     std::fs::create_dir_all(&dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
@@ -196,6 +250,7 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
         .map(|i| {
             Command::new(&exe)
                 .args(["compare-worker", &spec.to_string_lossy(), "--shard", &format!("{i}/{n}"), "--queue"])
+                .args(["--parent", &std::process::id().to_string()])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -205,12 +260,16 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
         .collect::<Result<_>>()?;
     // Jobs are handed out one at a time to whichever worker is free, the longest first (the
     // last folds train on the most rows), so that no worker sits idle while another has a queue.
+    // (A search keeps its settings in order, each setting's longest first, so that a time
+    // budget ends it between settings.)
     let mut order: Vec<usize> = (0..plan.jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(plan.jobs[i].fold));
+    let search = plan.cfg.is_search();
+    order.sort_by_key(|&i| (search.then_some(plan.jobs[i].features), std::cmp::Reverse(plan.jobs[i].fold)));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let hand_out = |stdin: &mut Option<std::process::ChildStdin>| {
         let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let sent = match (order.get(k), stdin.as_mut()) {
+        let late = deadline.is_some_and(|d| Instant::now() >= d);
+        let sent = match (order.get(k).filter(|_| !late), stdin.as_mut()) {
             (Some(job), Some(pipe)) => writeln!(pipe, "{job}").is_ok(),
             _ => false,
         };
@@ -262,7 +321,11 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
         }
         anyhow::bail!("a worker process failed: {line}");
     }
-    let (_, _, results) = read_shards(std::slice::from_ref(&dir))?;
+    let (_, _, results) = if deadline.is_some() {
+        read_shard_files(std::slice::from_ref(&dir))?
+    } else {
+        read_shards(std::slice::from_ref(&dir))?
+    };
     std::fs::remove_dir_all(&dir).ok();
     Ok(results)
 }
@@ -270,7 +333,21 @@ fn run_workers(plan: &Plan, n: usize, bar: &ProgressBar) -> Result<Vec<JobResult
 /// The hidden `compare-worker SPEC --shard i/N [--queue]` entry point used by [`run_all`]. With
 /// `--queue` it runs the job numbers it reads from standard input, one per line, until the input
 /// ends, then writes its results as shard i of N.
-pub fn worker(spec: &Path, shard: (usize, usize), queue: bool) -> Result<()> {
+pub fn worker(spec: &Path, shard: (usize, usize), queue: bool, parent: Option<u32>) -> Result<()> {
+    // A worker whose run is killed (not interrupted: Ctrl-C reaches the whole process group)
+    // has no one to report to; without this it would train its job to the end, orphaned.
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory of this process;
+    // getppid cannot fail.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+        // the run may have died before the line above (loading libtorch takes a while)
+        if parent.is_some_and(|p| libc::getppid() as u32 != p) {
+            anyhow::bail!("compare-worker: the run that started it has ended");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = parent;
     let cfg: CompareConfig = serde_json::from_str(&std::fs::read_to_string(spec)?)?;
     if !queue {
         return run_shard_to_file(&cfg, shard.0, shard.1, true).map(|_| ());
@@ -295,7 +372,8 @@ pub fn worker(spec: &Path, shard: (usize, usize), queue: bool) -> Result<()> {
 
 /// A job in words, for progress lines and errors.
 pub fn describe(key: &JobKey) -> String {
-    let set = if key.features > 0 { format!(" feature set {}", key.features + 1) } else { String::new() };
+    // the variant: a feature set of a comparison or a setting of a search
+    let set = if key.features > 0 { format!(" #{}", key.features + 1) } else { String::new() };
     let base = format!("{}{set} seed {} fold {}", key.model, key.seed, key.fold + 1);
     match key.variant {
         Variant::Main => base,
@@ -325,6 +403,11 @@ fn check_result(
     }
     if r.predicted.len() != r.rows.len() || r.predicted.iter().any(|v| !v.is_finite()) {
         return Err("its forecasts are missing, extra or not finite".into());
+    }
+    let val_ok = r.val_rows.iter().all(|&t| (fold.train_end..fold.val_end).contains(&t));
+    if r.val_predicted.len() != r.val_rows.len() || !val_ok || r.val_predicted.iter().any(|v| !v.is_finite())
+    {
+        return Err("its validation forecasts are not its fold's validation days".into());
     }
     let epochs = r.train_loss.len();
     if epochs == 0 || r.val_loss.len() != epochs || !(1..=epochs).contains(&r.best_epoch) {
@@ -371,6 +454,8 @@ mod tests {
                 bands: vec![],
                 band_digests: vec![],
                 refit_band: None,
+                val_rows: vec![],
+                val_predicted: vec![],
                 prices: vec![],
             }
         };

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde_json::json;
 
-use super::compare::{read_shards, run_all, CompareConfig, Plan, Variant, POWER_PHIS};
+use super::compare::{run_all, CompareConfig, Plan, Variant, POWER_PHIS};
 use super::compare_report::build;
 use crate::report::loss::{self, LossCurve};
 use crate::report::{compare_md, compare_plots, files};
@@ -54,21 +54,13 @@ pub fn run(cfg: &CompareConfig) -> Result<()> {
     // held from here: the workers write their specs into it; a failed run leaves no folder of
     // its own (the folder goes with the lock while it is empty)
     let _out = files::OutputDir::open(&cfg.out)?;
-    let results = run_all(&plan)?;
+    let results = run_all(&plan, None)?;
     finish(&plan, &results, head)
 }
 
 /// `compare --merge DIR...`: the report from shard files made elsewhere.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
-    let (mut cfg, folds, results) = read_shards(dirs)?;
-    cfg.out = out.to_path_buf();
-    let plan = Plan::new(&cfg)?;
-    if plan.folds != folds {
-        crate::bail_input!(
-            "--merge: the shards' folds do not match {} as it is now; was the file changed?",
-            cfg.base.csv.display()
-        );
-    }
+    let (plan, results) = super::compare_jobs::read_run(dirs, false, out)?;
     let _out = files::OutputDir::open(out)?;
     let head = format!("merged {} jobs from {} location(s)", results.len(), dirs.len());
     println!("{head}");

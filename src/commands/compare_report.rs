@@ -46,7 +46,14 @@ fn fingerprint(plan: &Plan, r: &JobResult) -> Fingerprint {
         weights: r.weights.clone(),
         train_loss: r.train_loss.clone(),
         val_loss: r.val_loss.clone(),
-        forecasts: r.rows.iter().copied().zip(r.predicted.iter().copied()).collect(),
+        // a search's validation forecasts too (what it chooses on), all before the test part
+        forecasts: r
+            .val_rows
+            .iter()
+            .chain(&r.rows)
+            .copied()
+            .zip(r.val_predicted.iter().chain(&r.predicted).copied())
+            .collect(),
         interval: vec![],
         bands: r.band_digests.clone(),
         dated,
@@ -213,7 +220,7 @@ fn find_job(results: &[JobResult], c: Contender, s: u64, f: usize, v: Variant) -
 }
 
 /// Each fold's two leakage checks for contender `m` (first seed).
-fn leakage(plan: &Plan, results: &[JobResult], m: Contender) -> Vec<(usize, Vec<LeakCheck>)> {
+pub(crate) fn leakage(plan: &Plan, results: &[JobResult], m: Contender) -> Vec<(usize, Vec<LeakCheck>)> {
     let seed = plan.cfg.seeds[0];
     let find = |f: usize, v: Variant| find_job(results, m, seed, f, v);
     let date = |r: usize| plan.series.dates[r].to_string();
@@ -390,6 +397,8 @@ mod tests {
                     bands: vec![],
                     band_digests: vec![],
                     refit_band: None,
+                    val_rows: vec![],
+                    val_predicted: vec![],
                     prices: vec![],
                 };
                 tweak(&mut r, variant);

@@ -15,6 +15,7 @@ pub mod predict;
 pub mod sine;
 pub mod stock;
 pub mod trend;
+pub mod tune;
 
 use anyhow::Result;
 
@@ -40,7 +41,10 @@ pub fn run(command: Command) -> Result<()> {
             Ok(())
         }
         Command::CompareMerge { inputs, out } => compare_output::merge(&inputs, &out),
-        Command::CompareWorker { spec, shard, queue } => compare::worker(&spec, shard, queue),
+        Command::CompareWorker { spec, shard, queue, parent } => compare::worker(&spec, shard, queue, parent),
+        Command::Tune(cfg) => tune::run(&cfg),
+        Command::TuneShard(cfg, shard) => tune::shard(&cfg, shard),
+        Command::TuneMerge { inputs, out } => tune::merge(&inputs, &out),
         Command::Predict(cfg) => predict::run(&cfg),
         Command::Trend(cfg) => trend::run(&cfg),
         Command::Sine(cfg) => sine::run(&cfg),

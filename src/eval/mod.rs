@@ -18,6 +18,7 @@ pub mod spa;
 pub mod stats;
 pub mod trading;
 pub mod trading_seeds;
+pub mod tune;
 
 pub use evaluation::Evaluation;
 pub use metrics::{skill, Metrics};

@@ -15,3 +15,5 @@ pub mod plots;
 pub mod stock_tables;
 pub mod ticks;
 pub mod trading;
+pub mod tune_md;
+pub mod tune_plot;

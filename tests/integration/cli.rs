@@ -554,7 +554,7 @@ fn scratch_models_train_and_gates_are_drawn() {
     assert_eq!(r["settings"]["model"], "gru-scratch");
 }
 
-const TINY_COMPARE: &[&str] = &[
+pub(crate) const TINY_COMPARE: &[&str] = &[
     "--seeds",
     "2",
     "--folds",

@@ -7,6 +7,7 @@ mod fuzz;
 mod guards;
 mod learning;
 mod panel;
+mod tune;
 
 /// Held by every test that seeds or draws from libtorch's one global random generator: tests
 /// run on parallel threads, and a draw by one between another's seed and its own draws would
