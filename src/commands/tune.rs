@@ -28,7 +28,7 @@ pub fn run(cfg: &TuneConfig) -> Result<()> {
     let deadline = cfg.budget_seconds.map(|s| Instant::now() + Duration::from_secs_f64(s));
     let results = run_all(&plan, deadline)?;
     let (plan, results, cut) = whole_settings(plan, results)?;
-    finish(&plan, &results, head, cut)
+    finish(&plan, &results, head, cut, Some(cfg))
 }
 
 /// `tune --shard i/N`: one shard of the search's jobs, written for `tune --merge`.
@@ -51,7 +51,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     let head =
         format!("{}\nmerged {} jobs from {} location(s)", self::head(&plan, None), results.len(), dirs.len());
     println!("{head}");
-    finish(&plan, &results, head, None)
+    finish(&plan, &results, head, None, None)
 }
 
 /// What the search is, in words: the file, the folds and the settings.
@@ -259,8 +259,15 @@ pub(crate) fn sanity(plan: &Plan, results: &[JobResult]) -> (Vec<(String, usize,
     (checks, choices)
 }
 
-/// Writes every output; `head` is what was printed before the report.
-fn finish(plan: &Plan, results: &[JobResult], head: String, cut: Option<String>) -> Result<()> {
+/// Writes every output; `head` is what was printed before the report, `search` how the
+/// settings were drawn (unknown to a merge, whose shards hold the settings themselves).
+fn finish(
+    plan: &Plan,
+    results: &[JobResult],
+    head: String,
+    cut: Option<String>,
+    search: Option<&TuneConfig>,
+) -> Result<()> {
     let cfg = &plan.cfg;
     let report = judge(&input(plan, results), cfg.base.seed);
     let sanity = cfg.sanity.then(|| sanity(plan, results));
@@ -284,6 +291,7 @@ fn finish(plan: &Plan, results: &[JobResult], head: String, cut: Option<String>)
         "folds": plan.folds.iter().map(|f| json!({
             "train_rows": f.train_end, "validation_rows": f.val_end - f.train_end, "test_rows": f.test_end - f.val_end,
             "test_start": plan.series.dates[f.val_end].to_string(), "test_end": plan.series.dates[f.test_end - 1].to_string()})).collect::<Vec<_>>(),
+        "search": search.map(|t| json!({"space": t.space, "search": t.search, "trials": t.trials, "budget_seconds": t.budget_seconds})),
         "report": report,
         "budget": cut,
         "versions": crate::versions::record(),

@@ -57,6 +57,10 @@ fn tune_writes_every_output_and_shards_merge_to_the_same_search() {
     assert_eq!(header[2], "LSTM #1");
     assert_eq!(header[8], "naive");
     let j = json(full.join("tune.json"));
+    // how the settings were drawn, beside them
+    assert_eq!(j["search"]["trials"], 3);
+    assert_eq!(j["search"]["space"]["hidden"], serde_json::json!([4, 8]));
+    assert_eq!(j["settings"]["settings"].as_array().unwrap().len(), 3);
     let report = &j["report"];
     let days = report["days"].as_u64().unwrap() as usize;
     assert_eq!(losses.lines().count(), 1 + days);
@@ -85,6 +89,8 @@ fn tune_writes_every_output_and_shards_merge_to_the_same_search() {
     let m = json(merged.join("tune.json"));
     assert_eq!(j["report"]["trials"], m["report"]["trials"]);
     assert_eq!(j["report"]["tuned"], m["report"]["tuned"]);
+    // a merge knows the settings, not how they were drawn
+    assert!(m["search"].is_null() && m["settings"]["settings"] == j["settings"]["settings"]);
     // compare cannot merge a search's shards, nor tune a comparison's
     let o = run(&["compare", "--merge", shards.to_str().unwrap(), "--out", dir.join("x").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
