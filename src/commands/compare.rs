@@ -335,6 +335,33 @@ pub(crate) mod test_plan {
         plan_with(dir, crate::data::Plant::NONE)
     }
 
+    /// A well-formed result of `key` in `plan` with placeholder figures (for tests of what
+    /// reads results: merging checks keys and shapes, not figures).
+    pub fn placeholder(plan: &Plan, key: JobKey) -> JobResult {
+        let fold = plan.folds[key.fold];
+        JobResult {
+            key,
+            rows: (fold.val_end..fold.test_end).collect(),
+            predicted: vec![1.0; fold.test_end - fold.val_end],
+            epoch_seconds: vec![0.1],
+            best_epoch: 1,
+            params: 0,
+            train_loss: vec![0.1],
+            val_loss: vec![0.1],
+            stopped_early: true,
+            weights: vec![],
+            scalers: vec![],
+            seconds: 0.0,
+            setup: Default::default(),
+            bands: vec![],
+            band_digests: vec![],
+            refit_band: None,
+            val_rows: vec![],
+            val_predicted: vec![],
+            prices: vec![],
+        }
+    }
+
     /// [`plan`] with a fault planted (`LoadOptions::plant`).
     pub fn plan_with(dir: &std::path::Path, plant: crate::data::Plant) -> Plan {
         let csv = dir.join("walk.csv");

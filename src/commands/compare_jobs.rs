@@ -435,30 +435,7 @@ mod tests {
         let plan = plan(&dir);
         // every job's key, with well-formed placeholder results: merging checks keys and
         // shapes, not figures
-        let result = |key: JobKey| {
-            let fold = plan.folds[key.fold];
-            JobResult {
-                key,
-                rows: (fold.val_end..fold.test_end).collect(),
-                predicted: vec![1.0; fold.test_end - fold.val_end],
-                epoch_seconds: vec![0.1],
-                best_epoch: 1,
-                params: 0,
-                train_loss: vec![0.1],
-                val_loss: vec![0.1],
-                stopped_early: true,
-                weights: vec![],
-                scalers: vec![],
-                seconds: 0.0,
-                setup: Default::default(),
-                bands: vec![],
-                band_digests: vec![],
-                refit_band: None,
-                val_rows: vec![],
-                val_predicted: vec![],
-                prices: vec![],
-            }
-        };
+        let result = |key: JobKey| crate::commands::compare::test_plan::placeholder(&plan, key);
         let shard_path = dir.join("shard-0-of-1.json");
         let write = |results: Vec<JobResult>| {
             let shard = plan.shard_file((0, 1), results).unwrap();

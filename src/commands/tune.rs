@@ -386,7 +386,7 @@ fn losses_csv(plan: &Plan, input: &Input) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::compare::test_plan::plan_with;
+    use crate::commands::compare::test_plan::{placeholder, plan_with};
     use crate::commands::compare::JobKey;
     use crate::data::Plant;
     use crate::space::Setting;
@@ -486,27 +486,7 @@ mod tests {
         cfg.settings =
             (0..3).map(|k| Setting { hidden: (k > 0).then_some(4 * k), ..Setting::default() }).collect();
         let plan = Plan::new(&cfg).unwrap();
-        let fake = |key: JobKey| JobResult {
-            key,
-            rows: vec![],
-            predicted: vec![],
-            epoch_seconds: vec![],
-            best_epoch: 1,
-            params: 0,
-            train_loss: vec![],
-            val_loss: vec![],
-            stopped_early: false,
-            weights: vec![],
-            scalers: vec![],
-            seconds: 0.0,
-            setup: Default::default(),
-            bands: vec![],
-            band_digests: vec![],
-            refit_band: None,
-            val_rows: vec![],
-            val_predicted: vec![],
-            prices: vec![],
-        };
+        let fake = |key: JobKey| placeholder(&plan, key);
         // setting 2 (#2) lost one job: #1 and #3 are kept, #3 renumbered #2
         let done: Vec<JobResult> =
             plan.jobs.iter().filter(|k| !(k.features == 1 && k.seed == 2)).map(|&k| fake(k)).collect();
