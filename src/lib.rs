@@ -17,6 +17,7 @@ pub mod error;
 pub mod eval;
 pub mod forecast;
 pub mod interrupt;
+pub mod limits;
 pub mod model;
 pub mod panel_fit;
 pub mod pipeline;

@@ -171,7 +171,7 @@ impl Space {
 
     /// Every value within the bounds its flag has, each refused naming the key and value.
     fn check(&self) -> Result<()> {
-        use crate::config::limits;
+        use crate::limits;
         let bad = |key: &str, v: &dyn std::fmt::Display, why: &str| -> Result<()> {
             bail_input!("--space {key}={v}: {why}")
         };
