@@ -203,6 +203,8 @@ mod tests {
 
     #[test]
     fn a_single_column_projects_as_the_matrix_product_does() {
+        // randn draws from libtorch's one generator, which a training test beside this one seeds
+        let _rng = crate::test_support::torch_rng();
         let opts = (Kind::Float, Device::Cpu);
         let w = Tensor::randn([12, 1], opts);
         // a contiguous column, and one column of a wider matrix (a view with a stride of 2)

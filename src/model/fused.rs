@@ -175,6 +175,8 @@ mod tests {
 
     #[test]
     fn parameters_counted_without_building_match_the_built_network() {
+        // building a network draws its initial weights from libtorch's one generator
+        let _rng = crate::test_support::torch_rng();
         for kind in [ModelKind::Lstm, ModelKind::Gru] {
             for (input, hidden, layers, horizon) in [(1, 8, 1, 1), (3, 16, 2, 5), (2, 5, 3, 1)] {
                 let cfg = ModelConfig { kind, input, hidden, layers, dropout: 0.0 };
