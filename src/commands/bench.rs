@@ -32,9 +32,6 @@ pub fn flops_per_epoch(kind: ModelKind, samples: usize, window: usize, hidden: i
 pub fn run(cfg: &BenchConfig) -> Result<()> {
     crate::engine::threads::use_threads(cfg.threads);
     let device = crate::device::resolve(cfg.device)?;
-    if let Some(panel) = &cfg.panel {
-        return super::bench_panel::run(cfg, panel, device);
-    }
     if cfg.profile {
         if device.is_cuda() {
             crate::bail_input!("--profile times CPU work only (CUDA queues its ops); use --device cpu");

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use serde_json::json;
-use tch::{nn, Device};
+use tch::nn;
 
 use super::bench::{cpu_s, flops_per_epoch, print_result, process_age_s};
 use crate::config::{BenchConfig, PanelConfig};
@@ -25,7 +25,9 @@ use crate::panel_fit::{pooled, windowed};
 use crate::report::files;
 use crate::train::{fit_fixed, FixedEpochs, FixedRun};
 
-pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig, device: Device) -> Result<()> {
+pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig) -> Result<()> {
+    crate::engine::threads::use_threads(cfg.threads);
+    let device = crate::device::resolve(cfg.device)?;
     let base = &panel_cfg.base;
     let load = LoadOptions { columns: raw_columns(&base.features), ..base.load.clone() };
     let panel = Panel::load(&base.csv, &load)?;

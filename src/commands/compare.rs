@@ -20,7 +20,6 @@ use crate::model::ModelKind;
 use crate::pipeline;
 use crate::report::files;
 
-pub use super::compare_jobs::{read_shards, run_all, run_shard_to_file, worker};
 pub use crate::config::CompareConfig;
 pub use crate::data::split::{plan_folds, Fold};
 
@@ -304,7 +303,7 @@ impl Plan {
     pub fn run_shard(&self, i: usize, n: usize, mut done: impl FnMut(&JobResult)) -> Result<Vec<JobResult>> {
         let mut out = Vec::new();
         for key in self.jobs.iter().skip(i).step_by(n) {
-            let r = self.run_job(*key).with_context(|| super::compare_jobs::describe(key))?;
+            let r = self.run_job(*key).with_context(|| describe(key))?;
             done(&r);
             out.push(r);
         }
@@ -320,6 +319,19 @@ impl Plan {
             shard,
             results,
         })
+    }
+}
+
+/// A job in words, for progress lines and errors.
+pub fn describe(key: &JobKey) -> String {
+    // the variant: a feature set of a comparison or a setting of a search
+    let set = if key.features > 0 { format!(" #{}", key.features + 1) } else { String::new() };
+    let base = format!("{}{set} seed {} fold {}", key.model, key.seed, key.fold + 1);
+    match key.variant {
+        Variant::Main => base,
+        Variant::FutureInTest => format!("{base}, leakage check (test part)"),
+        Variant::FutureInValidation => format!("{base}, leakage check (validation part)"),
+        Variant::Planted(k, path) => format!("{base}, power control strength {} path {}", k + 1, path + 1),
     }
 }
 

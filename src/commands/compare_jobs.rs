@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::compare::{
-    job_keys, CompareConfig, Fold, JobKey, JobResult, Plan, ShardFile, Variant, SHARD_FORMAT,
+    describe, job_keys, CompareConfig, Fold, JobResult, Plan, ShardFile, Variant, SHARD_FORMAT,
 };
 use crate::bail_input;
 use crate::report::files;
@@ -370,19 +370,6 @@ pub fn worker(spec: &Path, shard: (usize, usize), queue: bool, parent: Option<u3
     files::write_json(&path, &plan.shard_file(shard, results)?)
 }
 
-/// A job in words, for progress lines and errors.
-pub fn describe(key: &JobKey) -> String {
-    // the variant: a feature set of a comparison or a setting of a search
-    let set = if key.features > 0 { format!(" #{}", key.features + 1) } else { String::new() };
-    let base = format!("{}{set} seed {} fold {}", key.model, key.seed, key.fold + 1);
-    match key.variant {
-        Variant::Main => base,
-        Variant::FutureInTest => format!("{base}, leakage check (test part)"),
-        Variant::FutureInValidation => format!("{base}, leakage check (validation part)"),
-        Variant::Planted(k, path) => format!("{base}, power control strength {} path {}", k + 1, path + 1),
-    }
-}
-
 /// Steps, levels and methods of a job's bands, in order.
 fn band_layout(r: &JobResult) -> Vec<(usize, u64, Vec<crate::eval::bands::Method>)> {
     r.bands.iter().map(|b| (b.step, b.level.to_bits(), b.model.iter().map(|m| m.method).collect())).collect()
@@ -425,6 +412,7 @@ fn check_result(
 mod tests {
     use super::*;
     use crate::commands::compare::test_plan::plan;
+    use crate::commands::compare::JobKey;
     use crate::eval::bands::StepLevel;
     use crate::eval::intervals::IntervalScore;
 

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde_json::json;
 
-use super::compare::{run_all, CompareConfig, Plan, Variant, POWER_PHIS};
+use super::compare::{CompareConfig, Plan, Variant, POWER_PHIS};
+use super::compare_jobs::run_all;
 use super::compare_report::build;
 use crate::report::loss::{self, LossCurve};
 use crate::report::{compare_md, compare_plots, files};

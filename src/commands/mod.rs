@@ -33,7 +33,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::PanelShard(cfg, shard) => panel::shard(&cfg, shard),
         Command::PanelMerge { inputs, out } => panel::merge(&inputs, &out),
         Command::CompareShard(cfg, (i, n)) => {
-            let path = compare::run_shard_to_file(&cfg, i, n, false)?;
+            let path = compare_jobs::run_shard_to_file(&cfg, i, n, false)?;
             println!(
                 "wrote {}; combine all shards with: lstm-stock compare --merge <folders> --out <folder>",
                 path.display()
@@ -41,13 +41,18 @@ pub fn run(command: Command) -> Result<()> {
             Ok(())
         }
         Command::CompareMerge { inputs, out } => compare_output::merge(&inputs, &out),
-        Command::CompareWorker { spec, shard, queue, parent } => compare::worker(&spec, shard, queue, parent),
+        Command::CompareWorker { spec, shard, queue, parent } => {
+            compare_jobs::worker(&spec, shard, queue, parent)
+        }
         Command::Tune(cfg) => tune::run(&cfg),
         Command::TuneShard(cfg, shard) => tune::shard(&cfg, shard),
         Command::TuneMerge { inputs, out } => tune::merge(&inputs, &out),
         Command::Predict(cfg) => predict::run(&cfg),
         Command::Trend(cfg) => trend::run(&cfg),
         Command::Sine(cfg) => sine::run(&cfg),
-        Command::Bench(cfg) => bench::run(&cfg),
+        Command::Bench(cfg) => match &cfg.panel {
+            Some(panel) => bench_panel::run(&cfg, panel),
+            None => bench::run(&cfg),
+        },
     }
 }

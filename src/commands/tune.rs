@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde_json::json;
 
-use super::compare::{run_all, JobResult, Plan, Variant};
+use super::compare::{JobResult, Plan, Variant};
+use super::compare_jobs::run_all;
 use super::compare_report::leakage;
 use crate::config::TuneConfig;
 use crate::eval::diagnostics::{drift_forecast, moving_average_forecast};
@@ -36,7 +37,7 @@ pub fn shard(cfg: &TuneConfig, (i, n): (usize, usize)) -> Result<()> {
     if cfg.budget_seconds.is_some() {
         crate::bail_input!("--budget with --shard: a shard runs all its jobs; give the budget to a run on one machine, or fewer --trials");
     }
-    let path = super::compare::run_shard_to_file(&cfg.plan()?, i, n, false)?;
+    let path = super::compare_jobs::run_shard_to_file(&cfg.plan()?, i, n, false)?;
     println!(
         "wrote {}; combine all shards with: lstm-stock tune --merge <folders> --out <folder>",
         path.display()

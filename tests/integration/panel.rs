@@ -438,6 +438,30 @@ fn bench_panel_writes_the_windows_it_trains_on() {
     assert_eq!(size(".y.f32"), n * 4);
     let shape = json(dir.join("windows.json"));
     assert_eq!((shape["samples"].as_u64(), shape["window"].as_u64()), (Some(n), Some(5)));
+    // --per-ticker: the same epochs of one network per ticker, each epoch's time summed over
+    // the tickers, timed beside the global one
+    assert!(j["per_ticker_epoch_s"].is_null(), "{j}");
+    let o = run(&[
+        "bench",
+        "--panel",
+        prices.to_str().unwrap(),
+        "--window",
+        "5",
+        "--hidden",
+        "8",
+        "--layers",
+        "1",
+        "--epochs",
+        "2",
+        "--json",
+        "--per-ticker",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let j: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(j["per_ticker_epoch_s"].as_array().map(Vec::len), Some(2), "{j}");
+    assert!(j["per_ticker_epoch_s_median"].as_f64().is_some_and(|s| s > 0.0), "{j}");
+    assert!(j["global_over_per_ticker"].as_f64().is_some_and(|r| r > 0.0), "{j}");
     // --profile is for the one-file workload
     let o = run(&["bench", "--panel", prices.to_str().unwrap(), "--profile"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
