@@ -3,14 +3,19 @@
 //! temporary files of the output folder being written, so no half-written file is left.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 static PRESSES: AtomicUsize = AtomicUsize::new(0);
+/// Set in a host process (the Python package) that owns Ctrl-C and reports it by [`request`].
+static EMBEDDED: AtomicBool = AtomicBool::new(false);
 static OUT_DIR: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// Installs the handler once; later calls do nothing. Failing to install is not fatal.
 pub fn install() {
+    if EMBEDDED.load(Ordering::SeqCst) {
+        return;
+    }
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = ctrlc::set_handler(|| {
@@ -31,6 +36,22 @@ pub fn set_out_dir(dir: &std::path::Path) {
     if let Ok(mut d) = OUT_DIR.lock() {
         *d = Some(dir.to_path_buf());
     }
+}
+
+/// For a host process that keeps its own Ctrl-C handling (Python's KeyboardInterrupt):
+/// [`install`] then leaves the signal alone, and the host calls [`request`] and [`reset`].
+pub fn embed() {
+    EMBEDDED.store(true, Ordering::SeqCst);
+}
+
+/// A first Ctrl-C, from the host: training stops after the current batch, as in the binary.
+pub fn request() {
+    PRESSES.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Forgets earlier presses (a host runs many commands in one process).
+pub fn reset() {
+    PRESSES.store(0, Ordering::SeqCst);
 }
 
 /// True once Ctrl-C was pressed.

@@ -4,7 +4,7 @@ core as the ``lstm-stock`` binary, linked to the libtorch of the ``torch`` besid
 Each function takes a price file's path or a pandas or polars DataFrame, keyword arguments
 named as the command line's flags (``window=40`` for ``--window 40``, ``no_trading=True`` for
 ``--no-trading``) with the same defaults, and returns a result whose tables are polars
-DataFrames (``.to_pandas()`` for pandas) and whose charts are PNG bytes; the files are written
+DataFrames (``.to_pandas()`` for pandas, with pyarrow) and whose charts are PNG bytes; the files are written
 to ``out`` (a temporary folder when none is given). Bad input raises :class:`InputError` (a
 ``ValueError``) with the command line's one-line message.
 

@@ -4,7 +4,7 @@
 //! released, and raises the binary's one-line error as a Python exception.
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 create_exception!(
@@ -23,15 +23,41 @@ fn run(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
         Ok(cli) => cli,
         Err(e) => return Err(InputError::new_err(lstm_stock::cli::one_line(&e.to_string()))),
     };
-    let outcome = py.allow_threads(|| cli.into_command().and_then(lstm_stock::commands::run));
-    outcome.map_err(|err| {
-        let message = format!("{err:#}");
-        if lstm_stock::error::exit_code(&err) == lstm_stock::error::EXIT_BAD_INPUT {
-            InputError::new_err(message)
-        } else {
-            LstmStockError::new_err(message)
+    // The command runs on a thread of its own while this one, holding the GIL only briefly,
+    // watches Python's signals: Ctrl-C (KeyboardInterrupt) asks training to stop after the
+    // current batch, as the binary's first Ctrl-C does; the command then finishes writing
+    // whole files, and KeyboardInterrupt is raised.
+    lstm_stock::interrupt::embed();
+    lstm_stock::interrupt::reset();
+    let command = cli.into_command().map_err(|err| error(&err))?;
+    let worker = std::thread::spawn(move || lstm_stock::commands::run(command));
+    let mut interrupted = false;
+    while !worker.is_finished() {
+        py.allow_threads(|| std::thread::sleep(std::time::Duration::from_millis(50)));
+        if !interrupted && py.check_signals().is_err() {
+            interrupted = true;
+            lstm_stock::interrupt::request();
         }
-    })
+    }
+    let outcome = worker.join().map_err(|_| LstmStockError::new_err("the command panicked"))?;
+    lstm_stock::interrupt::reset();
+    if interrupted {
+        return Err(PyKeyboardInterrupt::new_err(
+            "interrupted: training stopped after the current batch; what was written is whole",
+        ));
+    }
+    outcome.map_err(|err| error(&err))
+}
+
+/// The binary's one-line message as Python's exception: [`InputError`] where the binary exits
+/// with 2 (the input's fault), [`LstmStockError`] otherwise.
+fn error(err: &anyhow::Error) -> PyErr {
+    let message = format!("{err:#}");
+    if lstm_stock::error::exit_code(err) == lstm_stock::error::EXIT_BAD_INPUT {
+        InputError::new_err(message)
+    } else {
+        LstmStockError::new_err(message)
+    }
 }
 
 /// The versions this build links: lstm-stock, tch and libtorch.

@@ -139,3 +139,42 @@ def test_the_gil_is_released_while_a_command_runs(tmp_path):
     # the run takes seconds; with the GIL held through it, the counting thread would count only
     # in the milliseconds of Python around it (under a million), released it counts tens of millions
     assert counted[0] > 3_000_000, counted
+
+
+def test_ctrl_c_stops_training_and_raises_keyboard_interrupt(tmp_path):
+    # a run that would take minutes, interrupted after a second; then a second run in the same
+    # process, which must not see the first one's Ctrl-C
+    code = f"""
+import os, signal, threading, time, lstm_stock
+threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+t0 = time.time()
+try:
+    lstm_stock.stock({str(AAPL)!r}, out={str(tmp_path / 'long')!r}, epochs=100000, patience=100000, threads=1)
+    print("not interrupted")
+except KeyboardInterrupt as e:
+    print("interrupted after", round(time.time() - t0, 1), "s:", e)
+r = lstm_stock.stock({str(AAPL)!r}, out={str(tmp_path / 'next')!r}, epochs=3, patience=100, threads=1)
+print("next run interrupted:", "interrupted" in r.text)
+"""
+    o = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert o.returncode == 0, o.stderr
+    assert "interrupted after" in o.stdout and "what was written is whole" in o.stdout, o.stdout
+    seconds = float(o.stdout.split("interrupted after")[1].split()[0])
+    assert seconds < 60, o.stdout
+    # nothing half-written: no temporary file left, and the interrupted run's files are whole
+    left = [p.name for p in (tmp_path / "long").rglob("*") if ".tmp" in p.name]
+    assert not left, left
+    assert json.loads((tmp_path / "long" / "metrics.json").read_text())["model"]
+    # the first run's interruption said so; the next run's did not happen
+    assert "next run interrupted: False" in o.stdout, o.stdout
+
+
+def test_the_notebook_example_runs(tmp_path):
+    pytest.importorskip("matplotlib")
+    script = ROOT / "python" / "examples" / "notebook.py"
+    o = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, env={**os.environ, "QUICK": "1"}
+    )
+    assert o.returncode == 0, o.stderr
+    assert "against naive's" in o.stdout and o.stdout.count("\n- ") >= 1, o.stdout
+    assert (tmp_path / "notebook.png").read_bytes()[:4] == b"\x89PNG"
