@@ -5,7 +5,8 @@ Each function takes a price file's path or a pandas or polars DataFrame, keyword
 named as the command line's flags (``window=40`` for ``--window 40``, ``no_trading=True`` for
 ``--no-trading``) with the same defaults, and returns a result whose tables are polars
 DataFrames (``.to_pandas()`` for pandas, with pyarrow) and whose charts are PNG bytes; the files are written
-to ``out`` (a temporary folder when none is given). Bad input raises :class:`InputError` (a
+to ``out`` (a temporary folder when none is given). Progress goes to standard error as the
+binary shows it; ``progress=False`` silences it. Bad input raises :class:`InputError` (a
 ``ValueError``) with the command line's one-line message.
 
     import lstm_stock
@@ -145,7 +146,7 @@ def _source(data, folder: Path, name: str) -> str:
     return os.fspath(path)
 
 
-def _run(command: str, positional: list, out, kwargs: dict, result: type, name: str):
+def _run(command: str, positional: list, out, kwargs: dict, result: type, name: str, progress: bool):
     scratch = Path(tempfile.mkdtemp(prefix="lstm_stock_"))
     sources = [_source(d, scratch, name) for d in positional]
     folder = Path(out) if out is not None else scratch / "out"
@@ -154,49 +155,55 @@ def _run(command: str, positional: list, out, kwargs: dict, result: type, name: 
     if command in ("compare", "tune"):
         kwargs = {"jobs": 1, **kwargs}
     args = [command, *sources, "--out", os.fspath(folder), *_flags(kwargs)]
-    text = _captured(args)
+    text = _captured(args, progress)
     return result(folder, text)
 
 
-def _captured(args: list[str]) -> str:
+def _captured(args: list[str], progress: bool = True) -> str:
     """Runs the command with what it prints to standard output captured (and returned), so
-    that a notebook gets it as text; progress bars on standard error are left alone."""
+    that a notebook gets it as text. Progress (standard error) is shown, or with ``progress``
+    False silenced: errors arrive as exceptions, not on standard error."""
     import sys
 
     sys.stdout.flush()
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        saved = os.dup(1)
+    sys.stderr.flush()
+    with tempfile.TemporaryFile(mode="w+b") as sink, open(os.devnull, "wb") as null:
+        saved = os.dup(1), os.dup(2)
         os.dup2(sink.fileno(), 1)
+        if not progress:
+            os.dup2(null.fileno(), 2)
         try:
             _core.run(args)
         finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
         sink.seek(0)
         return sink.read().decode("utf-8", "replace")
 
 
-def stock(data, *, out=None, name: str = "data", **flags) -> StockResult:
+def stock(data, *, out=None, name: str = "data", progress: bool = True, **flags) -> StockResult:
     """Train on a price file or DataFrame, forecast its test period beside naive, save the
     model: ``lstm-stock stock``. ``flags`` are the command's (``model="gru"``, ``epochs=50``)."""
-    return _run("stock", [data], out, flags, StockResult, name)
+    return _run("stock", [data], out, flags, StockResult, name, progress)
 
 
-def compare(data, *, out=None, name: str = "data", **flags) -> CompareResult:
+def compare(data, *, out=None, name: str = "data", progress: bool = True, **flags) -> CompareResult:
     """GRU versus LSTM over seeds and walk-forward folds: ``lstm-stock compare``."""
-    return _run("compare", [data], out, flags, CompareResult, name)
+    return _run("compare", [data], out, flags, CompareResult, name, progress)
 
 
-def tune(data, *, out=None, name: str = "data", **flags) -> TuneResult:
+def tune(data, *, out=None, name: str = "data", progress: bool = True, **flags) -> TuneResult:
     """Each model tuned inside walk-forward folds, the search paid for: ``lstm-stock tune``."""
-    return _run("tune", [data], out, flags, TuneResult, name)
+    return _run("tune", [data], out, flags, TuneResult, name, progress)
 
 
-def predict(model, data, *, out=None, name: str = "data", **flags) -> PredictResult:
+def predict(model, data, *, out=None, name: str = "data", progress: bool = True, **flags) -> PredictResult:
     """Forecast the days after the data's last date with a saved model: ``lstm-stock predict``.
     ``model`` is a :class:`StockResult` or the folder ``stock`` wrote."""
     folder = model.out if isinstance(model, StockResult) else model
-    return _run("predict", [data], out, {"model": os.fspath(folder), **flags}, PredictResult, name)
+    return _run("predict", [data], out, {"model": os.fspath(folder), **flags}, PredictResult, name, progress)
 
 
 def inspect(data, *, name: str = "data", **flags) -> str:

@@ -178,3 +178,29 @@ def test_the_notebook_example_runs(tmp_path):
     assert o.returncode == 0, o.stderr
     assert "against naive's" in o.stdout and o.stdout.count("\n- ") >= 1, o.stdout
     assert (tmp_path / "notebook.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_and_inspect_give_the_binarys_output(tmp_path):
+    r = lstm_stock.stock(AAPL, out=tmp_path / "run", **SMALL)
+    p = lstm_stock.predict(r, AAPL, out=tmp_path / "py", days=5)
+    o = cli("predict", "--model", tmp_path / "run", AAPL, "--out", tmp_path / "cli", "--days", 5)
+    assert o.returncode == 0, o.stderr
+    assert p.forecast.equals(polars.read_csv(tmp_path / "cli" / "forecast.csv"))
+    text = lstm_stock.inspect(AAPL, window=20)
+    o = cli("inspect", AAPL, "--window", 20)
+    assert o.returncode == 0, o.stderr
+    # the same lines, timings aside
+    strip = lambda t: [l for l in t.splitlines() if not l.startswith("time:")]
+    assert strip(text) == strip(o.stdout) and strip(text), (text, o.stdout)
+
+
+def test_progress_can_be_silenced(tmp_path):
+    code = f"""
+import lstm_stock
+lstm_stock.stock({str(AAPL)!r}, out={str(tmp_path / 'a')!r}, epochs=2, threads=1, progress=False)
+"""
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    loud = subprocess.run([sys.executable, "-c", code.replace("progress=False", "progress=True").replace("'a'", "'b'")], capture_output=True, text=True)
+    assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr + loud.stderr
+    assert "epoch" in loud.stderr, loud.stderr
+    assert "epoch" not in quiet.stderr, quiet.stderr
