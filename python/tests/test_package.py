@@ -103,7 +103,8 @@ def test_the_module_forecasts_as_predict_does(tmp_path):
         y = net(torch.tensor([window], dtype=torch.float32))[0, 0].item()
     ours = close[-1] * math.exp(s["min"] + y * span)
     theirs = p.forecast["forecast"][0]
-    assert abs(ours - theirs) <= 1e-4 * theirs, (ours, theirs)
+    # one libtorch computes both (measured: equal to the last bit); a millionth allows another CPU's kernels
+    assert abs(ours - theirs) <= 1e-6 * theirs, (ours, theirs)
 
 
 def test_compare_gives_the_binarys_report(tmp_path):
