@@ -11,13 +11,15 @@ binary shows it; ``progress=False`` silences it. Bad input raises :class:`InputE
 
     import lstm_stock
     r = lstm_stock.stock("data/AAPL.csv", model="gru", epochs=20)
-    r.metrics["test"]["model"]["rmse"], r.predictions.head()
+    r.metrics["model"]["rmse"], r.metrics["naive"]["rmse"], r.predictions.head()
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +81,7 @@ class StockResult(Result):
         from .torch_model import load
 
         if self.model_dir is None:
-            raise InputError(f"{self.out}: no model/ folder was saved")
+            raise LstmStockError(f"{self.out}: no model/ folder was saved (one is saved for a single file)")
         return load(self.model_dir)
 
 
@@ -117,6 +119,9 @@ class PredictResult(Result):
 
 
 def _flags(kwargs: dict) -> list[str]:
+    """Keyword arguments as flags: ``True`` a switch, ``None``/``False`` left out, a list
+    joined as the flag takes it (``;`` between feature sets, ``,`` otherwise), and every value
+    attached with ``=`` (so that a value starting with ``-`` stays a value)."""
     args: list[str] = []
     for key, value in kwargs.items():
         flag = "--" + key.replace("_", "-")
@@ -125,9 +130,10 @@ def _flags(kwargs: dict) -> list[str]:
         if value is True:
             args.append(flag)
         elif isinstance(value, (list, tuple)):
-            args += [flag, ",".join(str(v) for v in value)]
+            sep = ";" if key == "feature_sets" else ","
+            args.append(f"{flag}={sep.join(str(v) for v in value)}")
         else:
-            args += [flag, str(value)]
+            args.append(f"{flag}={value}")
     return args
 
 
@@ -139,7 +145,9 @@ def _source(data, folder: Path, name: str) -> str:
     path = folder / f"{name}.csv"
     if hasattr(data, "write_csv"):  # polars
         data.write_csv(path)
-    elif hasattr(data, "to_csv"):  # pandas
+    elif hasattr(data, "to_csv"):  # pandas: a date index (as yfinance gives) becomes a column
+        if type(data.index).__name__ != "RangeIndex":
+            data = data.reset_index()
         data.to_csv(path, index=False)
     else:
         raise InputError(f"data: expected a path or a pandas or polars DataFrame, got {type(data).__name__}")
@@ -147,16 +155,26 @@ def _source(data, folder: Path, name: str) -> str:
 
 
 def _run(command: str, positional: list, out, kwargs: dict, result: type, name: str, progress: bool):
-    scratch = Path(tempfile.mkdtemp(prefix="lstm_stock_"))
-    sources = [_source(d, scratch, name) for d in positional]
-    folder = Path(out) if out is not None else scratch / "out"
-    if kwargs.get("jobs", 1) != 1:
+    kwargs = dict(kwargs)
+    if kwargs.pop("jobs", 1) != 1:
         raise InputError("jobs: in Python the jobs run in this process; leave jobs at 1")
     if command in ("compare", "tune"):
-        kwargs = {"jobs": 1, **kwargs}
-    args = [command, *sources, "--out", os.fspath(folder), *_flags(kwargs)]
-    text = _captured(args, progress)
+        kwargs["jobs"] = 1
+    scratch = Path(tempfile.mkdtemp(prefix="lstm_stock_"))
+    folder = Path(out) if out is not None else scratch / "out"
+    try:
+        sources = [_source(d, scratch, name) for d in positional]
+        text = _captured([command, *sources, f"--out={os.fspath(folder)}", *_flags(kwargs)], progress)
+    finally:
+        # the DataFrame's copy goes; a temporary output folder stays with the result
+        for p in scratch.glob("*.csv"):
+            p.unlink()
+        if out is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return result(folder, text)
+
+
+_one_at_a_time = threading.Lock()
 
 
 def _captured(args: list[str], progress: bool = True) -> str:
@@ -167,7 +185,9 @@ def _captured(args: list[str], progress: bool = True) -> str:
 
     sys.stdout.flush()
     sys.stderr.flush()
-    with tempfile.TemporaryFile(mode="w+b") as sink, open(os.devnull, "wb") as null:
+    # one command at a time in a process: the standard streams and the core's settings are
+    # the process's
+    with _one_at_a_time, tempfile.TemporaryFile(mode="w+b") as sink, open(os.devnull, "wb") as null:
         saved = os.dup(1), os.dup(2)
         os.dup2(sink.fileno(), 1)
         if not progress:
@@ -209,4 +229,7 @@ def predict(model, data, *, out=None, name: str = "data", progress: bool = True,
 def inspect(data, *, name: str = "data", **flags) -> str:
     """Load and check a file without training; returns what ``lstm-stock inspect`` prints."""
     scratch = Path(tempfile.mkdtemp(prefix="lstm_stock_"))
-    return _captured(["inspect", _source(data, scratch, name), *_flags(flags)])
+    try:
+        return _captured(["inspect", _source(data, scratch, name), *_flags(flags)])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

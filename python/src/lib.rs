@@ -29,24 +29,35 @@ fn run(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
     // whole files, and KeyboardInterrupt is raised.
     lstm_stock::interrupt::embed();
     lstm_stock::interrupt::reset();
+    // each command starts as in a fresh process (the batch split follows libtorch's count), and
+    // the caller's torch keeps its own thread count
+    let threads = lstm_stock::engine::threads::libtorch();
+    lstm_stock::engine::workers::reset();
     let command = cli.into_command().map_err(|err| error(&err))?;
     let worker = std::thread::spawn(move || lstm_stock::commands::run(command));
-    let mut interrupted = false;
+    // the first signal's exception (Ctrl-C's KeyboardInterrupt, or what a handler raised);
+    // later ones are taken too, so that none goes off in the caller's cleanup
+    let mut raised: Option<PyErr> = None;
     while !worker.is_finished() {
         py.allow_threads(|| std::thread::sleep(std::time::Duration::from_millis(50)));
-        if !interrupted && py.check_signals().is_err() {
-            interrupted = true;
-            lstm_stock::interrupt::request();
+        if let Err(e) = py.check_signals() {
+            if raised.is_none() {
+                lstm_stock::interrupt::request();
+                raised = Some(e);
+            }
         }
     }
-    let outcome = worker.join().map_err(|_| LstmStockError::new_err("the command panicked"))?;
+    let outcome = worker.join();
     lstm_stock::interrupt::reset();
-    if interrupted {
-        return Err(PyKeyboardInterrupt::new_err(
-            "interrupted: training stopped after the current batch; what was written is whole",
-        ));
+    lstm_stock::engine::threads::use_exactly(threads);
+    let outcome = outcome.map_err(|_| LstmStockError::new_err("the command panicked"))?;
+    match raised {
+        Some(e) if e.is_instance_of::<PyKeyboardInterrupt>(py) => Err(PyKeyboardInterrupt::new_err(
+            "interrupted: training stopped after the current batch; the files written are whole",
+        )),
+        Some(e) => Err(e),
+        None => outcome.map_err(|err| error(&err)),
     }
-    outcome.map_err(|err| error(&err))
 }
 
 /// The binary's one-line message as Python's exception: [`InputError`] where the binary exits

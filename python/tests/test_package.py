@@ -150,7 +150,7 @@ import os, signal, threading, time, lstm_stock
 threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 t0 = time.time()
 try:
-    lstm_stock.stock({str(AAPL)!r}, out={str(tmp_path / 'long')!r}, epochs=100000, patience=100000, threads=1)
+    lstm_stock.stock({str(AAPL)!r}, out={str(tmp_path / 'long')!r}, epochs=100000, patience=100000, threads=1, device='cpu')
     print("not interrupted")
 except KeyboardInterrupt as e:
     print("interrupted after", round(time.time() - t0, 1), "s:", e)
@@ -159,7 +159,7 @@ print("next run interrupted:", "interrupted" in r.text)
 """
     o = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert o.returncode == 0, o.stderr
-    assert "interrupted after" in o.stdout and "what was written is whole" in o.stdout, o.stdout
+    assert "interrupted after" in o.stdout and "the files written are whole" in o.stdout, o.stdout
     seconds = float(o.stdout.split("interrupted after")[1].split()[0])
     assert seconds < 60, o.stdout
     # nothing half-written: no temporary file left, and the interrupted run's files are whole
@@ -205,3 +205,20 @@ lstm_stock.stock({str(AAPL)!r}, out={str(tmp_path / 'a')!r}, epochs=2, threads=1
     assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr + loud.stderr
     assert "epoch" in loud.stderr, loud.stderr
     assert "epoch" not in quiet.stderr, quiet.stderr
+
+
+def test_a_pandas_date_index_and_flags_given_as_values(tmp_path):
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_csv(AAPL).set_index("Date")
+    a = lstm_stock.stock(frame, out=tmp_path / "indexed", **SMALL)
+    b = lstm_stock.stock(AAPL, out=tmp_path / "file", **SMALL)
+    assert a.metrics["model"] == b.metrics["model"]
+    # a list joined as the flag takes it, a value that starts with "-" kept a value
+    assert lstm_stock._flags({"features": ["volume", "hl_range"], "feature_sets": ["none", "volume"]}) == [
+        "--features=volume,hl_range",
+        "--feature-sets=none;volume",
+    ]
+    with pytest.raises(lstm_stock.InputError, match="--dropout -0.5"):
+        lstm_stock.stock(AAPL, out=tmp_path / "neg", dropout=-0.5)
+    # the folder of a DataFrame's copy is gone once out= holds the results
+    assert not any(p.name.endswith(".csv") and "lstm_stock_" in str(p) for p in tmp_path.iterdir())

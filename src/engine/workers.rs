@@ -46,6 +46,14 @@ pub fn set_threads(n: usize, busy: bool) {
     p.guided = busy && n > 1;
 }
 
+/// Forgets [`set_threads`]: batches follow libtorch's count again, as in a fresh process (a
+/// host that runs many commands in one process starts each from there).
+pub fn reset() {
+    let mut p = pool();
+    p.threads = None;
+    p.guided = false;
+}
+
 /// How many threads a training batch may be split over.
 pub fn threads() -> usize {
     pool().threads.unwrap_or_else(|| tch::get_num_threads().max(1) as usize)
