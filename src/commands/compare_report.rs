@@ -380,26 +380,19 @@ mod tests {
         [Variant::Main, Variant::FutureInTest, Variant::FutureInValidation]
             .into_iter()
             .map(|variant| {
+                let key = JobKey { model: ModelKind::Gru, features: 0, seed: 1, fold: 0, variant };
                 let mut r = JobResult {
-                    key: JobKey { model: ModelKind::Gru, features: 0, seed: 1, fold: 0, variant },
-                    rows: (fold.val_end..fold.test_end).collect(),
                     predicted: (fold.val_end..fold.test_end).map(|t| t as f64).collect(),
                     epoch_seconds: vec![0.1; 3],
                     best_epoch: 2,
                     params: 10,
                     train_loss: vec![0.3, 0.2, 0.1],
                     val_loss: vec![0.4, 0.3, 0.35],
-                    stopped_early: true,
                     weights: vec![("head.weight".into(), "aa".into())],
                     scalers: vec![(0.0, 1.0)],
                     seconds: 1.0,
                     setup: crate::pipeline::numeric_setup(),
-                    bands: vec![],
-                    band_digests: vec![],
-                    refit_band: None,
-                    val_rows: vec![],
-                    val_predicted: vec![],
-                    prices: vec![],
+                    ..crate::commands::compare::test_plan::placeholder(plan, key)
                 };
                 tweak(&mut r, variant);
                 r

@@ -270,7 +270,8 @@ fn finish(
     search: Option<&TuneConfig>,
 ) -> Result<()> {
     let cfg = &plan.cfg;
-    let report = judge(&input(plan, results), cfg.base.seed);
+    let input = input(plan, results);
+    let report = judge(&input, cfg.base.seed);
     let sanity = cfg.sanity.then(|| sanity(plan, results));
     let md =
         tune_md::markdown(cfg, &plan.series.dates, &plan.folds, &report, sanity.as_ref(), cut.as_deref());
@@ -284,7 +285,7 @@ fn finish(
     )?;
     files::write_atomic(&out.join("tune.md"), md.as_bytes())?;
     files::write_atomic(&out.join("trials.csv"), trials_csv(plan, results).as_bytes())?;
-    files::write_atomic(&out.join("losses.csv"), losses_csv(plan, &input(plan, results)).as_bytes())?;
+    files::write_atomic(&out.join("losses.csv"), losses_csv(plan, &input).as_bytes())?;
     let doc = json!({
         "command": "tune",
         "settings": cfg,
