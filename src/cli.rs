@@ -95,6 +95,13 @@ pub enum CliCommand {
     Bench(BenchArgs),
 }
 
+/// A switch given as `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
 /// Data and training flags shared by `stock`, `inspect` and `compare`.
 #[derive(Debug, Clone, Args)]
 pub struct TrainFlags {
@@ -154,6 +161,11 @@ pub struct TrainFlags {
     /// still split over every core)
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Train a panel's per-ticker networks at once, each whole on one thread (the same weights
+    /// as alone on one thread); off: one after another, each batch split over the threads.
+    /// Other commands train one network at a time either way
+    #[arg(long, value_enum, default_value = "on")]
+    pub fleet: OnOff,
     /// Date column name (default: detect "Date")
     #[arg(long)]
     pub date_col: Option<String>,
@@ -626,6 +638,15 @@ pub struct BenchArgs {
     /// loss read-back) and report seconds per epoch for each (CPU only)
     #[arg(long)]
     pub profile: bool,
+    /// Time K networks of the workload (seeds --seed, --seed + 1, ...) trained as one fleet,
+    /// each with the test windows as its validation part (no early stop), and print one JSON
+    /// line with the time per network and epoch
+    #[arg(long, value_name = "K", conflicts_with_all = ["panel", "profile"])]
+    pub fleet: Option<usize>,
+    /// With --fleet: train the K networks one after another instead, each batch split over the
+    /// threads
+    #[arg(long, requires = "fleet")]
+    pub one_by_one: bool,
 }
 
 impl BenchArgs {
@@ -704,6 +725,8 @@ impl From<BenchArgs> for BenchConfig {
             device: a.device,
             json: a.json,
             profile: a.profile,
+            fleet: a.fleet,
+            one_by_one: a.one_by_one,
         }
     }
 }
@@ -776,6 +799,7 @@ impl TrainFlags {
             seed: self.seed,
             device: self.device,
             threads: self.threads,
+            fleet: self.fleet == OnOff::On,
             interval: self.interval.first().copied().unwrap_or(0.9),
             more_intervals: self.interval.iter().skip(1).copied().collect(),
             interval_method: self.interval_method,

@@ -65,6 +65,10 @@ pub struct StockConfig {
     pub device: DeviceChoice,
     /// libtorch intra-op threads; `None` keeps libtorch's default (one per core).
     pub threads: Option<usize>,
+    /// Train a panel's per-ticker networks at once, as a fleet ([`crate::fleet`]); false: one
+    /// after another, each batch split over the threads (`--fleet off`).
+    #[serde(default = "fleet_on")]
+    pub fleet: bool,
     /// Level of the prediction band (e.g. 0.9): the one charted, and kept first for `predict`.
     pub interval: f64,
     /// More levels to report and keep for `predict` (`--interval 0.9,0.8,0.95`).
@@ -111,6 +115,10 @@ fn yes() -> bool {
 
 fn aci_gamma() -> f64 {
     crate::eval::bands::ACI_GAMMA
+}
+
+fn fleet_on() -> bool {
+    true
 }
 
 impl StockConfig {
@@ -741,6 +749,10 @@ pub struct BenchConfig {
     pub windows_out: Option<PathBuf>,
     /// `bench --panel`: also time one network per ticker on its own windows, the same epochs.
     pub per_ticker: bool,
+    /// `bench --fleet K`: time K networks of the workload trained as a fleet.
+    pub fleet: Option<usize>,
+    /// `bench --fleet K --one-by-one`: the same networks one after another.
+    pub one_by_one: bool,
 }
 
 impl BenchConfig {

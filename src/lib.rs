@@ -15,6 +15,7 @@ pub mod device;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod fleet;
 pub mod forecast;
 pub mod interrupt;
 pub mod limits;
@@ -96,6 +97,7 @@ pub(crate) mod test_support {
             seed: 1,
             device: crate::device::DeviceChoice::Cpu,
             threads: Some(1),
+            fleet: true,
             interval: 0.9,
             more_intervals: vec![],
             interval_method: Default::default(),

@@ -9,6 +9,7 @@ use tch::{nn, Device};
 use crate::config::StockConfig;
 use crate::data::features::raw_columns;
 use crate::data::{load_prices, Dataset, LoadOptions, Plant, PriceSeries, Split};
+use crate::engine::draws::Draws;
 use crate::eval::bands::{self, Bands, LevelQuantiles, Method, Paths, StepLevel};
 use crate::eval::horizon::{score_steps, StepScore};
 use crate::eval::leakage::{band_digest, Fingerprint};
@@ -76,6 +77,9 @@ pub struct Built {
     pub train: Samples,
     pub val: Samples,
     pub test: Samples,
+    /// Its training stream, drawn right after its weights, so that it follows the seed whether
+    /// the network trains at once or after others were built (a fleet).
+    pub draws: Draws,
 }
 
 /// A trained network (best epoch's weights) and how training went.
@@ -117,14 +121,56 @@ pub fn build_on(
         }
         None => Net::with_horizon(&vs.root(), model_config(cfg, kind, channels), horizon),
     };
-    Built { vs, net, train, val, test }
+    Built { vs, net, train, val, test, draws: Draws::from_torch() }
 }
 
 /// Trains a built network with early stopping on the validation part.
 pub fn train(b: Built, train_cfg: &TrainConfig, progress: Option<&str>, plant: Plant) -> Result<Fitted> {
     let stop_on = if plant.stops_on_test() { &b.test } else { &b.val };
-    let history = train::fit(&b.net, &b.vs, &b.train, stop_on, train_cfg, progress)?;
+    let history = train::fit_with(&b.net, &b.vs, &b.train, stop_on, train_cfg, progress, b.draws)?;
     Ok(Fitted { vs: b.vs, net: b.net, history, val: b.val, test: b.test })
+}
+
+/// Trains built networks as one fleet ([`crate::fleet`]; one after another, each split over the
+/// threads as [`train`] does, with `fleet` false), each stopped on its validation part (or its
+/// test part, as [`train`] plants). `each` hears of every network as it is done (its index), on
+/// this thread. Results in the order given; each the same as [`train`] on whole batches.
+pub fn train_fleet(
+    built: Vec<Built>,
+    train_cfg: &TrainConfig,
+    plant: Plant,
+    fleet: bool,
+    each: &mut dyn FnMut(usize),
+) -> Vec<Result<Fitted>> {
+    if !fleet {
+        return built
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let f = train(b, train_cfg, None, plant);
+                each(i);
+                f
+            })
+            .collect();
+    }
+    let share = |s: &Samples| Samples { x: s.x.shallow_clone(), y: s.y.shallow_clone() };
+    let mut rest = Vec::with_capacity(built.len());
+    let members = built
+        .into_iter()
+        .map(|b| {
+            let stop_on = if plant.stops_on_test() { share(&b.test) } else { share(&b.val) };
+            rest.push((b.val, b.test));
+            (crate::fleet::Member { net: b.net, vs: b.vs, train: b.train, val: stop_on }, b.draws)
+        })
+        .collect();
+    crate::fleet::fit(members, train_cfg, &mut |i, _| each(i))
+        .into_iter()
+        .zip(rest)
+        .map(|(t, (val, test))| {
+            let m = t.member;
+            Ok(Fitted { vs: m.vs, net: m.net, history: t.history?, val, test })
+        })
+        .collect()
 }
 
 /// [`build`] then [`train`].
@@ -187,7 +233,7 @@ fn refit_on(
         optimizer: cfg.train.optimizer,
         input_dropout: cfg.train.input_dropout,
     };
-    let run = train::fit_fixed(&b.net, &b.vs, &b.train, &plan)?;
+    let run = train::fit_fixed_with(&b.net, &b.vs, &b.train, &plan, b.draws)?;
     let seconds = run.epoch_seconds.iter().sum();
     Ok(Refitted { vs: b.vs, net: b.net, data, epochs, last_loss: run.last_loss, seconds })
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
 
 use crate::engine;
+use crate::engine::draws::Draws;
 use crate::model::Net;
 use crate::profile;
 
@@ -143,8 +144,10 @@ pub struct History {
     pub interrupted: bool,
 }
 
-/// Trains `net` (whose variables live in `vs`) and leaves the best weights in place. With
-/// `progress` a bar labelled with it is shown (or, off a terminal, a line every 10 epochs).
+/// Trains `net` (whose variables live in `vs`) and leaves the best weights in place, its batch
+/// orders and dropout masks drawn from the stream that follows the network's seed
+/// ([`Draws::from_torch`], right after the network was built). With `progress` a bar labelled
+/// with it is shown (or, off a terminal, a line every 10 epochs).
 ///
 /// Fails, naming what to try, when the loss becomes NaN or explodes.
 pub fn fit(
@@ -155,11 +158,47 @@ pub fn fit(
     cfg: &TrainConfig,
     progress: Option<&str>,
 ) -> Result<History> {
-    fit_until(net, vs, train, val, cfg, progress, &crate::interrupt::requested)
+    fit_with(net, vs, train, val, cfg, progress, Draws::from_torch())
+}
+
+/// [`fit`] with the network's stream drawn when it was built (`pipeline::Built::draws`).
+pub fn fit_with(
+    net: &Net,
+    vs: &nn::VarStore,
+    train: &Samples,
+    val: &Samples,
+    cfg: &TrainConfig,
+    progress: Option<&str>,
+    draws: Draws,
+) -> Result<History> {
+    let lane = Lane::alone(draws, cfg.batch, train.x.device());
+    fit_until(net, vs, train, val, cfg, progress, &crate::interrupt::requested, lane)
+}
+
+/// Where one network's training runs: its stream, how many threads each batch is split over
+/// and how many score its validation part. Alone, a network has the machine's training threads;
+/// in a fleet ([`crate::fleet`]) it has the one thread it runs on.
+pub struct Lane {
+    pub draws: Draws,
+    pub parts: usize,
+    pub eval_threads: usize,
+}
+
+impl Lane {
+    /// A network trained alone on `device` with mini-batches of `batch`.
+    pub fn alone(draws: Draws, batch: usize, device: Device) -> Lane {
+        Lane { draws, parts: engine::parts_for(batch, device), eval_threads: engine::workers::threads() }
+    }
+
+    /// A network of a fleet, on the one thread it runs on: whole batches.
+    pub fn in_fleet(draws: Draws) -> Lane {
+        Lane { draws, parts: 1, eval_threads: 1 }
+    }
 }
 
 /// [`fit`] that stops after the batch in which `stop` first returns true (Ctrl-C in the
-/// product; tests stop at a chosen point without touching the process-wide flag).
+/// product; tests stop at a chosen point without touching the process-wide flag), in `lane`.
+#[allow(clippy::too_many_arguments)]
 pub fn fit_until(
     net: &Net,
     vs: &nn::VarStore,
@@ -168,7 +207,9 @@ pub fn fit_until(
     cfg: &TrainConfig,
     progress: Option<&str>,
     stop: &dyn Fn() -> bool,
+    lane: Lane,
 ) -> Result<History> {
+    let Lane { mut draws, parts, eval_threads } = lane;
     let mut opt = cfg.optimizer.build(vs, cfg.lr)?;
     let label = progress.unwrap_or("");
     let bar = match progress {
@@ -177,7 +218,6 @@ pub fn fit_until(
     };
     let mut hist = History::default();
     let mut best = (f64::INFINITY, snapshot(vs));
-    let parts = engine::parts_for(cfg.batch, train.x.device());
     let _split = engine::threads::SplitScope::enter(parts);
     let batches = (train.len().max(0) as usize).div_ceil(cfg.batch.max(1));
     for epoch in 1..=cfg.epochs {
@@ -214,13 +254,14 @@ pub fn fit_until(
                 input_dropout: cfg.input_dropout,
             },
             &watch,
+            &mut draws,
         );
         if stop() {
             // the epoch was cut short: keep the best complete epoch so far
             hist.interrupted = true;
             break;
         }
-        let val_loss = loss_of(net, val);
+        let val_loss = loss_on(net, val, eval_threads);
         check_finite(train_loss, val_loss, epoch, cfg)?;
         hist.epoch_seconds.push(start.elapsed().as_secs_f64());
         hist.train_loss.push(train_loss);
@@ -305,8 +346,20 @@ pub struct FixedRun {
     pub epoch_seconds: Vec<f64>,
 }
 
-/// Trains `net` (whose variables live in `vs`) with `cfg.optimizer` for exactly `cfg.epochs` epochs.
+/// Trains `net` (whose variables live in `vs`) with `cfg.optimizer` for exactly `cfg.epochs`
+/// epochs, drawing from the stream that follows the network's seed (as [`fit`]).
 pub fn fit_fixed(net: &Net, vs: &nn::VarStore, train: &Samples, cfg: &FixedEpochs) -> Result<FixedRun> {
+    fit_fixed_with(net, vs, train, cfg, Draws::from_torch())
+}
+
+/// [`fit_fixed`] with the network's stream drawn when it was built.
+pub fn fit_fixed_with(
+    net: &Net,
+    vs: &nn::VarStore,
+    train: &Samples,
+    cfg: &FixedEpochs,
+    mut draws: Draws,
+) -> Result<FixedRun> {
     let mut opt = cfg.optimizer.build(vs, cfg.lr)?;
     let parts = engine::parts_for(cfg.batch, train.x.device());
     let _split = engine::threads::SplitScope::enter(parts);
@@ -320,7 +373,7 @@ pub fn fit_fixed(net: &Net, vs: &nn::VarStore, train: &Samples, cfg: &FixedEpoch
     };
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
-        run.last_loss = run_epoch(net, &mut opt, train, plan, &crate::interrupt::requested);
+        run.last_loss = run_epoch(net, &mut opt, train, plan, &crate::interrupt::requested, &mut draws);
         run.epoch_seconds.push(start.elapsed().as_secs_f64());
         bar.set_position(epoch as u64);
         bar.set_message(format!("train {:.5}", run.last_loss));
@@ -353,12 +406,13 @@ fn run_epoch(
     s: &Samples,
     plan: EpochPlan,
     stop: &dyn Fn() -> bool,
+    draws: &mut Draws,
 ) -> f64 {
     let EpochPlan { batch, clip, read_back, parts, input_dropout } = plan;
     let n = s.len();
     let mut sum = Tensor::zeros([], (Kind::Float, s.x.device()));
     let mut host_sum = 0.0;
-    let perm = Tensor::randperm(n, (Kind::Int64, s.x.device()));
+    let perm = Tensor::from_slice(&draws.permutation(n.max(0) as usize)).to_device(s.x.device());
     for idx in perm.split(batch as i64, 0) {
         if stop() {
             break;
@@ -366,12 +420,12 @@ fn run_epoch(
         let (xb, yb) = profile::time("gather", || (s.x.index_select(0, &idx), s.y.index_select(0, &idx)));
         let xb = if input_dropout > 0.0 {
             // a ticker's index (the embedding's channel, last) is an id, not an input to drop
-            &xb * input_dropout_mask(&xb, input_dropout, net.embed.is_some())
+            &xb * input_dropout_mask(&xb, input_dropout, net.embed.is_some(), draws)
         } else {
             xb
         };
         profile::time("optimizer", || opt.zero_grad());
-        let loss = engine::loss_backward(net, &xb, &yb, parts);
+        let loss = engine::loss_backward(net, &xb, &yb, parts, draws);
         if let Some(max) = clip {
             profile::time("clip", || opt.clip_grad_norm(max));
         }
@@ -393,10 +447,9 @@ fn run_epoch(
 /// channel with probability `p` over all its steps and scales the rest by `1 / (1 - p)`:
 /// `[batch, 1, channels]`, broadcast over the steps; with `spare_last`, the last channel (an
 /// embedding's ticker index) is kept as it is.
-pub fn input_dropout_mask(xs: &Tensor, p: f64, spare_last: bool) -> Tensor {
+pub fn input_dropout_mask(xs: &Tensor, p: f64, spare_last: bool, draws: &mut Draws) -> Tensor {
     let s = xs.size();
-    let keep = Tensor::rand([s[0], 1, s[2]], (Kind::Float, xs.device())).ge(p).to_kind(Kind::Float);
-    let mask = keep / (1.0 - p);
+    let mask = draws.keep_mask(&[s[0], 1, s[2]], p).to_device(xs.device());
     if spare_last {
         let _ = mask.narrow(2, s[2] - 1, 1).fill_(1.0);
     }
@@ -410,7 +463,12 @@ const EVAL_CHUNK: i64 = 4096;
 /// The network's mean loss over all samples (squared error unless it forecasts a logit), without dropout or a graph; in chunks of
 /// [`EVAL_CHUNK`] windows where there are more (one pass below that, as always).
 pub fn loss_of(net: &Net, s: &Samples) -> f64 {
-    if let Some(loss) = engine::step::hand_loss(net, &s.x, &s.y) {
+    loss_on(net, s, engine::workers::threads())
+}
+
+/// [`loss_of`], the hand-written pass spread over `threads` threads (one: this thread).
+fn loss_on(net: &Net, s: &Samples, threads: usize) -> f64 {
+    if let Some(loss) = engine::step::hand_loss(net, &s.x, &s.y, threads) {
         return loss;
     }
     tch::no_grad(|| {
@@ -570,7 +628,8 @@ mod tests {
         let _rng = crate::test_support::torch_rng();
         let xs = Tensor::rand([4000, 6, 3], (Kind::Float, Device::Cpu)) + 1.0;
         let p = 0.25;
-        let out = &xs * input_dropout_mask(&xs, p, false);
+        let mut draws = Draws::seeded(2);
+        let out = &xs * input_dropout_mask(&xs, p, false, &mut draws);
         let ratio = Vec::<f32>::try_from((&out / &xs).flatten(0, -1)).unwrap();
         let mut dropped = 0;
         for (w, steps) in ratio.chunks(18).enumerate() {
@@ -588,7 +647,8 @@ mod tests {
         assert!((share - p).abs() < 0.02, "dropped {share}");
         // a ticker's index, the last channel with an embedding, is never dropped nor scaled
         let spared =
-            Vec::<f32>::try_from(input_dropout_mask(&xs, p, true).select(2, 2).flatten(0, -1)).unwrap();
+            Vec::<f32>::try_from(input_dropout_mask(&xs, p, true, &mut draws).select(2, 2).flatten(0, -1))
+                .unwrap();
         assert!(spared.iter().all(|&m| m == 1.0));
     }
 
@@ -684,7 +744,8 @@ mod tests {
             calls.set(calls.get() + 1);
             calls.get() > 8 * 8 + 4
         };
-        let h = fit_until(&net, &vs, &train, &val, &JUMPY, None, &stop).unwrap();
+        let lane = Lane::alone(Draws::from_torch(), JUMPY.batch, Device::Cpu);
+        let h = fit_until(&net, &vs, &train, &val, &JUMPY, None, &stop, lane).unwrap();
         assert!(h.interrupted && h.val_loss.len() == 8, "{h:?}");
         let best = h.val_loss[h.best_epoch - 1];
         assert!(h.best_epoch < 8, "the setting must end off its best epoch: {h:?}");

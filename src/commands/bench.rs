@@ -29,15 +29,20 @@ pub fn flops_per_epoch(kind: ModelKind, samples: usize, window: usize, hidden: i
     3.0 * per_step as f64 * window as f64 * samples as f64
 }
 
-pub fn run(cfg: &BenchConfig) -> Result<()> {
-    crate::engine::threads::use_threads(cfg.threads);
-    let device = crate::device::resolve(cfg.device)?;
-    if cfg.profile {
-        if device.is_cuda() {
-            crate::bail_input!("--profile times CPU work only (CUDA queues its ops); use --device cpu");
-        }
-        crate::profile::enable();
-    }
+/// The workload's data: the file, its training rows, their scaler, and the windows on `device`.
+pub struct Workload {
+    pub series: crate::data::PriceSeries,
+    pub n_train: usize,
+    pub scaler: MinMaxScaler,
+    pub model: ModelConfig,
+    pub train: Samples,
+    /// The test windows, with their scaled targets.
+    pub test: Samples,
+}
+
+/// Loads `cfg.csv` and windows it as WORKLOAD.md says (80/20 split, min-max scaled on the
+/// training rows), refusing what would not fit in memory.
+pub fn workload(cfg: &BenchConfig, device: tch::Device) -> Result<Workload> {
     let series =
         load_prices(&cfg.csv, &LoadOptions { target_col: Some("Close".into()), ..Default::default() })?;
     let n = series.len();
@@ -56,9 +61,23 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
     let scaler = MinMaxScaler::fit(&series.values[..n_train]);
     let s: Vec<f32> = series.values.iter().map(|&v| scaler.transform(v) as f32).collect();
     let (x, y) = make_windows(&s, cfg.window, cfg.window..n_train);
-    let (tx, _) = make_windows(&s, cfg.window, n_train..n);
+    let (tx, ty) = make_windows(&s, cfg.window, n_train..n);
     let train = Samples::new(&x, &y, cfg.window, 1, device);
-    let test_x = Samples::new(&tx, &vec![0.0; n - n_train], cfg.window, 1, device).x;
+    let test = Samples::new(&tx, &ty, cfg.window, 1, device);
+    Ok(Workload { series, n_train, scaler, model, train, test })
+}
+
+pub fn run(cfg: &BenchConfig) -> Result<()> {
+    crate::engine::threads::use_threads(cfg.threads);
+    let device = crate::device::resolve(cfg.device)?;
+    if cfg.profile {
+        if device.is_cuda() {
+            crate::bail_input!("--profile times CPU work only (CUDA queues its ops); use --device cpu");
+        }
+        crate::profile::enable();
+    }
+    let Workload { series, n_train, scaler, model, train, test } = workload(cfg, device)?;
+    let (n, test_x) = (series.len(), test.x);
 
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(device);

@@ -2,6 +2,7 @@
 //! layers below it into the whole job. [`run`] runs a checked command line.
 
 pub mod bench;
+pub mod bench_fleet;
 pub mod bench_panel;
 pub mod compare;
 pub mod compare_jobs;
@@ -50,9 +51,10 @@ pub fn run(command: Command) -> Result<()> {
         Command::Predict(cfg) => predict::run(&cfg),
         Command::Trend(cfg) => trend::run(&cfg),
         Command::Sine(cfg) => sine::run(&cfg),
-        Command::Bench(cfg) => match &cfg.panel {
-            Some(panel) => bench_panel::run(&cfg, panel),
-            None => bench::run(&cfg),
+        Command::Bench(cfg) => match (&cfg.panel, cfg.fleet) {
+            (Some(panel), _) => bench_panel::run(&cfg, panel),
+            (None, Some(k)) => bench_fleet::run(&cfg, k),
+            (None, None) => bench::run(&cfg),
         },
     }
 }

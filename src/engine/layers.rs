@@ -4,6 +4,7 @@
 
 use tch::{Device, Kind, Tensor};
 
+use super::draws::Draws;
 use super::kernels;
 use crate::model::Loss;
 
@@ -65,24 +66,22 @@ pub fn trainable(device: Device, kind: Kind) -> bool {
 /// Dropout masks for the outputs of every layer but the last, as libtorch's fused recurrent
 /// layers apply dropout in training: each unit of each step kept with probability `1 - p` and
 /// then scaled by `1 / (1 - p)`. One `[B, T, H]` mask per layer boundary, none when `p` is 0,
-/// drawn from libtorch's global generator (so a seeded run is repeatable). Drawn for a whole
-/// batch before it is split, so that a share's masks are its rows of the batch's, whichever
-/// thread runs it.
-pub fn dropout_masks(batch: usize, steps: usize, hid: i64, layers: usize, p: f64) -> Vec<Tensor> {
+/// drawn from the network's own stream (so a seeded run is repeatable, alone or in a fleet).
+/// Drawn for a whole batch before it is split, so that a share's masks are its rows of the
+/// batch's, whichever thread runs it.
+pub fn dropout_masks(
+    draws: &mut Draws,
+    batch: usize,
+    steps: usize,
+    hid: i64,
+    layers: usize,
+    p: f64,
+) -> Vec<Tensor> {
     if p <= 0.0 {
         return Vec::new();
     }
     let shape = [batch as i64, steps as i64, hid];
-    (1..layers)
-        .map(|_| {
-            let keep = Tensor::rand(shape, (Kind::Float, Device::Cpu)).lt(1.0 - p).to_kind(Kind::Float);
-            if p < 1.0 {
-                keep / (1.0 - p)
-            } else {
-                keep
-            }
-        })
-        .collect()
+    (1..layers).map(|_| draws.keep_mask(&shape, p)).collect()
 }
 
 /// Rows `start..start + n` of `t`, as a view.

@@ -11,6 +11,7 @@
 
 use tch::Tensor;
 
+use super::draws::Draws;
 use super::layers::{self, HandLayer, LayerWeights};
 use super::workers;
 use super::{gru_step, lstm_step};
@@ -60,7 +61,11 @@ impl Shared {
     /// Whether the hand-written step of its cell ([`gru_step`], [`lstm_step`]) trains this
     /// batch.
     fn hand_step(&self, xs: &Tensor) -> bool {
-        let (d, k) = (xs.device(), xs.kind());
+        self.hand_step_on(xs.device(), xs.kind())
+    }
+
+    /// [`Self::hand_step`] for a batch of `k` on `d`.
+    pub fn hand_step_on(&self, d: tch::Device, k: tch::Kind) -> bool {
         match self.cfg.kind.cell() {
             Cell::Gru => gru_step::applies(d, k),
             Cell::Lstm => lstm_step::applies(d, k),
@@ -77,9 +82,9 @@ impl Shared {
     }
 
     /// The dropout masks of a hand-written step on the batch `xs` ([`layers::dropout_masks`]).
-    fn masks(&self, xs: &Tensor) -> Vec<Tensor> {
+    fn masks(&self, xs: &Tensor, draws: &mut Draws) -> Vec<Tensor> {
         let (b, t) = (xs.size()[0] as usize, xs.size()[1] as usize);
-        layers::dropout_masks(b, t, self.cfg.hidden, self.cfg.layers as usize, self.cfg.dropout)
+        layers::dropout_masks(draws, b, t, self.cfg.hidden, self.cfg.layers as usize, self.cfg.dropout)
     }
 }
 
@@ -134,17 +139,23 @@ fn hand_step<L: HandLayer>(
 
 /// The loss of a batch, with every parameter's gradient left in its `.grad`; with `parts`
 /// over 1 the batch is split over that many threads, in shares that [`workers`] sizes.
-pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize) -> Tensor {
+pub fn loss_backward(p: &Shared, xs: &Tensor, ys: &Tensor, parts: usize, draws: &mut Draws) -> Tensor {
     let n = xs.size()[0] as usize;
     if parts <= 1 || !p.splittable(xs) || n < 2 {
-        return loss_backward_shares(p, xs, ys, &[n]);
+        return loss_backward_shares(p, xs, ys, &[n], draws);
     }
     // only the hand-written steps start a share at no fixed cost
-    loss_backward_shares(p, xs, ys, &workers::share_sizes(n, parts, p.hand_step(xs)))
+    loss_backward_shares(p, xs, ys, &workers::share_sizes(n, parts, p.hand_step(xs)), draws)
 }
 
 /// [`loss_backward`] with the batch split into shares of `sizes` rows (one share: no split).
-pub fn loss_backward_shares(p: &Shared, xs: &Tensor, ys: &Tensor, sizes: &[usize]) -> Tensor {
+pub fn loss_backward_shares(
+    p: &Shared,
+    xs: &Tensor,
+    ys: &Tensor,
+    sizes: &[usize],
+    draws: &mut Draws,
+) -> Tensor {
     if sizes.len() <= 1 {
         if !p.hand_step(xs) {
             // the plain path: autograd accumulates into .grad itself
@@ -152,14 +163,14 @@ pub fn loss_backward_shares(p: &Shared, xs: &Tensor, ys: &Tensor, sizes: &[usize
             profile::time("backward", || loss.backward());
             return loss;
         }
-        let (loss, grads) = loss_and_grads(p, xs, ys, &p.masks(xs));
+        let (loss, grads) = loss_and_grads(p, xs, ys, &p.masks(xs, draws));
         profile::time("backward: hand-off to optimizer", || hand_to_optimizer(&p.params(), &grads));
         return loss;
     }
     let n = xs.size()[0] as f64;
     let lens: Vec<i64> = sizes.iter().map(|&s| s as i64).collect();
     // drawn for the whole batch here, in one order, whichever thread runs which share
-    let masks = if p.hand_step(xs) { p.masks(xs) } else { Vec::new() };
+    let masks = if p.hand_step(xs) { p.masks(xs, draws) } else { Vec::new() };
     let starts = sizes.iter().scan(0, |at, &s| Some(std::mem::replace(at, *at + s)));
     let shares: Vec<_> = xs
         .split_with_sizes(&lens, 0)
@@ -196,11 +207,11 @@ pub fn loss_backward_shares(p: &Shared, xs: &Tensor, ys: &Tensor, sizes: &[usize
 const EVAL_ROWS: i64 = 256;
 
 /// The network's mean loss on `xs` against `ys` (no dropout, no graph) through the forward pass
-/// of its cell's hand-written step, in chunks of windows spread over the training threads, as
-/// the training steps are; `None` where no hand-written step applies (not the CPU, a
+/// of its cell's hand-written step, in chunks of windows spread over `threads` training threads
+/// (one: on the calling thread), as the training steps are; `None` where no hand-written step applies (not the CPU, a
 /// hand-written cell, an embedding). Why: while a run splits its batches, libtorch has one
 /// thread, and its fused layers over a whole validation part run on it alone.
-pub fn hand_loss(net: &Net, xs: &Tensor, ys: &Tensor) -> Option<f64> {
+pub fn hand_loss(net: &Net, xs: &Tensor, ys: &Tensor, threads: usize) -> Option<f64> {
     let p = Shared::of(net)?;
     if !p.hand_step(xs) || xs.size()[0] == 0 {
         return None;
@@ -225,7 +236,7 @@ pub fn hand_loss(net: &Net, xs: &Tensor, ys: &Tensor) -> Option<f64> {
         })
         .collect();
     // the chunks' sums come back in order: the total is the same whichever thread ran which
-    let sum: f64 = workers::run(chunks, workers::threads()).iter().sum();
+    let sum: f64 = workers::run(chunks, threads).iter().sum();
     Some(sum / ys.numel() as f64)
 }
 
@@ -265,7 +276,7 @@ mod tests {
                 let want = tch::no_grad(|| {
                     net.loss.of(&net.forward(&x, false), y, Reduction::Mean).double_value(&[])
                 });
-                let got = hand_loss(&net, &x, y).expect("a fused network on the CPU");
+                let got = hand_loss(&net, &x, y, workers::threads()).expect("a fused network on the CPU");
                 assert!(
                     (got - want).abs() < 1e-5 * want.abs().max(1.0),
                     "{kind:?} {loss:?}: {got} vs {want}"
@@ -274,7 +285,7 @@ mod tests {
         }
         let vs = nn::VarStore::new(Device::Cpu);
         let cfg = ModelConfig { kind: ModelKind::GruScratch, input: 2, hidden: 9, layers: 1, dropout: 0.0 };
-        assert!(hand_loss(&Net::new(&vs.root(), cfg), &x, &y).is_none());
+        assert!(hand_loss(&Net::new(&vs.root(), cfg), &x, &y, 2).is_none());
     }
 
     #[test]

@@ -91,7 +91,9 @@ pub fn guided_sizes(n: usize, parts: usize) -> Vec<usize> {
 }
 
 /// Runs the shares on up to `threads` long-lived threads, each thread taking the next share when
-/// it is done (one libtorch thread each), and returns the results in share order.
+/// it is done (one libtorch thread each), and returns the results in share order. With one
+/// thread they run on the calling thread, in order (which is how a network of a fleet, already
+/// on one of these threads, scores its validation part).
 ///
 /// # Panics
 /// If a share panics (a bug: the shares only run tensor arithmetic on valid shapes).
@@ -100,6 +102,27 @@ where
     R: Send + 'static,
     F: FnOnce() -> R + Send + 'static,
 {
+    run_each(shares, threads, &mut |_, _| {})
+}
+
+/// [`run`], handing each result to `each` (with its share's index) on the calling thread as it
+/// comes back, in the order the shares finish.
+pub fn run_each<R, F>(shares: Vec<F>, threads: usize, each: &mut dyn FnMut(usize, &R)) -> Vec<R>
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    if threads <= 1 {
+        return shares
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let r = f();
+                each(i, &r);
+                r
+            })
+            .collect();
+    }
     let k = shares.len();
     let queue: Arc<Vec<Mutex<Option<F>>>> =
         Arc::new(shares.into_iter().map(|s| Mutex::new(Some(s))).collect());
@@ -123,7 +146,7 @@ where
         }
     }
     drop(tx);
-    let mut done: Vec<(usize, R)> = rx.iter().collect();
+    let mut done: Vec<(usize, R)> = rx.iter().inspect(|(i, r)| each(*i, r)).collect();
     assert_eq!(done.len(), k, "a training thread panicked");
     done.sort_by_key(|d| d.0);
     done.into_iter().map(|d| d.1).collect()

@@ -13,6 +13,7 @@
 //!
 //! The plain-Rust LSTM cell agrees with the tensor version within 1e-12 (measured 5.6e-17).
 
+use lstm_stock::engine::draws::Draws;
 use lstm_stock::model::plain::PlainLstmCell;
 use lstm_stock::model::scratch::ScratchRnn;
 use lstm_stock::model::{ModelConfig, ModelKind};
@@ -206,7 +207,7 @@ fn hand_written_gru_step_matches_libtorch_autograd() {
             let _ = v.grad().zero_();
         }
         assert!(gru_step::applies(Device::Cpu, Kind::Float));
-        let loss = lstm_stock::engine::loss_backward(&net, &x, &y, 1);
+        let loss = lstm_stock::engine::loss_backward(&net, &x, &y, 1, &mut Draws::seeded(0));
         worst.0 = worst.0.max((loss.double_value(&[]) - loss_ref.double_value(&[])).abs());
         for ((name, v), w) in vars.iter().zip(&want) {
             let scale = w.abs().max().double_value(&[]).max(1e-3);
@@ -330,7 +331,7 @@ fn hand_written_steps_with_a_logistic_loss_match_libtorch_autograd() {
                 for (_, v) in &vars {
                     let _ = v.grad().zero_();
                 }
-                let loss = lstm_stock::engine::loss_backward(&net, &x, &y, parts);
+                let loss = lstm_stock::engine::loss_backward(&net, &x, &y, parts, &mut Draws::seeded(0));
                 let dl = (loss.double_value(&[]) - loss_ref.double_value(&[])).abs();
                 assert!(dl < TOL_F32, "{kind:?}, {layers} layers, batch {batch}: loss differs by {dl:e}");
                 for ((name, v), w) in vars.iter().zip(&want) {
@@ -378,8 +379,9 @@ fn a_batch_split_over_threads_gives_the_same_gradients() {
                         &x,
                         &y,
                         &lstm_stock::engine::workers::guided_sizes(64, 2),
+                        &mut Draws::seeded(0),
                     ),
-                    p => lstm_stock::engine::loss_backward(&net, &x, &y, p),
+                    p => lstm_stock::engine::loss_backward(&net, &x, &y, p, &mut Draws::seeded(0)),
                 };
                 let loss = loss.double_value(&[]);
                 (loss, vars.iter().map(|(_, v)| v.grad().copy()).collect::<Vec<_>>())
@@ -429,8 +431,14 @@ fn dropout_in_the_hand_written_steps_matches_autograd_with_the_same_masks() {
                 }
             };
             // the masks the step will draw after this seed
-            tch::manual_seed(21);
-            let masks = layers::dropout_masks(batch as usize, 10, hidden, n_layers as usize, p);
+            let masks = layers::dropout_masks(
+                &mut Draws::seeded(21),
+                batch as usize,
+                10,
+                hidden,
+                n_layers as usize,
+                p,
+            );
             assert_eq!(masks.len(), n_layers as usize - 1);
             // reference: autograd through one fused layer at a time, the masks between them
             zero();
@@ -462,8 +470,8 @@ fn dropout_in_the_hand_written_steps_matches_autograd_with_the_same_masks() {
             };
             assert!(hand, "the hand-written {kind:?} step is turned off");
             zero();
-            tch::manual_seed(21);
-            let loss = lstm_stock::engine::loss_backward(&net, &x, &y, parts).double_value(&[]);
+            let loss = lstm_stock::engine::loss_backward(&net, &x, &y, parts, &mut Draws::seeded(21))
+                .double_value(&[]);
             let got: Vec<Tensor> = order.iter().map(|t| t.grad().copy()).collect();
             let l_ref = loss_ref.double_value(&[]);
             assert!((loss - l_ref).abs() < TOL_F32 * l_ref.max(1.0), "{kind:?}: loss {loss} vs {l_ref}");

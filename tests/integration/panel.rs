@@ -466,3 +466,40 @@ fn bench_panel_writes_the_windows_it_trains_on() {
     let o = run(&["bench", "--panel", prices.to_str().unwrap(), "--profile"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// The per-ticker networks trained as a fleet (two threads, each network whole on one) forecast
+/// what each forecasts trained alone on one thread (`--fleet off --threads 1`), ticker by
+/// ticker and day by day, for the LSTM and the GRU: each network meets its own job's ticker
+/// and seed, and nothing of one network's training reaches another's.
+#[test]
+fn per_ticker_networks_in_a_fleet_forecast_what_they_forecast_alone() {
+    let (dir, prices) = scratch_panel("panel-fleet", 6, 400, |_| 0.2, 31);
+    let forecasts = |out: &str, extra: &[&str]| {
+        let out = dir.join(out);
+        let mut args =
+            vec!["panel", prices.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
+        args.extend_from_slice(&["--window", "5", "--hidden", "8", "--layers", "2", "--dropout", "0.2"]);
+        args.extend_from_slice(&["--epochs", "6", "--lr", "0.01", "--models", "lstm,gru", "--k", "2"]);
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+        let rows: Vec<(String, f64)> = text
+            .lines()
+            .filter(|l| l.starts_with("\"per-ticker GRU\"") || l.starts_with("\"per-ticker LSTM\""))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (format!("{} {} {}", f[0], f[3], f[4]), f[6].parse::<f64>().unwrap())
+            })
+            .collect();
+        rows
+    };
+    let fleet = forecasts("out-fleet", &["--threads", "2", "--fleet", "on"]);
+    let alone = forecasts("out-alone", &["--threads", "1", "--fleet", "off"]);
+    assert_eq!(fleet.len(), alone.len());
+    assert!(fleet.len() > 100, "{} rows", fleet.len());
+    for ((k1, a), (k2, b)) in fleet.iter().zip(&alone) {
+        assert_eq!(k1, k2);
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{k1}: {a} in the fleet, {b} alone");
+    }
+}

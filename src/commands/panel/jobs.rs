@@ -107,7 +107,6 @@ pub fn run_fold(
     verbose: bool,
     each: &mut dyn FnMut(&Done),
 ) -> Result<Vec<Done>> {
-    let base = &cfg.base;
     let ranked = cfg.cross_target.is_some();
     let singles = ids
         .iter()
@@ -115,7 +114,10 @@ pub fn run_fold(
         .count();
     let bar = progress(if verbose { singles } else { 0 }, "per-ticker networks");
     let mut out = Vec::with_capacity(ids.len());
-    for &id in ids {
+    let trains_one = |id: &usize| matches!(plan[*id], Job::PerTicker { ticker, .. } if !tickers[ticker].data.test.rows.is_empty());
+    // the per-ticker networks train as fleets ([`per_ticker_fleet`]), after the rest as in the plan
+    let (singles, rest): (Vec<usize>, Vec<usize>) = ids.iter().copied().partition(trains_one);
+    for &id in &rest {
         let t0 = Instant::now();
         let (rows, epochs) = match plan[id] {
             Job::Baselines { .. } => (baseline_rows(tickers), 0),
@@ -134,16 +136,7 @@ pub fn run_fold(
             }
             // a ticker without test days (it left before them) has nothing to forecast
             Job::PerTicker { ticker, .. } if tickers[ticker].data.test.rows.is_empty() => (Vec::new(), 0),
-            Job::PerTicker { model, seed, ticker, .. } => {
-                let t = &tickers[ticker];
-                let one = StockConfig { model, ..base.clone() };
-                let mut b = pipeline::build(&t.data, &one, model, seed, device);
-                b.net.loss = loss_of(cfg);
-                let f = pipeline::train(b, &base.train, None, base.load.plant)?;
-                bar.inc(1);
-                let name = network_name("per-ticker", model);
-                (forecast(&name, seed, t, None, &f.net, device, ranked), f.history.train_loss.len())
-            }
+            Job::PerTicker { .. } => unreachable!("trained as a fleet below"),
         };
         let fold = plan[id].fold();
         let rows = rows.into_iter().map(|r| ResultRow { fold, ..r }).collect();
@@ -151,8 +144,69 @@ pub fn run_fold(
         each(&done);
         out.push(done);
     }
+    // fleets of a bounded size: every network's windows and weights are held until its fleet ends
+    let size = FLEET_PER_THREAD * crate::engine::workers::threads().max(1);
+    for chunk in singles.chunks(size) {
+        for done in per_ticker_fleet(plan, chunk, tickers, cfg, device, &bar)? {
+            each(&done);
+            out.push(done);
+        }
+    }
     bar.finish_and_clear();
     Ok(out)
+}
+
+/// Per-ticker networks in one fleet, per training thread.
+const FLEET_PER_THREAD: usize = 16;
+
+/// The per-ticker networks of the jobs `ids` (each with test days), trained as one fleet
+/// (`--fleet off`: one after another), then each forecasting its ticker's test days. A job's
+/// seconds are its share of the fleet's wall time (in proportion to its time on its thread),
+/// so that they add up to the wall time as the jobs of a run done one by one do.
+fn per_ticker_fleet(
+    plan: &[Job],
+    ids: &[usize],
+    tickers: &[Ticker],
+    cfg: &PanelConfig,
+    device: Device,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<Done>> {
+    let base = &cfg.base;
+    let t0 = Instant::now();
+    let built = ids
+        .iter()
+        .map(|&id| {
+            let Job::PerTicker { model, seed, ticker, .. } = plan[id] else {
+                unreachable!("per-ticker jobs")
+            };
+            let one = StockConfig { model, ..base.clone() };
+            let mut b = pipeline::build(&tickers[ticker].data, &one, model, seed, device);
+            b.net.loss = loss_of(cfg);
+            b
+        })
+        .collect();
+    let fitted = pipeline::train_fleet(built, &base.train, base.load.plant, base.fleet, &mut |_| bar.inc(1));
+    let mut fitted = fitted.into_iter().collect::<Result<Vec<_>>>()?;
+    let busy: f64 = fitted.iter().map(|f| f.history.epoch_seconds.iter().sum::<f64>()).sum();
+    let ranked = cfg.cross_target.is_some();
+    let mut rows: Vec<Vec<ResultRow>> = Vec::with_capacity(ids.len());
+    for (&id, f) in ids.iter().zip(&mut fitted) {
+        let Job::PerTicker { model, seed, ticker, fold } = plan[id] else { unreachable!("per-ticker jobs") };
+        let name = network_name("per-ticker", model);
+        let r = forecast(&name, seed, &tickers[ticker], None, &f.net, device, ranked);
+        rows.push(r.into_iter().map(|r| ResultRow { fold, ..r }).collect());
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    Ok(ids
+        .iter()
+        .zip(fitted)
+        .zip(rows)
+        .map(|((&id, f), rows)| {
+            let mine: f64 = f.history.epoch_seconds.iter().sum();
+            let share = if busy > 0.0 { mine / busy } else { 1.0 / ids.len() as f64 };
+            Done { id, job: plan[id], rows, seconds: wall * share, epochs: f.history.train_loss.len() }
+        })
+        .collect())
 }
 
 /// What training took, per fold, in lines for the console and as JSON: each global network's

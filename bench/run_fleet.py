@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The fleet workload: K networks of the standard workload trained as our fleet
+(`lstm-stock bench --fleet K`), by us one after another (`--one-by-one`, each batch split over
+the threads) and by PyTorch in a loop of `nn.LSTM`s (bench/peer_torch_fleet.py), alternated in
+one run, for each K. Prints the seconds per network and epoch, the ratios, and how far the
+fleet is from the floor that this machine's peak matrix-product rate (a 2048 x 2048 product
+timed in the same run, same threads) puts under one network's epoch. Results go to
+bench/results/fleet-*.json. Called by `scripts/bench --fleet`.
+
+  run_fleet.py --bin target/release/lstm-stock --torch-python .venv/bin/python
+               [--csv data/AAPL.csv] [--model lstm] [--k 8,40,505] [--epochs 2] [--reps 3] [--threads 2]
+"""
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+PEAK = """
+import time, torch
+torch.set_num_threads({threads})
+a = torch.randn(2048, 2048); b = torch.randn(2048, 2048)
+a @ b
+best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(10))
+print(2 * 2048 ** 3 / best / 1e9)
+"""
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"error: {' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
+    return json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bin", required=True)
+    p.add_argument("--torch-python", required=True)
+    p.add_argument("--csv", default="data/AAPL.csv")
+    p.add_argument("--model", choices=["lstm", "gru"], default="lstm")
+    p.add_argument("--k", default="8,40,505", help="fleet sizes")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--reps", type=int, default=3, help="alternated runs per fleet size (one for 100 networks or more)")
+    p.add_argument("--threads", default="2")
+    a = p.parse_args()
+    common = ["--csv", a.csv, "--model", a.model, "--epochs", str(a.epochs), "--threads", a.threads]
+    rows = []
+    for k in [int(v) for v in a.k.split(",")]:
+        impls = {
+            "rust-fleet": [a.bin, "bench", "--fleet", str(k)] + common,
+            "rust-one-by-one": [a.bin, "bench", "--fleet", str(k), "--one-by-one"] + common,
+            "torch-loop": [a.torch_python, os.path.join(HERE, "peer_torch_fleet.py"), "--fleet", str(k)] + common,
+        }
+        for rep in range(a.reps if k < 100 else 1):
+            for name, cmd in impls.items():
+                r = run(cmd)
+                rows.append({"impl": name, **r})
+                print(f"K={k} rep {rep + 1}: {name:16} {r['network_epoch_s']:.4f} s per network-epoch", file=sys.stderr, flush=True)
+    peak = float(subprocess.run([a.torch_python, "-c", PEAK.format(threads=a.threads)], capture_output=True,
+                                text=True, check=True).stdout)
+    flops = rows[0]["flops_per_network_epoch"]
+    floor = flops / (peak * 1e9)
+    print(f"{a.model}, {a.epochs} epochs, {a.threads} threads; peak matmul {peak:.0f} GFLOP/s: floor {floor:.4f} s per network-epoch")
+    print("| networks | fleet | one by one | PyTorch loop | one by one / fleet | PyTorch / fleet | fleet / floor |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    summary = []
+    for k in dict.fromkeys(r["networks"] for r in rows):
+        med = {i: statistics.median(r["network_epoch_s"] for r in rows if r["networks"] == k and r["impl"] == i)
+               for i in ("rust-fleet", "rust-one-by-one", "torch-loop")}
+        f, o, t = med["rust-fleet"], med["rust-one-by-one"], med["torch-loop"]
+        print(f"| {k} | {f:.4f} s | {o:.4f} s | {t:.4f} s | {o / f:.2f}x | {t / f:.2f}x | {f / floor:.2f}x |")
+        summary.append({"networks": k, "median_network_epoch_s": med, "one_by_one_over_fleet": o / f,
+                        "torch_over_fleet": t / f, "fleet_over_floor": f / floor})
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    out = os.path.join(HERE, "results", f"fleet-{stamp}.json")
+    with open(out, "w") as f:
+        json.dump({"peak_gflops": peak, "floor_s": floor, "summary": summary, "runs": rows}, f, indent=1)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
