@@ -223,5 +223,16 @@ mod tests {
         assert!(!applies(&Net::new(&vs.root(), cfg), Device::Cpu));
         let cfg = ModelConfig { dropout: 0.0, ..cfg };
         assert!(applies(&Net::new(&vs.root(), cfg), Device::Cpu));
+        // a fleet whose networks were all refused trains them alone and ends (with none left
+        // for the threads)
+        let _rng = crate::test_support::torch_rng();
+        let refused = ModelConfig { dropout: 0.3, ..cfg };
+        tch::manual_seed(1);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let net = Net::new(&vs.root(), refused);
+        let (train, val) = data(0);
+        let t =
+            fit(vec![(Member { net, vs, train, val }, Draws::from_torch())], &self::cfg(), &mut |_, _| {});
+        assert!(t[0].history.is_ok());
     }
 }

@@ -112,7 +112,7 @@ where
     R: Send + 'static,
     F: FnOnce() -> R + Send + 'static,
 {
-    if threads <= 1 {
+    if threads <= 1 || shares.is_empty() {
         return shares
             .into_iter()
             .enumerate()
