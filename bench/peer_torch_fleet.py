@@ -6,7 +6,6 @@ gradient's global norm clipped at 1, the loss summed on the device and read back
 the test windows scored after every epoch as a validation part and the best epoch's weights
 kept. PyTorch has no way to step such networks together: `torch.func.vmap` does not support
 `nn.LSTM` or `nn.GRU`. One JSON line with the keys of `lstm-stock bench --fleet`."""
-import argparse
 import copy
 import json
 import os
@@ -21,19 +20,11 @@ from peer_torch import Net  # noqa: E402
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--csv", required=True)
+    p = wl.parser(__doc__)
     p.add_argument("--fleet", type=int, required=True, help="networks")
-    p.add_argument("--model", choices=["lstm", "gru"], default="lstm")
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--window", type=int, default=60)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
+    if a.device != "cpu":
+        sys.exit("peer_torch_fleet.py: the fleet workload runs on the CPU only")
     torch.set_num_threads(a.threads)
     _, prices = wl.closes(a.csv)
     d = wl.windows(prices, a.window)

@@ -19,6 +19,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run_panel import run  # noqa: E402
 
 PEAK = """
 import time, torch
@@ -28,13 +30,6 @@ a @ b
 best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(10))
 print(2 * 2048 ** 3 / best / 1e9)
 """
-
-
-def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f"error: {' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
-    return json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
 
 
 def main():
@@ -52,8 +47,8 @@ def main():
     rows = []
     for k in [int(v) for v in a.k.split(",")]:
         impls = {
-            "rust-fleet": [a.bin, "bench", "--fleet", str(k)] + common,
-            "rust-one-by-one": [a.bin, "bench", "--fleet", str(k), "--one-by-one"] + common,
+            "rust-fleet": [a.bin, "bench", "--json", "--fleet", str(k)] + common,
+            "rust-one-by-one": [a.bin, "bench", "--json", "--fleet", str(k), "--one-by-one"] + common,
             "torch-loop": [a.torch_python, os.path.join(HERE, "peer_torch_fleet.py"), "--fleet", str(k)] + common,
         }
         for rep in range(a.reps if k < 100 else 1):

@@ -85,6 +85,11 @@ def report(peer, framework, a, d, epoch_s, pred_scaled, params):
 
 
 def args(description):
+    return parser(description).parse_args()
+
+
+def parser(description):
+    """The standard workload's flags (a peer adds its own before parsing)."""
     import argparse
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--csv", required=True)
@@ -99,4 +104,4 @@ def args(description):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="PyTorch peer only")
     p.add_argument("--json", action="store_true")
-    return p.parse_args()
+    return p

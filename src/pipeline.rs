@@ -127,7 +127,7 @@ pub fn build_on(
 /// Trains a built network with early stopping on the validation part.
 pub fn train(b: Built, train_cfg: &TrainConfig, progress: Option<&str>, plant: Plant) -> Result<Fitted> {
     let stop_on = if plant.stops_on_test() { &b.test } else { &b.val };
-    let history = train::fit_with(&b.net, &b.vs, &b.train, stop_on, train_cfg, progress, b.draws)?;
+    let history = train::fit(&b.net, &b.vs, &b.train, stop_on, train_cfg, progress, b.draws)?;
     Ok(Fitted { vs: b.vs, net: b.net, history, val: b.val, test: b.test })
 }
 
@@ -153,16 +153,12 @@ pub fn train_fleet(
             })
             .collect();
     }
-    let share = |s: &Samples| Samples { x: s.x.shallow_clone(), y: s.y.shallow_clone() };
-    let mut rest = Vec::with_capacity(built.len());
-    let members = built
-        .into_iter()
-        .map(|b| {
-            let stop_on = if plant.stops_on_test() { share(&b.test) } else { share(&b.val) };
-            rest.push((b.val, b.test));
-            (crate::fleet::Member { net: b.net, vs: b.vs, train: b.train, val: stop_on }, b.draws)
-        })
-        .collect();
+    let (mut members, mut rest) = (Vec::with_capacity(built.len()), Vec::with_capacity(built.len()));
+    for b in built {
+        let stop_on = if plant.stops_on_test() { b.test.shallow_clone() } else { b.val.shallow_clone() };
+        members.push((crate::fleet::Member { net: b.net, vs: b.vs, train: b.train, val: stop_on }, b.draws));
+        rest.push((b.val, b.test));
+    }
     crate::fleet::fit(members, train_cfg, &mut |i, _| each(i))
         .into_iter()
         .zip(rest)
@@ -233,7 +229,7 @@ fn refit_on(
         optimizer: cfg.train.optimizer,
         input_dropout: cfg.train.input_dropout,
     };
-    let run = train::fit_fixed_with(&b.net, &b.vs, &b.train, &plan, b.draws)?;
+    let run = train::fit_fixed(&b.net, &b.vs, &b.train, &plan, b.draws)?;
     let seconds = run.epoch_seconds.iter().sum();
     Ok(Refitted { vs: b.vs, net: b.net, data, epochs, last_loss: run.last_loss, seconds })
 }

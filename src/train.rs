@@ -83,6 +83,11 @@ impl Samples {
         self.y.size()[0]
     }
 
+    /// Another handle on the same windows (no copy), for a network trained elsewhere.
+    pub fn shallow_clone(&self) -> Samples {
+        Samples { x: self.x.shallow_clone(), y: self.y.shallow_clone() }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -145,24 +150,12 @@ pub struct History {
 }
 
 /// Trains `net` (whose variables live in `vs`) and leaves the best weights in place, its batch
-/// orders and dropout masks drawn from the stream that follows the network's seed
-/// ([`Draws::from_torch`], right after the network was built). With `progress` a bar labelled
-/// with it is shown (or, off a terminal, a line every 10 epochs).
+/// orders and dropout masks drawn from `draws`: the stream that follows the network's seed,
+/// drawn right after the network was built ([`Draws::from_torch`]; `pipeline::Built::draws`).
+/// With `progress` a bar labelled with it is shown (or, off a terminal, a line every 10 epochs).
 ///
 /// Fails, naming what to try, when the loss becomes NaN or explodes.
 pub fn fit(
-    net: &Net,
-    vs: &nn::VarStore,
-    train: &Samples,
-    val: &Samples,
-    cfg: &TrainConfig,
-    progress: Option<&str>,
-) -> Result<History> {
-    fit_with(net, vs, train, val, cfg, progress, Draws::from_torch())
-}
-
-/// [`fit`] with the network's stream drawn when it was built (`pipeline::Built::draws`).
-pub fn fit_with(
     net: &Net,
     vs: &nn::VarStore,
     train: &Samples,
@@ -348,12 +341,7 @@ pub struct FixedRun {
 
 /// Trains `net` (whose variables live in `vs`) with `cfg.optimizer` for exactly `cfg.epochs`
 /// epochs, drawing from the stream that follows the network's seed (as [`fit`]).
-pub fn fit_fixed(net: &Net, vs: &nn::VarStore, train: &Samples, cfg: &FixedEpochs) -> Result<FixedRun> {
-    fit_fixed_with(net, vs, train, cfg, Draws::from_torch())
-}
-
-/// [`fit_fixed`] with the network's stream drawn when it was built.
-pub fn fit_fixed_with(
+pub fn fit_fixed(
     net: &Net,
     vs: &nn::VarStore,
     train: &Samples,
@@ -594,7 +582,7 @@ mod tests {
             optimizer: o,
             input_dropout: p,
         };
-        let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
+        let h = fit(&net, &vs, &train, &val, &cfg, None, Draws::from_torch()).unwrap();
         assert_eq!(h.val_loss[h.best_epoch - 1], loss_of(&net, &val));
         let (vs, net) = tiny_net(5);
         let plan = FixedEpochs {
@@ -607,7 +595,7 @@ mod tests {
             optimizer: o,
             input_dropout: p,
         };
-        (h.train_loss, fit_fixed(&net, &vs, &train, &plan).unwrap().last_loss)
+        (h.train_loss, fit_fixed(&net, &vs, &train, &plan, Draws::from_torch()).unwrap().last_loss)
     }
 
     /// The optimiser asked for is the one that trains, in the early-stopping loop and in the
@@ -675,7 +663,7 @@ mod tests {
             optimizer: crate::train::Optimizer::Adam,
             input_dropout: 0.0,
         };
-        let h = fit(&net, &vs, &train, &val, &cfg, None).unwrap();
+        let h = fit(&net, &vs, &train, &val, &cfg, None, Draws::from_torch()).unwrap();
         (h, net.predict(&val.x))
     }
 
@@ -721,7 +709,7 @@ mod tests {
         let _rng = crate::test_support::torch_rng();
         let (train, val) = jumpy_data();
         let (vs, net) = tiny_net(3);
-        let h = fit(&net, &vs, &train, &val, &JUMPY, None).unwrap();
+        let h = fit(&net, &vs, &train, &val, &JUMPY, None, Draws::from_torch()).unwrap();
         let last = *h.val_loss.last().unwrap();
         let best = h.val_loss[h.best_epoch - 1];
         assert!(

@@ -14,6 +14,7 @@ use crate::config::BenchConfig;
 use crate::data::cross_target::median;
 use crate::data::window::make_windows;
 use crate::data::{load_prices, LoadOptions, MinMaxScaler};
+use crate::engine::draws::Draws;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::train::{fit_fixed, FixedEpochs, FixedRun, Samples};
 
@@ -95,7 +96,8 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         optimizer: crate::train::Optimizer::Adam,
         input_dropout: 0.0,
     };
-    let FixedRun { last_loss, epoch_seconds: epoch_s } = fit_fixed(&net, &vs, &train, &plan)?;
+    let FixedRun { last_loss, epoch_seconds: epoch_s } =
+        fit_fixed(&net, &vs, &train, &plan, Draws::from_torch())?;
     let train_s = t_train.elapsed().as_secs_f64();
     let phases = crate::profile::take();
 

@@ -2,7 +2,7 @@
 //! trained for `--epochs` epochs with the test windows scored after every epoch as its
 //! validation part (early stopping's patience set past the last epoch, so every network runs
 //! them all), as one fleet or (`--one-by-one`) one after another with each batch split over the
-//! threads. Prints one JSON line; `bench/peer_torch_fleet.py` trains the same networks in a loop
+//! threads. Prints its figures (one JSON line with `--json`); `bench/peer_torch_fleet.py` trains the same networks in a loop
 //! of `nn.LSTM`s and prints the same keys, and `scripts/bench --fleet` alternates them.
 
 use std::time::Instant;
@@ -16,7 +16,7 @@ use crate::config::BenchConfig;
 use crate::engine::draws::Draws;
 use crate::fleet::{self, Member};
 use crate::model::Net;
-use crate::train::{Samples, TrainConfig};
+use crate::train::TrainConfig;
 
 pub fn run(cfg: &BenchConfig, k: usize) -> Result<()> {
     if k == 0 || k > crate::config::limits::COUNT {
@@ -25,7 +25,6 @@ pub fn run(cfg: &BenchConfig, k: usize) -> Result<()> {
     crate::engine::threads::use_threads(cfg.threads);
     let device = crate::device::resolve(cfg.device)?;
     let Workload { model, train, test, .. } = workload(cfg, device)?;
-    let share = |s: &Samples| Samples { x: s.x.shallow_clone(), y: s.y.shallow_clone() };
     let t_build = Instant::now();
     let members: Vec<(Member, Draws)> = (0..k as u64)
         .map(|i| {
@@ -33,7 +32,7 @@ pub fn run(cfg: &BenchConfig, k: usize) -> Result<()> {
             let vs = nn::VarStore::new(device);
             let net = Net::new(&vs.root(), model);
             let draws = Draws::from_torch();
-            (Member { net, vs, train: share(&train), val: share(&test) }, draws)
+            (Member { net, vs, train: train.shallow_clone(), val: test.shallow_clone() }, draws)
         })
         .collect();
     let build_s = t_build.elapsed().as_secs_f64();
@@ -52,8 +51,7 @@ pub fn run(cfg: &BenchConfig, k: usize) -> Result<()> {
             .into_iter()
             .map(|(m, draws)| {
                 let start = Instant::now();
-                let history =
-                    crate::train::fit_with(&m.net, &m.vs, &m.train, &m.val, &train_cfg, None, draws);
+                let history = crate::train::fit(&m.net, &m.vs, &m.train, &m.val, &train_cfg, None, draws);
                 fleet::Trained { member: m, history, seconds: start.elapsed().as_secs_f64() }
             })
             .collect()
@@ -100,6 +98,6 @@ pub fn run(cfg: &BenchConfig, k: usize) -> Result<()> {
             cfg.layers
         ),
     });
-    println!("{res}");
+    super::bench::print_result(&res, cfg.json);
     Ok(())
 }

@@ -20,6 +20,7 @@ use crate::data::cross_target::median;
 use crate::data::features::raw_columns;
 use crate::data::panel::{Calendar, Panel};
 use crate::data::LoadOptions;
+use crate::engine::draws::Draws;
 use crate::model::{ModelConfig, Net};
 use crate::panel_fit::{pooled, windowed};
 use crate::report::files;
@@ -69,7 +70,7 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig) -> Result<()> {
         optimizer: crate::train::Optimizer::Adam,
         input_dropout: 0.0,
     };
-    let FixedRun { last_loss, epoch_seconds } = fit_fixed(&net, &vs, &train, &plan)?;
+    let FixedRun { last_loss, epoch_seconds } = fit_fixed(&net, &vs, &train, &plan, Draws::from_torch())?;
     let train_s = t0.elapsed().as_secs_f64();
     // one network per ticker, the same epochs: epoch e of all of them is the sum of their e-th
     let singles: Option<Vec<f64>> = if cfg.per_ticker {
@@ -79,7 +80,9 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig) -> Result<()> {
             let vs = nn::VarStore::new(device);
             let net = Net::new(&vs.root(), model);
             let own = pooled(std::slice::from_ref(t), 0, device, false);
-            for (s, e) in sums.iter_mut().zip(fit_fixed(&net, &vs, &own, &plan)?.epoch_seconds) {
+            for (s, e) in
+                sums.iter_mut().zip(fit_fixed(&net, &vs, &own, &plan, Draws::from_torch())?.epoch_seconds)
+            {
                 *s += e;
             }
         }

@@ -170,6 +170,24 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// What a run's JSON record says of its input (path, SHA-256, rows) and of its folds (rows
+    /// of each part, test dates): the same in `compare.json` and `tune.json`.
+    pub fn input_and_folds_json(&self) -> Result<(serde_json::Value, serde_json::Value)> {
+        let (csv, dates) = (&self.cfg.base.csv, &self.series.dates);
+        let input =
+            serde_json::json!({"path": csv, "sha256": files::sha256_file(csv)?, "rows": self.series.len()});
+        let folds = self
+            .folds
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "train_rows": f.train_end, "validation_rows": f.val_end - f.train_end, "test_rows": f.test_end - f.val_end,
+                    "test_start": dates[f.val_end].to_string(), "test_end": dates[f.test_end - 1].to_string()})
+            })
+            .collect();
+        Ok((input, folds))
+    }
+
     /// Loads and checks the data, plans folds and lists jobs in a fixed order.
     pub fn new(cfg: &CompareConfig) -> Result<Self> {
         cfg.validate()?;

@@ -125,13 +125,12 @@ fn finish(plan: &Plan, results: &[super::compare::JobResult], head: String) -> R
         .iter()
         .map(|r| json!({"model": r.key.model, "features": r.key.features, "seed": r.key.seed, "fold": r.key.fold, "variant": r.key.variant, "stopped_early": r.stopped_early, "seconds": r.seconds, "reproducibility": r.setup, "best_epoch": r.best_epoch, "epochs_run": r.train_loss.len(), "epoch_seconds": r.epoch_seconds}))
         .collect();
+    let (file, folds) = plan.input_and_folds_json()?;
     let doc = json!({
         "command": "compare",
         "settings": cfg,
-        "input": {"path": cfg.base.csv, "sha256": files::sha256_file(&cfg.base.csv)?, "rows": plan.series.len()},
-        "folds": plan.folds.iter().map(|f| json!({
-            "train_rows": f.train_end, "validation_rows": f.val_end - f.train_end, "test_rows": f.test_end - f.val_end,
-            "test_start": dates[f.val_end].to_string(), "test_end": dates[f.test_end - 1].to_string()})).collect::<Vec<_>>(),
+        "input": file,
+        "folds": folds,
         "report": report,
         "metrics_chart": compare_plots::chart_marks(&report),
         "jobs": per_job,

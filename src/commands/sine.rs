@@ -8,6 +8,7 @@ use tch::{nn, Device, Tensor};
 
 use crate::config::SineConfig;
 use crate::data::window::make_windows;
+use crate::engine::draws::Draws;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::report::files;
 use crate::report::lines::{lines_png, Line};
@@ -43,7 +44,7 @@ pub fn run(cfg: &SineConfig) -> Result<()> {
         optimizer: crate::train::Optimizer::Adam,
         input_dropout: 0.0,
     };
-    let loss = fit_fixed(&net, &vs, &train, &plan)?.last_loss;
+    let loss = fit_fixed(&net, &vs, &train, &plan, Draws::from_torch())?.last_loss;
     println!(
         "trained an LSTM (32 units) on {} steps of a sine with period {}: final train MSE {loss:.2e}",
         train_len, cfg.period

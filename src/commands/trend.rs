@@ -8,6 +8,7 @@ use serde::Serialize;
 use tch::{nn, Device};
 
 use crate::config::TrendConfig;
+use crate::engine::draws::Draws;
 use crate::model::{ModelConfig, ModelKind, Net};
 use crate::report::files;
 use crate::train::{fit_fixed, FixedEpochs, Samples};
@@ -48,7 +49,7 @@ pub fn train_once(seed: u64, epochs: usize) -> Result<TrendRun> {
         optimizer: crate::train::Optimizer::Adam,
         input_dropout: 0.0,
     };
-    fit_fixed(&net, &vs, &train, &plan)?;
+    fit_fixed(&net, &vs, &train, &plan, Draws::from_torch())?;
     Ok(TrendRun { seed, predictions: net.predict(&train.x), shifted_predictions: net.predict(&shifted.x) })
 }
 

@@ -286,13 +286,12 @@ fn finish(
     files::write_atomic(&out.join("tune.md"), md.as_bytes())?;
     files::write_atomic(&out.join("trials.csv"), trials_csv(plan, results).as_bytes())?;
     files::write_atomic(&out.join("losses.csv"), losses_csv(plan, &input).as_bytes())?;
+    let (file, folds) = plan.input_and_folds_json()?;
     let doc = json!({
         "command": "tune",
         "settings": cfg,
-        "input": {"path": cfg.base.csv, "sha256": files::sha256_file(&cfg.base.csv)?, "rows": plan.series.len()},
-        "folds": plan.folds.iter().map(|f| json!({
-            "train_rows": f.train_end, "validation_rows": f.val_end - f.train_end, "test_rows": f.test_end - f.val_end,
-            "test_start": plan.series.dates[f.val_end].to_string(), "test_end": plan.series.dates[f.test_end - 1].to_string()})).collect::<Vec<_>>(),
+        "input": file,
+        "folds": folds,
         "search": search.map(|t| json!({"space": t.space, "search": t.search, "trials": t.trials, "budget_seconds": t.budget_seconds})),
         "report": report,
         "budget": cut,

@@ -388,6 +388,8 @@ fn sizes_that_cannot_work_are_refused_before_any_work() {
         (&["bench", "--csv", y, "--layers", "0"], "--layers 0: must be at least 1"),
         (&["bench", "--csv", y, "--hidden", "0"], "--hidden 0: must be at least 1"),
         (&["bench", "--csv", y, "--hidden", "60000", "--layers", "60"], "training would need about"),
+        (&["bench", "--csv", y, "--fleet", "0"], "--fleet 0: from 1 to 1000 networks"),
+        (&["bench", "--csv", y, "--fleet", "1001"], "--fleet 1001: from 1 to 1000 networks"),
         (&["trend", "--epochs", "1000000000"], "--epochs 1000000000: at most 100000"),
         (&["compare", y, "--jobs", "0"], "--jobs 0: must be at least 1"),
         (&["compare", y, "--folds", "0"], "--folds 0: must be at least 1"),

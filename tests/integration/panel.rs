@@ -470,7 +470,8 @@ fn bench_panel_writes_the_windows_it_trains_on() {
 /// The per-ticker networks trained as a fleet (two threads, each network whole on one) forecast
 /// what each forecasts trained alone on one thread (`--fleet off --threads 1`), ticker by
 /// ticker and day by day, for the LSTM and the GRU: each network meets its own job's ticker
-/// and seed, and nothing of one network's training reaches another's.
+/// and seed, and nothing of one network's training reaches another's. `--fleet off` on two
+/// threads is heard: the networks train alone with their batches split, which rounds otherwise.
 #[test]
 fn per_ticker_networks_in_a_fleet_forecast_what_they_forecast_alone() {
     let (dir, prices) = scratch_panel("panel-fleet", 6, 400, |_| 0.2, 31);
@@ -496,6 +497,8 @@ fn per_ticker_networks_in_a_fleet_forecast_what_they_forecast_alone() {
     };
     let fleet = forecasts("out-fleet", &["--threads", "2", "--fleet", "on"]);
     let alone = forecasts("out-alone", &["--threads", "1", "--fleet", "off"]);
+    let split = forecasts("out-split", &["--threads", "2", "--fleet", "off"]);
+    assert!(fleet.iter().zip(&split).any(|(a, b)| a.1 != b.1), "--fleet off changed nothing");
     assert_eq!(fleet.len(), alone.len());
     assert!(fleet.len() > 100, "{} rows", fleet.len());
     for ((k1, a), (k2, b)) in fleet.iter().zip(&alone) {

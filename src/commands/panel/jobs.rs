@@ -186,27 +186,27 @@ fn per_ticker_fleet(
         })
         .collect();
     let fitted = pipeline::train_fleet(built, &base.train, base.load.plant, base.fleet, &mut |_| bar.inc(1));
-    let mut fitted = fitted.into_iter().collect::<Result<Vec<_>>>()?;
-    let busy: f64 = fitted.iter().map(|f| f.history.epoch_seconds.iter().sum::<f64>()).sum();
+    let fitted = fitted.into_iter().collect::<Result<Vec<_>>>()?;
     let ranked = cfg.cross_target.is_some();
-    let mut rows: Vec<Vec<ResultRow>> = Vec::with_capacity(ids.len());
-    for (&id, f) in ids.iter().zip(&mut fitted) {
-        let Job::PerTicker { model, seed, ticker, fold } = plan[id] else { unreachable!("per-ticker jobs") };
-        let name = network_name("per-ticker", model);
-        let r = forecast(&name, seed, &tickers[ticker], None, &f.net, device, ranked);
-        rows.push(r.into_iter().map(|r| ResultRow { fold, ..r }).collect());
-    }
-    let wall = t0.elapsed().as_secs_f64();
-    Ok(ids
+    let mut done: Vec<Done> = ids
         .iter()
-        .zip(fitted)
-        .zip(rows)
-        .map(|((&id, f), rows)| {
-            let mine: f64 = f.history.epoch_seconds.iter().sum();
-            let share = if busy > 0.0 { mine / busy } else { 1.0 / ids.len() as f64 };
-            Done { id, job: plan[id], rows, seconds: wall * share, epochs: f.history.train_loss.len() }
+        .zip(&fitted)
+        .map(|(&id, f)| {
+            let Job::PerTicker { model, seed, ticker, fold } = plan[id] else {
+                unreachable!("per-ticker jobs")
+            };
+            let name = network_name("per-ticker", model);
+            let rows = forecast(&name, seed, &tickers[ticker], None, &f.net, device, ranked);
+            let rows = rows.into_iter().map(|r| ResultRow { fold, ..r }).collect();
+            let on_its_thread = f.history.epoch_seconds.iter().sum();
+            Done { id, job: plan[id], rows, seconds: on_its_thread, epochs: f.history.train_loss.len() }
         })
-        .collect())
+        .collect();
+    let (wall, busy) = (t0.elapsed().as_secs_f64(), done.iter().map(|d| d.seconds).sum::<f64>());
+    for d in &mut done {
+        d.seconds = if busy > 0.0 { d.seconds * wall / busy } else { wall / ids.len() as f64 };
+    }
+    Ok(done)
 }
 
 /// What training took, per fold, in lines for the console and as JSON: each global network's
