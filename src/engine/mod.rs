@@ -22,7 +22,8 @@ use draws::Draws;
 
 /// The training loss (the network's [`crate::model::Loss`] against `ys`, `[batch, horizon]`) of a batch, with the gradient of
 /// every parameter left in its `.grad` as `backward` leaves it; with `parts` over 1 the batch
-/// is split over that many threads (see [`step`]).
+/// is split over that many threads (see [`step`]); a hand-written step's dropout masks come from
+/// the network's stream `draws`.
 pub fn loss_backward(net: &Net, xs: &Tensor, ys: &Tensor, parts: usize, draws: &mut Draws) -> Tensor {
     match step::Shared::of(net) {
         Some(p) => step::loss_backward(&p, xs, ys, parts, draws),
