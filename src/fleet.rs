@@ -216,6 +216,8 @@ mod tests {
     /// trains alone, and one that draws only from its own stream joins the fleet.
     #[test]
     fn only_networks_that_draw_from_their_own_stream_join() {
+        // building networks draws from libtorch's generator, which the seeded tests share
+        let _rng = crate::test_support::torch_rng();
         let (m, _) = member(0, ModelKind::Lstm, 2, 0.3);
         assert!(applies(&m.net, Device::Cpu));
         let vs = nn::VarStore::new(Device::Cpu);
@@ -225,7 +227,6 @@ mod tests {
         assert!(applies(&Net::new(&vs.root(), cfg), Device::Cpu));
         // a fleet whose networks were all refused trains them alone and ends (with none left
         // for the threads)
-        let _rng = crate::test_support::torch_rng();
         let refused = ModelConfig { dropout: 0.3, ..cfg };
         tch::manual_seed(1);
         let vs = nn::VarStore::new(Device::Cpu);
