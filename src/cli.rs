@@ -161,9 +161,10 @@ pub struct TrainFlags {
     /// still split over every core)
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Train a panel's per-ticker networks at once, each whole on one thread (the same weights
-    /// as alone on one thread); off: one after another, each batch split over the threads.
-    /// Other commands train one network at a time either way
+    /// Train a panel's per-ticker networks, or the networks of `stock` over several files, at
+    /// once, each whole on one thread (the same weights as alone on one thread); off: one after
+    /// another, each batch split over the threads. compare, tune and `stock FILE` train one
+    /// network at a time either way (compare and tune: one per worker process, see --jobs)
     #[arg(long, value_enum, default_value = "on")]
     pub fleet: OnOff,
     /// Date column name (default: detect "Date")

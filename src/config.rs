@@ -65,8 +65,9 @@ pub struct StockConfig {
     pub device: DeviceChoice,
     /// libtorch intra-op threads; `None` keeps libtorch's default (one per core).
     pub threads: Option<usize>,
-    /// Train a panel's per-ticker networks at once, as a fleet ([`crate::fleet`]); false: one
-    /// after another, each batch split over the threads (`--fleet off`).
+    /// Train a panel's per-ticker networks, or `stock`'s networks over several files, at once,
+    /// as fleets ([`crate::fleet`]); false: one after another, each batch split over the
+    /// threads (`--fleet off`).
     #[serde(default = "fleet_on")]
     pub fleet: bool,
     /// Level of the prediction band (e.g. 0.9): the one charted, and kept first for `predict`.

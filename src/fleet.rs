@@ -21,7 +21,11 @@ use tch::{nn, Device};
 use crate::engine::draws::Draws;
 use crate::engine::{self, workers};
 use crate::model::Net;
-use crate::train::{self, History, Lane, Samples, TrainConfig};
+use crate::train::{self, FixedEpochs, FixedRun, History, Lane, Samples, TrainConfig};
+
+/// Networks per training thread in one fleet, for callers that hold every network of a fleet
+/// and its windows until the fleet ends (a bound on memory, not a speed setting).
+pub const PER_THREAD: usize = 16;
 
 /// One network of a fleet and the windows it trains and stops on.
 pub struct Member {
@@ -54,27 +58,102 @@ pub fn fit(
     cfg: &TrainConfig,
     each: &mut dyn FnMut(usize, &Trained),
 ) -> Vec<Trained> {
+    let batch = cfg.batch;
+    let cfg = cfg.clone();
+    schedule(
+        members,
+        |m| (&m.net, &m.train),
+        |m, draws| {
+            let lane = Lane::alone(draws, batch, m.train.x.device());
+            fit_member(m, lane, &cfg)
+        },
+        {
+            let cfg = cfg.clone();
+            move |m, lane| fit_member(m, lane, &cfg)
+        },
+        each,
+    )
+}
+
+/// One network of a fleet trained for a fixed number of epochs, with no validation part (the
+/// refits of `stock`).
+pub struct FixedMember {
+    pub net: Net,
+    pub vs: nn::VarStore,
+    pub train: Samples,
+    pub plan: FixedEpochs,
+}
+
+/// What a [`FixedMember`]'s training came to, and its seconds on its thread.
+pub struct FixedTrained {
+    pub member: FixedMember,
+    pub run: Result<FixedRun>,
+    pub seconds: f64,
+}
+
+/// [`fit`] for networks trained for a fixed number of epochs, each its own plan (a progress bar
+/// in a plan shows only for a network trained alone).
+pub fn fit_fixed(
+    members: Vec<(FixedMember, Draws)>,
+    each: &mut dyn FnMut(usize, &FixedTrained),
+) -> Vec<FixedTrained> {
+    let fixed = |m: FixedMember, lane: Lane| {
+        let start = Instant::now();
+        let run = train::fit_fixed_in(&m.net, &m.vs, &m.train, &m.plan, lane);
+        FixedTrained { member: m, run, seconds: start.elapsed().as_secs_f64() }
+    };
+    schedule(
+        members,
+        |m| (&m.net, &m.train),
+        |m, draws| {
+            let lane = Lane::alone(draws, m.plan.batch, m.train.x.device());
+            fixed(m, lane)
+        },
+        move |mut m: FixedMember, lane| {
+            m.plan.progress = None;
+            fixed(m, lane)
+        },
+        each,
+    )
+}
+
+/// The fleet's schedule, whatever its members train for: members that [`applies`] refuses (or
+/// all, with one training thread) train `alone` first, one after another; the rest train
+/// `in_fleet` on the training threads, the largest first, each on the one thread it runs on.
+/// `parts` names a member's network and training windows.
+fn schedule<M, T>(
+    members: Vec<(M, Draws)>,
+    parts: impl Fn(&M) -> (&Net, &Samples),
+    alone: impl Fn(M, Draws) -> T,
+    in_fleet: impl Fn(M, Lane) -> T + Clone + Send + 'static,
+    each: &mut dyn FnMut(usize, &T),
+) -> Vec<T>
+where
+    M: Send + 'static,
+    T: Send + 'static,
+{
     let threads = workers::threads();
     let k = members.len();
-    let mut done: Vec<Option<Trained>> = (0..k).map(|_| None).collect();
+    let mut done: Vec<Option<T>> = (0..k).map(|_| None).collect();
     let mut fleet = Vec::with_capacity(k);
     for (i, (m, draws)) in members.into_iter().enumerate() {
-        if applies(&m.net, m.train.x.device()) && threads > 1 {
+        let (net, train) = parts(&m);
+        if applies(net, train.x.device()) && threads > 1 {
             fleet.push((i, m, draws));
         } else {
-            let t = fit_alone(m, draws, cfg);
+            let t = alone(m, draws);
             each(i, &t);
             done[i] = Some(t);
         }
     }
     // the largest first, so that no thread is left with a long one at the end
-    fleet.sort_by_key(|(_, m, _)| std::cmp::Reverse(m.train.len()));
+    fleet.sort_by_key(|(_, m, _)| std::cmp::Reverse(parts(m).1.len()));
     let order: Vec<usize> = fleet.iter().map(|(i, _, _)| *i).collect();
     let tasks: Vec<_> = fleet
         .into_iter()
         .map(|(_, m, draws)| {
-            let cfg = cfg.clone();
-            move || fit_member(m, Lane::in_fleet(draws), &cfg)
+            let in_fleet = in_fleet.clone();
+            move || in_fleet(m, Lane::in_fleet(draws))
         })
         .collect();
     // libtorch keeps one thread of its own while the networks run on the training threads
@@ -84,12 +163,6 @@ pub fn fit(
         done[order[j]] = Some(t);
     }
     done.into_iter().map(|t| t.expect("every member trained")).collect()
-}
-
-/// A member trained alone, its batches split over the training threads.
-fn fit_alone(m: Member, draws: Draws, cfg: &TrainConfig) -> Trained {
-    let lane = Lane::alone(draws, cfg.batch, m.train.x.device());
-    fit_member(m, lane, cfg)
 }
 
 fn fit_member(member: Member, lane: Lane, cfg: &TrainConfig) -> Trained {
@@ -185,6 +258,39 @@ mod tests {
             if k == 17 {
                 assert!(stops.len() > 1 && stops.iter().any(|&e| e < 12), "stopped at {stops:?}");
             }
+        }
+    }
+
+    /// Networks trained for fixed numbers of epochs (the refits), a different count each, end
+    /// with the weights and last losses they get alone on whole batches, bit for bit.
+    #[test]
+    fn a_fleet_of_fixed_runs_is_the_runs_alone() {
+        let _rng = crate::test_support::torch_rng();
+        let fixed = |i: usize| {
+            let (m, draws) = member(i, ModelKind::Lstm, 2, 0.3);
+            let plan = FixedEpochs {
+                epochs: 1 + i % 4,
+                batch: 16,
+                lr: 0.03,
+                clip: Some(5.0),
+                read_each_batch: false,
+                progress: Some("shown only alone".into()),
+                optimizer: crate::train::Optimizer::Adam,
+                input_dropout: 0.1,
+            };
+            (FixedMember { net: m.net, vs: m.vs, train: m.train, plan }, draws)
+        };
+        let trained = fit_fixed((0..7).map(fixed).collect(), &mut |_, _| {});
+        for (i, t) in trained.iter().enumerate() {
+            let (m, draws) = fixed(i);
+            let mut plan = m.plan.clone();
+            plan.progress = None;
+            let lane = Lane { draws, parts: 1, eval_threads: 1 };
+            let run = train::fit_fixed_in(&m.net, &m.vs, &m.train, &plan, lane).unwrap();
+            let got = t.run.as_ref().unwrap();
+            assert_eq!(got.epoch_seconds.len(), 1 + i % 4, "member {i}");
+            assert_eq!(got.last_loss.to_bits(), run.last_loss.to_bits(), "member {i}");
+            assert!(weights(&t.member.vs) == weights(&m.vs), "member {i}: weights differ");
         }
     }
 

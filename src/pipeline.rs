@@ -204,21 +204,41 @@ pub fn refit(
     device: Device,
     epochs: usize,
 ) -> Result<Refitted> {
-    let data = Dataset::build_all(series, &cfg.input_spec(), cfg.horizon)?;
-    refit_on(data, cfg, seed, device, epochs, true)
+    refit_job(series, cfg, seed, device, epochs)?.train()
 }
 
-/// A fresh `cfg.model` network seeded with `seed`, trained on `data`'s training windows for
-/// exactly `epochs` epochs: the final fit of [`refit`], or of the band check's one period back.
-fn refit_on(
+/// [`refit`]'s network built and ready to train: alone ([`RefitJob::train`]) or beside others
+/// ([`train_refits`]).
+pub fn refit_job(
+    series: &PriceSeries,
+    cfg: &StockConfig,
+    seed: u64,
+    device: Device,
+    epochs: usize,
+) -> Result<RefitJob> {
+    let data = Dataset::build_all(series, &cfg.input_spec(), cfg.horizon)?;
+    Ok(refit_job_on(data, cfg, seed, device, epochs, true))
+}
+
+/// A fresh `cfg.model` network seeded with `seed`, to be trained on `data`'s training windows
+/// for exactly `epochs` epochs: the final fit of [`refit`], or of the band check's one period
+/// back.
+pub struct RefitJob {
+    built: Built,
+    plan: train::FixedEpochs,
+    data: Dataset,
+    epochs: usize,
+}
+
+fn refit_job_on(
     data: Dataset,
     cfg: &StockConfig,
     seed: u64,
     device: Device,
     epochs: usize,
     progress: bool,
-) -> Result<Refitted> {
-    let b = build(&data, cfg, cfg.model, seed, device);
+) -> RefitJob {
+    let built = build(&data, cfg, cfg.model, seed, device);
     let plan = train::FixedEpochs {
         epochs,
         batch: cfg.train.batch,
@@ -229,9 +249,42 @@ fn refit_on(
         optimizer: cfg.train.optimizer,
         input_dropout: cfg.train.input_dropout,
     };
-    let run = train::fit_fixed(&b.net, &b.vs, &b.train, &plan, b.draws)?;
-    let seconds = run.epoch_seconds.iter().sum();
-    Ok(Refitted { vs: b.vs, net: b.net, data, epochs, last_loss: run.last_loss, seconds })
+    RefitJob { built, plan, data, epochs }
+}
+
+impl RefitJob {
+    /// Trains the network alone, its batches split over the training threads.
+    pub fn train(self) -> Result<Refitted> {
+        let RefitJob { built: b, plan, data, epochs } = self;
+        let run = train::fit_fixed(&b.net, &b.vs, &b.train, &plan, b.draws)?;
+        Ok(Refitted::of(b.vs, b.net, data, epochs, &run))
+    }
+}
+
+/// Trains refits' networks as one fleet ([`crate::fleet::fit_fixed`]); `each` hears of every
+/// network as it is done (its index), on this thread. The results in the order given.
+pub fn train_refits(jobs: Vec<RefitJob>, each: &mut dyn FnMut(usize)) -> Vec<Result<Refitted>> {
+    let (mut members, mut rest) = (Vec::with_capacity(jobs.len()), Vec::with_capacity(jobs.len()));
+    for RefitJob { built: b, plan, data, epochs } in jobs {
+        let m = crate::fleet::FixedMember { net: b.net, vs: b.vs, train: b.train, plan };
+        members.push((m, b.draws));
+        rest.push((data, epochs));
+    }
+    crate::fleet::fit_fixed(members, &mut |i, _| each(i))
+        .into_iter()
+        .zip(rest)
+        .map(|(t, (data, epochs))| {
+            let m = t.member;
+            Ok(Refitted::of(m.vs, m.net, data, epochs, &t.run?))
+        })
+        .collect()
+}
+
+impl Refitted {
+    fn of(vs: nn::VarStore, net: Net, data: Dataset, epochs: usize, run: &train::FixedRun) -> Refitted {
+        let seconds = run.epoch_seconds.iter().sum();
+        Refitted { vs, net, data, epochs, last_loss: run.last_loss, seconds }
+    }
 }
 
 /// [`RefitBand`] for a split run: `net` trained on `split`'s training part of `series` (its
@@ -248,12 +301,38 @@ pub fn refit_band(
     device: Device,
     epochs: usize,
 ) -> Result<RefitBand> {
-    let prices = &series.values[..split.len];
-    let steps = paths.1.first().map_or(0, |p| p.len());
-    // training + validation train; the test part is forecast, never trained on
+    let r = band_refit_job(series, split, data, cfg, seed, device, epochs)?.train()?;
+    Ok(band_of_refit(&r, series, split, paths, cfg, device))
+}
+
+/// The network [`refit_band`] trains: training + validation rows of `split`, the test part
+/// forecast, never trained on.
+pub fn band_refit_job(
+    series: &PriceSeries,
+    split: &Split,
+    data: &Dataset,
+    cfg: &StockConfig,
+    seed: u64,
+    device: Device,
+    epochs: usize,
+) -> Result<RefitJob> {
     let back = Split { train_end: split.val_end, val_end: split.val_end, len: split.len };
     let refit_data = Dataset::build_planted(series, &back, &data.spec, cfg.horizon, cfg.load.plant)?;
-    let r = refit_on(refit_data, cfg, seed, device, epochs, false)?;
+    Ok(refit_job_on(refit_data, cfg, seed, device, epochs, false))
+}
+
+/// [`refit_band`] from its network `r`, trained by [`band_refit_job`].
+pub fn band_of_refit(
+    r: &Refitted,
+    series: &PriceSeries,
+    split: &Split,
+    paths: &(Vec<Vec<f64>>, Vec<Vec<f64>>),
+    cfg: &StockConfig,
+    device: Device,
+) -> RefitBand {
+    let prices = &series.values[..split.len];
+    let steps = paths.1.first().map_or(0, |p| p.len());
+    let epochs = r.epochs;
     let fc = Forecaster { net: &r.net, spec: &r.data.spec, scalers: &r.data.scalers, device };
     let test_rows: Vec<usize> = split.test_targets().collect();
     let refit_paths = fc.forecast(&r.data.matrix, prices, &test_rows, steps);
@@ -261,7 +340,7 @@ pub fn refit_band(
     let (m, level) = (cfg.interval_method, cfg.interval);
     let held = b.first_test_quantiles(m, level);
     let (a, z) = (b.fixed_coverage(m, &held, &paths.1), b.fixed_coverage(m, &held, &refit_paths));
-    Ok(RefitBand {
+    RefitBand {
         method: m,
         level,
         epochs: vec![epochs],
@@ -273,7 +352,7 @@ pub fn refit_band(
             .enumerate()
             .map(|(h, (&(days, split), &(_, refit)))| RefitStep { step: h + 1, days, split, refit })
             .collect(),
-    })
+    }
 }
 
 /// One-step forecasts in price units for the test rows of `data`.

@@ -346,10 +346,22 @@ pub fn fit_fixed(
     vs: &nn::VarStore,
     train: &Samples,
     cfg: &FixedEpochs,
-    mut draws: Draws,
+    draws: Draws,
 ) -> Result<FixedRun> {
+    let lane = Lane::alone(draws, cfg.batch, train.x.device());
+    fit_fixed_in(net, vs, train, cfg, lane)
+}
+
+/// [`fit_fixed`] in `lane` (a fleet's network runs on its one thread).
+pub fn fit_fixed_in(
+    net: &Net,
+    vs: &nn::VarStore,
+    train: &Samples,
+    cfg: &FixedEpochs,
+    lane: Lane,
+) -> Result<FixedRun> {
+    let Lane { mut draws, parts, .. } = lane;
     let mut opt = cfg.optimizer.build(vs, cfg.lr)?;
-    let parts = engine::parts_for(cfg.batch, train.x.device());
     let _split = engine::threads::SplitScope::enter(parts);
     let read_back = if cfg.read_each_batch { ReadBack::Batch } else { ReadBack::Epoch };
     let plan =

@@ -1332,6 +1332,62 @@ fn a_short_ticker_of_a_long_format_file_is_skipped() {
     assert!(ccc.contains(",,,,,\"skipped: ") && ccc.contains("too few"), "{summary}");
 }
 
+/// `stock` over several tickers trains their networks as fleets (the split runs, then the band
+/// checks' and final fits' refits): each ticker's forecasts and saved weights are, byte for
+/// byte, those of `--fleet off --threads 1` (each trained alone on one thread), so each network
+/// meets its own ticker's windows and seed, and the refits their own split run's epoch count.
+/// `--fleet off` on two threads is heard: batches split over the threads round otherwise.
+#[test]
+fn several_tickers_trained_as_fleets_are_the_networks_trained_alone() {
+    let dir = scratch("stock-fleet");
+    let csv = fixture("long.csv");
+    let outputs = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-trading"];
+        args.extend_from_slice(&["--epochs", "4", "--window", "10", "--hidden", "8", "--layers", "2"]);
+        args.extend_from_slice(&["--dropout", "0.2", "--device", "cpu"]);
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+        let files: Vec<Vec<u8>> = ["AAA", "BBB"]
+            .iter()
+            .flat_map(|t| {
+                ["predictions.csv", "model/weights.safetensors"]
+                    .map(|f| out.join(format!("long-{t}-lstm/{f}")))
+            })
+            .map(|p| std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+            .collect();
+        (stdout, files)
+    };
+    let (said, fleet) = outputs("fleet", &["--threads", "2"]);
+    assert!(said.contains("training 2 networks side by side"), "{said}");
+    let (said, alone) = outputs("alone", &["--threads", "1", "--fleet", "off"]);
+    assert!(!said.contains("side by side"), "{said}");
+    let (_, split) = outputs("split", &["--threads", "2", "--fleet", "off"]);
+    let in_fleet =
+        |name: &str| json(dir.join(name).join("long-BBB-lstm/run.json"))["trained_in_fleet"].clone();
+    assert_eq!((in_fleet("fleet"), in_fleet("alone")), (true.into(), false.into()));
+    // the band check's own refit (one period back) is its own network too
+    for t in ["AAA", "BBB"] {
+        let band = |name: &str| {
+            json(dir.join(name).join(format!("long-{t}-lstm/metrics.json")))["refit_band_check"].clone()
+        };
+        assert!(band("fleet")["steps"].as_array().is_some_and(|s| !s.is_empty()), "{t}: no band check");
+        assert_eq!(band("fleet"), band("alone"), "{t}");
+    }
+    assert_ne!(fleet[0], fleet[2], "the two tickers forecast alike");
+    for (i, (a, b)) in fleet.iter().zip(&alone).enumerate() {
+        assert!(a == b, "output {i} (AAA, BBB: predictions, weights) differs between the fleet and alone");
+    }
+    assert!(fleet.iter().zip(&split).any(|(a, b)| a != b), "--fleet off changed nothing");
+    // --sanity retrains each network alone, batches split over the threads, and compares bit
+    // for bit: a network trained in a fleet would differ, and the check would cry LEAK
+    let (said, _) = outputs("sanity", &["--threads", "2", "--sanity"]);
+    assert!(!said.contains("side by side"), "{said}");
+    assert_eq!(said.matches("leakage check PASS for LSTM").count(), 4, "{said}");
+}
+
 #[test]
 fn long_format_files_train_one_model_per_ticker() {
     let dir = scratch("long");

@@ -112,7 +112,7 @@ pub fn run_fold(
         .iter()
         .filter(|&&i| matches!(plan[i], Job::PerTicker { ticker, .. } if !tickers[ticker].data.test.rows.is_empty()))
         .count();
-    let bar = progress(if verbose { singles } else { 0 }, "per-ticker networks");
+    let bar = crate::commands::log::count_bar(if verbose { singles } else { 0 }, "per-ticker networks");
     let mut out = Vec::with_capacity(ids.len());
     let trains_one = |id: &usize| matches!(plan[*id], Job::PerTicker { ticker, .. } if !tickers[ticker].data.test.rows.is_empty());
     // the per-ticker networks train as fleets ([`per_ticker_fleet`]), after the rest as in the plan
@@ -145,7 +145,7 @@ pub fn run_fold(
         out.push(done);
     }
     // fleets of a bounded size: every network's windows and weights are held until its fleet ends
-    let size = FLEET_PER_THREAD * crate::engine::workers::threads().max(1);
+    let size = crate::fleet::PER_THREAD * crate::engine::workers::threads().max(1);
     for chunk in singles.chunks(size) {
         for done in per_ticker_fleet(plan, chunk, tickers, cfg, device, &bar)? {
             each(&done);
@@ -155,9 +155,6 @@ pub fn run_fold(
     bar.finish_and_clear();
     Ok(out)
 }
-
-/// Per-ticker networks in one fleet, per training thread.
-const FLEET_PER_THREAD: usize = 16;
 
 /// The per-ticker networks of the jobs `ids` (each with test days), trained as one fleet
 /// (`--fleet off`: one after another), then each forecasting its ticker's test days. A job's
@@ -274,17 +271,6 @@ pub fn timings(done: &[Done], cfg: &PanelConfig, tickers: &[usize]) -> (Vec<Stri
         }
     }
     (lines, serde_json::Value::Array(all))
-}
-
-/// A progress bar over `n` tickers (hidden off a terminal).
-fn progress(n: usize, label: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(n as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg}: {bar:30} {pos}/{len}, {eta} left")
-            .expect("a valid template"),
-    );
-    bar.set_message(label.to_string());
-    bar
 }
 
 /// Naive (tomorrow = today), the one-day reversal (tomorrow's return = minus today's) and the

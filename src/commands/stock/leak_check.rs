@@ -55,7 +55,7 @@ pub fn perturbed(job: &Job, cutoff: usize, epochs: usize) -> Result<Fingerprint>
     let cfg = &job.cfg;
     with_future_copy(&cfg.csv, &job.series, &cfg.load, cutoff, |path| {
         let rerun = super::prepare(&crate::config::StockConfig { csv: path.to_path_buf(), ..cfg.clone() })?;
-        let a = analyse(&rerun, epochs, false, &mut Log::quiet())?;
+        let a = analyse(&rerun, epochs, false, &mut Log::quiet(), None)?;
         Ok(fingerprint(&rerun, &a))
     })
 }
@@ -128,7 +128,7 @@ mod tests {
     }
 
     fn checks(job: &Job) -> Vec<LeakCheck> {
-        let a = analyse(job, usize::MAX, false, &mut Log::quiet()).unwrap();
+        let a = analyse(job, usize::MAX, false, &mut Log::quiet(), None).unwrap();
         run(job, &fingerprint(job, &a)).unwrap()
     }
 

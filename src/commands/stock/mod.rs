@@ -110,26 +110,52 @@ pub(crate) struct Analysis {
     pub gates: crate::report::heatmap::GateView,
 }
 
-/// Trains `job`'s network (for at most `epochs` epochs) and scores it on the test days: one
-/// step beside naive, the bands, the trading rules. The real run and the leakage check's runs
-/// both come through here, so the check fingerprints the code behind the reported figures.
-pub(crate) fn analyse(job: &Job, epochs: usize, progress: bool, log: &mut Log) -> Result<Analysis> {
-    let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
-    let built = pipeline::build(data, cfg, cfg.model, cfg.seed, job.device);
-    let what = format!(
-        "{}{} ({} layer{} x {} units, {} parameters) on {}",
+/// The network a job trains, in words: "lstm (2 layers x 64 units, 50497 parameters) on CPU".
+fn what_trains(job: &Job, params: i64) -> String {
+    let cfg = &job.cfg;
+    format!(
+        "{}{} ({} layer{} x {} units, {params} parameters) on {}",
         cfg.model,
         if cfg.horizon > 1 { format!(" with a direct {}-day head", cfg.horizon) } else { String::new() },
         cfg.layers,
         if cfg.layers == 1 { "" } else { "s" },
         cfg.hidden,
-        Net::param_count(&built.vs),
         crate::device::name(job.device),
-    );
+    )
+}
+
+/// Trains `job`'s network (for at most `epochs` epochs) and scores it on the test days: one
+/// step beside naive, the bands, the trading rules. The real run and the leakage check's runs
+/// both come through here, so the check fingerprints the code behind the reported figures.
+/// With `trained`, the network was trained beforehand (with others, as a fleet: see
+/// [`run_many`]) and is only scored here.
+pub(crate) fn analyse(
+    job: &Job,
+    epochs: usize,
+    progress: bool,
+    log: &mut Log,
+    trained: Option<Result<pipeline::Fitted>>,
+) -> Result<Analysis> {
+    let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
     let epochs = cfg.train.epochs.min(epochs);
-    more!(log, "training {what} for up to {epochs} epochs, {} training windows", built.train.len());
-    let train = TrainConfig { epochs, ..cfg.train.clone() };
-    let fitted = pipeline::train(built, &train, progress.then(|| cfg.model.name()), cfg.load.plant)?;
+    let announce = |log: &mut Log, params: i64| {
+        let what = what_trains(job, params);
+        let windows = data.train.x.len() / (data.spec.window * data.spec.channels()).max(1);
+        more!(log, "training {what} for up to {epochs} epochs, {windows} training windows");
+        what
+    };
+    let (what, fitted) = match trained {
+        Some(f) => {
+            let f = f?;
+            (announce(log, Net::param_count(&f.vs)), f)
+        }
+        None => {
+            let built = pipeline::build(data, cfg, cfg.model, cfg.seed, job.device);
+            let what = announce(log, Net::param_count(&built.vs));
+            let train = TrainConfig { epochs, ..cfg.train.clone() };
+            (what, pipeline::train(built, &train, progress.then(|| cfg.model.name()), cfg.load.plant)?)
+        }
+    };
     let h = &fitted.history;
     report_training(h, log);
     brief!(
@@ -170,6 +196,24 @@ pub(crate) fn analyse(job: &Job, epochs: usize, progress: bool, log: &mut Log) -
 
 /// Trains, evaluates and writes the outputs of a prepared job.
 pub fn execute(job: &Job) -> Result<StockOutcome> {
+    execute_with(job, None)
+}
+
+/// The networks of a job trained beforehand, beside other jobs' (see [`run_many`]): the split
+/// run's, and where it was trained, the refit's of the band check and the final fit's.
+struct Pretrained {
+    split: Result<pipeline::Fitted>,
+    refits: Option<Refits>,
+}
+
+/// The band check's network (one period back) and the final fit's.
+struct Refits {
+    band: Result<pipeline::Refitted>,
+    last: Result<pipeline::Refitted>,
+}
+
+/// [`execute`], with the networks `pre` trained beforehand where given.
+fn execute_with(job: &Job, pre: Option<Pretrained>) -> Result<StockOutcome> {
     let started = Instant::now();
     let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
     let mut log = Log::printing(cfg.detail);
@@ -192,11 +236,20 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     crate::interrupt::install();
     crate::interrupt::set_out_dir(&cfg.out);
     describe(job, &mut log);
-    let analysis = analyse(job, usize::MAX, true, &mut log)?;
+    let in_fleet = pre.is_some();
+    let (split, refits) = match pre {
+        Some(p) => (Some(p.split), p.refits),
+        None => (None, None),
+    };
+    let (band_net, last_net) = match refits {
+        Some(r) => (Some(r.band), Some(r.last)),
+        None => (None, None),
+    };
+    let analysis = analyse(job, usize::MAX, true, &mut log, split)?;
     let (vs, net, history) = (&analysis.fitted.vs, &analysis.fitted.net, &analysis.fitted.history);
     let leaks = if cfg.sanity { sanity(job, &analysis, &mut log)? } else { None };
-    let band_check = band_check(job, &analysis, &mut log);
-    let refit = final_fit(job, history, &mut log).unwrap_or_else(|e| {
+    let band_check = band_check(job, &analysis, &mut log, band_net);
+    let refit = final_fit(job, history, &mut log, last_net).unwrap_or_else(|e| {
         // the split run's results stand; only the saved network falls back
         say!(log, "the refit failed ({e:#}); the saved model is the split run's network");
         None
@@ -205,7 +258,8 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
         Some(r) => Saved { vs: &r.vs, net: &r.net, data: &r.data, rows: series.len(), refit: true },
         None => Saved { vs, net, data, rows: job.split.train_end, refit: false },
     };
-    let run_info = RunInfo { job, analysis: &analysis, params: Net::param_count(vs), leaks, band_check };
+    let run_info =
+        RunInfo { job, analysis: &analysis, params: Net::param_count(vs), leaks, band_check, in_fleet };
     let out = files::OutputDir::open(&cfg.out)?;
     write_outputs(&run_info, &refit, started)?;
     let card = save_bundle(&run_info, &saved)?;
@@ -232,23 +286,21 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
 
 /// With the final fit on: the band it will carry, checked one period back around a network
 /// refitted the same way (see [`crate::eval::refit_band::RefitBand`]), printed; `None` without a refit or
-/// when the check could not run (the run's results stand either way).
-fn band_check(job: &Job, a: &Analysis, log: &mut Log) -> Option<crate::eval::refit_band::RefitBand> {
+/// when the check could not run (the run's results stand either way). `trained`: its network,
+/// trained beforehand.
+fn band_check(
+    job: &Job,
+    a: &Analysis,
+    log: &mut Log,
+    trained: Option<Result<pipeline::Refitted>>,
+) -> Option<crate::eval::refit_band::RefitBand> {
     let (cfg, h) = (&job.cfg, &a.fitted.history);
     if !cfg.refit || h.interrupted {
         return None;
     }
     let split = &job.split;
-    match pipeline::refit_band(
-        &job.series,
-        split,
-        &job.data,
-        &a.ms.paths,
-        cfg,
-        cfg.seed,
-        job.device,
-        h.best_epoch,
-    ) {
+    let net = trained.unwrap_or_else(|| band_refit_job(job, h.best_epoch).and_then(|j| j.train()));
+    match net.map(|r| pipeline::band_of_refit(&r, &job.series, split, &a.ms.paths, cfg, job.device)) {
         Ok(b) if !crate::interrupt::requested() => {
             more!(log, "{}", b.sentence());
             Some(b)
@@ -263,7 +315,13 @@ fn band_check(job: &Job, a: &Analysis, log: &mut Log) -> Option<crate::eval::ref
 
 /// The final fit for the saved model (see [`pipeline::refit`]), or `None` where the split run's
 /// network is kept: `--no-refit`, an interrupted run, or a refit that was interrupted or diverged.
-fn final_fit(job: &Job, history: &History, log: &mut Log) -> Result<Option<pipeline::Refitted>> {
+/// `trained`: its network, trained beforehand.
+fn final_fit(
+    job: &Job,
+    history: &History,
+    log: &mut Log,
+    trained: Option<Result<pipeline::Refitted>>,
+) -> Result<Option<pipeline::Refitted>> {
     let cfg = &job.cfg;
     if !cfg.refit {
         return Ok(None);
@@ -279,7 +337,10 @@ fn final_fit(job: &Job, history: &History, log: &mut Log) -> Result<Option<pipel
         history.best_epoch,
         cfg.seed
     );
-    let r = pipeline::refit(&job.series, cfg, cfg.seed, job.device, history.best_epoch)?;
+    let r = match trained {
+        Some(r) => r?,
+        None => pipeline::refit(&job.series, cfg, cfg.seed, job.device, history.best_epoch)?,
+    };
     if crate::interrupt::requested() {
         say!(log, "refit interrupted (Ctrl-C); the saved model is the split run's network");
         return Ok(None);
@@ -348,10 +409,11 @@ fn sanity(job: &Job, analysis: &Analysis, log: &mut Log) -> Result<Option<Vec<Le
 }
 
 /// Several files (or tickers of a long-format file): every one is loaded and checked first,
-/// then each is trained in turn, then a summary table is printed and written to
+/// then each is trained and reported in turn, then a summary table is printed and written to
 /// `summary_dir/summary.csv`. A ticker of a long-format file that cannot be used with these
 /// settings (too few rows, say) is skipped with a line saying why, and the rest are trained; a
-/// file the user named that cannot be used stops the run before any training.
+/// file the user named that cannot be used stops the run before any training. With `--fleet on`
+/// the files' networks train side by side first, in fleets of a bounded size ([`pretrain`]).
 pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     files::check_out_dir(summary_dir)?;
     // the settings are the same for every file: a bad flag stops the run, not one ticker
@@ -376,15 +438,43 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
             cfgs[0].csv.display()
         );
     }
+    let first = &jobs[0].cfg;
+    crate::engine::threads::use_threads(first.threads);
+    let threads = crate::engine::workers::threads();
+    // Ctrl-C while a fleet trains stops its networks after their batch, as it stops one alone
+    crate::interrupt::install();
+    // --sanity retrains each file's network alone (split batches) and compares the two bit for
+    // bit, so those runs train each file with its checks
+    let fleet = first.fleet && !first.sanity && jobs.len() > 1 && threads > 1 && joins_a_fleet(&jobs[0]);
+    // every network of a fleet and its windows are held until the fleet ends: fleets of a
+    // bounded size, all alike (the threads wait for the last network of each)
+    let size = if fleet {
+        jobs.len().div_ceil(jobs.len().div_ceil(crate::fleet::PER_THREAD * threads))
+    } else {
+        jobs.len()
+    };
     let mut rows = Vec::new();
-    for (i, job) in jobs.iter().enumerate() {
-        let name = match &job.cfg.load.ticker {
-            Some(t) => format!("{} {t}", job.cfg.csv.display()),
-            None => job.cfg.csv.display().to_string(),
+    for (c, chunk) in jobs.chunks(size).enumerate() {
+        let mut pre: Vec<Option<Pretrained>> = if fleet && !crate::interrupt::requested() {
+            pretrain(chunk, threads, (c * size, jobs.len())).into_iter().map(Some).collect()
+        } else {
+            chunk.iter().map(|_| None).collect()
         };
-        println!("\n== [{}/{}] {name}", i + 1, jobs.len());
-        let o = execute(job)?;
-        rows.push((job, o));
+        for (j, job) in chunk.iter().enumerate() {
+            let name = match &job.cfg.load.ticker {
+                Some(t) => format!("{} {t}", job.cfg.csv.display()),
+                None => job.cfg.csv.display().to_string(),
+            };
+            let number = format!("[{}/{}]", c * size + j + 1, jobs.len());
+            let pre = pre[j].take();
+            if crate::interrupt::requested() && pre.as_ref().is_none_or(|p| p.split.is_err()) {
+                println!("\n== {number} {name}: not trained (interrupted)");
+                continue;
+            }
+            println!("\n== {number} {name}");
+            let o = execute_with(job, pre)?;
+            rows.push((job, o));
+        }
     }
     let mut summary: Vec<SummaryRow> = rows.iter().map(|(job, o)| SummaryRow::trained(&job.cfg, o)).collect();
     summary.extend(skipped);
@@ -394,6 +484,78 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     files::write_atomic(&summary_dir.join("summary.csv"), csv.as_bytes())?;
     println!("wrote {}", summary_dir.join("summary.csv").display());
     Ok(())
+}
+
+/// Whether `job`'s networks (and so every file's, with the same settings) can train in a fleet
+/// ([`crate::fleet::applies`]): a network that draws from libtorch's one generator trains with
+/// its file, where the generator's state is the one its seed left.
+fn joins_a_fleet(job: &Job) -> bool {
+    job.device == Device::Cpu && {
+        let probe = pipeline::build(&job.data, &job.cfg, job.cfg.model, job.cfg.seed, job.device);
+        crate::fleet::applies(&probe.net, job.device)
+    }
+}
+
+/// `stock DIR` as fleets ([`crate::fleet`]): the split runs of `jobs` (files `first + 1..` of
+/// `total`) trained at once, each network whole on one of the training threads, then the refits
+/// (the band check's and the final fit's) the same way; each network ends with the weights it
+/// gets alone on one thread. The settings are the same for every file.
+fn pretrain(jobs: &[Job], threads: usize, (first, total): (usize, usize)) -> Vec<Pretrained> {
+    let cfg = &jobs[0].cfg;
+    let which = if jobs.len() == total {
+        String::new()
+    } else {
+        format!(" (files {}-{} of {total})", first + 1, first + jobs.len())
+    };
+    println!(
+        "training {} networks side by side{which}, each whole on one of {threads} threads (--fleet off: one file after another)",
+        jobs.len()
+    );
+    let bar = super::log::count_bar(jobs.len(), "split runs");
+    let built = jobs.iter().map(|j| pipeline::build(&j.data, &j.cfg, j.cfg.model, j.cfg.seed, j.device));
+    let split = pipeline::train_fleet(built.collect(), &cfg.train, cfg.load.plant, true, &mut |_| {
+        super::log::count_done(&bar)
+    });
+    bar.finish_and_clear();
+    let mut refits = refits_of(jobs, &split);
+    split.into_iter().map(|split| Pretrained { split, refits: refits.next().flatten() }).collect()
+}
+
+/// The refits of every job whose split run trained (and was not interrupted), with the refit
+/// on, as one fleet: per job, the band check's network and the final fit's, or `None`.
+fn refits_of(jobs: &[Job], split: &[Result<pipeline::Fitted>]) -> impl Iterator<Item = Option<Refits>> {
+    let mut made: Vec<[Option<Result<pipeline::Refitted>>; 2]> = jobs.iter().map(|_| [None, None]).collect();
+    let (mut slots, mut nets) = (Vec::new(), Vec::new());
+    for (i, (job, fitted)) in jobs.iter().zip(split).enumerate() {
+        let Ok(h) = fitted.as_ref().map(|f| &f.history) else { continue };
+        if !job.cfg.refit || h.interrupted {
+            continue;
+        }
+        let last = pipeline::refit_job(&job.series, &job.cfg, job.cfg.seed, job.device, h.best_epoch);
+        for (w, net) in [band_refit_job(job, h.best_epoch), last].into_iter().enumerate() {
+            match net {
+                Ok(net) => {
+                    slots.push((i, w));
+                    nets.push(net);
+                }
+                Err(e) => made[i][w] = Some(Err(e)),
+            }
+        }
+    }
+    if !nets.is_empty() {
+        let bar = super::log::count_bar(nets.len(), "refits");
+        let trained = pipeline::train_refits(nets, &mut |_| super::log::count_done(&bar));
+        for ((i, w), r) in slots.into_iter().zip(trained) {
+            made[i][w] = Some(r);
+        }
+        bar.finish_and_clear();
+    }
+    made.into_iter().map(|[band, last]| band.zip(last).map(|(band, last)| Refits { band, last }))
+}
+
+/// The network of `job`'s band check, trained for `epochs` (see [`pipeline::refit_band`]).
+fn band_refit_job(job: &Job, epochs: usize) -> Result<pipeline::RefitJob> {
+    pipeline::band_refit_job(&job.series, &job.split, &job.data, &job.cfg, job.cfg.seed, job.device, epochs)
 }
 
 impl SummaryRow {
@@ -511,6 +673,8 @@ struct RunInfo<'a> {
     leaks: Option<Vec<LeakCheck>>,
     /// The saved band checked around a refitted network (with the refit only).
     band_check: Option<crate::eval::refit_band::RefitBand>,
+    /// The networks were trained beforehand in a fleet, each whole on one thread.
+    in_fleet: bool,
 }
 
 pub(super) fn forecaster<'a>(job: &'a Job, net: &'a Net) -> Forecaster<'a> {
@@ -744,6 +908,9 @@ fn run_json(r: &RunInfo, refit: &Option<pipeline::Refitted>, started: Instant) -
         "threads": crate::engine::threads::libtorch(),
         "split_threads": crate::engine::workers::threads(),
         "split_guided": crate::engine::workers::guided(),
+        // a fleet's network took whole batches on one thread: --threads 1 trains the same weights
+        "trained_in_fleet": r.in_fleet,
+        // with the networks trained in a fleet beforehand: this file's scoring and writing
         "wall_seconds": started.elapsed().as_secs_f64(),
     }))
 }

@@ -1,0 +1,111 @@
+/* The matrix products of the small workload (bench/WORKLOAD.md: 2-layer LSTM of 64, batch 64,
+ * window 60) timed through the MKL inside libtorch_cpu, on the calling thread, three ways:
+ *   loop    K products one after another (sgemm_, as the hand-written steps call it)
+ *   packed  the same with the weight packed once (cblas_sgemm_compute, as the steps' recurrent
+ *           products are)
+ *   batch   the K products in one call (cblas_sgemm_batch): how a fleet of K networks would
+ *           step together on the CPU
+ * and a 2048 x 2048 product, the peak the floor in docs/performance.md is taken at. MKL's
+ * compact products (mkl_sgemm_compact) are not exported by libtorch_cpu, so they are not here.
+ *
+ * Run by `scripts/bench --gemm` (one MKL thread: a fleet runs one network per thread).
+ * Prints one line per shape: GFLOP/s of each way, the best of 5 repetitions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef int mkl_int;
+extern void sgemm_(const char *, const char *, const mkl_int *, const mkl_int *, const mkl_int *,
+                   const float *, const float *, const mkl_int *, const float *, const mkl_int *,
+                   const float *, float *, const mkl_int *);
+extern void cblas_sgemm_batch(int, const int *, const int *, const mkl_int *, const mkl_int *,
+                              const mkl_int *, const float *, const float **, const mkl_int *,
+                              const float **, const mkl_int *, const float *, float **,
+                              const mkl_int *, mkl_int, const mkl_int *);
+extern size_t cblas_sgemm_pack_get_size(int, mkl_int, mkl_int, mkl_int);
+extern void cblas_sgemm_pack(int, int, int, mkl_int, mkl_int, mkl_int, float, const float *,
+                             mkl_int, float *);
+extern void cblas_sgemm_compute(int, int, int, mkl_int, mkl_int, mkl_int, const float *, mkl_int,
+                                const float *, mkl_int, float, float *, mkl_int);
+
+enum { ROW_MAJOR = 101, NO_TRANS = 111, PACKED = 151, B_MATRIX = 162 };
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static float *random_matrix(size_t n) {
+    float *p = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = (float)(rand() % 1000) / 1000.0f - 0.5f;
+    return p;
+}
+
+/* row-major c[m, n] = a[m, k] b[k, n]; column-major BLAS sees c^T = b^T a^T */
+static void product(int m, int n, int k, const float *a, const float *b, float *c) {
+    const float one = 1.0f, zero = 0.0f;
+    sgemm_("N", "N", &n, &m, &k, &one, b, &n, a, &k, &zero, c, &n);
+}
+
+static void shape(const char *name, int count, int m, int n, int k, int reps) {
+    float **a = malloc(count * sizeof(float *)), **b = malloc(count * sizeof(float *));
+    float **c = malloc(count * sizeof(float *)), **packed = malloc(count * sizeof(float *));
+    size_t size = cblas_sgemm_pack_get_size(B_MATRIX, m, n, k);
+    for (int i = 0; i < count; i++) {
+        a[i] = random_matrix((size_t)m * k);
+        b[i] = random_matrix((size_t)k * n);
+        c[i] = random_matrix((size_t)m * n);
+        packed[i] = malloc(size);
+        cblas_sgemm_pack(ROW_MAJOR, B_MATRIX, NO_TRANS, m, n, k, 1.0f, b[i], n, packed[i]);
+    }
+    const double flops = 2.0 * m * n * k * count * reps;
+    double best[3] = {1e30, 1e30, 1e30};
+    const int no = NO_TRANS;
+    const mkl_int lda = k, ldb = n, ldc = n, group = count;
+    const float alpha = 1.0f, beta = 0.0f;
+    for (int round = 0; round < 5; round++) {
+        double t = now();
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < count; i++) product(m, n, k, a[i], b[i], c[i]);
+        t = now() - t;
+        if (t < best[0]) best[0] = t;
+        t = now();
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < count; i++)
+                cblas_sgemm_compute(ROW_MAJOR, NO_TRANS, PACKED, m, n, k, a[i], k, packed[i], n,
+                                    0.0f, c[i], n);
+        t = now() - t;
+        if (t < best[1]) best[1] = t;
+        t = now();
+        for (int r = 0; r < reps; r++)
+            cblas_sgemm_batch(ROW_MAJOR, &no, &no, &m, &n, &k, &alpha, (const float **)a, &lda,
+                              (const float **)b, &ldb, &beta, c, &ldc, 1, &group);
+        t = now() - t;
+        if (t < best[2]) best[2] = t;
+    }
+    printf("%-34s %3d x [%4d, %4d] x [%4d, %4d]  loop %6.1f  packed %6.1f  batch %6.1f GFLOP/s\n",
+           name, count, m, k, k, n, flops / best[0] / 1e9, flops / best[1] / 1e9,
+           flops / best[2] / 1e9);
+    for (int i = 0; i < count; i++) {
+        free(a[i]);
+        free(b[i]);
+        free(c[i]);
+        free(packed[i]);
+    }
+    free(a);
+    free(b);
+    free(c);
+    free(packed);
+}
+
+int main(void) {
+    /* the recurrent product of a step, forward (h W_hh^T) and backward (da W_hh), for 16
+     * networks; a weight gradient over a batch's 64 x 60 rows; the input product of layer 2 */
+    shape("step, forward", 16, 64, 256, 64, 200);
+    shape("step, backward", 16, 64, 64, 256, 200);
+    shape("weight gradient (da^T x)", 4, 256, 64, 3840, 20);
+    shape("input product (x W_ih^T)", 4, 3840, 256, 64, 20);
+    shape("peak (2048 square)", 1, 2048, 2048, 2048, 2);
+    return 0;
+}
