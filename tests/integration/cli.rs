@@ -1388,6 +1388,35 @@ fn several_tickers_trained_as_fleets_are_the_networks_trained_alone() {
     assert_eq!(said.matches("leakage check PASS for LSTM").count(), 4, "{said}");
 }
 
+/// A network whose dropout masks come from libtorch's one generator (the gate-by-gate LSTM)
+/// cannot join a fleet: its draws would follow whichever network trained before it. `stock` over
+/// several tickers then trains each with its file, as `--fleet off` does, to the same bytes.
+#[test]
+fn networks_that_draw_from_libtorchs_generator_train_with_their_file() {
+    let dir = scratch("stock-no-fleet");
+    let csv = fixture("long.csv");
+    let outputs = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec!["stock", csv.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-trading"];
+        args.extend_from_slice(&["--epochs", "3", "--window", "10", "--hidden", "8", "--layers", "2"]);
+        args.extend_from_slice(&["--dropout", "0.3", "--model", "lstm-scratch", "--threads", "2"]);
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let files: Vec<Vec<u8>> = ["AAA", "BBB"]
+            .iter()
+            .map(|t| {
+                std::fs::read(out.join(format!("long-{t}-lstm-scratch/model/weights.safetensors"))).unwrap()
+            })
+            .collect();
+        (String::from_utf8_lossy(&o.stdout).to_string(), files)
+    };
+    let (said, on) = outputs("on", &[]);
+    let (_, off) = outputs("off", &["--fleet", "off"]);
+    assert!(on == off, "the saved weights differ between --fleet on and off");
+    assert!(!said.contains("side by side"), "{said}");
+}
+
 #[test]
 fn long_format_files_train_one_model_per_ticker() {
     let dir = scratch("long");
