@@ -131,28 +131,18 @@ pub fn train(b: Built, train_cfg: &TrainConfig, progress: Option<&str>, plant: P
     Ok(Fitted { vs: b.vs, net: b.net, history, val: b.val, test: b.test })
 }
 
-/// Trains built networks as one fleet ([`crate::fleet`]; one after another, each split over the
-/// threads as [`train`] does, with `fleet` false), each stopped on its validation part (or its
-/// test part, as [`train`] plants). `each` hears of every network as it is done (its index), on
-/// this thread. Results in the order given; each the same as [`train`] on whole batches.
+/// Trains built networks as one fleet ([`crate::fleet`]), each stopped on its validation part
+/// (or its test part, as [`train`] plants). `each` hears of every network as it is done (its
+/// index), on this thread. Results in the order given; each the same as [`train`] on whole
+/// batches. A network the fleet refuses trains alone, after all were built: from libtorch's
+/// generator as the builds left it, not as its own seed did, so callers check
+/// [`crate::fleet::applies`] first.
 pub fn train_fleet(
     built: Vec<Built>,
     train_cfg: &TrainConfig,
     plant: Plant,
-    fleet: bool,
     each: &mut dyn FnMut(usize),
 ) -> Vec<Result<Fitted>> {
-    if !fleet {
-        return built
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let f = train(b, train_cfg, None, plant);
-                each(i);
-                f
-            })
-            .collect();
-    }
     let (mut members, mut rest) = (Vec::with_capacity(built.len()), Vec::with_capacity(built.len()));
     for b in built {
         let stop_on = if plant.stops_on_test() { b.test.shallow_clone() } else { b.val.shallow_clone() };

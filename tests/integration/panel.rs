@@ -506,3 +506,39 @@ fn per_ticker_networks_in_a_fleet_forecast_what_they_forecast_alone() {
         assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{k1}: {a} in the fleet, {b} alone");
     }
 }
+
+/// A per-ticker network that draws its dropout masks from libtorch's one generator (the
+/// gate-by-gate LSTM) cannot join a fleet: it trains as soon as it is built, from the state its
+/// seed left, so its forecasts do not depend on which tickers' networks trained before it. The
+/// last ticker's forecasts are the same in a panel of four tickers and of three, fleet on or off.
+#[test]
+fn a_per_ticker_network_that_draws_from_libtorch_trains_as_if_alone() {
+    let (dir, prices) = scratch_panel("panel-draws", 4, 300, |_| 0.2, 23);
+    let fewer = dir.join("fewer");
+    std::fs::create_dir_all(&fewer).unwrap();
+    for t in ["T01.csv", "T02.csv", "T03.csv"] {
+        std::fs::copy(prices.join(t), fewer.join(t)).unwrap();
+    }
+    let forecasts = |input: &Path, out: &str, extra: &[&str]| {
+        let out = dir.join(out);
+        let mut args =
+            vec!["panel", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"];
+        args.extend_from_slice(&["--window", "5", "--hidden", "8", "--layers", "2", "--dropout", "0.3"]);
+        args.extend_from_slice(&["--epochs", "3", "--lr", "0.01", "--models", "lstm-scratch", "--k", "1"]);
+        args.extend_from_slice(&["--threads", "2"]);
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+        let rows: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with("\"per-ticker LSTM") && l.contains("T03"))
+            .map(|l| l.to_string())
+            .collect();
+        rows
+    };
+    let all = forecasts(&prices, "all", &[]);
+    assert!(all.len() > 20, "{} rows", all.len());
+    assert_eq!(all, forecasts(&fewer, "fewer", &[]), "T03's forecasts depend on the other tickers");
+    assert_eq!(all, forecasts(&prices, "all-off", &["--fleet", "off"]));
+}

@@ -170,19 +170,28 @@ fn per_ticker_fleet(
 ) -> Result<Vec<Done>> {
     let base = &cfg.base;
     let t0 = Instant::now();
-    let built = ids
-        .iter()
-        .map(|&id| {
-            let Job::PerTicker { model, seed, ticker, .. } = plan[id] else {
-                unreachable!("per-ticker jobs")
-            };
-            let one = StockConfig { model, ..base.clone() };
-            let mut b = pipeline::build(&tickers[ticker].data, &one, model, seed, device);
-            b.net.loss = loss_of(cfg);
-            b
-        })
-        .collect();
-    let fitted = pipeline::train_fleet(built, &base.train, base.load.plant, base.fleet, &mut |_| bar.inc(1));
+    let build = |&id: &usize| {
+        let Job::PerTicker { model, seed, ticker, .. } = plan[id] else { unreachable!("per-ticker jobs") };
+        let one = StockConfig { model, ..base.clone() };
+        let mut b = pipeline::build(&tickers[ticker].data, &one, model, seed, device);
+        b.net.loss = loss_of(cfg);
+        b
+    };
+    // a network that draws from libtorch's one generator (the gate-by-gate cells with dropout,
+    // or a GPU's) trains as soon as it is built, from the state its seed left, as alone
+    let joins = base.fleet && ids.first().is_some_and(|id| crate::fleet::applies(&build(id).net, device));
+    let fitted: Vec<Result<pipeline::Fitted>> = if joins {
+        let built = ids.iter().map(build).collect();
+        pipeline::train_fleet(built, &base.train, base.load.plant, &mut |_| bar.inc(1))
+    } else {
+        ids.iter()
+            .map(|id| {
+                let f = pipeline::train(build(id), &base.train, None, base.load.plant);
+                bar.inc(1);
+                f
+            })
+            .collect()
+    };
     let fitted = fitted.into_iter().collect::<Result<Vec<_>>>()?;
     let ranked = cfg.cross_target.is_some();
     let mut done: Vec<Done> = ids

@@ -513,7 +513,7 @@ fn pretrain(jobs: &[Job], threads: usize, (first, total): (usize, usize)) -> Vec
     );
     let bar = super::log::count_bar(jobs.len(), "split runs");
     let built = jobs.iter().map(|j| pipeline::build(&j.data, &j.cfg, j.cfg.model, j.cfg.seed, j.device));
-    let split = pipeline::train_fleet(built.collect(), &cfg.train, cfg.load.plant, true, &mut |_| {
+    let split = pipeline::train_fleet(built.collect(), &cfg.train, cfg.load.plant, &mut |_| {
         super::log::count_done(&bar)
     });
     bar.finish_and_clear();
