@@ -148,7 +148,11 @@ fn read_shard_files(dirs: &[PathBuf]) -> Result<(CompareConfig, Vec<Fold>, Vec<J
             bail_input!("{}: shard format \"{}\", expected \"{SHARD_FORMAT}\"", p.display(), shard.format);
         }
         if let Some(f) = &first {
-            let same = serde_json::to_value(&f.config.base)? == serde_json::to_value(&shard.config.base)?
+            // --fleet changes no job of a comparison (each trains one network), so shards may differ in it
+            let base = |c: &CompareConfig| {
+                serde_json::to_value(crate::config::StockConfig { fleet: true, ..c.base.clone() })
+            };
+            let same = base(&f.config)? == base(&shard.config)?
                 && f.config.models == shard.config.models
                 && f.config.seeds == shard.config.seeds
                 && f.config.sanity == shard.config.sanity
