@@ -31,6 +31,7 @@ macro_rules! brief {
     };
 }
 
+mod fleets;
 mod intervals;
 mod leak_check;
 mod trading;
@@ -199,21 +200,8 @@ pub fn execute(job: &Job) -> Result<StockOutcome> {
     execute_with(job, None)
 }
 
-/// The networks of a job trained beforehand, beside other jobs' (see [`run_many`]): the split
-/// run's, and where it was trained, the refit's of the band check and the final fit's.
-struct Pretrained {
-    split: Result<pipeline::Fitted>,
-    refits: Option<Refits>,
-}
-
-/// The band check's network (one period back) and the final fit's.
-struct Refits {
-    band: Result<pipeline::Refitted>,
-    last: Result<pipeline::Refitted>,
-}
-
 /// [`execute`], with the networks `pre` trained beforehand where given.
-fn execute_with(job: &Job, pre: Option<Pretrained>) -> Result<StockOutcome> {
+fn execute_with(job: &Job, pre: Option<fleets::Pretrained>) -> Result<StockOutcome> {
     let started = Instant::now();
     let (cfg, series, data) = (&job.cfg, &job.series, &job.data);
     let mut log = Log::printing(cfg.detail);
@@ -413,7 +401,7 @@ fn sanity(job: &Job, analysis: &Analysis, log: &mut Log) -> Result<Option<Vec<Le
 /// `summary_dir/summary.csv`. A ticker of a long-format file that cannot be used with these
 /// settings (too few rows, say) is skipped with a line saying why, and the rest are trained; a
 /// file the user named that cannot be used stops the run before any training. With `--fleet on`
-/// the files' networks train side by side first, in fleets of a bounded size ([`pretrain`]).
+/// the files' networks train side by side first, in fleets of a bounded size ([`fleets::pretrain`]).
 pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     files::check_out_dir(summary_dir)?;
     // the settings are the same for every file: a bad flag stops the run, not one ticker
@@ -445,7 +433,8 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     crate::interrupt::install();
     // --sanity retrains each file's network alone (split batches) and compares the two bit for
     // bit, so those runs train each file with its checks
-    let fleet = first.fleet && !first.sanity && jobs.len() > 1 && threads > 1 && joins_a_fleet(&jobs[0]);
+    let fleet =
+        first.fleet && !first.sanity && jobs.len() > 1 && threads > 1 && fleets::joins_a_fleet(&jobs[0]);
     // every network of a fleet and its windows are held until the fleet ends: fleets of a
     // bounded size, all alike (the threads wait for the last network of each)
     let size = if fleet {
@@ -455,8 +444,8 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     };
     let mut rows = Vec::new();
     for (c, chunk) in jobs.chunks(size).enumerate() {
-        let mut pre: Vec<Option<Pretrained>> = if fleet && !crate::interrupt::requested() {
-            pretrain(chunk, threads, (c * size, jobs.len())).into_iter().map(Some).collect()
+        let mut pre: Vec<Option<fleets::Pretrained>> = if fleet && !crate::interrupt::requested() {
+            fleets::pretrain(chunk, threads, (c * size, jobs.len())).into_iter().map(Some).collect()
         } else {
             chunk.iter().map(|_| None).collect()
         };
@@ -486,75 +475,8 @@ pub fn run_many(cfgs: &[StockConfig], summary_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Whether `job`'s networks (and so every file's, with the same settings) can train in a fleet
-/// ([`crate::fleet::applies`]): a network that draws from libtorch's one generator trains with
-/// its file, where the generator's state is the one its seed left.
-fn joins_a_fleet(job: &Job) -> bool {
-    job.device == Device::Cpu && {
-        let probe = pipeline::build(&job.data, &job.cfg, job.cfg.model, job.cfg.seed, job.device);
-        crate::fleet::applies(&probe.net, job.device)
-    }
-}
-
-/// `stock DIR` as fleets ([`crate::fleet`]): the split runs of `jobs` (files `first + 1..` of
-/// `total`) trained at once, each network whole on one of the training threads, then the refits
-/// (the band check's and the final fit's) the same way; each network ends with the weights it
-/// gets alone on one thread. The settings are the same for every file.
-fn pretrain(jobs: &[Job], threads: usize, (first, total): (usize, usize)) -> Vec<Pretrained> {
-    let cfg = &jobs[0].cfg;
-    let which = if jobs.len() == total {
-        String::new()
-    } else {
-        format!(" (files {}-{} of {total})", first + 1, first + jobs.len())
-    };
-    println!(
-        "training {} networks side by side{which}, each whole on one of {threads} threads (--fleet off: one file after another)",
-        jobs.len()
-    );
-    let bar = super::log::count_bar(jobs.len(), "split runs");
-    let built = jobs.iter().map(|j| pipeline::build(&j.data, &j.cfg, j.cfg.model, j.cfg.seed, j.device));
-    let split = pipeline::train_fleet(built.collect(), &cfg.train, cfg.load.plant, &mut |_| {
-        super::log::count_done(&bar)
-    });
-    bar.finish_and_clear();
-    let mut refits = refits_of(jobs, &split);
-    split.into_iter().map(|split| Pretrained { split, refits: refits.next().flatten() }).collect()
-}
-
-/// The refits of every job whose split run trained (and was not interrupted), with the refit
-/// on, as one fleet: per job, the band check's network and the final fit's, or `None`.
-fn refits_of(jobs: &[Job], split: &[Result<pipeline::Fitted>]) -> impl Iterator<Item = Option<Refits>> {
-    let mut made: Vec<[Option<Result<pipeline::Refitted>>; 2]> = jobs.iter().map(|_| [None, None]).collect();
-    let (mut slots, mut nets) = (Vec::new(), Vec::new());
-    for (i, (job, fitted)) in jobs.iter().zip(split).enumerate() {
-        let Ok(h) = fitted.as_ref().map(|f| &f.history) else { continue };
-        if !job.cfg.refit || h.interrupted {
-            continue;
-        }
-        let last = pipeline::refit_job(&job.series, &job.cfg, job.cfg.seed, job.device, h.best_epoch);
-        for (w, net) in [band_refit_job(job, h.best_epoch), last].into_iter().enumerate() {
-            match net {
-                Ok(net) => {
-                    slots.push((i, w));
-                    nets.push(net);
-                }
-                Err(e) => made[i][w] = Some(Err(e)),
-            }
-        }
-    }
-    if !nets.is_empty() {
-        let bar = super::log::count_bar(nets.len(), "refits");
-        let trained = pipeline::train_refits(nets, &mut |_| super::log::count_done(&bar));
-        for ((i, w), r) in slots.into_iter().zip(trained) {
-            made[i][w] = Some(r);
-        }
-        bar.finish_and_clear();
-    }
-    made.into_iter().map(|[band, last]| band.zip(last).map(|(band, last)| Refits { band, last }))
-}
-
 /// The network of `job`'s band check, trained for `epochs` (see [`pipeline::refit_band`]).
-fn band_refit_job(job: &Job, epochs: usize) -> Result<pipeline::RefitJob> {
+pub(super) fn band_refit_job(job: &Job, epochs: usize) -> Result<pipeline::RefitJob> {
     pipeline::band_refit_job(&job.series, &job.split, &job.data, &job.cfg, job.cfg.seed, job.device, epochs)
 }
 
