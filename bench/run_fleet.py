@@ -10,7 +10,6 @@ bench/results/fleet-*.json. Called by `scripts/bench --fleet`.
   run_fleet.py --bin target/release/lstm-stock --torch-python .venv/bin/python
                [--csv data/AAPL.csv] [--model lstm] [--k 8,40,505] [--epochs 2] [--reps 3] [--threads 2]
 """
-import argparse
 import datetime
 import json
 import os
@@ -20,7 +19,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run_panel import run  # noqa: E402
+from run_panel import run, runner_parser  # noqa: E402
 
 PEAK = """
 import time, torch
@@ -33,15 +32,9 @@ print(2 * 2048 ** 3 / best / 1e9)
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--bin", required=True)
-    p.add_argument("--torch-python", required=True)
+    p = runner_parser(__doc__, "lstm", 2)
     p.add_argument("--csv", default="data/AAPL.csv")
-    p.add_argument("--model", choices=["lstm", "gru"], default="lstm")
-    p.add_argument("--k", default="8,40,505", help="fleet sizes")
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--reps", type=int, default=3, help="alternated runs per fleet size (one for 100 networks or more)")
-    p.add_argument("--threads", default="2")
+    p.add_argument("--k", default="8,40,505", help="fleet sizes (one run each for 100 networks or more)")
     a = p.parse_args()
     common = ["--csv", a.csv, "--model", a.model, "--epochs", str(a.epochs), "--threads", a.threads]
     rows = []

@@ -27,15 +27,21 @@ def run(cmd):
     return json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def runner_parser(description, model, epochs):
+    """The flags every runner that alternates ours and the peer takes (a runner adds its own)."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bin", required=True)
     p.add_argument("--torch-python", required=True)
-    p.add_argument("--panel", default="data/sp500-sample")
-    p.add_argument("--model", choices=["lstm", "gru"], default="gru")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--model", choices=["lstm", "gru"], default=model)
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--reps", type=int, default=3, help="alternated runs")
     p.add_argument("--threads", default="2")
+    return p
+
+
+def main():
+    p = runner_parser(__doc__, "gru", 3)
+    p.add_argument("--panel", default="data/sp500-sample")
     p.add_argument("--per-ticker", action="store_true")
     a = p.parse_args()
     net = ["--model", a.model, "--epochs", str(a.epochs), "--threads", a.threads]

@@ -58,19 +58,15 @@ pub fn fit(
     cfg: &TrainConfig,
     each: &mut dyn FnMut(usize, &Trained),
 ) -> Vec<Trained> {
-    let batch = cfg.batch;
-    let cfg = cfg.clone();
+    let owned = cfg.clone();
     schedule(
         members,
         |m| (&m.net, &m.train),
         |m, draws| {
-            let lane = Lane::alone(draws, batch, m.train.x.device());
-            fit_member(m, lane, &cfg)
+            let lane = Lane::alone(draws, cfg.batch, m.train.x.device());
+            fit_member(m, lane, cfg)
         },
-        {
-            let cfg = cfg.clone();
-            move |m, lane| fit_member(m, lane, &cfg)
-        },
+        move |m, lane| fit_member(m, lane, &owned),
         each,
     )
 }

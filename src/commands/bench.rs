@@ -120,12 +120,6 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         "n_rows": n,
         "n_train_samples": train.len(),
         "n_test_samples": n - n_train,
-        "window": cfg.window,
-        "hidden": cfg.hidden,
-        "layers": cfg.layers,
-        "epochs": cfg.epochs,
-        "batch_size": cfg.batch,
-        "lr": cfg.lr,
         "seed": cfg.seed,
         "threads": crate::engine::threads::libtorch(),
         "split_threads": crate::engine::workers::threads(),
@@ -153,13 +147,25 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
         res["profile_s_per_epoch"] = per_epoch.into();
         res["profile_steps_per_epoch"] = json!((train.len() as usize).div_ceil(cfg.batch));
     }
-    print_result(&res, cfg.json);
+    print_result(res, cfg);
     Ok(())
 }
 
-/// One JSON line (`--json`), or one `key: value` line each but the per-epoch times.
-pub fn print_result(res: &serde_json::Value, json: bool) {
-    if json {
+/// `res` with the workload's settings every bench mode reports (the keys the Python peers
+/// print), as one JSON line (`--json`), or one `key: value` line each but the per-epoch times.
+pub fn print_result(mut res: serde_json::Value, cfg: &BenchConfig) {
+    if let Some(map) = res.as_object_mut() {
+        let settings = json!({
+            "window": cfg.window,
+            "hidden": cfg.hidden,
+            "layers": cfg.layers,
+            "epochs": cfg.epochs,
+            "batch_size": cfg.batch,
+            "lr": cfg.lr,
+        });
+        map.extend(settings.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    if cfg.json {
         println!("{res}");
     } else if let Some(map) = res.as_object() {
         for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "epoch_s") {

@@ -77,12 +77,6 @@ pub fn run(cfg: &BenchConfig, k: usize) -> Result<()> {
         "networks": k,
         "n_train_samples": train.len(),
         "n_val_samples": test.len(),
-        "window": cfg.window,
-        "hidden": cfg.hidden,
-        "layers": cfg.layers,
-        "epochs": cfg.epochs,
-        "batch_size": cfg.batch,
-        "lr": cfg.lr,
         "clip": 1.0,
         "seed": cfg.seed,
         "threads": crate::engine::workers::threads(),
@@ -98,6 +92,6 @@ pub fn run(cfg: &BenchConfig, k: usize) -> Result<()> {
             cfg.layers
         ),
     });
-    super::bench::print_result(&res, cfg.json);
+    super::bench::print_result(res, cfg);
     Ok(())
 }

@@ -103,12 +103,6 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig) -> Result<()> {
         "device": crate::device::name(device),
         "tickers": tickers.len(),
         "n_train_samples": n,
-        "window": cfg.window,
-        "hidden": cfg.hidden,
-        "layers": cfg.layers,
-        "epochs": cfg.epochs,
-        "batch_size": cfg.batch,
-        "lr": cfg.lr,
         "clip": base.train.clip,
         "threads": crate::engine::threads::libtorch(),
         "params": Net::param_count(&vs),
@@ -125,7 +119,7 @@ pub fn run(cfg: &BenchConfig, panel_cfg: &PanelConfig) -> Result<()> {
         "process_s": round(process_age_s(), 3),
         "cpu_s": round(cpu_s(), 3),
     });
-    print_result(&res, cfg.json);
+    print_result(res, cfg);
     Ok(())
 }
 

@@ -225,13 +225,10 @@ fn execute_with(job: &Job, pre: Option<fleets::Pretrained>) -> Result<StockOutco
     crate::interrupt::set_out_dir(&cfg.out);
     describe(job, &mut log);
     let in_fleet = pre.is_some();
-    let (split, refits) = match pre {
-        Some(p) => (Some(p.split), p.refits),
-        None => (None, None),
-    };
-    let (band_net, last_net) = match refits {
-        Some(r) => (Some(r.band), Some(r.last)),
-        None => (None, None),
+    let (split, band_net, last_net) = match pre {
+        Some(fleets::Pretrained { split, refits: Some(r) }) => (Some(split), Some(r.band), Some(r.last)),
+        Some(p) => (Some(p.split), None, None),
+        None => (None, None, None),
     };
     let analysis = analyse(job, usize::MAX, true, &mut log, split)?;
     let (vs, net, history) = (&analysis.fitted.vs, &analysis.fitted.net, &analysis.fitted.history);
