@@ -5,6 +5,9 @@
  *           products are)
  *   batch   the K products in one call (cblas_sgemm_batch): how a fleet of K networks would
  *           step together on the CPU
+ *   bf16    the loop with both operands in bfloat16 and float accumulation
+ *           (cblas_gemm_bf16bf16f32; AMX or AVX512-BF16 where the CPU has them): the rate an
+ *           opt-in lower precision could reach, operands converted beforehand (not timed)
  * and a 2048 x 2048 product, the peak the floor in docs/performance.md is taken at. MKL's
  * compact products (mkl_sgemm_compact) are not exported by libtorch_cpu, so they are not here.
  *
@@ -12,6 +15,7 @@
  * Prints one line per shape: GFLOP/s of each way, the best of 5 repetitions. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef int mkl_int;
@@ -22,6 +26,9 @@ extern void cblas_sgemm_batch(int, const int *, const int *, const mkl_int *, co
                               const mkl_int *, const float *, const float **, const mkl_int *,
                               const float **, const mkl_int *, const float *, float **,
                               const mkl_int *, mkl_int, const mkl_int *);
+extern void cblas_gemm_bf16bf16f32(int, int, int, mkl_int, mkl_int, mkl_int, float,
+                                   const unsigned short *, mkl_int, const unsigned short *,
+                                   mkl_int, float, float *, mkl_int);
 extern size_t cblas_sgemm_pack_get_size(int, mkl_int, mkl_int, mkl_int);
 extern void cblas_sgemm_pack(int, int, int, mkl_int, mkl_int, mkl_int, float, const float *,
                              mkl_int, float *);
@@ -34,6 +41,17 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* bfloat16 by rounding to nearest even (the operands are finite) */
+static unsigned short *to_bf16(const float *x, size_t n) {
+    unsigned short *p = malloc(n * sizeof(unsigned short));
+    for (size_t i = 0; i < n; i++) {
+        unsigned int u;
+        memcpy(&u, &x[i], sizeof u);
+        p[i] = (unsigned short)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+    }
+    return p;
 }
 
 static float *random_matrix(size_t n) {
@@ -51,6 +69,8 @@ static void product(int m, int n, int k, const float *a, const float *b, float *
 static void shape(const char *name, int count, int m, int n, int k, int reps) {
     float **a = malloc(count * sizeof(float *)), **b = malloc(count * sizeof(float *));
     float **c = malloc(count * sizeof(float *)), **packed = malloc(count * sizeof(float *));
+    unsigned short **a16 = malloc(count * sizeof(unsigned short *));
+    unsigned short **b16 = malloc(count * sizeof(unsigned short *));
     size_t size = cblas_sgemm_pack_get_size(B_MATRIX, m, n, k);
     for (int i = 0; i < count; i++) {
         a[i] = random_matrix((size_t)m * k);
@@ -58,9 +78,11 @@ static void shape(const char *name, int count, int m, int n, int k, int reps) {
         c[i] = random_matrix((size_t)m * n);
         packed[i] = malloc(size);
         cblas_sgemm_pack(ROW_MAJOR, B_MATRIX, NO_TRANS, m, n, k, 1.0f, b[i], n, packed[i]);
+        a16[i] = to_bf16(a[i], (size_t)m * k);
+        b16[i] = to_bf16(b[i], (size_t)k * n);
     }
     const double flops = 2.0 * m * n * k * count * reps;
-    double best[3] = {1e30, 1e30, 1e30};
+    double best[4] = {1e30, 1e30, 1e30, 1e30};
     const int no = NO_TRANS;
     const mkl_int lda = k, ldb = n, ldc = n, group = count;
     const float alpha = 1.0f, beta = 0.0f;
@@ -83,20 +105,32 @@ static void shape(const char *name, int count, int m, int n, int k, int reps) {
                               (const float **)b, &ldb, &beta, c, &ldc, 1, &group);
         t = now() - t;
         if (t < best[2]) best[2] = t;
+        t = now();
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < count; i++)
+                cblas_gemm_bf16bf16f32(ROW_MAJOR, NO_TRANS, NO_TRANS, m, n, k, 1.0f, a16[i], k,
+                                       b16[i], n, 0.0f, c[i], n);
+        t = now() - t;
+        if (t < best[3]) best[3] = t;
     }
-    printf("%-34s %3d x [%4d, %4d] x [%4d, %4d]  loop %6.1f  packed %6.1f  batch %6.1f GFLOP/s\n",
+    printf("%-34s %3d x [%4d, %4d] x [%4d, %4d]  loop %6.1f  packed %6.1f  batch %6.1f  bf16 %7.1f "
+           "GFLOP/s\n",
            name, count, m, k, k, n, flops / best[0] / 1e9, flops / best[1] / 1e9,
-           flops / best[2] / 1e9);
+           flops / best[2] / 1e9, flops / best[3] / 1e9);
     for (int i = 0; i < count; i++) {
         free(a[i]);
         free(b[i]);
         free(c[i]);
         free(packed[i]);
+        free(a16[i]);
+        free(b16[i]);
     }
     free(a);
     free(b);
     free(c);
     free(packed);
+    free(a16);
+    free(b16);
 }
 
 int main(void) {

@@ -3,7 +3,8 @@
 //! validation part (early stopping's patience set past the last epoch, so every network runs
 //! them all), as one fleet or (`--one-by-one`) one after another with each batch split over the
 //! threads. Prints its figures (one JSON line with `--json`); `bench/peer_torch_fleet.py` trains the same networks in a loop
-//! of `nn.LSTM`s and prints the same keys, and `scripts/bench --fleet` alternates them.
+//! of `nn.LSTM`s (or with `--stacked`, together under `torch.func.vmap`) and prints the same keys,
+//! and `scripts/bench --fleet` alternates them.
 
 use std::time::Instant;
 
