@@ -8,6 +8,10 @@
  *   bf16    the loop with both operands in bfloat16 and float accumulation
  *           (cblas_gemm_bf16bf16f32; AMX or AVX512-BF16 where the CPU has them): the rate an
  *           opt-in lower precision could reach, operands converted beforehand (not timed)
+ *   bf16+cvt the same, each call first converting the operands a training step would convert
+ *           there: the activations (h, the gates' gradients, a layer's inputs) at every call,
+ *           a weight only once per batch, so not here (both operands of a weight gradient
+ *           are activations)
  * and a 2048 x 2048 product, the peak the floor in docs/performance.md is taken at. MKL's
  * compact products (mkl_sgemm_compact) are not exported by libtorch_cpu, so they are not here.
  *
@@ -17,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__AVX512BF16__)
+#include <immintrin.h>
+#endif
 
 typedef int mkl_int;
 extern void sgemm_(const char *, const char *, const mkl_int *, const mkl_int *, const mkl_int *,
@@ -43,14 +50,27 @@ static double now(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-/* bfloat16 by rounding to nearest even (the operands are finite) */
-static unsigned short *to_bf16(const float *x, size_t n) {
-    unsigned short *p = malloc(n * sizeof(unsigned short));
-    for (size_t i = 0; i < n; i++) {
+/* bfloat16 by rounding to nearest even (the operands are finite); with the CPU's own
+ * conversion instruction where the compiler targets it (scripts/bench builds with
+ * -march=native), as a kernel of the engine would */
+static void into_bf16(unsigned short *p, const float *x, size_t n) {
+    size_t i = 0;
+#if defined(__AVX512BF16__)
+    for (; i + 32 <= n; i += 32) {
+        __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(x + i));
+        _mm512_storeu_si512((void *)(p + i), (__m512i)v);
+    }
+#endif
+    for (; i < n; i++) {
         unsigned int u;
         memcpy(&u, &x[i], sizeof u);
         p[i] = (unsigned short)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
     }
+}
+
+static unsigned short *to_bf16(const float *x, size_t n) {
+    unsigned short *p = malloc(n * sizeof(unsigned short));
+    into_bf16(p, x, n);
     return p;
 }
 
@@ -66,7 +86,10 @@ static void product(int m, int n, int k, const float *a, const float *b, float *
     sgemm_("N", "N", &n, &m, &k, &one, b, &n, a, &k, &zero, c, &n);
 }
 
-static void shape(const char *name, int count, int m, int n, int k, int reps) {
+/* b_is_activation: the second operand changes at every call (a weight gradient's), so a
+ * training step in bfloat16 would convert it there too */
+static void shape(const char *name, int count, int m, int n, int k, int b_is_activation,
+                  int reps) {
     float **a = malloc(count * sizeof(float *)), **b = malloc(count * sizeof(float *));
     float **c = malloc(count * sizeof(float *)), **packed = malloc(count * sizeof(float *));
     unsigned short **a16 = malloc(count * sizeof(unsigned short *));
@@ -82,7 +105,7 @@ static void shape(const char *name, int count, int m, int n, int k, int reps) {
         b16[i] = to_bf16(b[i], (size_t)k * n);
     }
     const double flops = 2.0 * m * n * k * count * reps;
-    double best[4] = {1e30, 1e30, 1e30, 1e30};
+    double best[5] = {1e30, 1e30, 1e30, 1e30, 1e30};
     const int no = NO_TRANS;
     const mkl_int lda = k, ldb = n, ldc = n, group = count;
     const float alpha = 1.0f, beta = 0.0f;
@@ -112,11 +135,21 @@ static void shape(const char *name, int count, int m, int n, int k, int reps) {
                                        b16[i], n, 0.0f, c[i], n);
         t = now() - t;
         if (t < best[3]) best[3] = t;
+        t = now();
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < count; i++) {
+                into_bf16(a16[i], a[i], (size_t)m * k);
+                if (b_is_activation) into_bf16(b16[i], b[i], (size_t)k * n);
+                cblas_gemm_bf16bf16f32(ROW_MAJOR, NO_TRANS, NO_TRANS, m, n, k, 1.0f, a16[i], k,
+                                       b16[i], n, 0.0f, c[i], n);
+            }
+        t = now() - t;
+        if (t < best[4]) best[4] = t;
     }
     printf("%-34s %3d x [%4d, %4d] x [%4d, %4d]  loop %6.1f  packed %6.1f  batch %6.1f  bf16 %7.1f "
-           "GFLOP/s\n",
+           " bf16+cvt %7.1f GFLOP/s\n",
            name, count, m, k, k, n, flops / best[0] / 1e9, flops / best[1] / 1e9,
-           flops / best[2] / 1e9, flops / best[3] / 1e9);
+           flops / best[2] / 1e9, flops / best[3] / 1e9, flops / best[4] / 1e9);
     for (int i = 0; i < count; i++) {
         free(a[i]);
         free(b[i]);
@@ -136,10 +169,10 @@ static void shape(const char *name, int count, int m, int n, int k, int reps) {
 int main(void) {
     /* the recurrent product of a step, forward (h W_hh^T) and backward (da W_hh), for 16
      * networks; a weight gradient over a batch's 64 x 60 rows; the input product of layer 2 */
-    shape("step, forward", 16, 64, 256, 64, 200);
-    shape("step, backward", 16, 64, 64, 256, 200);
-    shape("weight gradient (da^T x)", 4, 256, 64, 3840, 20);
-    shape("input product (x W_ih^T)", 4, 3840, 256, 64, 20);
-    shape("peak (2048 square)", 1, 2048, 2048, 2048, 2);
+    shape("step, forward", 16, 64, 256, 64, 0, 200);
+    shape("step, backward", 16, 64, 64, 256, 0, 200);
+    shape("weight gradient (da^T x)", 4, 256, 64, 3840, 1, 20);
+    shape("input product (x W_ih^T)", 4, 3840, 256, 64, 0, 20);
+    shape("peak (2048 square)", 1, 2048, 2048, 2048, 1, 2);
     return 0;
 }
