@@ -1,5 +1,5 @@
 /* The matrix products of the small workload (bench/WORKLOAD.md: 2-layer LSTM of 64, batch 64,
- * window 60) timed through the MKL inside libtorch_cpu, on the calling thread, three ways:
+ * window 60) timed through the MKL inside libtorch_cpu, on the calling thread, five ways:
  *   loop    K products one after another (sgemm_, as the hand-written steps call it)
  *   packed  the same with the weight packed once (cblas_sgemm_compute, as the steps' recurrent
  *           products are)
@@ -10,13 +10,14 @@
  *           opt-in lower precision could reach, operands converted beforehand (not timed)
  *   bf16+cvt the same, each call first converting the operands a training step would convert
  *           there: the activations (h, the gates' gradients, a layer's inputs) at every call,
- *           a weight only once per batch, so not here (both operands of a weight gradient
- *           are activations)
+ *           a weight only once per pass of a layer, so not here (both operands of a weight
+ *           gradient are activations; both of the peak's are converted too)
  * and a 2048 x 2048 product, the peak the floor in docs/performance.md is taken at. MKL's
  * compact products (mkl_sgemm_compact) are not exported by libtorch_cpu, so they are not here.
  *
  * Run by `scripts/bench --gemm` (one MKL thread: a fleet runs one network per thread).
- * Prints one line per shape: GFLOP/s of each way, the best of 5 repetitions. */
+ * Prints which conversion was compiled, then one line per shape: GFLOP/s of each way, the best
+ * of 5 repetitions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,9 @@ static double now(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-/* bfloat16 by rounding to nearest even (the operands are finite); with the CPU's own
- * conversion instruction where the compiler targets it (scripts/bench builds with
- * -march=native), as a kernel of the engine would */
+/* bfloat16 by rounding to nearest even (the operands are finite and normal: the instruction
+ * flushes subnormals to zero, the scalar loop does not); with the CPU's own conversion
+ * instruction where the compiler targets it (scripts/bench builds with -march=native) */
 static void into_bf16(unsigned short *p, const float *x, size_t n) {
     size_t i = 0;
 #if defined(__AVX512BF16__)
@@ -86,8 +87,8 @@ static void product(int m, int n, int k, const float *a, const float *b, float *
     sgemm_("N", "N", &n, &m, &k, &one, b, &n, a, &k, &zero, c, &n);
 }
 
-/* b_is_activation: the second operand changes at every call (a weight gradient's), so a
- * training step in bfloat16 would convert it there too */
+/* b_is_activation: the second operand changes at every call (a weight gradient's; the peak's
+ * too, for want of a step to stand for), so it is converted in the bf16+cvt timing as well */
 static void shape(const char *name, int count, int m, int n, int k, int b_is_activation,
                   int reps) {
     float **a = malloc(count * sizeof(float *)), **b = malloc(count * sizeof(float *));
@@ -167,6 +168,11 @@ static void shape(const char *name, int count, int m, int n, int k, int b_is_act
 }
 
 int main(void) {
+#if defined(__AVX512BF16__)
+    printf("bf16+cvt converts with the CPU's instruction (AVX512-BF16)\n");
+#else
+    printf("bf16+cvt converts with a scalar loop (the compiler does not target AVX512-BF16)\n");
+#endif
     /* the recurrent product of a step, forward (h W_hh^T) and backward (da W_hh), for 16
      * networks; a weight gradient over a batch's 64 x 60 rows; the input product of layer 2 */
     shape("step, forward", 16, 64, 256, 64, 0, 200);
