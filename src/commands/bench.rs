@@ -154,16 +154,16 @@ pub fn run(cfg: &BenchConfig) -> Result<()> {
 /// `res` with the workload's settings every bench mode reports (the keys the Python peers
 /// print), as one JSON line (`--json`), or one `key: value` line each but the per-epoch times.
 pub fn print_result(mut res: serde_json::Value, cfg: &BenchConfig) {
-    if let Some(map) = res.as_object_mut() {
-        let settings = json!({
-            "window": cfg.window,
-            "hidden": cfg.hidden,
-            "layers": cfg.layers,
-            "epochs": cfg.epochs,
-            "batch_size": cfg.batch,
-            "lr": cfg.lr,
-        });
-        map.extend(settings.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
+    let settings = json!({
+        "window": cfg.window,
+        "hidden": cfg.hidden,
+        "layers": cfg.layers,
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch,
+        "lr": cfg.lr,
+    });
+    if let (Some(map), serde_json::Value::Object(settings)) = (res.as_object_mut(), settings) {
+        map.extend(settings);
     }
     if cfg.json {
         println!("{res}");

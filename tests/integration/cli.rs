@@ -740,6 +740,7 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
         assert_eq!(a["report"]["models"][m]["mean"], b["report"]["models"][m]["mean"]);
     }
     // a missing shard is an error, not a silent partial result
+    let second = std::fs::read_to_string(shards.join("shard-1-of-2.json")).unwrap();
     std::fs::remove_file(shards.join("shard-1-of-2.json")).unwrap();
     let o = run(&[
         "compare",
@@ -750,6 +751,15 @@ fn compare_writes_every_output_and_shards_merge_to_the_same_result() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("24 of 48 jobs found"), "{}", stderr(&o));
+    // the merge forgives --fleet only: a shard of other network settings is refused
+    let mut other: serde_json::Value = serde_json::from_str(&second).unwrap();
+    let hidden = other["config"]["base"]["hidden"].as_i64().unwrap();
+    other["config"]["base"]["hidden"] = (hidden + 1).into();
+    std::fs::write(shards.join("shard-1-of-2.json"), other.to_string()).unwrap();
+    let o =
+        run(&["compare", "--merge", shards.to_str().unwrap(), "--out", dir.join("mixed").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("belongs to a different comparison"), "{}", stderr(&o));
 }
 
 #[test]
