@@ -30,6 +30,14 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
     (a - b).abs().max().double_value(&[])
 }
 
+/// [`max_diff`] relative to the reference's largest magnitude where that is above 1: the
+/// gradients reach about 20, where float32's spacing is 2e-6 and a sum over every step and
+/// sample differs by several of them with the order MKL happens to take (it varies from run to
+/// run), so an absolute 1e-5 failed now and then on rounding alone.
+fn scaled_diff(reference: &Tensor, b: &Tensor) -> f64 {
+    max_diff(reference, b) / reference.abs().max().double_value(&[]).max(1.0)
+}
+
 /// Largest (forward, gradient) difference for one configuration.
 fn compare(kind: ModelKind, layers: i64, batch: i64, dtype: Kind) -> (f64, f64) {
     let (input, hidden, steps) = (3, 5, 6);
@@ -81,7 +89,7 @@ fn compare(kind: ModelKind, layers: i64, batch: i64, dtype: Kind) -> (f64, f64) 
     }
     loss_ref.backward();
     loss_s.backward();
-    let mut grad = max_diff(&x_ref.grad(), &x_s.grad());
+    let mut grad = scaled_diff(&x_ref.grad(), &x_s.grad());
     let vars = vs.variables();
     let ref_vars = vs_ref.variables();
     assert_eq!(vars.len(), ref_vars.len());
@@ -89,7 +97,7 @@ fn compare(kind: ModelKind, layers: i64, batch: i64, dtype: Kind) -> (f64, f64) 
     for (name, v) in &vars {
         let g = v.grad();
         assert!(g.defined() && g.abs().max().double_value(&[]) > 0.0, "{name}: no gradient");
-        grad = grad.max(max_diff(&ref_vars[name].grad(), &g));
+        grad = grad.max(scaled_diff(&ref_vars[name].grad(), &g));
     }
     (fwd, grad)
 }
@@ -104,14 +112,14 @@ fn sweep(dtype: Kind, tol: f64) {
                 let (f, g) = compare(kind, layers, batch, dtype);
                 assert!(
                     f < tol && g < tol,
-                    "{kind:?} layers {layers} batch {batch} {dtype:?}: forward {f:e}, gradient {g:e}"
+                    "{kind:?} layers {layers} batch {batch} {dtype:?}: forward {f:e}, gradient {g:e} (relative where above 1)"
                 );
                 worst_fwd = worst_fwd.max(f);
                 worst_grad = worst_grad.max(g);
             }
         }
     }
-    eprintln!("{dtype:?}: largest difference forward {worst_fwd:e}, gradient {worst_grad:e}");
+    eprintln!("{dtype:?}: largest difference forward {worst_fwd:e}, gradient {worst_grad:e} (relative)");
 }
 
 #[test]
